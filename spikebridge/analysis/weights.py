@@ -1,0 +1,747 @@
+"""Synaptic weight analysis for the weight table of any simulator's run.
+
+The weight table
+----------------
+Every function here consumes the *weight table* written by the run-directory
+reader: a :class:`pandas.DataFrame`
+
+* indexed by a :class:`pandas.MultiIndex` with levels
+  ``["projection", "pre", "post"]`` -- the projection name (str) and the
+  presynaptic / postsynaptic neuron index (int) *within* the pre and post
+  population. The index may contain duplicates: multapses are separate rows.
+* with columns a :class:`pandas.MultiIndex` with levels ``["t", "var"]``: one
+  column block per snapshot time ``t`` (float, ms) holding the variables
+  ``"w"`` (weight, PyNN units: uS for conductance-based synapses, nA for
+  current-based ones; inhibitory weights keep PyNN's sign as stored) and
+  ``"delay"`` (ms).
+
+A connection absent at some snapshot (structural plasticity) has NaN values
+there; NaN weights are ignored by every statistic and by the matrices.
+
+Orientation
+-----------
+Weight matrices follow the computational-neuroscience *post x pre* convention:
+``W[i, j]`` is the summed weight from presynaptic neuron ``j`` onto
+postsynaptic neuron ``i`` (row = post, column = pre), so ``W @ r_pre`` is the
+input to the post population.
+
+This module does not import matplotlib; the figures are in
+:mod:`spikebridge.analysis.weight_plots`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "COLUMN_LEVELS",
+    "INDEX_LEVELS",
+    "LONG_COLUMNS",
+    "PERCENTILES",
+    "ProjectionInfo",
+    "bimodality",
+    "connections",
+    "panel_weights",
+    "read_table",
+    "snapshot_times",
+    "table_from_arrays",
+    "validate_table",
+    "weight_evolution",
+    "weight_matrices",
+    "weight_matrix",
+    "write_table",
+]
+
+INDEX_LEVELS: tuple[str, str, str] = ("projection", "pre", "post")
+COLUMN_LEVELS: tuple[str, str] = ("t", "var")
+VARS: tuple[str, str] = ("w", "delay")
+LONG_COLUMNS: tuple[str, ...] = ("projection", "pre", "post", "t", "w", "delay")
+#: Percentiles reported by :func:`weight_evolution` (columns ``p5`` ... ``p95``).
+PERCENTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
+
+_T_ATOL = 1e-9  # ms; snapshot times closer than this are the same snapshot
+
+
+@dataclass(frozen=True)
+class ProjectionInfo:
+    """Static description of one projection.
+
+    Parameters
+    ----------
+    name
+        Projection name, as in the ``projection`` level of the weight table.
+    pre, post
+        Names of the presynaptic and postsynaptic populations.
+    n_pre, n_post
+        Sizes of the pre and post populations (neurons).
+    receptor
+        Receptor type / synapse target, e.g. ``"excitatory"``, ``"inhibitory"``.
+    w_min, w_max
+        Hard bounds of the plasticity rule (weight units), if any.
+    label
+        Short class of the projection used to group panels, e.g. ``"FF"``
+        (feedforward), ``"E2E"`` (lateral), ``"FB"`` (feedback).
+    """
+
+    name: str
+    pre: str
+    post: str
+    n_pre: int
+    n_post: int
+    receptor: str
+    w_min: float | None = None
+    w_max: float | None = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.n_pre < 0 or self.n_post < 0:
+            raise ValueError(f"projection {self.name!r}: population sizes must be >= 0")
+        if self.w_min is not None and self.w_max is not None and self.w_min > self.w_max:
+            raise ValueError(f"projection {self.name!r}: w_min {self.w_min} > w_max {self.w_max}")
+
+
+# ---------------------------------------------------------------------------
+# table access
+# ---------------------------------------------------------------------------
+
+
+def validate_table(table: pd.DataFrame) -> None:
+    """Raise ``ValueError`` unless ``table`` follows the weight-table contract.
+
+    Checks the index and column level names and that every snapshot has the
+    same variables including ``"w"``; does not look at the values.
+    """
+    if not isinstance(table.index, pd.MultiIndex) or tuple(table.index.names) != INDEX_LEVELS:
+        raise ValueError(f"weight table index must be a MultiIndex with levels {list(INDEX_LEVELS)}, got {list(table.index.names)}")
+    if not isinstance(table.columns, pd.MultiIndex) or tuple(table.columns.names) != COLUMN_LEVELS:
+        raise ValueError(f"weight table columns must be a MultiIndex with levels {list(COLUMN_LEVELS)}, got {list(table.columns.names)}")
+    if table.columns.has_duplicates:
+        raise ValueError("weight table has duplicate (t, var) columns")
+    var_sets = {
+        t: tuple(table.columns.get_level_values("var")[table.columns.get_level_values("t") == t])
+        for t in pd.unique(table.columns.get_level_values("t"))
+    }
+    first = next(iter(var_sets.values()), ("w",))
+    if "w" not in first or any(set(v) != set(first) for v in var_sets.values()):
+        raise ValueError(f"every snapshot must have the same variables including 'w', got {var_sets}")
+
+
+def snapshot_times(table: pd.DataFrame) -> np.ndarray:
+    """Sorted snapshot times of ``table`` (ms), shape ``(n_t,)``, float64."""
+    t = np.asarray(pd.unique(table.columns.get_level_values("t")), dtype=float)
+    return np.sort(t)
+
+
+def _resolve_t(table: pd.DataFrame, t: float | None) -> float:
+    """The column-level value of the snapshot at time ``t`` (None: the last one)."""
+    levels = pd.unique(table.columns.get_level_values("t"))
+    if len(levels) == 0:
+        raise ValueError("weight table has no snapshot")
+    values = np.asarray(levels, dtype=float)
+    if t is None:
+        return levels[int(np.argmax(values))]
+    hit = np.flatnonzero(np.abs(values - float(t)) <= _T_ATOL)
+    if hit.size == 0:
+        raise KeyError(f"no weight snapshot at t={t} ms; snapshots: {np.sort(values).tolist()}")
+    return levels[int(hit[0])]
+
+
+def _column(table: pd.DataFrame, t_level: Any, var: str) -> np.ndarray:
+    pos = table.columns.get_loc((t_level, var))
+    if not isinstance(pos, (int, np.integer)):
+        raise ValueError(f"column ({t_level}, {var!r}) is not unique")
+    return np.asarray(table.iloc[:, int(pos)].to_numpy(), dtype=float)
+
+
+def _projection_rows(table: pd.DataFrame, name: str) -> np.ndarray:
+    """Row positions of projection ``name`` (empty if it is not in the table)."""
+    index: pd.MultiIndex = table.index  # type: ignore[assignment]
+    level = index.names.index("projection")
+    labels = index.levels[level]
+    if name not in labels:
+        return np.empty(0, dtype=np.intp)
+    code = labels.get_loc(name)
+    return np.flatnonzero(index.codes[level] == code)
+
+
+def _level_values(table: pd.DataFrame, level_name: str, rows: np.ndarray) -> np.ndarray:
+    index: pd.MultiIndex = table.index  # type: ignore[assignment]
+    level = index.names.index(level_name)
+    codes = index.codes[level][rows]
+    if np.any(codes < 0):
+        raise ValueError(f"weight table has missing {level_name!r} indices")
+    return np.asarray(index.levels[level].to_numpy()[codes])
+
+
+def connections(table: pd.DataFrame, projection: str, t: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Connections of one projection at one snapshot.
+
+    Parameters
+    ----------
+    table
+        Weight table (see the module docstring).
+    projection
+        Projection name.
+    t
+        Snapshot time (ms); ``None`` selects the last snapshot.
+
+    Returns
+    -------
+    pre, post : np.ndarray of int64, shape (n_syn,)
+        Neuron indices within the pre / post population, in table order.
+    w : np.ndarray of float64, shape (n_syn,)
+        Weights (uS or nA) at that snapshot; NaN where the connection is absent.
+        A projection missing from the table gives three empty arrays.
+    """
+    t_level = _resolve_t(table, t)
+    rows = _projection_rows(table, projection)
+    pre = _level_values(table, "pre", rows).astype(np.int64, copy=False)
+    post = _level_values(table, "post", rows).astype(np.int64, copy=False)
+    w = _column(table, t_level, "w")[rows]
+    return pre, post, w
+
+
+# ---------------------------------------------------------------------------
+# weight matrices
+# ---------------------------------------------------------------------------
+
+
+def weight_matrix(
+    table: pd.DataFrame,
+    info: ProjectionInfo | Sequence[ProjectionInfo],
+    t: float | None = None,
+) -> np.ndarray:
+    """Dense weight matrix of one projection (or several sharing pre and post).
+
+    Parameters
+    ----------
+    table
+        Weight table (see the module docstring).
+    info
+        The projection, or a sequence of projections between the *same*
+        (pre, post) population pair (e.g. an AMPA and an NMDA projection);
+        their weights are summed.
+    t
+        Snapshot time (ms); ``None`` selects the last snapshot.
+
+    Returns
+    -------
+    np.ndarray of float64, shape (n_post, n_pre)
+        ``W[i, j]`` = summed weight (uS or nA, sign as stored) from pre neuron
+        ``j`` onto post neuron ``i``. Multapses are summed; absent connections
+        and NaN weights contribute 0. A projection with no rows in the table
+        contributes zeros.
+
+    Raises
+    ------
+    ValueError
+        If the projections do not share pre/post populations and sizes, or an
+        index lies outside its population.
+    """
+    infos = [info] if isinstance(info, ProjectionInfo) else list(info)
+    if not infos:
+        raise ValueError("weight_matrix needs at least one ProjectionInfo")
+    first = infos[0]
+    for other in infos[1:]:
+        if (other.pre, other.post, other.n_pre, other.n_post) != (
+            first.pre,
+            first.post,
+            first.n_pre,
+            first.n_post,
+        ):
+            raise ValueError(
+                f"projections {first.name!r} ({first.pre}->{first.post}) and {other.name!r} "
+                f"({other.pre}->{other.post}) do not connect the same populations"
+            )
+    n_pre, n_post = first.n_pre, first.n_post
+    flat = np.zeros(n_post * n_pre, dtype=float)
+    for inf in infos:
+        pre, post, w = connections(table, inf.name, t)
+        keep = ~np.isnan(w)
+        pre, post, w = pre[keep], post[keep], w[keep]
+        if pre.size == 0:
+            continue
+        if pre.min() < 0 or pre.max() >= n_pre or post.min() < 0 or post.max() >= n_post:
+            raise ValueError(
+                f"projection {inf.name!r}: indices out of range for populations of size "
+                f"n_pre={n_pre}, n_post={n_post} (pre in [{pre.min()}, {pre.max()}], "
+                f"post in [{post.min()}, {post.max()}])"
+            )
+        flat += np.bincount(post * n_pre + pre, weights=w, minlength=n_post * n_pre)
+    return flat.reshape(n_post, n_pre)
+
+
+def _as_info_list(infos: Mapping[str, ProjectionInfo] | Iterable[ProjectionInfo]) -> list[ProjectionInfo]:
+    if isinstance(infos, Mapping):
+        return list(infos.values())
+    return list(infos)
+
+
+def _population_size(infos: Sequence[ProjectionInfo], pop: str) -> int | None:
+    sizes = {i.n_pre for i in infos if i.pre == pop} | {i.n_post for i in infos if i.post == pop}
+    if len(sizes) > 1:
+        raise ValueError(f"inconsistent sizes for population {pop!r}: {sorted(sizes)}")
+    return sizes.pop() if sizes else None
+
+
+def weight_matrices(
+    table: pd.DataFrame,
+    infos: Mapping[str, ProjectionInfo] | Iterable[ProjectionInfo],
+    exc: str,
+    inh: str,
+    t: float | None = None,
+    *,
+    n_exc: int | None = None,
+    n_inh: int | None = None,
+) -> dict[str, np.ndarray]:
+    """The four E/I weight matrices of a two-population network.
+
+    Naming follows NEST's "plot weight matrices" example: ``W_XY`` holds the
+    weights *from Y onto X* (post-pre naming). Orientation is post x pre
+    (row = postsynaptic neuron, column = presynaptic neuron), i.e. the
+    transpose of the source-by-target arrays of the NEST example, so that
+    ``[[W_EE, W_EI], [W_IE, W_II]]`` is the block matrix of the whole network.
+
+    ====== ============ ==============
+    key    connections  shape
+    ====== ============ ==============
+    W_EE   E -> E       (n_E, n_E)
+    W_EI   I -> E       (n_E, n_I)
+    W_IE   E -> I       (n_I, n_E)
+    W_II   I -> I       (n_I, n_I)
+    ====== ============ ==============
+
+    Parameters
+    ----------
+    table
+        Weight table (see the module docstring).
+    infos
+        Projection descriptions (``{name: ProjectionInfo}`` or an iterable).
+        Every projection between a pair of the two populations is summed.
+    exc, inh
+        Names of the excitatory and inhibitory populations.
+    t
+        Snapshot time (ms); ``None`` selects the last snapshot.
+    n_exc, n_inh
+        Population sizes, needed only when no projection touches a population.
+
+    Returns
+    -------
+    dict[str, np.ndarray]
+        The four matrices (float64; uS or nA; inhibitory weights keep PyNN's
+        sign as stored). A pair without projections gives zeros.
+    """
+    info_list = _as_info_list(infos)
+    sizes: dict[str, int] = {}
+    for pop, given in ((exc, n_exc), (inh, n_inh)):
+        found = _population_size(info_list, pop)
+        if given is not None and found is not None and given != found:
+            raise ValueError(f"population {pop!r}: size {given} given but projections say {found}")
+        size = given if given is not None else found
+        if size is None:
+            raise ValueError(f"size of population {pop!r} unknown: no projection touches it; pass n_exc/n_inh")
+        sizes[pop] = size
+    out: dict[str, np.ndarray] = {}
+    for key, post, pre in (("W_EE", exc, exc), ("W_EI", exc, inh), ("W_IE", inh, exc), ("W_II", inh, inh)):
+        chosen = [i for i in info_list if i.pre == pre and i.post == post]
+        if chosen:
+            out[key] = weight_matrix(table, chosen, t)
+        else:
+            out[key] = np.zeros((sizes[post], sizes[pre]), dtype=float)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# distributions
+# ---------------------------------------------------------------------------
+
+
+def bimodality(
+    w: np.ndarray | Sequence[float],
+    w_min: float | None,
+    w_max: float | None,
+    tol: float = 0.1,
+) -> dict[str, float]:
+    """How much a weight distribution has split towards its bounds.
+
+    Parameters
+    ----------
+    w
+        Weights, any shape (flattened); NaNs are ignored.
+    w_min, w_max
+        Bounds of the plasticity rule (weight units). ``None`` uses the sample
+        minimum / maximum.
+    tol
+        Width of the band counted as "at a bound", as a fraction of
+        ``w_max - w_min``.
+
+    Returns
+    -------
+    dict[str, float]
+        ``n``: number of weights; ``frac_low``: fraction with
+        ``w <= w_min + tol * (w_max - w_min)``; ``frac_high``: fraction with
+        ``w >= w_max - tol * (w_max - w_min)``; ``frac_bounds``: their sum
+        (a weight in both bands counts once); ``skew``, ``kurtosis``:
+        bias-corrected sample skewness g and excess kurtosis k; ``coef``:
+        Sarle's bimodality coefficient
+        ``b = (g**2 + 1) / (k + 3 (n-1)**2 / ((n-2)(n-3)))``, which is 5/9 for
+        a uniform distribution, 1/3 for a normal one and tends to 1 for two
+        point masses; values above 5/9 suggest bimodality. Statistics that are
+        undefined (n < 4, constant sample) are NaN; fractions are NaN for n = 0.
+        ``w_min``, ``w_max``: the bounds used.
+    """
+    from scipy import stats
+
+    x = np.asarray(w, dtype=float).ravel()
+    x = x[~np.isnan(x)]
+    n = x.size
+    lo = float(np.min(x)) if w_min is None and n else (float(w_min) if w_min is not None else np.nan)
+    hi = float(np.max(x)) if w_max is None and n else (float(w_max) if w_max is not None else np.nan)
+    res: dict[str, float] = {"n": float(n), "w_min": lo, "w_max": hi}
+    if n == 0:
+        res.update(frac_low=np.nan, frac_high=np.nan, frac_bounds=np.nan, skew=np.nan, kurtosis=np.nan, coef=np.nan)
+        return res
+    band = tol * (hi - lo)
+    low = x <= lo + band
+    high = x >= hi - band
+    res["frac_low"] = float(np.mean(low))
+    res["frac_high"] = float(np.mean(high))
+    res["frac_bounds"] = float(np.mean(low | high))
+    if n < 4 or np.ptp(x) == 0:
+        res.update(skew=np.nan, kurtosis=np.nan, coef=np.nan)
+        return res
+    g = float(stats.skew(x, bias=False))
+    k = float(stats.kurtosis(x, fisher=True, bias=False))
+    res["skew"] = g
+    res["kurtosis"] = k
+    res["coef"] = (g**2 + 1.0) / (k + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3)))
+    return res
+
+
+def panel_weights(table: pd.DataFrame, infos: Iterable[ProjectionInfo], t: float | None = None) -> np.ndarray:
+    """All non-NaN weights of several projections at one snapshot, concatenated.
+
+    Returns a float64 array of shape ``(n_syn,)`` (weight units).
+    """
+    parts = [connections(table, i.name, t)[2] for i in infos]
+    if not parts:
+        return np.empty(0, dtype=float)
+    w = np.concatenate(parts)
+    return w[~np.isnan(w)]
+
+
+def weight_evolution(table: pd.DataFrame, projection: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Per-projection weight statistics at every snapshot (tidy).
+
+    Parameters
+    ----------
+    table
+        Weight table (see the module docstring).
+    projection
+        A projection name, a sequence of names, or ``None`` for all projections
+        of the table (in index-level order).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per (projection, snapshot) sorted by projection then ``t``,
+        columns ``projection`` (str), ``t`` (ms), ``mean``, ``std``
+        (population standard deviation, ddof=0), ``p5``, ``p25``, ``p50``,
+        ``p75``, ``p95`` (numpy's linear-interpolation percentiles), all in
+        weight units, and ``n`` (int, non-NaN weights). NaN weights are
+        ignored; a snapshot without weights has NaN statistics and ``n = 0``.
+    """
+    validate_table(table)
+    if projection is None:
+        names = list(table.index.levels[table.index.names.index("projection")])
+        names = [p for p in names if _projection_rows(table, p).size]
+    elif isinstance(projection, str):
+        names = [projection]
+    else:
+        names = list(projection)
+    t_levels = sorted(pd.unique(table.columns.get_level_values("t")), key=float)
+    w_pos = [table.columns.get_loc((t, "w")) for t in t_levels]
+    values = table.iloc[:, w_pos].to_numpy(dtype=float)  # (n_rows, n_t)
+    frames = []
+    pcols = [f"p{p}" for p in PERCENTILES]
+    for name in names:
+        rows = _projection_rows(table, name)
+        if rows.size == 0:
+            raise KeyError(f"projection {name!r} is not in the weight table")
+        w = values[rows]  # (n_syn, n_t)
+        n = np.sum(~np.isnan(w), axis=0)
+        stats_: dict[str, Any] = {"projection": name, "t": np.asarray(t_levels, dtype=float)}
+        with warnings.catch_warnings(action="ignore", category=RuntimeWarning):
+            stats_["mean"] = np.nanmean(w, axis=0)
+            stats_["std"] = np.nanstd(w, axis=0)
+            pct = np.nanpercentile(w, PERCENTILES, axis=0)
+        for col, row in zip(pcols, pct, strict=True):
+            stats_[col] = row
+        stats_["n"] = n.astype(np.int64)
+        frames.append(pd.DataFrame(stats_))
+    cols = ["projection", "t", "mean", "std", *pcols, "n"]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+# ---------------------------------------------------------------------------
+# building, writing and reading the table
+# ---------------------------------------------------------------------------
+
+
+def _wide_table(
+    names: Sequence[str],
+    proj_codes: np.ndarray,
+    pre: np.ndarray,
+    post: np.ndarray,
+    times: Sequence[float],
+    var_names: Sequence[str],
+    data: np.ndarray,
+) -> pd.DataFrame:
+    """Assemble the contract table; ``data`` has shape (n_rows, n_t * n_vars).
+
+    The index is built from integer codes (no string factorisation): the
+    projection level lists ``names`` in the given order, pre/post levels are
+    the sorted distinct indices.
+    """
+    levels: list[pd.Index] = [pd.Index(list(names), dtype=str)]
+    codes: list[np.ndarray] = [np.asarray(proj_codes, dtype=np.int64)]
+    for values in (pre, post):
+        c, uniques = pd.factorize(np.asarray(values, dtype=np.int64), sort=True)
+        levels.append(pd.Index(uniques, dtype=np.int64))
+        codes.append(c)
+    index = pd.MultiIndex(levels=levels, codes=codes, names=list(INDEX_LEVELS), verify_integrity=False)
+    columns = pd.MultiIndex.from_product(
+        [pd.Index(np.asarray(times, dtype=float)), pd.Index(list(var_names), dtype=str)], names=list(COLUMN_LEVELS)
+    )
+    return pd.DataFrame(data, index=index, columns=columns, copy=False)
+
+
+def table_from_arrays(
+    snapshots: Mapping[float, Mapping[str, tuple[Any, Any, Any, Any]]],
+) -> pd.DataFrame:
+    """Build the weight table from per-snapshot, per-projection arrays.
+
+    Parameters
+    ----------
+    snapshots
+        ``{t: {projection: (pre, post, w, delay)}}`` with ``t`` in ms; ``pre``
+        and ``post`` integer arrays of shape (n_syn,) (indices within the
+        populations), ``w`` (uS or nA) and ``delay`` (ms) float arrays of the
+        same shape (a scalar ``delay`` is broadcast). A projection must list
+        its connections in the same order at every snapshot; a projection
+        missing from a snapshot gets NaN there.
+
+    Returns
+    -------
+    pd.DataFrame
+        The weight table: rows grouped by projection in order of first
+        appearance, snapshots in increasing ``t``, vars ``"w"``, ``"delay"``.
+
+    Raises
+    ------
+    ValueError
+        If array shapes differ, or the pre/post arrays of a projection differ
+        between snapshots.
+    """
+    times = sorted(float(t) for t in snapshots)
+    if len(set(times)) != len(times):
+        raise ValueError("snapshot times must be distinct")
+    by_time = {float(t): v for t, v in snapshots.items()}
+    names: list[str] = []
+    conns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for t in times:
+        for name, arrays in by_time[t].items():
+            if len(arrays) != 4:
+                raise ValueError(f"projection {name!r} at t={t}: expected (pre, post, w, delay)")
+            pre = np.asarray(arrays[0])
+            post = np.asarray(arrays[1])
+            if pre.ndim != 1 or pre.shape != post.shape:
+                raise ValueError(f"projection {name!r} at t={t}: pre and post must be 1-D of equal length")
+            if pre.size and not (np.issubdtype(pre.dtype, np.integer) and np.issubdtype(post.dtype, np.integer)):
+                raise ValueError(f"projection {name!r} at t={t}: pre/post must be integer arrays")
+            if name not in conns:
+                names.append(name)
+                conns[name] = (pre.astype(np.int64), post.astype(np.int64))
+            elif not (np.array_equal(conns[name][0], pre) and np.array_equal(conns[name][1], post)):
+                raise ValueError(
+                    f"projection {name!r}: connections at t={t} differ from the first snapshot "
+                    "(same pre/post arrays in the same order are required)"
+                )
+    counts = np.array([conns[n][0].size for n in names], dtype=np.int64)
+    n_rows = int(counts.sum())
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    data = np.full((n_rows, 2 * len(times)), np.nan)
+    for j, t in enumerate(times):
+        for name, arrays in by_time[t].items():
+            k = names.index(name)
+            sl = slice(offsets[k], offsets[k + 1])
+            shape = (int(counts[k]),)
+            w = np.asarray(arrays[2], dtype=float)
+            if w.shape != shape:
+                raise ValueError(f"projection {name!r} at t={t}: w has shape {w.shape}, expected {shape}")
+            data[sl, 2 * j] = w
+            data[sl, 2 * j + 1] = np.broadcast_to(np.asarray(arrays[3], dtype=float), shape)
+    proj_codes = np.repeat(np.arange(len(names)), counts)
+    pre_all = np.concatenate([conns[n][0] for n in names]) if names else np.empty(0, np.int64)
+    post_all = np.concatenate([conns[n][1] for n in names]) if names else np.empty(0, np.int64)
+    return _wide_table(names, proj_codes, pre_all, post_all, times, VARS, data)
+
+
+def _atomic_target(path: Path) -> tuple[int, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+
+def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a weight table to Parquet in long format, atomically.
+
+    One row per (snapshot, connection) with columns ``projection``
+    (dictionary-encoded string), ``pre``, ``post`` (int64), ``t`` (ms), and one
+    column per variable (``w``, ``delay``), snapshot blocks in column order and
+    connections in table order within each block. The file is written to a
+    temporary name in the target directory and renamed with :func:`os.replace`.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    validate_table(table)
+    path = Path(path)
+    index: pd.MultiIndex = table.index  # type: ignore[assignment]
+    n = len(table)
+    t_levels = list(pd.unique(table.columns.get_level_values("t")))
+    var_names = list(pd.unique(table.columns.get_level_values("var")))
+    n_t = len(t_levels)
+    p_level = index.names.index("projection")
+    names = [str(x) for x in index.levels[p_level]]
+    codes = np.asarray(index.codes[p_level])
+    if np.any(codes < 0):
+        raise ValueError("weight table has missing projection names")
+    all_rows = np.arange(n)
+    pre = _level_values(table, "pre", all_rows).astype(np.int64)
+    post = _level_values(table, "post", all_rows).astype(np.int64)
+    arrays: dict[str, pa.Array] = {
+        "projection": pa.DictionaryArray.from_arrays(pa.array(np.tile(codes.astype(np.int32), n_t)), pa.array(names, type=pa.string())),
+        "pre": pa.array(np.tile(pre, n_t)),
+        "post": pa.array(np.tile(post, n_t)),
+        "t": pa.array(np.repeat(np.asarray(t_levels, dtype=float), n)),
+    }
+    for var in var_names:
+        cols = [_column(table, t, var) for t in t_levels]
+        arrays[var] = pa.array(np.concatenate(cols) if cols else np.empty(0))
+    arrow = pa.table(arrays)
+    arrow = arrow.replace_schema_metadata({b"spikebridge.weights": b"long-v1"})
+    fd, tmp = _atomic_target(path)
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would survive the rename
+        with os.fdopen(fd, "wb") as fh:
+            pq.write_table(arrow, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a weight table written by :func:`write_table` back into wide form.
+
+    Connection order and multapses are preserved exactly when the file has the
+    block layout :func:`write_table` produces. Other long-format files with the
+    same columns are accepted too: rows are then grouped by projection (order
+    of first appearance) and connections ordered by first appearance, with
+    repeated (projection, pre, post) keys within a snapshot treated as
+    multapses; a connection missing at a snapshot gets NaN.
+    """
+    import pyarrow.parquet as pq
+
+    arrow = pq.read_table(Path(path))
+    missing = {"projection", "pre", "post", "t", "w"} - set(arrow.column_names)
+    if missing:
+        raise ValueError(f"{path}: not a long-format weight table, missing columns {sorted(missing)}")
+    var_names = [c for c in arrow.column_names if c not in ("projection", "pre", "post", "t")]
+    proj_col = arrow.column("projection").combine_chunks()
+    if hasattr(proj_col, "dictionary"):
+        names = [str(x) for x in proj_col.dictionary.to_pylist()]
+        codes = np.asarray(proj_col.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    else:
+        uniq, codes = np.unique(np.asarray(proj_col.to_pylist(), dtype=object), return_inverse=True)
+        names = [str(x) for x in uniq]
+    pre = np.asarray(arrow.column("pre").to_numpy(), dtype=np.int64)
+    post = np.asarray(arrow.column("post").to_numpy(), dtype=np.int64)
+    t = np.asarray(arrow.column("t").to_numpy(), dtype=float)
+    vals = np.column_stack([np.asarray(arrow.column(v).to_numpy(), dtype=float) for v in var_names]) if var_names else np.empty((len(t), 0))
+
+    times, first_pos = np.unique(t, return_index=True)
+    times = times[np.argsort(first_pos)]  # order of appearance
+    n_t = len(times)
+    total = len(t)
+    if n_t and total % n_t == 0:
+        n = total // n_t
+        blocks = (
+            np.array_equal(t.reshape(n_t, n), np.broadcast_to(times[:, None], (n_t, n)))
+            and _blocks_equal(codes, n_t, n)
+            and _blocks_equal(pre, n_t, n)
+            and _blocks_equal(post, n_t, n)
+        )
+        if blocks:
+            # (n_t, n, n_vars) -> (n, n_t * n_vars), column blocks per snapshot
+            data = vals.reshape(n_t, n, len(var_names)).transpose(1, 0, 2).reshape(n, n_t * len(var_names))
+            return _wide_table(names, codes[:n], pre[:n], post[:n], times, var_names, data)
+    return _pivot_long(names, codes, pre, post, t, var_names, vals)
+
+
+def _blocks_equal(x: np.ndarray, n_t: int, n: int) -> bool:
+    b = x.reshape(n_t, n)
+    return bool(np.all(b == b[0]))
+
+
+def _pivot_long(
+    names: list[str],
+    codes: np.ndarray,
+    pre: np.ndarray,
+    post: np.ndarray,
+    t: np.ndarray,
+    var_names: list[str],
+    vals: np.ndarray,
+) -> pd.DataFrame:
+    """General long -> wide conversion (rows in any order)."""
+    long = pd.DataFrame({"code": codes, "pre": pre, "post": post, "t": t})
+    # k-th occurrence of a key within a snapshot is the k-th multapse
+    long["occ"] = long.groupby(["code", "pre", "post", "t"], sort=False).cumcount()
+    keys = long[["code", "pre", "post", "occ"]]
+    key_id = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
+    first = np.unique(key_id, return_index=True)[1]
+    # rows: grouped by projection in order of first appearance, then connection order
+    key_code = codes[first]
+    proj_order = np.unique(key_code, return_index=True)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[proj_order[0][np.argsort(proj_order[1])]] = np.arange(len(proj_order[0]))
+    row_of_key = np.empty(len(first), dtype=np.int64)
+    order = np.lexsort((np.arange(len(first)), rank[key_code]))
+    row_of_key[order] = np.arange(len(first))
+    times = np.unique(t)
+    t_idx = np.searchsorted(times, t)
+    n_v = len(var_names)
+    data = np.full((len(first), len(times) * n_v), np.nan)
+    rows = row_of_key[key_id]
+    for v in range(n_v):
+        data[rows, t_idx * n_v + v] = vals[:, v]
+    return _wide_table(names, codes[first][order], pre[first][order], post[first][order], times, var_names, data)

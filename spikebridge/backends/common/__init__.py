@@ -1,0 +1,1 @@
+"""What every PyNN-based backend shares: building cells, synapse types and Neo recordings from the arrays."""

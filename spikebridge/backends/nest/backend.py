@@ -1,0 +1,151 @@
+"""The NEST backend: ``pyNN.nest`` cells and recorders, connections loaded in bulk, seeded from the model."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from collections.abc import Mapping
+from importlib.metadata import version
+from typing import Any
+
+import neo
+
+from ...errors import BackendError
+from ...models.network import Network
+from ...models.schema import Phase
+from ..base import Connections, Progress
+from ..common.cells import create_population, inject_current, setup_recording
+from ..common.recording import collect_segment
+from ..common.synapses import synapse_type
+from . import connections
+
+NEST_MODELS = {
+    "IF_cond_exp": "iaf_cond_exp",
+    "IF_curr_exp": "iaf_psc_exp",
+    "IF_cond_alpha": "iaf_cond_alpha",
+    "IF_curr_alpha": "iaf_psc_alpha",
+    "EIF_cond_exp_isfa_ista": "aeif_cond_exp",
+    "Izhikevich": "izhikevich",
+}
+INTEGRATION = {
+    "iaf_cond_exp": "GSL adaptive RKF45 (gsl_odeiv_step_rkf45)",
+    "iaf_cond_alpha": "GSL adaptive RKF45 (gsl_odeiv_step_rkf45)",
+    "aeif_cond_exp": "GSL adaptive RKF45 (gsl_odeiv_step_rkf45)",
+    "iaf_psc_exp": "exact integration (propagator matrix)",
+    "iaf_psc_alpha": "exact integration (propagator matrix)",
+    "izhikevich": "forward Euler",
+}
+OPTIONS = {"threads", "chunk", "verbosity"}
+
+
+class NestBackend:
+    """Options: ``threads`` (NEST local_num_threads, default 1), ``chunk`` (ms of simulated time per progress
+    update, default: a tenth of the phase, at least 100 ms)."""
+
+    name = "nest"
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        unknown = set(options) - OPTIONS
+        if unknown:
+            raise BackendError(f"unknown nest backend option(s) {sorted(unknown)}; known: {sorted(OPTIONS)}")
+        self.options = dict(options)
+        self.threads = int(self.options.get("threads", 1))
+        if self.threads < 1:
+            raise BackendError(f"nest option 'threads' must be >= 1, got {self.threads}")
+        self.network: Network | None = None
+        self.populations: dict[str, Any] = {}
+        self.projections: dict[str, Any] = {}
+        self.segments: list[neo.Segment] = []
+
+    def build(self, network: Network) -> None:
+        os.environ.setdefault("PYNEST_QUIET", "1")
+        warnings.filterwarnings("ignore", module=r"(nest|pyNN)(\..*)?")
+        warnings.filterwarnings("ignore", message=".*(deprecated|backward compatibility|nest-config|initial value for|after t_stop).*")
+        logging.getLogger("PyNN").setLevel(logging.ERROR)  # PyNN warns about NEST's unsettable default initial values
+        import pyNN.nest as sim
+
+        self.sim = sim
+        self.network = network
+        dt = network.dt
+        max_delay = max((float(p.delay.max()) for p in network.projections.values() if len(p)), default=dt)
+        sim.setup(
+            timestep=dt,
+            min_delay=dt,
+            max_delay=max(max_delay, 2 * dt),
+            threads=self.threads,
+            rng_seed=network.seed,
+            spike_precision="on_grid",
+            verbosity=self.options.get("verbosity", "error"),
+        )
+        for name, pop in network.populations.items():
+            self.populations[name] = create_population(sim, pop)
+        for name, prj in network.projections.items():
+            if prj.synapse.type == "stdp" and prj.synapse.delay_semantics != "dendritic":
+                raise BackendError(f"projections.{name}: NEST's STDP synapses implement dendritic delays only; set synapse.delay_semantics = 'dendritic'")
+            syn = synapse_type(sim, prj.synapse, dendritic_delay_fraction=1.0 if prj.synapse.type == "stdp" else None)
+            self.projections[name] = sim.Projection(
+                self.populations[prj.pre],
+                self.populations[prj.post],
+                connections.ArrayConnector(prj),
+                syn,
+                receptor_type=prj.receptor,
+                label=name,
+            )
+        for cur in network.currents.values():
+            inject_current(sim, self.populations[cur.target], cur)
+        for name, pop in network.populations.items():
+            setup_recording(self.populations[name], pop, dt)
+
+    def run(self, phase: Phase, progress: Progress | None = None) -> None:
+        frozen = {}
+        if not phase.plasticity:
+            frozen = {name: connections.freeze(prj) for name, prj in self.projections.items()}
+        duration = float(phase.duration)
+        chunk = float(self.options.get("chunk", max(duration / 10, 100.0)))
+        dt = self.network.dt if self.network else 0.1
+        steps = max(1, math.ceil(duration / chunk - 1e-9))
+        done = 0.0
+        for k in range(steps):
+            # whole time steps, so that chunks add up to exactly the phase's duration
+            target = round(min(duration, (k + 1) * chunk) / dt) * dt
+            self.sim.run(target - done)
+            if progress is not None:
+                progress(target - done)
+            done = target
+        for name, saved in frozen.items():
+            connections.thaw(self.projections[name], saved)
+        assert self.network is not None
+        self.segments.append(collect_segment(self.populations, self.network.populations, phase.name))
+
+    def recordings(self) -> neo.Block:
+        block = neo.Block(name=self.network.model.name if self.network else "")
+        block.segments.extend(self.segments)
+        return block
+
+    def connections(self, projection: str) -> Connections:
+        return connections.read(self.projections[projection])
+
+    def info(self) -> dict[str, Any]:
+        import nest
+
+        used = {p.cell_type for p in self.network.populations.values() if not p.is_source} if self.network else set()
+        return {
+            "simulator": "NEST",
+            "versions": {"nest-simulator": nest.__version__, "PyNN": version("PyNN")},
+            "options": {"threads": self.threads, **{k: v for k, v in self.options.items() if k != "threads"}},
+            "integration": {c: f"{NEST_MODELS[c]}: {INTEGRATION[NEST_MODELS[c]]}" for c in sorted(used)},
+            "delay_semantics": "dendritic (NEST's STDP synapses; dendritic_delay_fraction = 1)",
+            "mpi": {"rank": self.sim.rank(), "processes": self.sim.num_processes()} if hasattr(self, "sim") else {},
+        }
+
+    def end(self) -> None:
+        if hasattr(self, "sim"):
+            self.sim.end()
+
+
+def create(variant: str | None, options: Mapping[str, Any]) -> NestBackend:
+    if variant is not None:
+        raise BackendError(f"backend 'nest' has no variant {variant!r}; use 'nest'")
+    return NestBackend(options)

@@ -1,0 +1,92 @@
+"""Bulk loading of connections into NEST: one ``nest.Connect`` with arrays per projection.
+
+Stock PyNN connects one post-synaptic cell at a time. Here a PyNN ``Projection`` is created with a
+connector that loads the instantiated arrays in one call, so ``Projection.get('weight', ...)`` and the rest
+of PyNN's projection API keep working on the result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nest
+import numpy as np
+from pyNN.connectors import Connector
+
+from ...models.network import ProjectionData
+from ..base import Connections
+
+
+def weight_factor(projection: Any) -> float:
+    """NEST weight per PyNN weight: pA/nA or nS/uS (1000), the receptor scale, and NEST's negative inhibitory
+    conductances."""
+    factor = 1000.0
+    if projection.receptor_type == "inhibitory" and projection.post.conductance_based:
+        factor = -factor
+    scale = getattr(projection.post.celltype, "receptor_scale", None)
+    return factor * (scale if scale is not None else 1.0)
+
+
+class ArrayConnector(Connector):
+    """Connects exactly the instantiated (pre, post, weight, delay) arrays of one projection."""
+
+    def __init__(self, data: ProjectionData) -> None:
+        super().__init__(safe=False)
+        self.data = data
+
+    def connect(self, projection: Any) -> None:
+        data = self.data
+        if len(data) == 0:
+            return
+        pre_ids = np.asarray(projection.pre.all_cells, dtype=np.int64)[data.pre_idx]
+        post_ids = np.asarray(projection.post.all_cells, dtype=np.int64)[data.post_idx]
+        syn_spec: dict[str, Any] = {
+            "synapse_model": projection.nest_synapse_model,
+            "synapse_label": projection.nest_synapse_label,
+            "weight": data.weight * weight_factor(projection),
+            "delay": data.delay,
+        }
+        if not projection.post.celltype.standard_receptor_type:
+            syn_spec["receptor_type"] = projection.post.celltype.get_receptor_type(projection.receptor_type)
+        if "stdp" in projection.nest_synapse_model and weight_factor(projection) < 0:
+            # NEST wants Wmax to share the (negative) sign of inhibitory conductance weights.
+            wmax = nest.GetDefaults(projection.nest_synapse_model, "Wmax")
+            syn_spec["Wmax"] = np.full(len(data), -abs(wmax))
+        nest.Connect(pre_ids, post_ids, "one_to_one", syn_spec)
+        projection._sources.update(np.unique(pre_ids).tolist())
+        projection._connections = None
+        projection._simulator.state.stale_connection_cache = True
+
+
+def nest_connections(projection: Any) -> Any:
+    return nest.GetConnections(synapse_model=projection.nest_synapse_model, synapse_label=projection.nest_synapse_label)
+
+
+def read(projection: Any) -> Connections:
+    """The projection's current weights and delays, in PyNN units, sorted by (pre, post)."""
+    conns = nest_connections(projection)
+    if len(conns) == 0:
+        empty = np.empty(0)
+        return Connections(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
+    status = conns.get(["source", "target", "weight", "delay"])
+    pre_ids = np.asarray(projection.pre.all_cells, dtype=np.int64)
+    post_ids = np.asarray(projection.post.all_cells, dtype=np.int64)
+    pre = np.searchsorted(pre_ids, np.asarray(status["source"], dtype=np.int64))
+    post = np.searchsorted(post_ids, np.asarray(status["target"], dtype=np.int64))
+    weight = np.asarray(status["weight"], dtype=np.float64) / weight_factor(projection)
+    return Connections(pre, post, weight, np.asarray(status["delay"], dtype=np.float64)).sorted()
+
+
+def freeze(projection: Any) -> np.ndarray | None:
+    """Switch an STDP projection's learning off (lambda = 0); returns the values to restore."""
+    if "stdp" not in projection.nest_synapse_model:
+        return None
+    conns = nest_connections(projection)
+    saved = np.asarray(conns.get("lambda"), dtype=np.float64)
+    conns.set({"lambda": 0.0})
+    return saved
+
+
+def thaw(projection: Any, saved: np.ndarray | None) -> None:
+    if saved is not None:
+        nest_connections(projection).set({"lambda": saved.tolist()})

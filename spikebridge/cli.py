@@ -1,0 +1,136 @@
+"""The ``spikebridge`` command. Every user error ends with one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import SpikebridgeError
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    sets = list(args.set or [])
+    if getattr(args, "seed", None) is not None:
+        sets.append(f"simulation.seed={args.seed}")
+    return sets
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .models.io import find_model_file, load_model
+    from .runner import run
+
+    model = load_model(args.model, _overrides(args))
+    options = {}
+    if args.threads is not None:
+        options["threads"] = args.threads
+    results = run(
+        model,
+        backend=args.backend,
+        out=args.out,
+        options=options,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        figure=not args.no_figure,
+        base=find_model_file(args.model).parent,
+    )
+    from .analysis.activity import firing_stats
+
+    t = results.meta["timings"]
+    print(f"run directory: {results.path}")
+    print(
+        f"{results.meta['cells']} cells, {results.meta['synapses']} synapses on {results.meta['backend']}: "
+        f"build {t['build_s']:.2f} s, run {t['run_s']:.2f} s, write {t['write_s']:.2f} s"
+    )
+    stats = firing_stats(results, results.phases[-1])
+    if not stats.empty:
+        print(stats.round(3).to_string())
+    if not args.no_figure:
+        print(f"figure: {results.path / 'figures' / 'summary.png'}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .models.io import bundled_models, read_raw
+
+    for name, path in bundled_models().items():
+        first = str(read_raw(path).get("description", "")).strip().splitlines()
+        print(f"{name:24s} {first[0] if first else ''}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .models import instantiate
+    from .models.io import find_model_file, load_model
+
+    model = load_model(args.model, _overrides(args))
+    network = instantiate(model, find_model_file(args.model).parent)
+    print(f"{args.model}: valid: {len(model.populations)} populations ({network.n_cells} cells), {len(model.projections)} projections ({network.n_synapses} synapses), {network.duration:g} ms, seed {network.seed}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .results import load
+
+    results = load(args.run_dir)
+    if args.json:
+        print(json.dumps(results.meta, indent=2))
+        return 0
+    m = results.meta
+    print(f"{results.path}\n  model {m['model']} on {m['backend']}, seed {m['seed']}, {m['duration_ms']:g} ms in phases {[p['name'] for p in m['phases']]}")
+    print(f"  {m['cells']} cells, {m['synapses']} synapses; created {m['created']} on {m['host']['hostname']}")
+    print("  timings: " + ", ".join(f"{k} {v:.2f}" for k, v in m["timings"].items()))
+    print("  versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v))
+    for cell, method in m["backend_info"].get("integration", {}).items():
+        print(f"  integration {cell}: {method}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="spikebridge", description="Describe a spiking network once; run it on NEST or Brian2.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="simulate a model and write a run directory")
+    r.add_argument("model", help="a model file (.toml/.yaml) or the name of a bundled model")
+    r.add_argument("--backend", help="backend name (default: the model's simulation.backend), e.g. nest")
+    r.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a model field, e.g. simulation.duration=500")
+    r.add_argument("--seed", type=int, help="override simulation.seed")
+    r.add_argument("--out", type=Path, help="run directory to create (default: runs/MODEL/BACKEND_seedN_TIME)")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing run directory (atomically)")
+    r.add_argument("--threads", type=int, help="simulator threads")
+    r.add_argument("--no-figure", action="store_true", help="skip the summary figure")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_run)
+
+    m = sub.add_parser("models", help="list the bundled models")
+    m.set_defaults(func=cmd_models)
+
+    c = sub.add_parser("check", help="validate a model (and draw its network) without simulating")
+    c.add_argument("model")
+    c.add_argument("--set", action="append", metavar="PATH=VALUE")
+    c.add_argument("--seed", type=int)
+    c.set_defaults(func=cmd_check)
+
+    i = sub.add_parser("info", help="describe a run directory")
+    i.add_argument("run_dir", type=Path)
+    i.add_argument("--json", action="store_true", help="print the whole meta.json")
+    i.set_defaults(func=cmd_info)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SpikebridgeError as err:
+        print(f"spikebridge: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("spikebridge: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

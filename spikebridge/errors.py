@@ -1,0 +1,32 @@
+"""Errors a user can act on. The CLI prints them as one line and exits with code 2."""
+
+from __future__ import annotations
+
+
+class SpikebridgeError(Exception):
+    """Base class of every error caused by the user's input rather than by a bug."""
+
+
+class ModelError(SpikebridgeError):
+    """A model description is malformed: names the source, the field path and what was expected."""
+
+    def __init__(self, path: str, message: str, source: str | None = None) -> None:
+        self.path = path
+        self.message = message
+        self.source = source
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        return f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+
+    def with_source(self, source: str) -> ModelError:
+        return ModelError(self.path, self.message, source)
+
+
+class BackendError(SpikebridgeError):
+    """A backend is unknown, not installed, or cannot honour a model."""
+
+
+class RunDirectoryError(SpikebridgeError):
+    """A run directory is missing, incomplete or would overwrite existing results."""

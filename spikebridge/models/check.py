@@ -1,0 +1,287 @@
+"""Checks the schema cannot express: references, units, parameter names, rule-specific fields.
+
+:func:`resolve` returns a copy of the model with every quantity a float in PyNN's unit for its field,
+or raises one :class:`~spikebridge.errors.ModelError` naming the field path.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import quantities as pq
+from pyNN.standardmodels import cells as pynn_cells
+
+from ..errors import ModelError
+from .schema import SOURCE_TYPES, Distribution, Model, Population, Projection
+
+CONDUCTANCE_BASED = {
+    name: bool(getattr(pynn_cells, name).conductance_based)
+    for name in ("IF_cond_exp", "IF_cond_alpha", "EIF_cond_exp_isfa_ista")
+} | {"IF_curr_exp": False, "IF_curr_alpha": False, "Izhikevich": False}
+
+RULE_FIELDS: dict[str, tuple[str, ...]] = {
+    "fixed_probability": ("p",),
+    "fixed_indegree": ("n",),
+    "fixed_outdegree": ("n",),
+    "distance_patch": ("radius", "p"),
+    "from_list": ("connections",),
+    "from_file": ("file",),
+}
+
+
+def cell_class(cell_type: str) -> Any:
+    return getattr(pynn_cells, cell_type)
+
+
+def cell_units(cell_type: str) -> dict[str, str]:
+    return dict(cell_class(cell_type).units)
+
+
+def weight_unit(post: Population) -> str:
+    return "uS" if CONDUCTANCE_BASED.get(post.cell_type, False) else "nA"
+
+
+def population_size(pop: Population, path: str) -> int:
+    if (pop.size is None) == (pop.shape is None):
+        raise ModelError(path, "give exactly one of 'size' or 'shape'")
+    if pop.shape is not None:
+        if not 1 <= len(pop.shape) <= 3:
+            raise ModelError(f"{path}.shape", f"expected 1 to 3 dimensions, got {len(pop.shape)}")
+        return math.prod(pop.shape)
+    assert pop.size is not None
+    return pop.size
+
+
+def convert(value: float | str | None, unit: str, path: str) -> float | None:
+    """A number is taken to be in ``unit`` already; a string such as '4 nS' is rescaled to ``unit``."""
+    if value is None or isinstance(value, float):
+        return value
+    number, _, given = value.partition(" ")
+    try:
+        q = pq.Quantity(float(number), given.strip())
+    except (LookupError, ValueError, TypeError):
+        raise ModelError(path, f"unknown unit {given.strip()!r} in {value!r}; expected a quantity in {unit}") from None
+    try:
+        return float(q.rescale(unit).magnitude) if unit != "1" else float(q.rescale(pq.dimensionless).magnitude)
+    except ValueError:
+        raise ModelError(path, f"expected a quantity in {unit}, got {value!r} (wrong dimension)") from None
+
+
+def _distribution(d: Distribution, unit: str, path: str) -> Distribution:
+    # a constant was written as a bare value, so its errors belong to the field itself
+    where = {name: path if (name == "value" and d.distribution == "constant") else f"{path}.{name}" for name in ("value", "low", "high", "mean", "sd")}
+    fields = {name: convert(getattr(d, name), unit, where[name]) for name in where}
+    bounds = None
+    if d.bounds is not None:
+        bounds = (convert(d.bounds[0], unit, f"{path}.bounds[0]"), convert(d.bounds[1], unit, f"{path}.bounds[1]"))
+        if bounds[0] > bounds[1]:  # type: ignore[operator]
+            raise ModelError(f"{path}.bounds", f"expected low <= high, got {list(bounds)}")
+    needed = {
+        "constant": ("value",),
+        "uniform": ("low", "high"),
+        "normal": ("mean", "sd"),
+        "lognormal": ("mu", "sigma"),
+    }[d.distribution]
+    values = fields | {"mu": d.mu, "sigma": d.sigma}
+    for name in needed:
+        if values[name] is None:
+            raise ModelError(f"{path}.{name}", f"required for a {d.distribution} distribution")
+    if d.distribution == "uniform" and values["low"] > values["high"]:  # type: ignore[operator]
+        raise ModelError(path, f"expected low <= high, got low={values['low']}, high={values['high']}")
+    if d.distribution == "normal" and values["sd"] < 0:  # type: ignore[operator]
+        raise ModelError(f"{path}.sd", "expected a non-negative standard deviation")
+    return d.model_copy(update=fields | {"bounds": bounds})
+
+
+def _resolve_population(name: str, pop: Population) -> Population:
+    path = f"populations.{name}"
+    population_size(pop, path)
+    cls = cell_class(pop.cell_type)
+    units = cell_units(pop.cell_type)
+    parameters = {}
+    for pname, value in pop.parameters.items():
+        if pname not in cls.default_parameters or pname == "spike_times":
+            known = ", ".join(sorted(k for k in cls.default_parameters if k != "spike_times")) or "none"
+            raise ModelError(f"{path}.parameters.{pname}", f"not a parameter of {pop.cell_type} (expected one of: {known})")
+        parameters[pname] = _distribution(value, units.get(pname, "1"), f"{path}.parameters.{pname}")
+    initial = {}
+    for vname, value in pop.initial.items():
+        if vname not in cls.default_initial_values:
+            known = ", ".join(sorted(cls.default_initial_values)) or "none"
+            raise ModelError(f"{path}.initial.{vname}", f"not a state variable of {pop.cell_type} (expected one of: {known})")
+        initial[vname] = _distribution(value, units.get(vname, "1"), f"{path}.initial.{vname}")
+    spike_times = None
+    if pop.spike_times is not None:
+        if pop.cell_type != "SpikeSourceArray":
+            raise ModelError(f"{path}.spike_times", f"only a SpikeSourceArray takes spike_times, not {pop.cell_type}")
+        size = population_size(pop, path)
+        if len(pop.spike_times) not in (1, size):
+            raise ModelError(f"{path}.spike_times", f"expected 1 or {size} lists of times, got {len(pop.spike_times)}")
+        spike_times = [
+            [convert(t, "ms", f"{path}.spike_times[{i}][{k}]") for k, t in enumerate(ts)]
+            for i, ts in enumerate(pop.spike_times)
+        ]
+    return pop.model_copy(update={"parameters": parameters, "initial": initial, "spike_times": spike_times})
+
+
+def _resolve_projection(name: str, prj: Projection, model: Model) -> Projection:
+    path = f"projections.{name}"
+    for end in ("pre", "post"):
+        ref = getattr(prj, end)
+        if ref not in model.populations:
+            known = ", ".join(model.populations)
+            raise ModelError(f"{path}.{end}", f"no population named {ref!r} (known: {known})")
+    post = model.populations[prj.post]
+    if post.cell_type in SOURCE_TYPES:
+        raise ModelError(f"{path}.post", f"{prj.post!r} is a {post.cell_type}; a spike source cannot receive connections")
+    conn = prj.connector
+    for field in RULE_FIELDS.get(conn.rule, ()):
+        if getattr(conn, field) is None:
+            raise ModelError(f"{path}.connector.{field}", f"required for rule {conn.rule!r}")
+    if conn.rule == "distance_patch":
+        for end in ("pre", "post"):
+            if model.populations[getattr(prj, end)].shape is None:
+                raise ModelError(f"{path}.connector", f"rule 'distance_patch' needs a grid 'shape' on population {getattr(prj, end)!r}")
+    wunit = weight_unit(post)
+    update: dict[str, Any] = {"weight": _distribution(prj.weight, wunit, f"{path}.weight")}
+    if prj.delay is not None:
+        update["delay"] = _distribution(prj.delay, "ms", f"{path}.delay")
+    syn = prj.synapse
+    if syn.type == "stdp":
+        if syn.timing is None or syn.weight_dependence is None:
+            missing = "timing" if syn.timing is None else "weight_dependence"
+            raise ModelError(f"{path}.synapse.{missing}", "required for an stdp synapse")
+        timing = syn.timing.model_copy(
+            update={
+                "tau_plus": convert(syn.timing.tau_plus, "ms", f"{path}.synapse.timing.tau_plus"),
+                "tau_minus": convert(syn.timing.tau_minus, "ms", f"{path}.synapse.timing.tau_minus"),
+            }
+        )
+        wd = syn.weight_dependence
+        w_min = convert(wd.w_min, wunit, f"{path}.synapse.weight_dependence.w_min")
+        w_max = convert(wd.w_max, wunit, f"{path}.synapse.weight_dependence.w_max")
+        if w_min > w_max:  # type: ignore[operator]
+            raise ModelError(f"{path}.synapse.weight_dependence", f"expected w_min <= w_max, got {w_min} > {w_max}")
+        if wd.rule == "gutig" and (wd.mu_plus is None or wd.mu_minus is None):
+            raise ModelError(f"{path}.synapse.weight_dependence", "rule 'gutig' needs mu_plus and mu_minus")
+        update["synapse"] = syn.model_copy(
+            update={"timing": timing, "weight_dependence": wd.model_copy(update={"w_min": w_min, "w_max": w_max})}
+        )
+    elif syn.timing is not None or syn.weight_dependence is not None:
+        raise ModelError(f"{path}.synapse.type", "timing/weight_dependence given but type is 'static'; use type = 'stdp'")
+    return prj.model_copy(update=update)
+
+
+def _resolve_stimulus(name: str, stim: Any, model: Model) -> Any:
+    path = f"stimuli.{name}"
+    if stim.target not in model.populations:
+        raise ModelError(f"{path}.target", f"no population named {stim.target!r} (known: {', '.join(model.populations)})")
+    target = model.populations[stim.target]
+    size = population_size(target, f"populations.{stim.target}")
+    is_source = target.cell_type in SOURCE_TYPES
+    if stim.kind in ("poisson", "spike_array") and not is_source:
+        raise ModelError(
+            f"{path}.target",
+            f"a {stim.kind} stimulus drives a spike-source population; {stim.target!r} is a {target.cell_type} "
+            "(add a SpikeSourceArray population and a projection)",
+        )
+    if stim.kind in ("dc", "step") and is_source:
+        raise ModelError(f"{path}.target", f"a {stim.kind} current needs a neuron population, not a {target.cell_type}")
+    if stim.cells is not None and any(not 0 <= c < size for c in stim.cells):
+        raise ModelError(f"{path}.cells", f"indices must lie in [0, {size})")
+    update: dict[str, Any] = {}
+    for field, unit in (("rate", "Hz"), ("start", "ms"), ("stop", "ms"), ("amplitude", "nA")):
+        update[field] = convert(getattr(stim, field), unit, f"{path}.{field}")
+    required = {"poisson": (), "spike_array": ("spike_times",), "dc": ("amplitude",), "step": ("times", "amplitudes")}
+    for field in required[stim.kind]:
+        if getattr(stim, field) is None:
+            raise ModelError(f"{path}.{field}", f"required for a {stim.kind} stimulus")
+    if stim.kind == "poisson":
+        if (stim.rate is None) == (stim.windows is None):
+            raise ModelError(path, "a poisson stimulus needs either 'rate' (with optional start/stop) or 'windows'")
+        if stim.windows is not None:
+            update["windows"] = [
+                w.model_copy(
+                    update={
+                        "start": convert(w.start, "ms", f"{path}.windows[{k}].start"),
+                        "stop": convert(w.stop, "ms", f"{path}.windows[{k}].stop"),
+                        "rate": convert(w.rate, "Hz", f"{path}.windows[{k}].rate"),
+                    }
+                )
+                for k, w in enumerate(stim.windows)
+            ]
+    if stim.spike_times is not None:
+        update["spike_times"] = [
+            [convert(t, "ms", f"{path}.spike_times[{i}][{k}]") for k, t in enumerate(ts)] for i, ts in enumerate(stim.spike_times)
+        ]
+    if stim.kind == "step":
+        assert stim.times is not None and stim.amplitudes is not None
+        if len(stim.times) != len(stim.amplitudes):
+            raise ModelError(f"{path}.amplitudes", f"expected {len(stim.times)} amplitudes (one per time), got {len(stim.amplitudes)}")
+        update["times"] = [convert(t, "ms", f"{path}.times[{k}]") for k, t in enumerate(stim.times)]
+        update["amplitudes"] = [convert(a, "nA", f"{path}.amplitudes[{k}]") for k, a in enumerate(stim.amplitudes)]
+    return stim.model_copy(update=update)
+
+
+def resolve(model: Model) -> Model:
+    """Check references and units; return the model with every quantity as a float in PyNN's units."""
+    sim = model.simulation
+    dt = convert(sim.dt, "ms", "simulation.dt")
+    assert dt is not None
+    if dt <= 0:
+        raise ModelError("simulation.dt", f"expected a positive time step in ms, got {dt}")
+    duration = convert(sim.duration, "ms", "simulation.duration")
+    phases = sim.phases
+    if phases is None:
+        if duration is None:
+            raise ModelError("simulation", "give 'duration' (ms) or a list of 'phases'")
+        from .schema import Phase
+
+        phases = [Phase(name="run", duration=duration)]
+    elif duration is not None:
+        raise ModelError("simulation.duration", "give either 'duration' or 'phases', not both")
+    resolved_phases = []
+    for k, phase in enumerate(phases):
+        d = convert(phase.duration, "ms", f"simulation.phases[{k}].duration")
+        if d <= 0:  # type: ignore[operator]
+            raise ModelError(f"simulation.phases[{k}].duration", f"expected a positive duration, got {d}")
+        resolved_phases.append(phase.model_copy(update={"duration": d}))
+    names = [p.name for p in resolved_phases]
+    if len(set(names)) != len(names):
+        raise ModelError("simulation.phases", f"phase names must be unique, got {names}")
+    if not model.populations:
+        raise ModelError("populations", "a model needs at least one population")
+    populations = {n: _resolve_population(n, p) for n, p in model.populations.items()}
+    partial = model.model_copy(update={"populations": populations})
+    projections = {n: _resolve_projection(n, p, partial) for n, p in model.projections.items()}
+    stimuli = {n: _resolve_stimulus(n, s, partial) for n, s in model.stimuli.items()}
+    recording = {}
+    for pname, rec in model.recording.items():
+        path = f"recording.{pname}"
+        if pname not in populations:
+            raise ModelError(path, f"no population named {pname!r} (known: {', '.join(populations)})")
+        pop = populations[pname]
+        allowed = list(cell_class(pop.cell_type).recordable)
+        for var in rec.variables:
+            if var not in allowed:
+                raise ModelError(f"{path}.variables", f"{var!r} cannot be recorded from a {pop.cell_type} (expected one of: {', '.join(allowed)})")
+        size = population_size(pop, f"populations.{pname}")
+        if isinstance(rec.cells, int) and not 0 < rec.cells <= size:
+            raise ModelError(f"{path}.cells", f"expected a count in [1, {size}], got {rec.cells}")
+        if isinstance(rec.cells, list) and any(not 0 <= c < size for c in rec.cells):
+            raise ModelError(f"{path}.cells", f"indices must lie in [0, {size})")
+        interval = convert(rec.sampling_interval, "ms", f"{path}.sampling_interval")
+        if interval is not None and interval < dt:
+            raise ModelError(f"{path}.sampling_interval", f"expected at least dt = {dt} ms, got {interval}")
+        recording[pname] = rec.model_copy(update={"sampling_interval": interval})
+    simulation = sim.model_copy(update={"dt": dt, "duration": None, "phases": resolved_phases})
+    return model.model_copy(
+        update={
+            "populations": populations,
+            "projections": projections,
+            "stimuli": stimuli,
+            "recording": recording,
+            "simulation": simulation,
+        }
+    )

@@ -1,0 +1,193 @@
+"""Connection rules as numpy: each returns (pre, post) index arrays (int64), sorted by (pre, post).
+
+Large rules work in blocks of post cells so that memory stays bounded (a block holds at most about
+``BLOCK`` candidate pairs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+from .schema import Connector
+
+BLOCK = 4_000_000
+
+
+def _sorted(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.lexsort((post, pre))
+    return pre[order].astype(np.int64), post[order].astype(np.int64)
+
+
+def all_to_all(n_pre: int, n_post: int, allow_self: bool) -> tuple[np.ndarray, np.ndarray]:
+    pre, post = np.divmod(np.arange(n_pre * n_post, dtype=np.int64), n_post)
+    if not allow_self:
+        keep = pre != post
+        pre, post = pre[keep], post[keep]
+    return pre, post
+
+
+def one_to_one(n_pre: int, n_post: int, path: str) -> tuple[np.ndarray, np.ndarray]:
+    if n_pre != n_post:
+        raise ModelError(path, f"rule 'one_to_one' needs equal sizes, got {n_pre} pre and {n_post} post cells")
+    idx = np.arange(n_pre, dtype=np.int64)
+    return idx, idx.copy()
+
+
+def fixed_probability(n_pre: int, n_post: int, p: float, allow_self: bool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair independently with probability p: the count is binomial, then a uniform subset of pairs."""
+    exclude_diag = not allow_self
+    n_pairs = n_pre * (n_post - 1) if exclude_diag else n_pre * n_post
+    k = rng.binomial(n_pairs, p)
+    flat = np.sort(rng.choice(n_pairs, size=k, replace=False))
+    if exclude_diag:
+        pre, col = np.divmod(flat, n_post - 1)
+        post = col + (col >= pre)
+    else:
+        pre, post = np.divmod(flat, n_post)
+    return pre.astype(np.int64), post.astype(np.int64)
+
+
+def _choose_per_row(n_rows: int, n_cols: int, n: int, allow_self: bool, multapses: bool, rng: np.random.Generator, path: str) -> tuple[np.ndarray, np.ndarray]:
+    """For every row choose n columns (row = the cell with the fixed degree)."""
+    available = n_cols - (0 if allow_self else 1)
+    if not multapses and n > available:
+        raise ModelError(path, f"cannot choose {n} distinct partners out of {available}; lower n or allow_multapses")
+    rows, cols = [], []
+    block = max(1, BLOCK // max(n_cols, 1))
+    for start in range(0, n_rows, block):
+        stop = min(n_rows, start + block)
+        r = np.arange(start, stop)
+        if multapses:
+            if allow_self:
+                c = rng.integers(0, n_cols, size=(stop - start, n))
+            else:
+                c = rng.integers(0, n_cols - 1, size=(stop - start, n))
+                c = c + (c >= r[:, None])
+        else:
+            keys = rng.random((stop - start, n_cols))
+            if not allow_self:
+                diag = r[r < n_cols]
+                keys[diag - start, diag] = np.inf
+            c = np.argpartition(keys, n - 1, axis=1)[:, :n] if n > 0 else np.empty((stop - start, 0), dtype=np.int64)
+        rows.append(np.repeat(r, n))
+        cols.append(c.ravel())
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def fixed_indegree(n_pre: int, n_post: int, n: int, allow_self: bool, multapses: bool, rng: np.random.Generator, path: str) -> tuple[np.ndarray, np.ndarray]:
+    post, pre = _choose_per_row(n_post, n_pre, n, allow_self, multapses, rng, path)
+    return pre, post
+
+
+def fixed_outdegree(n_pre: int, n_post: int, n: int, allow_self: bool, multapses: bool, rng: np.random.Generator, path: str) -> tuple[np.ndarray, np.ndarray]:
+    return _choose_per_row(n_pre, n_post, n, allow_self, multapses, rng, path)
+
+
+def grid_positions(shape: list[int], frame: tuple[int, int]) -> np.ndarray:
+    """(n, 2) row/column positions of a grid's cells, rescaled to a frame of ``frame`` rows x columns.
+
+    The last two axes of ``shape`` are spatial; leading axes (channels) repeat the same positions.
+    """
+    dims = list(shape)
+    if len(dims) == 1:
+        dims = [1, *dims]
+    h, w = dims[-2], dims[-1]
+    channels = int(np.prod(dims[:-2])) if len(dims) > 2 else 1
+    rr, cc = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    rows = (rr.ravel() + 0.5) * frame[0] / h - 0.5
+    cols = (cc.ravel() + 0.5) * frame[1] / w - 0.5
+    pos = np.stack([rows, cols], axis=1)
+    return np.tile(pos, (channels, 1))
+
+
+def distance_patch(pre_shape: list[int], post_shape: list[int], radius: float, p: float, allow_self: bool, same: bool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Connect each post cell to pre cells within ``radius`` (post-grid units), each with probability p."""
+    frame = (post_shape[-2] if len(post_shape) > 1 else 1, post_shape[-1])
+    pre_pos = grid_positions(pre_shape, frame)
+    post_pos = grid_positions(post_shape, frame)
+    n_pre, n_post = len(pre_pos), len(post_pos)
+    block = max(1, BLOCK // max(n_pre, 1))
+    pres, posts = [], []
+    for start in range(0, n_post, block):
+        stop = min(n_post, start + block)
+        d2 = ((post_pos[start:stop, None, :] - pre_pos[None, :, :]) ** 2).sum(axis=2)
+        mask = d2 <= radius**2
+        if p < 1.0:
+            mask &= rng.random(mask.shape) < p
+        if same and not allow_self:
+            r = np.arange(start, stop)
+            mask[r - start, r] = False
+        post_i, pre_i = np.nonzero(mask)
+        pres.append(pre_i)
+        posts.append(post_i + start)
+    return np.concatenate(pres), np.concatenate(posts)
+
+
+def from_rows(rows: np.ndarray, n_pre: int, n_post: int, path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Explicit connections: rows of [pre, post] or [pre, post, weight, delay]."""
+    rows = np.asarray(rows, dtype=np.float64)
+    if rows.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty.copy(), None, None
+    if rows.ndim != 2 or rows.shape[1] not in (2, 3, 4):
+        raise ModelError(path, f"expected rows of [pre, post] or [pre, post, weight(, delay)], got shape {rows.shape}")
+    pre, post = rows[:, 0], rows[:, 1]
+    if np.any(pre != np.round(pre)) or np.any(post != np.round(post)):
+        raise ModelError(path, "pre and post indices must be integers")
+    pre, post = pre.astype(np.int64), post.astype(np.int64)
+    if pre.min() < 0 or pre.max() >= n_pre or post.min() < 0 or post.max() >= n_post:
+        raise ModelError(path, f"indices out of range: pre must lie in [0, {n_pre}), post in [0, {n_post})")
+    weight = rows[:, 2] if rows.shape[1] > 2 else None
+    delay = rows[:, 3] if rows.shape[1] > 3 else None
+    return pre, post, weight, delay
+
+
+def read_connection_file(file: str, base: Path | None, path: str) -> np.ndarray:
+    p = Path(file)
+    if not p.is_absolute() and base is not None:
+        p = base / p
+    if not p.is_file():
+        raise ModelError(path, f"connection file {str(p)!r} not found")
+    try:
+        if p.suffix == ".npy":
+            return np.load(p)
+        if p.suffix == ".npz":
+            with np.load(p) as data:
+                cols = [data[k] for k in ("pre", "post", "weight", "delay") if k in data]
+                return np.stack(cols, axis=1)
+        return np.loadtxt(p, delimiter=",", ndmin=2, comments="#")
+    except (ValueError, OSError, KeyError) as err:
+        raise ModelError(path, f"cannot read connection file {str(p)!r}: {err}") from None
+
+
+def connect(conn: Connector, pre_shape: list[int], post_shape: list[int], same: bool, rng: np.random.Generator, path: str, base: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Pre and post indices (and explicit weights/delays where the rule carries them)."""
+    n_pre, n_post = int(np.prod(pre_shape)), int(np.prod(post_shape))
+    allow_self = conn.allow_self_connections or not same
+    weight = delay = None
+    match conn.rule:
+        case "all_to_all":
+            pre, post = all_to_all(n_pre, n_post, allow_self)
+        case "one_to_one":
+            pre, post = one_to_one(n_pre, n_post, path)
+        case "fixed_probability":
+            pre, post = fixed_probability(n_pre, n_post, float(conn.p), allow_self, rng)  # type: ignore[arg-type]
+        case "fixed_indegree":
+            pre, post = fixed_indegree(n_pre, n_post, int(conn.n), allow_self, conn.allow_multapses, rng, path)  # type: ignore[arg-type]
+        case "fixed_outdegree":
+            pre, post = fixed_outdegree(n_pre, n_post, int(conn.n), allow_self, conn.allow_multapses, rng, path)  # type: ignore[arg-type]
+        case "distance_patch":
+            pre, post = distance_patch(pre_shape, post_shape, float(conn.radius), float(conn.p), allow_self, same, rng)  # type: ignore[arg-type]
+        case "from_list":
+            pre, post, weight, delay = from_rows(np.asarray(conn.connections), n_pre, n_post, path + ".connections")
+        case "from_file":
+            rows = read_connection_file(str(conn.file), base, path + ".file")
+            pre, post, weight, delay = from_rows(rows, n_pre, n_post, path + ".file")
+    if weight is not None or delay is not None:
+        order = np.lexsort((post, pre))
+        return pre[order], post[order], None if weight is None else weight[order], None if delay is None else delay[order]
+    pre, post = _sorted(pre, post)
+    return pre, post, None, None

@@ -1,0 +1,171 @@
+"""``instantiate(model)``: draw every random thing once, in numpy, from the model's seed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+from . import connectors, spiketrains
+from .check import CONDUCTANCE_BASED, population_size
+from .network import CurrentData, Network, PopulationData, ProjectionData
+from .random import draw, is_constant, stream
+from .schema import Distribution, Model, Population, Stimulus
+
+
+def _population(name: str, pop: Population, model: Model) -> PopulationData:
+    seed = model.simulation.seed
+    n = population_size(pop, f"populations.{name}")
+    shape = tuple(pop.shape) if pop.shape is not None else (n,)
+    values: dict[str, dict[str, float | np.ndarray]] = {"parameters": {}, "initial": {}}
+    for kind in ("parameters", "initial"):
+        for pname, dist in getattr(pop, kind).items():
+            if is_constant(dist):
+                values[kind][pname] = float(dist.value)  # type: ignore[arg-type]
+            else:
+                values[kind][pname] = draw(dist, n, stream(seed, "pop", name, kind, pname), f"populations.{name}.{kind}.{pname}")
+    return PopulationData(
+        name=name,
+        cell_type=pop.cell_type,
+        size=n,
+        shape=shape,
+        parameters=values["parameters"],
+        initial=values["initial"],
+        record=model.recording.get(name),
+    )
+
+
+def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[str, Stimulus]], model: Model, t_stop: float) -> list[np.ndarray]:
+    """All spikes of a spike-source population: its own (Poisson rate or explicit times) plus stimuli."""
+    seed, dt = model.simulation.seed, float(model.simulation.dt)
+    cells: list[np.ndarray] = []
+    times: list[np.ndarray] = []
+
+    def add_poisson(rate: float | np.ndarray, start: float, stop: float, idx: np.ndarray, key: tuple[str, ...]) -> None:
+        c, t = spiketrains.poisson(len(idx), rate, start, min(stop, t_stop), stream(seed, *key))
+        cells.append(idx[c])
+        times.append(t)
+
+    everyone = np.arange(size, dtype=np.int64)
+    if pop.cell_type == "SpikeSourcePoisson":
+        params = {k: float(v.value) for k, v in pop.parameters.items() if is_constant(v)}
+        varying = [k for k, v in pop.parameters.items() if not is_constant(v)]
+        if set(varying) - {"rate"}:
+            raise ModelError(f"populations.{name}.parameters.{sorted(set(varying) - {'rate'})[0]}", "only 'rate' may vary across cells of a SpikeSourcePoisson")
+        rate: float | np.ndarray = params.get("rate", 1.0)
+        if "rate" in varying:
+            rate = draw(pop.parameters["rate"], size, stream(seed, "pop", name, "parameters", "rate"), f"populations.{name}.parameters.rate")
+        start = params.get("start", 0.0)
+        add_poisson(rate, start, start + params.get("duration", t_stop), everyone, ("pop", name, "poisson"))
+    if pop.spike_times is not None:
+        lists = pop.spike_times if len(pop.spike_times) == size else pop.spike_times * size
+        cells.append(np.repeat(everyone, [len(ts) for ts in lists]))
+        times.append(np.array([t for ts in lists for t in ts], dtype=np.float64))
+    for sname, stim in stimuli:
+        idx = np.asarray(stim.cells, dtype=np.int64) if stim.cells is not None else everyone
+        if stim.kind == "poisson":
+            windows = (
+                [(float(w.start), float(w.stop), float(w.rate)) for w in stim.windows]
+                if stim.windows is not None
+                else [(float(stim.start or 0.0), float(stim.stop if stim.stop is not None else t_stop), float(stim.rate))]  # type: ignore[arg-type]
+            )
+            for k, (start, stop, rate) in enumerate(windows):
+                add_poisson(rate, start, stop, idx, ("stim", sname, str(k)))
+        else:  # spike_array
+            assert stim.spike_times is not None
+            lists = stim.spike_times if len(stim.spike_times) == len(idx) else stim.spike_times * len(idx)
+            if len(lists) != len(idx):
+                raise ModelError(f"stimuli.{sname}.spike_times", f"expected 1 or {len(idx)} lists of times, got {len(stim.spike_times)}")
+            cells.append(np.repeat(idx, [len(ts) for ts in lists]))
+            times.append(np.array([t for ts in lists for t in ts], dtype=np.float64))
+    all_cells = np.concatenate(cells) if cells else np.empty(0, dtype=np.int64)
+    all_times = np.concatenate(times) if times else np.empty(0)
+    keep = all_times < t_stop
+    return spiketrains.on_grid(all_cells[keep], all_times[keep], size, dt)
+
+
+def _check_sign(name: str, weight: np.ndarray, receptor: str, conductance: bool) -> None:
+    if weight.size == 0:
+        return
+    path = f"projections.{name}.weight"
+    if conductance and weight.min() < 0:
+        raise ModelError(path, f"drew negative conductances (min {weight.min():.4g} uS); conductances must be >= 0: add bounds = [0, ...]")
+    if not conductance and receptor == "inhibitory" and weight.max() > 0:
+        raise ModelError(path, "inhibitory weights onto current-based cells must be <= 0 nA (PyNN's sign convention)")
+    if not conductance and receptor == "excitatory" and weight.min() < 0:
+        raise ModelError(path, "excitatory weights must be >= 0 (give inhibition its own projection with receptor = 'inhibitory')")
+
+
+def _projection(name: str, model: Model, base: Path | None) -> ProjectionData:
+    prj = model.projections[name]
+    seed, dt = model.simulation.seed, float(model.simulation.dt)
+    pre_pop, post_pop = model.populations[prj.pre], model.populations[prj.post]
+    shape = lambda p, n: list(p.shape) if p.shape is not None else [population_size(p, f"populations.{n}")]  # noqa: E731
+    pre, post, w_list, d_list = connectors.connect(
+        prj.connector,
+        shape(pre_pop, prj.pre),
+        shape(post_pop, prj.post),
+        prj.pre == prj.post,
+        stream(seed, "prj", name, "connect"),
+        f"projections.{name}.connector",
+        base,
+    )
+    n = len(pre)
+    weight = w_list if w_list is not None else draw(prj.weight, n, stream(seed, "prj", name, "weight"), f"projections.{name}.weight")
+    delay_dist = prj.delay if prj.delay is not None else Distribution(value=dt)
+    delay = d_list if d_list is not None else draw(delay_dist, n, stream(seed, "prj", name, "delay"), f"projections.{name}.delay")
+    # Delays live on the time grid; snapping here means no backend rounds them its own way.
+    delay = np.maximum(np.rint(delay / dt), 1.0) * dt
+    _check_sign(name, weight, prj.receptor, CONDUCTANCE_BASED.get(post_pop.cell_type, False))
+    return ProjectionData(
+        name=name,
+        pre=prj.pre,
+        post=prj.post,
+        receptor=prj.receptor,
+        synapse=prj.synapse,
+        pre_idx=pre,
+        post_idx=post,
+        weight=np.asarray(weight, dtype=np.float64),
+        delay=np.round(np.asarray(delay, dtype=np.float64), 10),
+    )
+
+
+def _current(name: str, stim: Stimulus, size: int) -> CurrentData:
+    cells = np.asarray(stim.cells if stim.cells is not None else range(size), dtype=np.int64)
+    if stim.kind == "dc":
+        start = float(stim.start or 0.0)
+        times = [start] if stim.stop is None else [start, float(stim.stop)]
+        amps = [float(stim.amplitude)] if stim.stop is None else [float(stim.amplitude), 0.0]  # type: ignore[arg-type]
+    else:
+        times = [float(t) for t in stim.times]  # type: ignore[union-attr, arg-type]
+        amps = [float(a) for a in stim.amplitudes]  # type: ignore[union-attr, arg-type]
+    return CurrentData(name, stim.target, cells, np.asarray(times), np.asarray(amps))
+
+
+def instantiate(model: Model, base: Path | None = None) -> Network:
+    """Draw every random array of a resolved model (connectivity, weights, delays, initial values, inputs).
+
+    The same model and seed give byte-identical arrays (see :meth:`Network.digest`). ``base`` is the
+    folder relative to which connection files are read.
+    """
+    if model.simulation.phases is None:
+        from .check import resolve
+
+        model = resolve(model)
+    t_stop = sum(float(p.duration) for p in model.simulation.phases or [])
+    populations = {}
+    for name, pop in model.populations.items():
+        data = _population(name, pop, model)
+        if data.is_source:
+            stims = [(s, st) for s, st in model.stimuli.items() if st.target == name and st.kind in ("poisson", "spike_array")]
+            trains = _source_trains(name, pop, data.size, stims, model, t_stop)
+            data = PopulationData(**{**data.__dict__, "spike_times": trains})
+        populations[name] = data
+    projections = {name: _projection(name, model, base) for name in model.projections}
+    currents = {
+        name: _current(name, stim, populations[stim.target].size)
+        for name, stim in model.stimuli.items()
+        if stim.kind in ("dc", "step")
+    }
+    return Network(model=model, populations=populations, projections=projections, currents=currents)

@@ -1,0 +1,182 @@
+"""Reading and writing model files (TOML or YAML), bundled models, and ``--set path=value`` overrides."""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ModelError
+from .check import resolve
+from .schema import Model
+
+LIBRARY = Path(__file__).parent / "library"
+
+
+def bundled_models() -> dict[str, Path]:
+    """Names of the bundled models and their files."""
+    return {p.stem: p for p in sorted(LIBRARY.glob("*.toml"))}
+
+
+def find_model_file(name_or_path: str | Path) -> Path:
+    """A path to a model file, or the name of a bundled model."""
+    path = Path(name_or_path)
+    if path.suffix.lower() in (".toml", ".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise ModelError("", "no such model file", str(path))
+        return path
+    library = bundled_models()
+    if str(name_or_path) in library:
+        return library[str(name_or_path)]
+    raise ModelError("", f"neither a model file nor a bundled model (bundled: {', '.join(library)})", str(name_or_path))
+
+
+def read_raw(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        else:
+            data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
+        raise ModelError("", f"cannot parse: {err}".replace("\n", " "), str(path)) from None
+    if not isinstance(data, dict):
+        raise ModelError("", "expected a table of model fields at the top level", str(path))
+    return data
+
+
+_INDEX = re.compile(r"^(?P<key>[^\[\]]+)((\[(?P<i>\d+)\])?)$")
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Apply ``a.b.c=value`` settings (value parsed as YAML: numbers, lists, strings) to a raw model dict."""
+    data = copy.deepcopy(raw)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ModelError("", f"expected PATH=VALUE, got {item!r}", "--set")
+        value = yaml.safe_load(text) if text.strip() else ""
+        parts = key.strip().split(".")
+        node: Any = data
+        for depth, part in enumerate(parts):
+            m = _INDEX.match(part)
+            if m is None:
+                raise ModelError(key, f"cannot read path element {part!r}", "--set")
+            last = depth == len(parts) - 1
+            name, index = m.group("key"), m.group("i")
+            if not isinstance(node, dict):
+                raise ModelError(key, f"{'.'.join(parts[:depth])} is not a table", "--set")
+            if index is None:
+                if last:
+                    node[name] = value
+                else:
+                    node = node.setdefault(name, {})
+            else:
+                seq = node.get(name)
+                if not isinstance(seq, list) or int(index) >= len(seq):
+                    raise ModelError(key, f"{name} has no element {index}", "--set")
+                if last:
+                    seq[int(index)] = value
+                else:
+                    node = seq[int(index)]
+    return data
+
+
+def _inner_model(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return dict if origin is dict else None
+
+
+def _allowed_fields(loc: tuple[Any, ...]) -> list[str] | None:
+    """Walk the schema along ``loc[:-1]``, skipping dict keys and list indices, to list the allowed fields."""
+    cls: Any = Model
+    parts = list(loc[:-1])
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            return None
+        field = cls.model_fields.get(str(part))
+        if field is None:
+            return None
+        annotation = field.annotation
+        nxt = _inner_model(annotation)
+        is_mapping = "dict[" in str(annotation)
+        is_list = "list[" in str(annotation)
+        cls = nxt
+        if is_mapping or is_list:
+            i += 1  # skip the key or index that follows
+        i += 1
+    if isinstance(cls, type) and issubclass(cls, BaseModel):
+        return list(cls.model_fields)
+    return None
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif "[" in str(part) and "(" in str(part):  # pydantic's internal validator labels
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    loc = tuple(err["loc"])
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(loc)
+        return "unknown field" + (f" (expected one of: {', '.join(allowed)})" if allowed else "")
+    if kind == "missing":
+        return "required field missing"
+    if kind == "literal_error":
+        return f"{err['msg'].replace('Input should be', 'expected')}, got {err.get('input')!r}"
+    msg = str(err["msg"])
+    msg = msg.removeprefix("Value error, ")
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        what = "an integer" if kind.startswith("int") else "a number"
+        return f"expected {what}, got {err.get('input')!r}"
+    return msg[0].lower() + msg[1:] if msg else kind
+
+
+def validate(raw: Mapping[str, Any], source: str | None = None) -> Model:
+    """Validate a raw dict (from a file or Python) and resolve units: one ModelError on failure."""
+    try:
+        model = Model.model_validate(raw)
+    except ValidationError as err:
+        errors = err.errors()
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        raise ModelError(format_loc(tuple(first["loc"])), _message(first) + more, source) from None
+    try:
+        return resolve(model)
+    except ModelError as err:
+        raise err.with_source(source) if source else err from None
+
+
+def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Model:
+    """Read, override, validate and resolve a model file or bundled model."""
+    path = find_model_file(name_or_path)
+    raw = apply_overrides(read_raw(path), overrides)
+    return validate(raw, str(path))
+
+
+def dumps_toml(model: Model) -> str:
+    return tomli_w.dumps(model.model_dump(mode="json", exclude_none=True))

@@ -1,0 +1,128 @@
+"""An instantiated network: every array a backend loads, drawn once from the model's seed.
+
+Backends build from these arrays and nothing else, so two backends simulate the same network on the
+same input; only their numerics differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .schema import Model, Phase, Record, Synapse
+
+
+@dataclass(frozen=True)
+class PopulationData:
+    """One population. ``parameters``/``initial``: a float (homogeneous) or a per-cell float64 array, PyNN units.
+
+    ``spike_times``: per-cell sorted times (ms, on the dt grid) for spike sources, else None.
+    """
+
+    name: str
+    cell_type: str
+    size: int
+    shape: tuple[int, ...]
+    parameters: dict[str, float | np.ndarray]
+    initial: dict[str, float | np.ndarray]
+    spike_times: list[np.ndarray] | None = None
+    record: Record | None = None
+
+    @property
+    def is_source(self) -> bool:
+        return self.cell_type in ("SpikeSourcePoisson", "SpikeSourceArray")
+
+
+@dataclass(frozen=True)
+class ProjectionData:
+    """One projection as arrays of equal length: pre and post cell indices, weight (uS or nA), delay (ms)."""
+
+    name: str
+    pre: str
+    post: str
+    receptor: str
+    synapse: Synapse
+    pre_idx: np.ndarray
+    post_idx: np.ndarray
+    weight: np.ndarray
+    delay: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.pre_idx)
+
+
+@dataclass(frozen=True)
+class CurrentData:
+    """A current injected into ``cells`` of ``target``: ``times`` (ms) at which the amplitude (nA) changes."""
+
+    name: str
+    target: str
+    cells: np.ndarray
+    times: np.ndarray
+    amplitudes: np.ndarray
+
+
+@dataclass(frozen=True)
+class Network:
+    model: Model
+    populations: dict[str, PopulationData]
+    projections: dict[str, ProjectionData]
+    currents: dict[str, CurrentData] = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        return self.model.simulation.seed
+
+    @property
+    def dt(self) -> float:
+        return float(self.model.simulation.dt)
+
+    @property
+    def phases(self) -> list[Phase]:
+        assert self.model.simulation.phases is not None
+        return list(self.model.simulation.phases)
+
+    @property
+    def duration(self) -> float:
+        return float(sum(float(p.duration) for p in self.phases))
+
+    @property
+    def n_cells(self) -> int:
+        return sum(p.size for p in self.populations.values())
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(len(p) for p in self.projections.values())
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every drawn array by a stable name (for hashing, saving and comparing)."""
+        out: dict[str, np.ndarray] = {}
+        for pop in self.populations.values():
+            for kind, values in (("param", pop.parameters), ("init", pop.initial)):
+                for name, value in sorted(values.items()):
+                    out[f"pop/{pop.name}/{kind}/{name}"] = np.atleast_1d(np.asarray(value, dtype=np.float64))
+            if pop.spike_times is not None:
+                lengths = np.array([len(t) for t in pop.spike_times], dtype=np.int64)
+                out[f"pop/{pop.name}/spikes/counts"] = lengths
+                out[f"pop/{pop.name}/spikes/times"] = (
+                    np.concatenate(pop.spike_times) if len(pop.spike_times) else np.empty(0)
+                )
+        for prj in self.projections.values():
+            for name in ("pre_idx", "post_idx", "weight", "delay"):
+                out[f"prj/{prj.name}/{name}"] = getattr(prj, name)
+        for cur in self.currents.values():
+            for name in ("cells", "times", "amplitudes"):
+                out[f"cur/{cur.name}/{name}"] = getattr(cur, name)
+        return out
+
+    def digest(self) -> str:
+        """SHA-256 over every drawn array (names, dtypes and bytes): equal digests mean identical networks."""
+        h = hashlib.sha256()
+        for name, arr in sorted(self.arrays().items()):
+            a = np.ascontiguousarray(arr)
+            h.update(name.encode())
+            h.update(str(a.dtype).encode())
+            h.update(a.tobytes())
+        return h.hexdigest()

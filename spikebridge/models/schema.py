@@ -1,0 +1,242 @@
+"""The model description: a pydantic schema, the same whether read from TOML/YAML or built in Python.
+
+Units are PyNN's throughout: time in ms, voltage in mV, current in nA, conductance in uS,
+capacitance in nF, rates in Hz. A quantity may also be written as a string with its unit
+(``"20 ms"``, ``"4 nS"``); :func:`spikebridge.models.check.resolve` converts it to PyNN's unit
+for that field and refuses a unit of the wrong dimension.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PlainSerializer, model_validator
+
+CELL_TYPES = (
+    "IF_cond_exp",
+    "IF_curr_exp",
+    "IF_cond_alpha",
+    "IF_curr_alpha",
+    "EIF_cond_exp_isfa_ista",
+    "Izhikevich",
+    "SpikeSourcePoisson",
+    "SpikeSourceArray",
+)
+SOURCE_TYPES = ("SpikeSourcePoisson", "SpikeSourceArray")
+
+CellType = Literal[
+    "IF_cond_exp",
+    "IF_curr_exp",
+    "IF_cond_alpha",
+    "IF_curr_alpha",
+    "EIF_cond_exp_isfa_ista",
+    "Izhikevich",
+    "SpikeSourcePoisson",
+    "SpikeSourceArray",
+]
+
+
+def _quantity(value: Any) -> float | str:
+    """A number, or a string holding a number and a unit (checked against the field later)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        parts = value.strip().split(maxsplit=1)
+        try:
+            float(parts[0])
+        except (ValueError, IndexError):
+            raise ValueError(f"expected a number or a quantity such as '20 ms', got {value!r}") from None
+        return value.strip() if len(parts) == 2 else float(parts[0])
+    raise ValueError(f"expected a number, got {value!r}")
+
+
+Quantity = Annotated[float | str, PlainValidator(_quantity), PlainSerializer(lambda v: v)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Distribution(Strict):
+    """A constant or a random distribution, drawn once per element in numpy.
+
+    ``uniform(low, high)``, ``normal(mean, sd)``, ``lognormal(mu, sigma)`` (of the underlying normal, as
+    numpy and PyNN define it). ``bounds = [low, high]`` keeps draws inside an interval, by redrawing
+    (default) or clipping.
+    """
+
+    distribution: Literal["constant", "uniform", "normal", "lognormal"] = "constant"
+    value: Quantity | None = None
+    low: Quantity | None = None
+    high: Quantity | None = None
+    mean: Quantity | None = None
+    sd: Quantity | None = None
+    mu: float | None = None
+    sigma: float | None = None
+    bounds: tuple[Quantity, Quantity] | None = None
+    out_of_bounds: Literal["redraw", "clip"] = "redraw"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scalar(cls, data: Any) -> Any:
+        if isinstance(data, dict) or isinstance(data, Distribution):
+            return data
+        return {"distribution": "constant", "value": _quantity(data)}
+
+
+Value = Distribution
+
+
+class Population(Strict):
+    """A group of cells of one PyNN standard type.
+
+    Give ``size`` or a grid ``shape`` (e.g. ``[64, 64]`` or ``[8, 128, 128]``: channels, rows, columns;
+    the last two axes are spatial). ``spike_times`` (ms, one list per cell) is for ``SpikeSourceArray``.
+    """
+
+    cell_type: CellType
+    size: int | None = Field(default=None, gt=0)
+    shape: list[Annotated[int, Field(gt=0)]] | None = None
+    parameters: dict[str, Value] = {}
+    initial: dict[str, Value] = {}
+    spike_times: list[list[Quantity]] | None = None
+
+
+class Connector(Strict):
+    """How pre and post cells are paired. Probabilities are per pair; ``radius`` is in post-grid units."""
+
+    rule: Literal[
+        "all_to_all",
+        "one_to_one",
+        "fixed_probability",
+        "fixed_indegree",
+        "fixed_outdegree",
+        "distance_patch",
+        "from_list",
+        "from_file",
+    ]
+    p: float | None = Field(default=None, ge=0.0, le=1.0)
+    n: int | None = Field(default=None, ge=0)
+    radius: float | None = Field(default=None, gt=0.0)
+    allow_self_connections: bool = True
+    allow_multapses: bool = False
+    connections: list[list[float]] | None = None
+    file: str | None = None
+
+
+class TimingRule(Strict):
+    """Pair-based STDP: Δw+ = A_plus·exp(-Δt/tau_plus), Δw- = A_minus·exp(Δt/tau_minus) (scaled by the dependence)."""
+
+    rule: Literal["spike_pair"] = "spike_pair"
+    tau_plus: Quantity = 20.0
+    tau_minus: Quantity = 20.0
+    A_plus: float = 0.01
+    A_minus: float = 0.01
+
+
+class WeightDependence(Strict):
+    """How the update scales with the current weight; ``w_min``/``w_max`` in the projection's weight unit."""
+
+    rule: Literal["additive", "multiplicative", "additive_potentiation_multiplicative_depression", "gutig"] = (
+        "additive"
+    )
+    w_min: Quantity = 0.0
+    w_max: Quantity = 1.0
+    mu_plus: float | None = None
+    mu_minus: float | None = None
+
+
+class Synapse(Strict):
+    """Static, or STDP with a timing rule and a weight dependence.
+
+    ``delay_semantics``: ``dendritic`` (NEST's convention: the whole delay sits on the dendrite, so the rule
+    sees the pre spike when it arrives) or ``axonal``.
+    """
+
+    type: Literal["static", "stdp"] = "static"
+    timing: TimingRule | None = None
+    weight_dependence: WeightDependence | None = None
+    delay_semantics: Literal["dendritic", "axonal"] = "dendritic"
+
+
+class Projection(Strict):
+    """Connections from ``pre`` to ``post``; weight in uS (conductance cells) or nA (current cells), delay in ms.
+
+    PyNN's sign convention holds: conductances are positive; inhibitory weights onto current-based cells are
+    negative.
+    """
+
+    pre: str
+    post: str
+    receptor: Literal["excitatory", "inhibitory"] = "excitatory"
+    connector: Connector
+    weight: Value
+    delay: Value | None = None
+    synapse: Synapse = Synapse()
+
+
+class Window(Strict):
+    start: Quantity
+    stop: Quantity
+    rate: Quantity
+
+
+class Stimulus(Strict):
+    """Input to a population.
+
+    ``poisson``: spike trains drawn in numpy (rate in Hz, or ``windows`` of [start, stop, rate]) added to a
+    spike-source population; ``spike_array``: explicit times (ms) for a spike-source population; ``dc``: a
+    constant current (nA) from ``start`` to ``stop``; ``step``: a piecewise-constant current with ``times``
+    (ms) and ``amplitudes`` (nA).
+    """
+
+    kind: Literal["poisson", "spike_array", "dc", "step"]
+    target: str
+    cells: list[int] | None = None
+    rate: Quantity | None = None
+    start: Quantity | None = None
+    stop: Quantity | None = None
+    windows: list[Window] | None = None
+    spike_times: list[list[Quantity]] | None = None
+    amplitude: Quantity | None = None
+    times: list[Quantity] | None = None
+    amplitudes: list[Quantity] | None = None
+
+
+class Record(Strict):
+    """What to record from one population: variables, which cells (``all``, the first N, or indices)."""
+
+    variables: list[str] = ["spikes"]
+    cells: Literal["all"] | int | list[int] = "all"
+    sampling_interval: Quantity | None = None
+
+
+class Phase(Strict):
+    """A named stretch of simulated time; recordings of each phase land in their own Neo segment."""
+
+    name: str
+    duration: Quantity
+    plasticity: bool = True
+
+
+class Simulation(Strict):
+    dt: Quantity = 0.1
+    duration: Quantity | None = None
+    phases: list[Phase] | None = None
+    seed: int = Field(default=12345, ge=0, lt=2**32)
+    backend: str = "nest"
+    backend_options: dict[str, Any] = {}
+
+
+class Model(Strict):
+    """A spiking network, described once for every backend."""
+
+    name: str
+    description: str = ""
+    populations: dict[str, Population]
+    projections: dict[str, Projection] = {}
+    stimuli: dict[str, Stimulus] = {}
+    recording: dict[str, Record] = {}
+    simulation: Simulation = Simulation()

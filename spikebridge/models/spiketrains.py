@@ -1,0 +1,33 @@
+"""Input spike trains drawn in numpy, on the simulation's time grid, so every backend sees the same input."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def poisson(n: int, rate: float | np.ndarray, start: float, stop: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Homogeneous Poisson trains for ``n`` cells at ``rate`` Hz (one value, or one per cell) on [start, stop) ms.
+
+    Returns (cell index, time in ms) arrays, unsorted.
+    """
+    rates = np.broadcast_to(np.asarray(rate, dtype=np.float64), (n,))
+    if stop <= start or n == 0 or np.all(rates <= 0):
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    counts = rng.poisson(np.maximum(rates, 0.0) * (stop - start) / 1000.0)
+    cells = np.repeat(np.arange(n, dtype=np.int64), counts)
+    times = rng.uniform(start, stop, size=int(counts.sum()))
+    return cells, times
+
+
+def on_grid(cells: np.ndarray, times: np.ndarray, n: int, dt: float) -> list[np.ndarray]:
+    """Per-cell sorted spike times snapped to the dt grid (at least one step, at most one spike per step).
+
+    A simulator can only deliver a spike on a time step: snapping here makes every backend deliver the
+    same spikes, instead of each rounding (or refusing) off-grid times in its own way.
+    """
+    steps = np.maximum(np.rint(np.asarray(times) / dt).astype(np.int64), 1)
+    key = np.unique(np.asarray(cells, dtype=np.int64) * (steps.max(initial=0) + 1) + steps)
+    cell_of, step_of = np.divmod(key, steps.max(initial=0) + 1)
+    bounds = np.searchsorted(cell_of, np.arange(n + 1))
+    grid = step_of * dt
+    return [np.round(grid[bounds[i] : bounds[i + 1]], 10) for i in range(n)]

@@ -1,0 +1,193 @@
+"""The run directory: Neo recordings, the resolved model, the drawn network, final weights and metadata.
+
+A run directory is written under a hidden temporary name beside its destination and renamed into place
+only when every file is complete, so a run killed mid-way leaves nothing that :func:`load` accepts.
+
+Layout::
+
+    RUN_DIR/
+      model.toml           the model as resolved (units converted, defaults filled in)
+      meta.json            seed, hashes, backend and options, versions, timings, host; "complete": true
+      recordings.neo.pkl   Neo Block (one segment per phase), read by ``neo.io.PickleIO``
+      network.npz          every array instantiate() drew (connectivity, weights, delays, inputs, initial values)
+      connections.npz      each projection's weights and delays at the end of the run
+      figures/             summary.png and summary.pdf
+
+Why Neo's PickleIO and not NixIO: for 4,000 spike trains NixIO took 52 s to write and 28 s to read
+(88 MB), PickleIO 0.16 s (2.5 MB), measured here with Neo 0.14 and nixio 1.5.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import neo
+import numpy as np
+import quantities as pq
+
+from .backends.base import Connections
+from .errors import RunDirectoryError
+from .models.io import dumps_toml, validate
+from .models.schema import Model
+
+RECORDINGS = "recordings.neo.pkl"
+META = "meta.json"
+MODEL = "model.toml"
+NETWORK = "network.npz"
+CONNECTIONS = "connections.npz"
+REQUIRED = (META, MODEL, RECORDINGS, NETWORK, CONNECTIONS)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_run(
+    path: Path,
+    model: Model,
+    block: neo.Block,
+    network_arrays: Mapping[str, np.ndarray],
+    connections: Mapping[str, Connections],
+    meta: Mapping[str, Any],
+    extra: Callable[[Path], None] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a complete run directory at ``path`` atomically; ``extra(tmp_dir)`` may add files (figures)."""
+    started = time.perf_counter()
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise RunDirectoryError(f"{path} already exists; choose another --out or pass --overwrite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir()
+    try:
+        (tmp / MODEL).write_text(dumps_toml(model), encoding="utf-8")
+        neo.io.PickleIO(str(tmp / RECORDINGS)).write_block(block)
+        np.savez(tmp / NETWORK, **{k.replace("/", "__"): v for k, v in network_arrays.items()})
+        flat = {}
+        for name, c in connections.items():
+            for field in ("pre", "post", "weight", "delay"):
+                flat[f"{name}__{field}"] = getattr(c, field)
+        np.savez(tmp / CONNECTIONS, **flat)
+        if extra is not None:
+            extra(tmp)
+        timings = {**meta.get("timings", {}), "write_s": time.perf_counter() - started}
+        (tmp / META).write_text(json.dumps({**meta, "timings": timings, "complete": True}, indent=2, default=str), encoding="utf-8")
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+            os.rename(path, old)
+            os.rename(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.rename(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+class Results:
+    """A complete run directory, read lazily. Spike times are in ms, rates in Hz."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.meta: dict[str, Any] = json.loads((self.path / META).read_text(encoding="utf-8"))
+
+    def __repr__(self) -> str:
+        return f"Results({str(self.path)!r}, model={self.meta.get('model')!r}, backend={self.meta.get('backend')!r})"
+
+    @cached_property
+    def model(self) -> Model:
+        import tomllib
+
+        return validate(tomllib.loads((self.path / MODEL).read_text(encoding="utf-8")), str(self.path / MODEL))
+
+    @cached_property
+    def block(self) -> neo.Block:
+        return neo.io.PickleIO(str(self.path / RECORDINGS)).read_block()
+
+    @property
+    def phases(self) -> list[str]:
+        return [seg.name for seg in self.block.segments]
+
+    @property
+    def populations(self) -> list[str]:
+        return list(self.model.populations)
+
+    def segment(self, phase: str | None = None) -> neo.Segment:
+        segments = self.block.segments
+        if phase is None:
+            if len(segments) != 1:
+                raise RunDirectoryError(f"this run has phases {self.phases}; name one")
+            return segments[0]
+        for seg in segments:
+            if seg.name == phase:
+                return seg
+        raise RunDirectoryError(f"no phase {phase!r} in {self.path} (phases: {self.phases})")
+
+    def spiketrains(self, population: str, phase: str | None = None) -> list[neo.SpikeTrain]:
+        """The recorded spike trains of one population in one phase, ordered by cell index."""
+        if population not in self.model.populations:
+            raise RunDirectoryError(f"no population {population!r} (populations: {self.populations})")
+        trains = [st for st in self.segment(phase).spiketrains if st.annotations.get("population") == population]
+        return sorted(trains, key=lambda st: int(st.annotations["source_index"]))
+
+    def spikes(self, population: str, phase: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(cell index, spike time in ms) arrays of one population, sorted by time."""
+        trains = self.spiketrains(population, phase)
+        idx = np.concatenate([np.full(len(st), int(st.annotations["source_index"])) for st in trains]) if trains else np.empty(0, int)
+        times = np.concatenate([st.rescale(pq.ms).magnitude for st in trains]) if trains else np.empty(0)
+        order = np.argsort(times, kind="stable")
+        return idx[order].astype(np.int64), times[order]
+
+    def signals(self, population: str, variable: str, phase: str | None = None) -> neo.AnalogSignal:
+        for sig in self.segment(phase).analogsignals:
+            if sig.annotations.get("population") == population and sig.name == variable:
+                return sig
+        raise RunDirectoryError(f"no recorded {variable!r} for population {population!r}")
+
+    def rates(self, population: str, phase: str | None = None) -> np.ndarray:
+        """Mean firing rate of each recorded cell (Hz), by Elephant."""
+        from elephant.statistics import mean_firing_rate
+
+        return np.array([float(mean_firing_rate(st).rescale(pq.Hz).magnitude) for st in self.spiketrains(population, phase)])
+
+    @cached_property
+    def network(self) -> dict[str, np.ndarray]:
+        """Every array instantiate() drew, by name (e.g. ``prj/exc_exc/weight``)."""
+        with np.load(self.path / NETWORK) as data:
+            return {k.replace("__", "/"): data[k] for k in data.files}
+
+    def connections(self, projection: str) -> Connections:
+        """Weights (uS or nA) and delays (ms) of a projection at the end of the run."""
+        with np.load(self.path / CONNECTIONS) as data:
+            if f"{projection}__pre" not in data.files:
+                raise RunDirectoryError(f"no projection {projection!r} in {self.path}")
+            return Connections(*(data[f"{projection}__{f}"] for f in ("pre", "post", "weight", "delay")))
+
+
+def load(path: str | Path) -> Results:
+    """Open a complete run directory; refuses a partial or foreign one with a message saying why."""
+    p = Path(path)
+    if not p.is_dir():
+        raise RunDirectoryError(f"{p} is not a directory")
+    missing = [f for f in REQUIRED if not (p / f).is_file()]
+    if missing:
+        raise RunDirectoryError(f"{p} is not a complete spikebridge run directory (missing {', '.join(missing)})")
+    try:
+        meta = json.loads((p / META).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise RunDirectoryError(f"{p / META} is not valid JSON: {err}") from None
+    if meta.get("complete") is not True:
+        raise RunDirectoryError(f"{p} is not marked complete in {META}")
+    return Results(p)

@@ -35,6 +35,7 @@ import quantities as pq
 
 from .backends.base import Connections
 from .errors import RunDirectoryError
+from .models.check import population_size
 from .models.io import dumps_toml, validate
 from .models.schema import Model
 
@@ -44,12 +45,6 @@ MODEL = "model.toml"
 NETWORK = "network.npz"
 CONNECTIONS = "connections.npz"
 REQUIRED = (META, MODEL, RECORDINGS, NETWORK, CONNECTIONS)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def write_run(
@@ -135,32 +130,66 @@ class Results:
                 return seg
         raise RunDirectoryError(f"no phase {phase!r} in {self.path} (phases: {self.phases})")
 
-    def spiketrains(self, population: str, phase: str | None = None) -> list[neo.SpikeTrain]:
-        """The recorded spike trains of one population in one phase, ordered by cell index."""
+    def _check_population(self, population: str) -> int:
         if population not in self.model.populations:
             raise RunDirectoryError(f"no population {population!r} (populations: {self.populations})")
-        trains = [st for st in self.segment(phase).spiketrains if st.annotations.get("population") == population]
-        return sorted(trains, key=lambda st: int(st.annotations["source_index"]))
+        return population_size(self.model.populations[population], population)
 
     def spikes(self, population: str, phase: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(cell index, spike time in ms) arrays of one population, sorted by time."""
-        trains = self.spiketrains(population, phase)
-        idx = np.concatenate([np.full(len(st), int(st.annotations["source_index"])) for st in trains]) if trains else np.empty(0, int)
-        times = np.concatenate([st.rescale(pq.ms).magnitude for st in trains]) if trains else np.empty(0)
-        order = np.argsort(times, kind="stable")
-        return idx[order].astype(np.int64), times[order]
+        """(cell index, spike time in ms) arrays of one population, sorted by time (then cell)."""
+        size = self._check_population(population)
+        seg = self.segment(phase)
+        offsets = seg.annotations.get("channel_offsets", {})
+        if population not in offsets:
+            return np.empty(0, np.int64), np.empty(0)
+        ids, times = seg.spiketrains.multiplexed
+        ids = np.asarray(ids, dtype=np.int64)
+        t = np.asarray(times.rescale(pq.ms).magnitude if hasattr(times, "rescale") else times, dtype=np.float64)
+        keep = (ids >= offsets[population]) & (ids < offsets[population] + size)
+        idx, t = ids[keep] - offsets[population], t[keep]
+        order = np.lexsort((idx, t))
+        return idx[order], t[order]
+
+    def recorded_cells(self, population: str) -> np.ndarray:
+        """Indices of the cells whose spikes were recorded."""
+        size = self._check_population(population)
+        rec = self.model.recording.get(population)
+        if rec is None or "spikes" not in rec.variables:
+            return np.empty(0, np.int64)
+        if rec.cells == "all":
+            return np.arange(size)
+        if isinstance(rec.cells, int):
+            return np.arange(rec.cells)
+        return np.asarray(sorted(rec.cells), dtype=np.int64)
+
+    def spiketrains(self, population: str, phase: str | None = None) -> list[neo.SpikeTrain]:
+        """The recorded spike trains of one population in one phase, one per recorded cell, by cell index."""
+        idx, t = self.spikes(population, phase)
+        seg = self.segment(phase)
+        t_start, t_stop = seg.spiketrains.t_start, seg.spiketrains.t_stop
+        cells = self.recorded_cells(population)
+        order = np.lexsort((t, idx))
+        bounds = np.searchsorted(idx[order], np.append(cells, cells[-1] + 1) if len(cells) else [0])
+        times = t[order]
+        return [
+            neo.SpikeTrain(times[bounds[k] : bounds[k + 1]], units="ms", t_start=t_start, t_stop=t_stop, population=population, source_index=int(c))
+            for k, c in enumerate(cells)
+        ]
+
+    def rates(self, population: str, phase: str | None = None) -> np.ndarray:
+        """Mean firing rate of each recorded cell (Hz): spike count over the phase's duration."""
+        idx, _ = self.spikes(population, phase)
+        cells = self.recorded_cells(population)
+        seg = self.segment(phase)
+        duration_s = float((seg.spiketrains.t_stop - seg.spiketrains.t_start).rescale(pq.s).magnitude)
+        counts = np.bincount(idx, minlength=int(cells.max(initial=-1)) + 1)[cells] if len(cells) else np.empty(0)
+        return counts / duration_s
 
     def signals(self, population: str, variable: str, phase: str | None = None) -> neo.AnalogSignal:
         for sig in self.segment(phase).analogsignals:
             if sig.annotations.get("population") == population and sig.name == variable:
                 return sig
         raise RunDirectoryError(f"no recorded {variable!r} for population {population!r}")
-
-    def rates(self, population: str, phase: str | None = None) -> np.ndarray:
-        """Mean firing rate of each recorded cell (Hz), by Elephant."""
-        from elephant.statistics import mean_firing_rate
-
-        return np.array([float(mean_firing_rate(st).rescale(pq.Hz).magnitude) for st in self.spiketrains(population, phase)])
 
     @cached_property
     def network(self) -> dict[str, np.ndarray]:

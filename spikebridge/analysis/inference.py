@@ -40,13 +40,12 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import quantities as pq
 import xarray as xr
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import lfilter
 
 from spikebridge.errors import SpikebridgeError
@@ -69,14 +68,13 @@ __all__ = [
     "stdwi",
 ]
 
-SpikeTrains: TypeAlias = "Sequence[np.ndarray | neo.SpikeTrain]"
-Seed: TypeAlias = "np.random.Generator | int | None"
+#: Spike trains, one per neuron: float arrays in ms, or neo.SpikeTrain / quantities arrays.
+type SpikeTrains = Sequence[np.ndarray | neo.SpikeTrain]
+#: A random generator or the seed of one.
+type Seed = np.random.Generator | int | None
 
 # Relative tolerance when checking that durations are multiples of a step.
 _RTOL = 1e-6
-# Pre-neuron columns of v_pre processed at once by rdd: bounds the temporary
-# (n_steps x chunk) float64 arrays to ~100 MB for 200 s at dt 0.25 ms.
-_RDD_COLUMNS = 16
 
 
 class InferenceInputError(SpikebridgeError, ValueError):
@@ -698,31 +696,45 @@ def rdd(
     cum = np.zeros((n_steps + 1, n_post))
     np.cumsum(h, axis=0, out=cum[1:])
 
-    jump = (v_thresh - v_reset) if tau_m is not None else 0.0
-    a_m = float(np.exp(-dt / tau_m)) if tau_m is not None else 0.0
+    # Candidate event starts: samples within the band, plus (reset membrane)
+    # the spike steps, whose recorded value is already the reset.
+    rows, cols = np.nonzero(v_pre[: n_steps - width + 1] >= lower)
+    order = np.argsort(cols, kind="stable")
+    rows, cols = rows[order], cols[order]
+    bounds = np.searchsorted(cols, np.arange(n_pre + 1))
+    if tau_m is not None:
+        spike_steps = [np.floor(t / dt + 1e-6).astype(np.int64) for t in pre_ms]
+        # Reset trace after each spike, in units of v_thresh - v_reset.
+        after = tau_m * _trace_after_spikes(_padded(pre_ms), tau_m)
+    offsets = np.arange(width)
     ev_step: list[np.ndarray] = []
     ev_pre: list[np.ndarray] = []
     ev_x: list[np.ndarray] = []
-    for lo in range(0, n_pre, _RDD_COLUMNS):
-        hi = min(lo + _RDD_COLUMNS, n_pre)
-        u = np.array(v_pre[:, lo:hi], dtype=float)
+    for i in range(n_pre):
+        cand = rows[bounds[i]:bounds[i + 1]]
         if tau_m is not None:
-            resets = lfilter([jump], [1.0, -a_m], _binned(pre_ms[lo:hi], n_steps, dt), axis=0)
-            u += resets
-        for c in range(hi - lo):
-            col = u[:, c]
-            cand = np.flatnonzero(col[: n_steps - width + 1] >= lower)
-            steps = _select_events(cand, width)
-            if steps.size == 0:
-                continue
-            u_max = sliding_window_view(col, width)[steps].max(axis=1)
-            x = (u_max - v_thresh) / (v_thresh - v_reset)
-            if max_drive is not None:
-                keep = np.abs(x) * (v_thresh - v_reset) <= max_drive
-                steps, x = steps[keep], x[keep]
-            ev_step.append(steps)
-            ev_pre.append(np.full(steps.size, lo + c))
-            ev_x.append(x)
+            k = spike_steps[i]
+            cand = np.union1d(cand, k[k <= n_steps - width])
+        steps = _select_events(cand, width)
+        if steps.size == 0:
+            continue
+        idx = steps[:, None] + offsets
+        u = v_pre[idx, i].astype(float)
+        if tau_m is not None and k.size:
+            # Add back the resets, only inside the event windows:
+            # u = v + (v_thresh - v_reset) * sum_{k <= t} exp(-(t - k) dt / tau_m).
+            last = np.searchsorted(k, idx, side="right") - 1
+            has = last >= 0
+            lag = (idx - k[np.maximum(last, 0)]) * dt
+            u += np.where(has, (v_thresh - v_reset) * after[i, np.maximum(last, 0)]
+                          * np.exp(-lag / tau_m), 0.0)
+        x = (u.max(axis=1) - v_thresh) / (v_thresh - v_reset)
+        if max_drive is not None:
+            keep = np.abs(x) * (v_thresh - v_reset) <= max_drive
+            steps, x = steps[keep], x[keep]
+        ev_step.append(steps)
+        ev_pre.append(np.full(steps.size, i))
+        ev_x.append(x)
 
     checks = _check_times(t_stop, check_every)
     params = {"v_thresh": v_thresh, "v_reset": v_reset, "dt": dt, "tau_m": tau_m, "alpha": alpha,

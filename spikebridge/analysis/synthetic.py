@@ -178,7 +178,8 @@ def simulate_lif_network(
     v_reset: float = -70.0,
     v_thresh: float = -55.0,
     stim_drive: float = 1.0,
-    w_scale: float = 300.0,
+    post_bias: float = 0.0,
+    w_scale: float = 450.0,
     w_true: np.ndarray | None = None,
     record_v_pre: bool = True,
     seed: int | np.random.Generator = 0,
@@ -209,6 +210,9 @@ def simulate_lif_network(
         Mean drive of an active input neuron in units of
         ``v_thresh - v_rest``; 1.0 puts it right at threshold, so input spikes
         are fluctuation driven and near-threshold events are common.
+    post_bias : float
+        Constant drive (mV) added to the output neurons, e.g. to keep them
+        firing with a zero-mean ``w_true``.
     w_scale : float
         Summed weight (mV*ms) of the active inputs onto an output neuron, see
         :func:`default_weights`. Ignored when ``w_true`` is given.
@@ -280,6 +284,7 @@ def simulate_lif_network(
         counts = np.zeros((stop - start, n_pre))
         np.add.at(counts, (s, c), 1.0)
         drive_out = _psc_filter(counts, a_d, a_r, norm, zi_in) @ w_true.T
+        drive_out += post_bias
         s, c = _lif_block(drive_out, v_out, a_m, v_rest, v_thresh, v_reset, None)
         out_steps.append(s + start)
         out_cells.append(c)

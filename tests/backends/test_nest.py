@@ -130,3 +130,23 @@ def test_axonal_stdp_is_refused_on_nest() -> None:
     raw["projections"]["ff"]["synapse"]["delay_semantics"] = "axonal"
     with pytest.raises(BackendError, match="dendritic delays only"):
         run_network(raw)
+
+
+@pytest.mark.slow
+def test_full_vogels_abbott_coba_rates_in_published_range(tmp_path: Any) -> None:
+    """The 4000-cell network for 1 s: sustained asynchronous activity at 5-25 Hz (Brette et al. 2007)."""
+    import neo
+
+    from spikebridge.analysis.activity import firing_stats
+
+    res = spikebridge.run(load_model("vogels_abbott_coba"), "nest", tmp_path / "coba", progress=False, figure=False)
+    stats = firing_stats(spikebridge.load(res.path))
+    assert stats.loc["exc", "cells"] == 3200 and stats.loc["inh", "cells"] == 800
+    assert 5.0 <= stats.loc["exc", "rate_mean"] <= 25.0, stats
+    assert 5.0 <= stats.loc["inh", "rate_mean"] <= 25.0, stats
+    assert stats.loc["exc", "cv_isi_mean"] > 0.5  # irregular firing, not a synchronous burst
+    # activity is sustained after the 50 ms kick: the last 200 ms still hold spikes from many cells
+    idx, t = res.spikes("exc")
+    assert len(np.unique(idx[t > 800.0])) > 500
+    block = neo.io.PickleIO(str(res.path / "recordings.neo.pkl")).read_block()
+    assert len(block.segments[0].spiketrains) == 4000

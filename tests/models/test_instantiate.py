@@ -14,8 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from spikebridge.models import bundled_models, instantiate, load_model, validate
-from spikebridge.models import connectors
+from spikebridge.models import bundled_models, connectors, instantiate, load_model, validate
 from spikebridge.models.random import stream
 
 from .test_schema_errors import BASE

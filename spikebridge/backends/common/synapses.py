@@ -17,7 +17,7 @@ WEIGHT_DEPENDENCES = {
 
 
 def _find(sim: ModuleType, name: str) -> Any:
-    found = getattr(sim, name, None) or getattr(getattr(sim, "standardmodels").synapses, name, None)
+    found = getattr(sim, name, None) or getattr(sim.standardmodels.synapses, name, None)
     if found is None:
         raise BackendError(f"{sim.__name__} has no {name}")
     return found

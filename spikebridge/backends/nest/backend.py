@@ -58,6 +58,7 @@ class NestBackend:
         self.populations: dict[str, Any] = {}
         self.projections: dict[str, Any] = {}
         self.segments: list[neo.Segment] = []
+        self.t = 0.0
 
     def build(self, network: Network) -> None:
         os.environ.setdefault("PYNEST_QUIET", "1")
@@ -117,7 +118,8 @@ class NestBackend:
         for name, saved in frozen.items():
             connections.thaw(self.projections[name], saved)
         assert self.network is not None
-        self.segments.append(collect_segment(self.populations, self.network.populations, phase.name))
+        self.segments.append(collect_segment(self.populations, self.network.populations, phase.name, self.t, self.t + duration))
+        self.t += duration
 
     def recordings(self) -> neo.Block:
         block = neo.Block(name=self.network.model.name if self.network else "")

@@ -1,0 +1,141 @@
+"""The run directory: complete or absent, reloadable through spikebridge.load and plain Neo."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import neo
+import numpy as np
+import pytest
+
+import spikebridge
+from spikebridge.errors import RunDirectoryError
+from spikebridge.models import load_model
+
+SMALL = ["simulation.duration=200"]
+
+
+@pytest.fixture(scope="module")
+def ei_run(tmp_path_factory: pytest.TempPathFactory) -> spikebridge.Results:
+    out = tmp_path_factory.mktemp("runs") / "ei"
+    return spikebridge.run(load_model("ei_weight_matrix", SMALL), "nest", out, progress=False)
+
+
+def test_run_directory_layout_and_metadata(ei_run: spikebridge.Results) -> None:
+    names = {p.name for p in ei_run.path.iterdir()}
+    assert {"model.toml", "meta.json", "recordings.neo.pkl", "network.npz", "connections.npz", "figures"} <= names
+    assert {p.name for p in (ei_run.path / "figures").iterdir()} == {"summary.png", "summary.pdf"}
+    meta = ei_run.meta
+    assert meta["complete"] is True and meta["seed"] == 42 and meta["backend"] == "nest"
+    for pkg in ("nest-simulator", "PyNN", "neo", "numpy", "brian2", "python"):
+        assert meta["versions"][pkg], pkg
+    assert set(meta["timings"]) >= {"instantiate_s", "build_s", "run_s", "write_s"}
+    assert len(meta["network_sha256"]) == 64 and len(meta["model_sha256"]) == 64
+    assert "IF_curr_alpha" in meta["backend_info"]["integration"]
+
+
+def test_reload_through_load_and_plain_neo(ei_run: spikebridge.Results) -> None:
+    again = spikebridge.load(ei_run.path)
+    idx, t = again.spikes("I")
+    assert len(t) > 0 and np.all(np.diff(t) >= 0) and idx.max() < 25
+    block = neo.io.PickleIO(str(ei_run.path / "recordings.neo.pkl")).read_block()
+    seg = block.segments[0]
+    assert seg.name == "run"
+    plain = sorted(float(x) for st in seg.spiketrains if st.annotations["population"] == "I" for x in st.magnitude)
+    np.testing.assert_allclose(plain, np.sort(t))
+    v = again.signals("E", "v")
+    assert v.shape[1] == 5 and str(v.units.dimensionality) == "mV"
+    assert again.model.name == "ei_weight_matrix"
+
+
+def test_final_connections_equal_the_static_arrays(ei_run: spikebridge.Results) -> None:
+    final = ei_run.connections("I_E")
+    drawn = ei_run.network
+    np.testing.assert_array_equal(final.pre, drawn["prj/I_E/pre_idx"])
+    np.testing.assert_allclose(final.weight, drawn["prj/I_E/weight"], rtol=1e-12)
+    assert np.all(final.weight < 0)
+
+
+def test_existing_directory_is_not_overwritten_without_consent(ei_run: spikebridge.Results) -> None:
+    before = (ei_run.path / "meta.json").read_text()
+    with pytest.raises(RunDirectoryError, match="already exists"):
+        spikebridge.run(load_model("ei_weight_matrix", SMALL), "nest", ei_run.path, progress=False)
+    assert (ei_run.path / "meta.json").read_text() == before
+
+
+def test_load_refuses_incomplete_directories(tmp_path: Path) -> None:
+    with pytest.raises(RunDirectoryError, match="not a directory"):
+        spikebridge.load(tmp_path / "nothing")
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "model.toml").write_text("name = 'x'")
+    with pytest.raises(RunDirectoryError, match="missing meta.json"):
+        spikebridge.load(tmp_path / "half")
+
+
+def test_killed_run_leaves_nothing_load_accepts(tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # A long run, killed while it simulates: the destination must not appear.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spikebridge.cli", "run", "vogels_abbott_coba", "--set", "simulation.duration=20000", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=tmp_path,
+    )
+    time.sleep(8)
+    assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    with pytest.raises(RunDirectoryError):
+        spikebridge.load(out)
+
+
+def test_killed_while_writing_leaves_only_a_hidden_partial(tmp_path: Path) -> None:
+    """Kill the writer after its temporary directory exists but before the rename."""
+    code = f"""
+import os, signal, spikebridge
+from spikebridge import results
+from spikebridge.models import load_model
+real = results.np.savez
+def dying(path, **arrays):
+    real(path, **arrays)
+    if str(path).endswith('connections.npz'):
+        os.kill(os.getpid(), signal.SIGKILL)
+results.np.savez = dying
+spikebridge.run(load_model('ei_weight_matrix', ['simulation.duration=50']), 'nest', {str(tmp_path / 'w')!r}, progress=False, figure=False)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (tmp_path / "w").exists()
+    leftovers = [p.name for p in tmp_path.iterdir()]
+    assert leftovers and all(n.startswith(".w.partial-") for n in leftovers)
+    with pytest.raises(RunDirectoryError):
+        spikebridge.load(tmp_path / leftovers[0])
+
+
+def test_cli_run_info_models_check(tmp_path: Path) -> None:
+    out = tmp_path / "cli"
+    run = subprocess.run(
+        [sys.executable, "-m", "spikebridge.cli", "run", "ei_weight_matrix", "--set", "simulation.duration=100", "--seed", "5", "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert f"run directory: {out}" in run.stdout and "summary.png" in run.stdout
+    assert json.loads((out / "meta.json").read_text())["seed"] == 5
+    info = subprocess.run([sys.executable, "-m", "spikebridge.cli", "info", str(out)], capture_output=True, text=True)
+    assert info.returncode == 0 and "seed 5" in info.stdout and "iaf_psc_alpha" in info.stdout
+    models = subprocess.run([sys.executable, "-m", "spikebridge.cli", "models"], capture_output=True, text=True)
+    assert {"vogels_abbott_coba", "vogels_abbott_cuba", "ei_weight_matrix", "stdp_song"} <= {line.split()[0] for line in models.stdout.splitlines()}
+    check = subprocess.run([sys.executable, "-m", "spikebridge.cli", "check", "vogels_abbott_coba"], capture_output=True, text=True)
+    assert check.returncode == 0 and "4020 cells" in check.stdout
+    bad = subprocess.run([sys.executable, "-m", "spikebridge.cli", "info", str(tmp_path)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "not a complete spikebridge run directory" in bad.stderr and "Traceback" not in bad.stderr

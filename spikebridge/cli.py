@@ -35,6 +35,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         figure=not args.no_figure,
         base=find_model_file(args.model).parent,
+        restore=args.restore,
     )
     from .analysis.activity import firing_stats
 
@@ -88,6 +89,15 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plot_weights(args: argparse.Namespace) -> int:
+    from .analysis.weight_figures import plot_run_weights
+    from .results import load
+
+    for path in plot_run_weights(load(args.run_dir), args.kind, exc=args.exc, inh=args.inh, bins=args.bins):
+        print(path)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spikebridge", description="Describe a spiking network once; run it on NEST or Brian2.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -102,6 +112,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--threads", type=int, help="simulator threads")
     r.add_argument("--no-figure", action="store_true", help="skip the summary figure")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--restore", type=Path, metavar="RUN_DIR", help="start from the final weights and delays of a run (any backend)")
     r.set_defaults(func=cmd_run)
 
     m = sub.add_parser("models", help="list the bundled models")
@@ -117,6 +128,15 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("run_dir", type=Path)
     i.add_argument("--json", action="store_true", help="print the whole meta.json")
     i.set_defaults(func=cmd_info)
+    pl = sub.add_parser("plot", help="figures of a run directory (PNG and PDF in RUN_DIR/figures)")
+    plot_sub = pl.add_subparsers(dest="what", required=True)
+    pw = plot_sub.add_parser("weights", help="weight matrices, layered weight histograms, or weight evolution")
+    pw.add_argument("run_dir", type=Path)
+    pw.add_argument("--kind", choices=["matrix", "hist", "evolution"], default="matrix")
+    pw.add_argument("--exc", help="excitatory population for --kind matrix (default: guessed from the names)")
+    pw.add_argument("--inh", help="inhibitory population for --kind matrix")
+    pw.add_argument("--bins", type=int, default=80, help="histogram bins for --kind hist")
+    pw.set_defaults(func=cmd_plot_weights)
     return p
 
 

@@ -11,6 +11,7 @@ Layout::
       recordings.neo.pkl   Neo Block (one segment per phase), read by ``neo.io.PickleIO``
       network.npz          every array instantiate() drew (connectivity, weights, delays, inputs, initial values)
       connections.npz      each projection's weights and delays at the end of the run
+      weights.parquet      weight snapshots of the projections named in ``record_weights`` (if any)
       figures/             summary.png and summary.pdf
 
 Why Neo's PickleIO and not NixIO: for 4,000 spike trains NixIO took 52 s to write and 28 s to read
@@ -24,13 +25,14 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import neo
 import numpy as np
+import pandas as pd
 import quantities as pq
 
 from .backends.base import Connections
@@ -44,6 +46,7 @@ META = "meta.json"
 MODEL = "model.toml"
 NETWORK = "network.npz"
 CONNECTIONS = "connections.npz"
+WEIGHTS = "weights.parquet"
 REQUIRED = (META, MODEL, RECORDINGS, NETWORK, CONNECTIONS)
 
 
@@ -196,6 +199,46 @@ class Results:
         """Every array instantiate() drew, by name (e.g. ``prj/exc_exc/weight``)."""
         with np.load(self.path / NETWORK) as data:
             return {k.replace("__", "/"): data[k] for k in data.files}
+
+    @cached_property
+    def _snapshots(self) -> pd.DataFrame | None:
+        from .analysis.weights import read_table
+
+        return read_table(self.path / WEIGHTS) if (self.path / WEIGHTS).is_file() else None
+
+    def weights(self, projection: str | Sequence[str] | None = None, t: float | Sequence[float] | None = None) -> pd.DataFrame:
+        """Weights (uS or nA) and delays (ms) as a table indexed by (projection, pre, post), one column block
+        (``w``, ``delay``) per snapshot time ``t`` (ms).
+
+        Projections without snapshots appear with their final weights at the end of the run.
+        """
+        from .analysis.weights import table_from_arrays
+
+        names = list(self.model.projections) if projection is None else [projection] if isinstance(projection, str) else list(projection)
+        for name in names:
+            if name not in self.model.projections:
+                raise RunDirectoryError(f"no projection {name!r} (projections: {', '.join(self.model.projections)})")
+        snaps = self._snapshots
+        in_snaps = [n for n in names if snaps is not None and n in snaps.index.get_level_values("projection")]
+        finals = [n for n in names if n not in in_snaps]
+        parts = []
+        if in_snaps:
+            assert snaps is not None
+            parts.append(snaps[snaps.index.get_level_values("projection").isin(in_snaps)])
+        if finals:
+            end = float(self.meta["duration_ms"])
+            arrays = {n: (c.pre, c.post, c.weight, c.delay) for n in finals for c in [self.connections(n)]}
+            parts.append(table_from_arrays({end: arrays}))
+        table = pd.concat(parts, axis=0) if len(parts) > 1 else parts[0]
+        table = table.loc[names] if len(names) > 1 else table
+        if t is not None:
+            wanted = np.atleast_1d(np.asarray(t, dtype=float))
+            have = table.columns.get_level_values("t").astype(float)
+            missing = [x for x in wanted if not np.any(np.isclose(have, x))]
+            if missing:
+                raise RunDirectoryError(f"no weight snapshot at t = {missing} ms (snapshots: {sorted(set(have.tolist()))})")
+            table = table.loc[:, np.any(np.isclose(have.to_numpy()[:, None], wanted[None, :]), axis=1)]
+        return table
 
     def connections(self, projection: str) -> Connections:
         """Weights (uS or nA) and delays (ms) of a projection at the end of the run."""

@@ -20,7 +20,7 @@ from . import backends
 from .models.instantiate import instantiate
 from .models.io import dumps_toml
 from .models.schema import Model
-from .results import Results, load, write_run
+from .results import WEIGHTS, Results, load, write_run
 
 PACKAGES = (
     "spikebridge",
@@ -64,10 +64,12 @@ def run(
     progress: bool = True,
     figure: bool = True,
     base: Path | None = None,
+    restore: str | Path | None = None,
 ) -> Results:
     """Simulate ``model`` on ``backend`` (default: the model's) and return the written run directory.
 
-    ``options`` are merged over the model's ``simulation.backend_options``.
+    ``options`` are merged over the model's ``simulation.backend_options``. ``restore`` names a run directory
+    whose final weights and delays replace the drawn ones (its connectivity must match).
     """
     name = backend or model.simulation.backend
     opts = {**model.simulation.backend_options, **(options or {})}
@@ -82,6 +84,13 @@ def run(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     network = instantiate(model, base)
+    restored_from = None
+    if restore is not None:
+        from .checkpoint import restore as restore_weights
+
+        checkpoint = load(restore)
+        network = restore_weights(network, checkpoint)
+        restored_from = {"path": str(checkpoint.path), "backend": checkpoint.meta.get("backend"), "network_sha256": checkpoint.meta.get("network_sha256")}
     timings["instantiate_s"] = time.perf_counter() - t0
     try:
         t0 = time.perf_counter()
@@ -96,6 +105,7 @@ def run(
         t0 = time.perf_counter()
         block = sim.recordings()
         finals = {p: sim.connections(p) for p in network.projections}
+        snapshots = sim.weight_snapshots()
         timings["collect_s"] = time.perf_counter() - t0
         info = sim.info()
     finally:
@@ -106,6 +116,8 @@ def run(
         "model_sha256": hashlib.sha256(model_toml.encode()).hexdigest(),
         "network_sha256": network.digest(),
         "seed": model.simulation.seed,
+        "restored_from": restored_from,
+        "weight_snapshots_ms": sorted(snapshots),
         "backend": name,
         "backend_info": info,
         "dt_ms": network.dt,
@@ -120,7 +132,12 @@ def run(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
-    def add_figures(tmp: Path) -> None:
+    def add_files(tmp: Path) -> None:
+        if snapshots:
+            from .analysis.weights import table_from_arrays, write_table
+
+            arrays = {t: {p: (c.pre, c.post, c.weight, c.delay) for p, c in conns.items()} for t, conns in sorted(snapshots.items())}
+            write_table(table_from_arrays(arrays), tmp / WEIGHTS)
         if not figure:
             return
         from .analysis.plots import plot_summary, save_figure
@@ -129,5 +146,5 @@ def run(
         partial.path, partial.meta = tmp, meta
         save_figure(plot_summary(partial), tmp / "figures" / "summary")
 
-    path = write_run(target, model, block, network.arrays(), finals, meta, extra=add_figures, overwrite=overwrite)
+    path = write_run(target, model, block, network.arrays(), finals, meta, extra=add_files, overwrite=overwrite)
     return load(path)

@@ -26,8 +26,9 @@ entry per neuron) of either :class:`neo.SpikeTrain` / :class:`quantities.Quantit
 arrays, which are rescaled to ms, or plain float arrays already in ms. Arrays
 of integer dtype, negative times and times beyond ``t_stop`` are refused with
 :class:`InferenceInputError` (a :class:`ValueError`): they are the usual
-symptom of step indices passed where milliseconds are expected. Membrane
-potentials are in mV.
+symptom of step indices passed where milliseconds are expected. Durations
+(``t_stop``, ``dt``, windows, time constants) are floats in ms or quantities
+scalars of any time unit. Membrane potentials are in mV.
 
 The module also holds spike-train perturbations for robustness studies
 (:func:`delete_spikes`, :func:`insert_spikes`, :func:`jitter_spikes`,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "InferenceInputError",
+    "Seed",
     "SpikeTrains",
     "akrout",
     "delete_spikes",
@@ -562,18 +564,21 @@ def rdd(
     = ``v_thresh`` and :math:`a = \alpha (\theta - v_{reset})` (mV: ``alpha``
     is a fraction of the threshold-reset range). For each input neuron ``i``:
 
-    1. Drive :math:`u_i(t)`: the membrane potential without resets (mV). With
-       ``tau_m`` given, ``v_pre`` is the recorded (reset) membrane and every
-       spike's reset is added back,
+    1. Events: the first sample at which the input came within ``a`` of
+       threshold, then the first such sample at least ``window`` ms after the
+       previous event, and so on (windows do not overlap). "Came within" means
+       the recorded membrane ``v_pre`` is at least :math:`\theta - a` or, as a
+       reset membrane is recorded after the reset, the neuron spiked in that
+       step (``tau_m`` given); or that the drive ``v_pre`` is at least
+       :math:`\theta - a` (``tau_m=None``).
+    2. For an event at time ``t``, the maximal drive :math:`u_{max}` over
+       ``[t, t + window)``. The drive is the membrane potential without resets
+       (mV): with ``tau_m`` given every reset is added back,
        :math:`u = v + (\theta - v_{reset}) \sum_{s \le t} e^{-(t-s)/\tau_m}`
-       (exact for a LIF neuron without refractoriness; the overshoot above
-       threshold at a spike is not recorded and is ignored). With
-       ``tau_m=None``, ``v_pre`` already is the drive.
-    2. Events: the first step at which :math:`u_i \ge \theta - a`, then the
-       first such step at least ``window`` ms after the previous event, etc.
-       For each event at time ``t`` take the maximal drive
-       :math:`u_{max} = \max u_i` over ``[t, t + window)`` and the change of
-       every output ``j``'s filtered activity
+       over the input's spikes ``s`` (exact for a LIF neuron without
+       refractoriness whose overshoot above threshold is not recorded); with
+       ``tau_m=None`` ``v_pre`` already is the drive. And the change of every
+       output ``j``'s filtered activity
        :math:`\Delta_j = \mathrm{mean}_{[t, t+window)} h_j - h_j(t)`, with
        :math:`h_j` the output spikes filtered by the unit-area
        difference-of-exponentials kernel (``tau_rise``, ``tau_decay``, 1/ms).

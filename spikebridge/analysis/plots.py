@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from pathlib import Path
-
 import numpy as np
 from matplotlib.figure import Figure
 
 from ..results import Results
+from .figures import save_figure
 
-
-def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 150) -> list[Path]:
-    """Write ``<path>.png`` and ``<path>.pdf``, each to a temporary name first, then renamed into place."""
-    base = Path(path_without_suffix)
-    base.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for suffix in (".png", ".pdf"):
-        final = base.with_suffix(suffix)
-        tmp = final.with_name(f".{final.stem}.tmp-{uuid.uuid4().hex[:8]}{suffix}")
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, final)
-        written.append(final)
-    return written
+__all__ = ["plot_summary", "save_figure"]
 
 
 def plot_summary(results: Results, phase: str | None = None, max_cells: int = 200) -> Figure:

@@ -9,10 +9,7 @@ All functions take the weight table and :class:`ProjectionInfo` described in
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -26,6 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from mpl_toolkits.axes_grid1 import make_axes_locatable
 
+from spikebridge.analysis.figures import save_figure
 from spikebridge.analysis.weights import (
     PERCENTILES,
     ProjectionInfo,
@@ -491,43 +489,3 @@ def plot_weight_evolution(
 # ---------------------------------------------------------------------------
 # saving
 # ---------------------------------------------------------------------------
-
-
-def save_figure(
-    fig: Figure,
-    path_without_suffix: str | os.PathLike[str],
-    *,
-    formats: Sequence[str] = ("png", "pdf"),
-    dpi: int = 150,
-) -> list[Path]:
-    """Write ``fig`` as PNG (``dpi``) and PDF next to each other, atomically.
-
-    ``path_without_suffix`` gets ``.png`` / ``.pdf`` appended (an existing
-    suffix such as ``.v1`` is kept). Parent directories are created; each file
-    is written to a hidden temporary name in the target directory and renamed
-    over the target with :func:`os.replace`, so readers never see a partial
-    file and a failure leaves no temporary file behind.
-
-    Returns
-    -------
-    list[Path]
-        The files written, in ``formats`` order.
-    """
-    base = Path(path_without_suffix)
-    base.parent.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for fmt in formats:
-        target = base.with_name(f"{base.name}.{fmt}")
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            os.fchmod(fd, 0o644)  # mkstemp's 0600 would survive the rename
-            with os.fdopen(fd, "wb") as fh:
-                fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        written.append(target)
-    return written

@@ -37,7 +37,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -215,7 +215,64 @@ def connections(table: pd.DataFrame, projection: str, t: float | None = None) ->
 # ---------------------------------------------------------------------------
 
 
-def weight_matrix(
+@overload
+def weight_matrix(source: pd.DataFrame, info: ProjectionInfo | Sequence[ProjectionInfo], t: float | None = None) -> np.ndarray: ...
+
+
+@overload
+def weight_matrix(source: Any, info: str, post: str, t: float | None = None) -> np.ndarray: ...
+
+
+def weight_matrix(source: Any, info: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+    """Dense weight matrix (n_post, n_pre): ``weight_matrix(results, "E", "I")`` or ``weight_matrix(table, info)``.
+
+    With a run's :class:`~spikebridge.results.Results`, every projection from population ``info`` (a name)
+    onto ``post`` is summed; ``t`` selects a snapshot (default: the last). With a weight table, see
+    :func:`table_weight_matrix`.
+    """
+    if isinstance(source, pd.DataFrame):
+        return table_weight_matrix(source, info, *args, **kwargs)
+    post = args[0] if args else kwargs.pop("post")
+    t = args[1] if len(args) > 1 else kwargs.pop("t", None)
+    infos = projection_infos(source)
+    chosen = [i for i in infos.values() if i.pre == info and i.post == post]
+    if not chosen:
+        sizes = population_sizes(source)
+        for name in (info, post):
+            if name not in sizes:
+                raise KeyError(f"no population {name!r} (populations: {', '.join(sizes)})")
+        return np.zeros((sizes[post], sizes[info]))
+    return table_weight_matrix(source.weights(projection=[i.name for i in chosen]), chosen, t)
+
+
+def population_sizes(results: Any) -> dict[str, int]:
+    """Cells per population of a run."""
+    from ..models.check import population_size
+
+    return {name: population_size(p, name) for name, p in results.model.populations.items()}
+
+
+def projection_infos(results: Any) -> dict[str, ProjectionInfo]:
+    """:class:`ProjectionInfo` of every projection of a run (sizes, receptor, STDP bounds, label)."""
+    sizes = population_sizes(results)
+    out = {}
+    for name, prj in results.model.projections.items():
+        wd = prj.synapse.weight_dependence if prj.synapse.type == "stdp" else None
+        out[name] = ProjectionInfo(
+            name=name,
+            pre=prj.pre,
+            post=prj.post,
+            n_pre=sizes[prj.pre],
+            n_post=sizes[prj.post],
+            receptor=prj.receptor,
+            w_min=float(wd.w_min) if wd is not None else None,
+            w_max=float(wd.w_max) if wd is not None else None,
+            label=prj.label or name,
+        )
+    return out
+
+
+def table_weight_matrix(
     table: pd.DataFrame,
     info: ProjectionInfo | Sequence[ProjectionInfo],
     t: float | None = None,
@@ -293,7 +350,23 @@ def _population_size(infos: Sequence[ProjectionInfo], pop: str) -> int | None:
     return sizes.pop() if sizes else None
 
 
-def weight_matrices(
+def weight_matrices(source: Any, *args: Any, **kwargs: Any) -> dict[str, np.ndarray]:
+    """W_EE, W_EI, W_IE, W_II (post-pre naming: W_EI holds I->E weights, shape (n_E, n_I)).
+
+    ``weight_matrices(results, exc="E", inh="I", t=None)`` for a run, or
+    ``weight_matrices(table, infos, exc, inh, t=None)`` for a weight table (see :func:`table_weight_matrices`).
+    """
+    if isinstance(source, pd.DataFrame):
+        return table_weight_matrices(source, *args, **kwargs)
+    return _run_weight_matrices(source, *args, **kwargs)
+
+
+def _run_weight_matrices(results: Any, exc: str, inh: str, t: float | None = None) -> dict[str, np.ndarray]:
+    sizes = population_sizes(results)
+    return table_weight_matrices(results.weights(), projection_infos(results), exc, inh, t, n_exc=sizes[exc], n_inh=sizes[inh])
+
+
+def table_weight_matrices(
     table: pd.DataFrame,
     infos: Mapping[str, ProjectionInfo] | Iterable[ProjectionInfo],
     exc: str,
@@ -354,7 +427,7 @@ def weight_matrices(
     for key, post, pre in (("W_EE", exc, exc), ("W_EI", exc, inh), ("W_IE", inh, exc), ("W_II", inh, inh)):
         chosen = [i for i in info_list if i.pre == pre and i.post == post]
         if chosen:
-            out[key] = weight_matrix(table, chosen, t)
+            out[key] = table_weight_matrix(table, chosen, t)
         else:
             out[key] = np.zeros((sizes[post], sizes[pre]), dtype=float)
     return out

@@ -53,6 +53,9 @@ class Backend(Protocol):
     def connections(self, projection: str) -> Connections:
         """The current weights and delays of one projection, in PyNN units."""
 
+    def weight_snapshots(self) -> dict[float, dict[str, Connections]]:
+        """Weights of ``network.weight_projections`` at each of ``network.snapshot_times()`` (ms) run so far."""
+
     def info(self) -> dict[str, Any]:
         """Versions of the simulator packages, options, integration methods: goes into the run's metadata."""
 

@@ -275,6 +275,19 @@ def resolve(model: Model) -> Model:
         if interval is not None and interval < dt:
             raise ModelError(f"{path}.sampling_interval", f"expected at least dt = {dt} ms, got {interval}")
         recording[pname] = rec.model_copy(update={"sampling_interval": interval})
+    record_weights = model.record_weights
+    if record_weights is not None:
+        path = "record_weights"
+        if record_weights.projections != "all":
+            for k, name in enumerate(record_weights.projections):
+                if name not in projections:
+                    raise ModelError(f"{path}.projections[{k}]", f"no projection named {name!r} (known: {', '.join(projections) or 'none'})")
+        if record_weights.interval != "end":
+            interval = convert(record_weights.interval, "ms", f"{path}.interval")
+            assert interval is not None
+            if interval <= 0 or abs(interval / dt - round(interval / dt)) > 1e-9:
+                raise ModelError(f"{path}.interval", f"expected a positive multiple of dt = {dt} ms, got {interval}")
+            record_weights = record_weights.model_copy(update={"interval": interval})
     simulation = sim.model_copy(update={"dt": dt, "duration": None, "phases": resolved_phases})
     return model.model_copy(
         update={
@@ -282,6 +295,7 @@ def resolve(model: Model) -> Model:
             "projections": projections,
             "stimuli": stimuli,
             "recording": recording,
+            "record_weights": record_weights,
             "simulation": simulation,
         }
     )

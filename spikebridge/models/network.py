@@ -89,6 +89,27 @@ class Network:
         return float(sum(float(p.duration) for p in self.phases))
 
     @property
+    def weight_projections(self) -> list[str]:
+        """Projections whose weights are snapshotted during the run."""
+        spec = self.model.record_weights
+        if spec is None:
+            return []
+        return list(self.projections) if spec.projections == "all" else list(spec.projections)
+
+    def snapshot_times(self) -> np.ndarray:
+        """Times (ms) of weight snapshots: 0, interval, 2 interval, ... and the end; or only the end."""
+        spec = self.model.record_weights
+        if spec is None:
+            return np.empty(0)
+        if spec.interval == "end":
+            return np.array([self.duration])
+        steps = np.arange(0, int(round(self.duration / self.dt)) + 1, int(round(float(spec.interval) / self.dt)))
+        times = steps * self.dt
+        if not np.isclose(times[-1], self.duration):
+            times = np.append(times, self.duration)
+        return np.round(times, 10)
+
+    @property
     def n_cells(self) -> int:
         return sum(p.size for p in self.populations.values())
 

@@ -165,11 +165,12 @@ class Projection(Strict):
     """Connections from ``pre`` to ``post``; weight in uS (conductance cells) or nA (current cells), delay in ms.
 
     PyNN's sign convention holds: conductances are positive; inhibitory weights onto current-based cells are
-    negative.
+    negative. ``label`` groups projections in figures (e.g. "FF", "E2E", "FB").
     """
 
     pre: str
     post: str
+    label: str | None = None
     receptor: Literal["excitatory", "inhibitory"] = "excitatory"
     connector: Connector
     weight: Value
@@ -213,6 +214,16 @@ class Record(Strict):
     sampling_interval: Quantity | None = None
 
 
+class WeightRecording(Strict):
+    """Weight snapshots of plastic (or any) projections: every ``interval`` ms from t = 0, or only at the ``end``.
+
+    Final weights and delays of every projection are always kept in the run directory, whatever this says.
+    """
+
+    projections: Literal["all"] | list[str] = "all"
+    interval: Quantity | Literal["end"] = "end"
+
+
 class Phase(Strict):
     """A named stretch of simulated time; recordings of each phase land in their own Neo segment."""
 
@@ -239,4 +250,5 @@ class Model(Strict):
     projections: dict[str, Projection] = {}
     stimuli: dict[str, Stimulus] = {}
     recording: dict[str, Record] = {}
+    record_weights: WeightRecording | None = None
     simulation: Simulation = Simulation()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import warnings
 from collections.abc import Mapping
@@ -11,6 +10,7 @@ from importlib.metadata import version
 from typing import Any
 
 import neo
+import numpy as np
 
 from ...errors import BackendError
 from ...models.network import Network
@@ -58,6 +58,7 @@ class NestBackend:
         self.populations: dict[str, Any] = {}
         self.projections: dict[str, Any] = {}
         self.segments: list[neo.Segment] = []
+        self.snapshots: dict[float, dict[str, Connections]] = {}
         self.t = 0.0
 
     def build(self, network: Network) -> None:
@@ -99,27 +100,45 @@ class NestBackend:
         for name, pop in network.populations.items():
             setup_recording(self.populations[name], pop, dt)
 
+    def _boundaries(self, duration: float) -> tuple[np.ndarray, set[float]]:
+        """Absolute times (ms) at which to stop within this phase: progress chunks and weight snapshots."""
+        assert self.network is not None
+        dt = self.network.dt
+        chunk = float(self.options.get("chunk", max(duration / 10, 100.0)))
+        start, stop = self.t, self.t + duration
+        regular = np.arange(start + chunk, stop, chunk)
+        snaps = self.network.snapshot_times()
+        snaps = snaps[(snaps > start + 1e-9) & (snaps <= stop + 1e-9)]
+        # whole time steps, so that the pieces add up to exactly the phase's duration
+        stops = np.unique(np.round(np.concatenate([regular, snaps, [stop]]) / dt) * dt)
+        return np.round(stops, 10), {round(float(t), 6) for t in snaps}
+
+    def _snapshot(self, t: float) -> None:
+        assert self.network is not None
+        self.snapshots[round(t, 10)] = {name: self.connections(name) for name in self.network.weight_projections}
+
     def run(self, phase: Phase, progress: Progress | None = None) -> None:
+        assert self.network is not None
+        if self.t == 0.0 and 0.0 in self.network.snapshot_times():
+            self._snapshot(0.0)
         frozen = {}
         if not phase.plasticity:
             frozen = {name: connections.freeze(prj) for name, prj in self.projections.items()}
         duration = float(phase.duration)
-        chunk = float(self.options.get("chunk", max(duration / 10, 100.0)))
-        dt = self.network.dt if self.network else 0.1
-        steps = max(1, math.ceil(duration / chunk - 1e-9))
-        done = 0.0
-        for k in range(steps):
-            # whole time steps, so that chunks add up to exactly the phase's duration
-            target = round(min(duration, (k + 1) * chunk) / dt) * dt
-            self.sim.run(target - done)
+        start = self.t
+        stops, snaps = self._boundaries(duration)
+        done = start
+        for target in stops:
+            self.sim.run(float(target - done))
             if progress is not None:
-                progress(target - done)
-            done = target
+                progress(float(target - done))
+            done = float(target)
+            if round(done, 6) in snaps:
+                self._snapshot(done)
         for name, saved in frozen.items():
             connections.thaw(self.projections[name], saved)
-        assert self.network is not None
-        self.segments.append(collect_segment(self.populations, self.network.populations, phase.name, self.t, self.t + duration))
-        self.t += duration
+        self.t = start + duration
+        self.segments.append(collect_segment(self.populations, self.network.populations, phase.name, start, self.t))
 
     def recordings(self) -> neo.Block:
         block = neo.Block(name=self.network.model.name if self.network else "")
@@ -128,6 +147,9 @@ class NestBackend:
 
     def connections(self, projection: str) -> Connections:
         return connections.read(self.projections[projection])
+
+    def weight_snapshots(self) -> dict[float, dict[str, Connections]]:
+        return dict(self.snapshots)
 
     def info(self) -> dict[str, Any]:
         import nest

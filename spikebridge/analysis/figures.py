@@ -1,0 +1,50 @@
+"""Saving figures: PNG and PDF side by side, each written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+
+def save_figure(
+    fig: Figure,
+    path_without_suffix: str | os.PathLike[str],
+    *,
+    formats: Sequence[str] = ("png", "pdf"),
+    dpi: int = 150,
+) -> list[Path]:
+    """Write ``fig`` as PNG (``dpi``) and PDF next to each other, atomically.
+
+    ``path_without_suffix`` gets ``.png`` / ``.pdf`` appended (an existing
+    suffix such as ``.v1`` is kept). Parent directories are created; each file
+    is written to a hidden temporary name in the target directory and renamed
+    over the target with :func:`os.replace`, so readers never see a partial
+    file and a failure leaves no temporary file behind.
+
+    Returns
+    -------
+    list[Path]
+        The files written, in ``formats`` order.
+    """
+    base = Path(path_without_suffix)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for fmt in formats:
+        target = base.with_name(f"{base.name}.{fmt}")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            os.fchmod(fd, 0o644)  # mkstemp's 0600 would survive the rename
+            with os.fdopen(fd, "wb") as fh:
+                fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.gridspec import GridSpec
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 from mpl_toolkits.axes_grid1 import make_axes_locatable
 
 from spikebridge.analysis.figures import save_figure
@@ -343,6 +344,10 @@ def hist_weights(
             ax.text(x, y, _format_summary(stats, w_min is not None and w_max is not None), **tk)
             ax.set_title(_pair_label(members), fontsize=9)
             ax.tick_params(labelsize=7)
+            # weights of order 1e-4 uS would otherwise print as long, overlapping decimals
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3), useMathText=True)
+            ax.xaxis.get_offset_text().set_fontsize(7)
             ax.margins(y=0.45)  # headroom for the summary box
 
     # column headers, row labels, axis labels on the outermost visible panels

@@ -143,6 +143,17 @@ def _resolve_projection(name: str, prj: Projection, model: Model) -> Projection:
         for end in ("pre", "post"):
             if model.populations[getattr(prj, end)].shape is None:
                 raise ModelError(f"{path}.connector", f"rule 'distance_patch' needs a grid 'shape' on population {getattr(prj, end)!r}")
+    if prj.receptor == "signed":
+        if CONDUCTANCE_BASED.get(post.cell_type, False):
+            raise ModelError(f"{path}.receptor", f"'signed' needs current-based cells; {prj.post!r} is a conductance-based {post.cell_type}")
+        taus = []
+        for tau in ("tau_syn_E", "tau_syn_I"):
+            d = post.parameters.get(tau)
+            if d is not None and d.distribution != "constant":
+                raise ModelError(f"{path}.receptor", f"'signed' needs a constant {tau} on {prj.post!r}")
+            taus.append(float(d.value) if d is not None else float(cell_class(post.cell_type).default_parameters[tau]))  # type: ignore[arg-type]
+        if taus[0] != taus[1]:
+            raise ModelError(f"{path}.receptor", f"'signed' needs tau_syn_E == tau_syn_I on {prj.post!r}, got {taus[0]} and {taus[1]} ms")
     wunit = weight_unit(post)
     update: dict[str, Any] = {"weight": _distribution(prj.weight, wunit, f"{path}.weight")}
     if prj.delay is not None:
@@ -191,7 +202,7 @@ def _resolve_stimulus(name: str, stim: Any, model: Model) -> Any:
     if stim.cells is not None and any(not 0 <= c < size for c in stim.cells):
         raise ModelError(f"{path}.cells", f"indices must lie in [0, {size})")
     update: dict[str, Any] = {}
-    for field, unit in (("rate", "Hz"), ("start", "ms"), ("stop", "ms"), ("amplitude", "nA")):
+    for field, unit in (("rate", "Hz"), ("start", "ms"), ("stop", "ms"), ("amplitude", "nA"), ("resample_every", "ms")):
         update[field] = convert(getattr(stim, field), unit, f"{path}.{field}")
     required = {"poisson": (), "spike_array": ("spike_times",), "dc": ("amplitude",), "step": ("times", "amplitudes")}
     for field in required[stim.kind]:
@@ -200,6 +211,10 @@ def _resolve_stimulus(name: str, stim: Any, model: Model) -> Any:
     if stim.kind == "poisson":
         if (stim.rate is None) == (stim.windows is None):
             raise ModelError(path, "a poisson stimulus needs either 'rate' (with optional start/stop) or 'windows'")
+        if (stim.resample_every is None) != (stim.active_fraction is None):
+            raise ModelError(path, "give both 'resample_every' (ms) and 'active_fraction', or neither")
+        if stim.resample_every is not None and (stim.rate is None or update["resample_every"] <= 0):
+            raise ModelError(f"{path}.resample_every", "needs a positive duration and a 'rate' (not 'windows')")
         if stim.windows is not None:
             update["windows"] = [
                 w.model_copy(

@@ -58,13 +58,32 @@ def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[st
             rate = draw(pop.parameters["rate"], size, stream(seed, "pop", name, "parameters", "rate"), f"populations.{name}.parameters.rate")
         start = params.get("start", 0.0)
         add_poisson(rate, start, start + params.get("duration", t_stop), everyone, ("pop", name, "poisson"))
+    def check_explicit(lists: list[list[float]], path: str) -> None:
+        earliest = spiketrains.FIRST_STEP * dt
+        for i, ts in enumerate(lists):
+            if ts and min(ts) < earliest - 1e-9:
+                raise ModelError(f"{path}[{i}]", f"spike times must be >= {earliest:g} ms (2 dt: the first step every backend can deliver a source spike), got {min(ts):g}")
+
     if pop.spike_times is not None:
+        check_explicit(pop.spike_times, f"populations.{name}.spike_times")  # type: ignore[arg-type]
         lists = pop.spike_times if len(pop.spike_times) == size else pop.spike_times * size
         cells.append(np.repeat(everyone, [len(ts) for ts in lists]))
         times.append(np.array([t for ts in lists for t in ts], dtype=np.float64))
     for sname, stim in stimuli:
         idx = np.asarray(stim.cells, dtype=np.int64) if stim.cells is not None else everyone
-        if stim.kind == "poisson":
+        if stim.kind == "poisson" and stim.resample_every is not None:
+            c, t = spiketrains.resampled_poisson(
+                len(idx),
+                float(stim.rate),  # type: ignore[arg-type]
+                float(stim.start or 0.0),
+                min(float(stim.stop if stim.stop is not None else t_stop), t_stop),
+                float(stim.resample_every),
+                float(stim.active_fraction),  # type: ignore[arg-type]
+                stream(seed, "stim", sname, "resampled"),
+            )
+            cells.append(idx[c])
+            times.append(t)
+        elif stim.kind == "poisson":
             windows = (
                 [(float(w.start), float(w.stop), float(w.rate)) for w in stim.windows]
                 if stim.windows is not None
@@ -74,6 +93,7 @@ def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[st
                 add_poisson(rate, start, stop, idx, ("stim", sname, str(k)))
         else:  # spike_array
             assert stim.spike_times is not None
+            check_explicit(stim.spike_times, f"stimuli.{sname}.spike_times")  # type: ignore[arg-type]
             lists = stim.spike_times if len(stim.spike_times) == len(idx) else stim.spike_times * len(idx)
             if len(lists) != len(idx):
                 raise ModelError(f"stimuli.{sname}.spike_times", f"expected 1 or {len(idx)} lists of times, got {len(stim.spike_times)}")
@@ -86,7 +106,7 @@ def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[st
 
 
 def _check_sign(name: str, weight: np.ndarray, receptor: str, conductance: bool) -> None:
-    if weight.size == 0:
+    if weight.size == 0 or receptor == "signed":
         return
     path = f"projections.{name}.weight"
     if conductance and weight.min() < 0:

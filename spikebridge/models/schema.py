@@ -165,13 +165,15 @@ class Projection(Strict):
     """Connections from ``pre`` to ``post``; weight in uS (conductance cells) or nA (current cells), delay in ms.
 
     PyNN's sign convention holds: conductances are positive; inhibitory weights onto current-based cells are
-    negative. ``label`` groups projections in figures (e.g. "FF", "E2E", "FB").
+    negative. ``receptor = "signed"`` lets one projection carry weights of both signs onto current-based cells
+    whose ``tau_syn_E`` equals ``tau_syn_I`` (so a negative weight means the same on every simulator).
+    ``label`` groups projections in figures (e.g. "FF", "E2E", "FB").
     """
 
     pre: str
     post: str
     label: str | None = None
-    receptor: Literal["excitatory", "inhibitory"] = "excitatory"
+    receptor: Literal["excitatory", "inhibitory", "signed"] = "excitatory"
     connector: Connector
     weight: Value
     delay: Value | None = None
@@ -188,7 +190,8 @@ class Stimulus(Strict):
     """Input to a population.
 
     ``poisson``: spike trains drawn in numpy (rate in Hz, or ``windows`` of [start, stop, rate]) added to a
-    spike-source population; ``spike_array``: explicit times (ms) for a spike-source population; ``dc``: a
+    spike-source population; with ``resample_every`` (ms) and ``active_fraction``, each such stretch has its
+    own random subset of that fraction of the cells firing at ``rate`` while the others are silent; ``spike_array``: explicit times (ms) for a spike-source population; ``dc``: a
     constant current (nA) from ``start`` to ``stop``; ``step``: a piecewise-constant current with ``times``
     (ms) and ``amplitudes`` (nA).
     """
@@ -200,6 +203,8 @@ class Stimulus(Strict):
     start: Quantity | None = None
     stop: Quantity | None = None
     windows: list[Window] | None = None
+    resample_every: Quantity | None = None
+    active_fraction: float | None = Field(default=None, gt=0.0, le=1.0)
     spike_times: list[list[Quantity]] | None = None
     amplitude: Quantity | None = None
     times: list[Quantity] | None = None

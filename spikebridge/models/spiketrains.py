@@ -19,13 +19,36 @@ def poisson(n: int, rate: float | np.ndarray, start: float, stop: float, rng: np
     return cells, times
 
 
+def resampled_poisson(n: int, rate: float, start: float, stop: float, every: float, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson trains where, in each stretch of ``every`` ms, a fresh random ``fraction`` of the ``n`` cells fires
+    at ``rate`` Hz and the rest are silent. Returns (cell index, time in ms)."""
+    edges = np.append(np.arange(start, stop, every), stop)
+    n_win = len(edges) - 1
+    k = int(round(fraction * n))
+    if n_win <= 0 or k == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    active = np.argpartition(rng.random((n_win, n)), k - 1, axis=1)[:, :k]
+    lengths = np.diff(edges)[:, None]
+    counts = rng.poisson(rate * np.broadcast_to(lengths, (n_win, k)) / 1000.0)
+    win = np.repeat(np.repeat(np.arange(n_win), k), counts.ravel())
+    cells = np.repeat(active.ravel(), counts.ravel()).astype(np.int64)
+    times = edges[win] + rng.uniform(0.0, 1.0, len(win)) * np.diff(edges)[win]
+    return cells, times
+
+
+FIRST_STEP = 2
+"""The earliest step a spike source may fire at. pyNN.nest emits a source's spikes one min_delay (= dt)
+early through a parrot neuron, and NEST's spike_generator refuses time 0, so t = 2 dt is the first spike
+every backend can deliver."""
+
+
 def on_grid(cells: np.ndarray, times: np.ndarray, n: int, dt: float) -> list[np.ndarray]:
-    """Per-cell sorted spike times snapped to the dt grid (at least one step, at most one spike per step).
+    """Per-cell sorted spike times snapped to the dt grid (from step ``FIRST_STEP``, at most one spike per step).
 
     A simulator can only deliver a spike on a time step: snapping here makes every backend deliver the
     same spikes, instead of each rounding (or refusing) off-grid times in its own way.
     """
-    steps = np.maximum(np.rint(np.asarray(times) / dt).astype(np.int64), 1)
+    steps = np.maximum(np.rint(np.asarray(times) / dt).astype(np.int64), FIRST_STEP)
     key = np.unique(np.asarray(cells, dtype=np.int64) * (steps.max(initial=0) + 1) + steps)
     cell_of, step_of = np.divmod(key, steps.max(initial=0) + 1)
     bounds = np.searchsorted(cell_of, np.arange(n + 1))

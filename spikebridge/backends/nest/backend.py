@@ -92,7 +92,8 @@ class NestBackend:
                 self.populations[prj.post],
                 connections.ArrayConnector(prj),
                 syn,
-                receptor_type=prj.receptor,
+                # NEST's current-based cells route negative weights to their inhibitory synapse by themselves
+                receptor_type="excitatory" if prj.receptor == "signed" else prj.receptor,
                 label=name,
             )
         for cur in network.currents.values():

@@ -1,0 +1,142 @@
+"""Brian2 groups behind PyNN's cell types: every parameter per cell, a chosen integration method, fixed names.
+
+``pyNN.brian2`` keeps PyNN's parameter translation and equations but builds its groups in ways that lose
+information: a heterogeneous ``tau_refrac`` is refused, the adaptive exponential and Izhikevich groups keep only
+the first cell's ``v_reset``/``b``/``d``/``v_thresh``/``delta_T`` (and cut spikes at ``v_thresh + 5 delta_T``
+instead of ``v_spike``), ``IF_curr_alpha`` decays its inhibitory current with ``tau_syn_E``, and every group is
+named automatically (so generated code, and with it the compiled-code cache, depends on creation order). The
+groups here take PyNN's translated per-cell arrays unchanged, as Brian2 variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from types import ModuleType
+from typing import Any
+
+import brian2
+import numpy as np
+
+from ...models.network import PopulationData
+
+
+@dataclass(frozen=True)
+class Spiking:
+    """How a PyNN cell type spikes: extra per-cell variables, threshold, reset, refractoriness."""
+
+    extra: str
+    threshold: str
+    reset: str
+    refractory: str | None
+
+
+_LEAKY = Spiking(
+    extra="v_thresh : volt (constant)\nv_reset : volt (constant)\ntau_refrac : second (constant)",
+    threshold="v > v_thresh",
+    reset="v = v_reset",
+    refractory="tau_refrac",
+)
+SPIKING: dict[str, Spiking] = {
+    "IF_cond_exp": _LEAKY,
+    "IF_curr_exp": _LEAKY,
+    "IF_cond_alpha": _LEAKY,
+    "IF_curr_alpha": _LEAKY,
+    "EIF_cond_exp_isfa_ista": Spiking(
+        extra="v_reset : volt (constant)\nb : amp (constant)\ntau_refrac : second (constant)",
+        threshold="v > v_spike",  # NEST's aeif_cond_exp: V_peak, which PyNN translates from v_spike
+        reset="v = v_reset\nw += b",
+        refractory="tau_refrac",
+    ),
+    "Izhikevich": Spiking(extra="", threshold="v >= 30*mV", reset="v = v_reset\nu += d", refractory=None),
+}
+
+# pyNN.brian2 decays the inhibitory alpha current with tau_syn_e; NEST's iaf_psc_alpha uses tau_syn_in.
+_CURRENT_ALPHA = brian2.Equations("""
+    die/dt = (2.7182818284590451*ye-ie)/tau_syn_e : amp
+    dye/dt = -ye/tau_syn_e                        : amp
+    dii/dt = (2.7182818284590451*yi-ii)/tau_syn_i : amp
+    dyi/dt = -yi/tau_syn_i                        : amp
+    i_syn = ie + ii                               : amp
+    tau_syn_e                                     : second
+    tau_syn_i                                     : second
+""")
+
+DEFAULT_METHODS = ("exact", "euler", "heun")
+"""Brian2's own default: the first method that can integrate the equations."""
+
+
+class CellGroup(brian2.NeuronGroup):
+    """A NeuronGroup holding one PyNN population; PyNN's ``Population`` calls it as ``brian2_model(n, eqs, **params)``."""
+
+    def __init__(
+        self, n: int, equations: brian2.Equations, *, spiking: Spiking, method: str, name: str, **parameters: Any
+    ) -> None:
+        eqs = equations + brian2.Equations(spiking.extra) if spiking.extra else equations
+        super().__init__(
+            n,
+            model=eqs,
+            threshold=spiking.threshold,
+            reset=spiking.reset,
+            refractory=spiking.refractory if spiking.refractory else False,
+            method=method,
+            name=name,
+            namespace={},
+        )
+        for pname, value in parameters.items():
+            setattr(self, pname, value)
+        self.add_attribute("initial_values")
+        self.initial_values: dict[str, Any] = {}
+
+    def initialize(self) -> None:
+        for variable, values in self.initial_values.items():
+            setattr(self, variable, values)
+
+
+class SourceGroup(brian2.SpikeGeneratorGroup):
+    """The drawn spike trains of a spike source, on Brian2's ``defaultclock`` (the model's dt)."""
+
+    def __init__(self, n: int, equations: Any, *, name: str, spike_times: list[np.ndarray], **ignored: Any) -> None:
+        counts = np.array([len(t) for t in spike_times], dtype=np.int64)
+        indices = np.repeat(np.arange(n, dtype=np.int64), counts)
+        times = np.concatenate(spike_times) if counts.sum() else np.empty(0)
+        order = np.lexsort((indices, times))
+        super().__init__(n, indices[order], times[order] * brian2.ms, sorted=True, name=name)
+
+    def initialize(self) -> None:
+        pass
+
+
+def celltype(sim: ModuleType, pop: PopulationData, group_name: str, method: str | tuple[str, ...]) -> Any:
+    """A ``pyNN.brian2`` cell type whose Brian2 group is one of the above."""
+    if pop.is_source:
+        assert pop.spike_times is not None
+        ct = sim.SpikeSourceArray()  # empty: the trains go straight to the group, not through PyNN's Sequences
+        ct.brian2_model = partial(SourceGroup, name=group_name, spike_times=pop.spike_times)
+        return ct
+    params = {k: float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float64) for k, v in pop.parameters.items()}
+    ct = getattr(sim, pop.cell_type)(**params)
+    if pop.cell_type == "IF_curr_alpha":
+        ct.eqs = _with_current_alpha(ct.eqs)
+    ct.brian2_model = partial(CellGroup, spiking=SPIKING[pop.cell_type], method=method, name=group_name)
+    return ct
+
+
+def _with_current_alpha(eqs: brian2.Equations) -> brian2.Equations:
+    synaptic = {"ie", "ye", "ii", "yi", "i_syn", "tau_syn_e", "tau_syn_i"}
+    kept = [eq for name, eq in eqs.items() if name not in synaptic]
+    return brian2.Equations(kept) + _CURRENT_ALPHA
+
+
+def chosen_method(group: brian2.NeuronGroup, method: str | tuple[str, ...]) -> str:
+    """The integration method Brian2 uses for ``group`` (the first of ``method`` that fits its equations)."""
+    from brian2.stateupdaters.base import StateUpdateMethod, UnsupportedEquationsException
+
+    candidates = (method,) if isinstance(method, str) else method
+    for candidate in candidates:
+        try:
+            StateUpdateMethod.apply_stateupdater(group.equations, group.variables, candidate, group_name=group.name)
+        except UnsupportedEquationsException:
+            continue
+        return candidate
+    raise ValueError(f"none of {candidates} can integrate {group.name}")

@@ -1,0 +1,120 @@
+"""Bulk loading of connections into Brian2: one ``Synapses.connect(i=, j=)`` per projection, weights and delays
+assigned as whole arrays.
+
+Stock ``pyNN.brian2`` connects one post-synaptic cell at a time and sets every weight and delay with a Python loop
+over synapses (minutes for the 4000-cell Vogels-Abbott network); here each projection becomes one named
+``Synapses`` object built from ``pyNN.brian2``'s synapse description (``StaticSynapse.eqs``/``.pre``, the
+receptor's post-synaptic variable, PyNN's weight units) or from :mod:`.stdp`.
+
+Timing matches NEST's: a cell's spike reaches its target's conductance ``d`` after NEST's spike stamp. Brian2
+delivers at the end of a step, ``d`` after the *start* of the step in which a cell spiked (NEST's stamp is its
+end), which is right; but a source's spike at ``t`` is delivered one step late (``t + d + dt``). Pathways from
+spike sources therefore run with ``d - dt``; the delay read back is the model's ``d``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import brian2
+import numpy as np
+from pyNN.brian2.standardmodels.synapses import StaticSynapse
+
+from ...errors import BackendError
+from ...models.network import ProjectionData
+from ..base import Connections
+from . import stdp
+
+UNITS: dict[str, tuple[str, float, Any]] = {
+    # PyNN weight unit -> (Brian2 unit name in equations, SI per PyNN unit, Brian2 unit)
+    "uS": ("siemens", 1e-6, brian2.uS),
+    "nA": ("amp", 1e-9, brian2.nA),
+    "mV": ("volt", 1e-3, brian2.mV),
+}
+
+
+def brian2_name(prefix: str, index: int, name: str) -> str:
+    """A valid, unique, creation-order independent Brian2 object name."""
+    return f"{prefix}{index}_{re.sub(r'[^0-9A-Za-z_]', '_', name)}"
+
+
+def weight_unit(post: Any) -> str:
+    """PyNN's weight unit for a post-synaptic population (as in ``pyNN.brian2.Projection``)."""
+    celltype = post.celltype
+    if getattr(celltype, "voltage_based_synapses", False):
+        return "mV"
+    return "uS" if celltype.conductance_based else "nA"
+
+
+@dataclass
+class Projection:
+    """One projection's Brian2 ``Synapses`` and what is needed to read it back in PyNN units."""
+
+    data: ProjectionData
+    synapses: brian2.Synapses
+    unit: str
+    shift_steps: int
+    """Steps taken off every delay because the source population is a spike source (see module doc)."""
+    rule: stdp.Rule | None
+
+    def set_plasticity(self, on: bool) -> None:
+        if self.rule is not None:
+            self.synapses.plasticity = 1.0 if on else 0.0
+
+    def read(self, dt: float) -> Connections:
+        """Current (pre, post, weight, delay) in PyNN units, sorted by (pre, post)."""
+        syn = self.synapses
+        if len(self.data) == 0:
+            empty = np.empty(0)
+            return Connections(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
+        scale = UNITS[self.unit][1]
+        pre = np.asarray(syn.i[:], dtype=np.int64)
+        post = np.asarray(syn.j[:], dtype=np.int64)
+        weight = np.asarray(syn.weight_[:], dtype=np.float64) / scale
+        steps = np.rint(np.asarray(syn.pre.delay_[:], dtype=np.float64) * 1e3 / dt) + self.shift_steps
+        delay = np.round(steps * dt, 10)
+        return Connections(pre, post, weight, delay).sorted()
+
+
+def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre_is_source: bool) -> Projection:
+    """A ``Synapses`` object between two PyNN populations, loaded from the instantiated arrays."""
+    where = f"projections.{data.name}"
+    unit = weight_unit(post)
+    unit_name, scale, brian_unit = UNITS[unit]
+    syn_var = post.celltype.post_synaptic_variables[data.receptor]
+    rule: stdp.Rule | None = None
+    if data.synapse.type == "static":
+        context = {"syn_var": syn_var, "weight_units": unit_name}
+        model, on_pre, on_post = StaticSynapse.eqs % context, StaticSynapse.pre % context, None
+    else:
+        if len(data) and data.weight.min() < 0:
+            raise BackendError(f"{where}: STDP needs non-negative weights; this projection has weights down to {data.weight.min()} {unit}")
+        rule = stdp.rule(data.synapse, unit_name, scale, syn_var, where)
+        model, on_pre, on_post = rule.model, rule.on_pre, rule.on_post
+    syn = brian2.Synapses(
+        pre.brian2_group,
+        post.brian2_group,
+        model=model,
+        on_pre=on_pre,
+        on_post=on_post,
+        name=brian2_name("prj", index, data.name),
+        namespace={},
+    )
+    shift = 1 if pre_is_source else 0
+    if len(data):
+        syn.connect(i=data.pre_idx, j=data.post_idx)
+        syn.weight_[:] = data.weight * scale
+        steps = np.rint(data.delay / dt).astype(np.int64)
+        syn.pre.delay_[:] = (steps - shift) * dt * 1e-3
+        if rule is not None:
+            for name, value in rule.parameters.items():
+                setattr(syn, name + "_", value)
+            syn.t_pre_[:] = np.full(len(data), -1e3)  # long before t = 0: no trace, never "this step"
+            syn.t_post_[:] = np.full(len(data), -1e3)
+            # post pathway: NEST's stamp plus d (dendritic), in the pre pathway's frame (d later)
+            syn.post.delay_[:] = (2 * steps if rule.dendritic else np.zeros_like(steps)) * dt * 1e-3
+    if rule is not None:
+        syn.post.order = stdp.POST_FIRST
+    return Projection(data, syn, unit, shift, rule)

@@ -1,0 +1,25 @@
+"""PyNN populations whose Brian2 groups and monitors come from :mod:`.cells` and :mod:`.recording`."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pyNN.brian2 as pynn_brian2
+
+from ...models.network import PopulationData
+from . import cells
+from .recording import Recorder
+
+
+class Population(pynn_brian2.Population):
+    _recorder_class = Recorder
+
+
+def create_population(sim: ModuleType, pop: PopulationData, group_name: str, method: str | tuple[str, ...]) -> Any:
+    """A PyNN population of ``pop``'s cell type, every parameter and initial value per cell as drawn."""
+    population = Population(pop.size, cells.celltype(sim, pop, group_name, method), label=pop.name)
+    if pop.initial:
+        population.initialize(**{k: float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float64) for k, v in pop.initial.items()})
+    return population

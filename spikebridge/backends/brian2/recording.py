@@ -1,0 +1,74 @@
+"""Recording through PyNN's recorders, with named monitors on the model's clock, cut into one segment per phase.
+
+A standalone device has no data until its binary has run, after the last phase; so every backend variant
+records the whole run and cuts PyNN's single Neo segment into phases afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import brian2
+import neo
+import numpy as np
+import quantities as pq
+from pyNN.brian2 import simulator
+from pyNN.brian2.recording import Recorder as PyNNRecorder
+
+from ...models.network import PopulationData
+from ...models.schema import Phase
+
+
+class Recorder(PyNNRecorder):
+    """PyNN's recorder with monitors named after their group (so generated code does not depend on creation
+    order) and sampled on ``defaultclock`` (an extra clock only for a coarser sampling interval)."""
+
+    def _create_device(self, group: Any, variable: Any) -> None:
+        name = f"{group.name}_{variable.name}"
+        if variable.name == "spikes":
+            device = brian2.SpikeMonitor(group, record=True, name=name)
+        else:
+            translations = self.population.celltype.state_variable_translations
+            varname = translations[variable.name]["translated_name"]
+            cells = np.sort(np.fromiter(self.recorded[variable], dtype=int)) - self.population.first_id
+            step = round(self.sampling_interval / simulator.state.dt)
+            clock = brian2.defaultclock if step == 1 else brian2.Clock(step * brian2.defaultclock.dt, name=f"{name}_clock")
+            device = brian2.StateMonitor(group, varname, record=cells, when="end", clock=clock, name=name)
+        self._devices[variable.name] = device
+        simulator.state.network.add(device)
+
+
+def phase_segments(
+    populations: dict[str, Any], data: dict[str, PopulationData], phases: list[Phase], dt: float
+) -> list[neo.Segment]:
+    """One segment per phase from everything recorded so far.
+
+    Brian2 stamps a spike with the start of the step in which the threshold was crossed, NEST (and the
+    source arrays) with its end; cells' spike times are moved to the end of the step, so both simulators
+    report the same times and a phase (t0, t1] holds the spikes of its own steps.
+    """
+    bounds = np.concatenate([[0.0], np.cumsum([float(p.duration) for p in phases])])
+    segments = [neo.Segment(name=p.name) for p in phases]
+    for name, population in populations.items():
+        pop = data[name]
+        if pop.record is None:
+            continue
+        whole = population.get_data().segments[0]
+        shift = 0.0 if pop.is_source else dt
+        for st in whole.spiketrains:
+            times = np.asarray(st.rescale(pq.ms).magnitude) + shift
+            for k, segment in enumerate(segments):
+                t0, t1 = bounds[k], bounds[k + 1]
+                keep = (times > t0 + 1e-9) & (times <= t1 + 1e-9) if shift else (times >= t0 - 1e-9) & (times < t1 - 1e-9)
+                train = neo.SpikeTrain(times[keep], units="ms", t_start=t0, t_stop=t1)
+                train.annotations.update(st.annotations, population=name)
+                segment.spiketrains.append(train)
+        for sig in whole.analogsignals:
+            for k, segment in enumerate(segments):
+                t0, t1 = bounds[k], bounds[k + 1]
+                if k == len(segments) - 1:
+                    t1 += 0.5 * float(sig.sampling_period.rescale(pq.ms).magnitude)  # the last sample ends the run
+                part = sig.time_slice(t0 * pq.ms, t1 * pq.ms)
+                part.annotations.update(sig.annotations, population=name)
+                segment.analogsignals.append(part)
+    return segments

@@ -1,0 +1,142 @@
+"""Brian2 devices: runtime (Cython), ``cpp_standalone`` and brian2cuda's ``cuda_standalone``, with a compiled-code
+cache for the standalone ones.
+
+A standalone project is generated once all phases have been run (``build_on_run=False``) and built when results
+are first read. Its directory is keyed by the network's *structure* (populations, cell types, projections and their
+synapse rules, recording, phases' plasticity flags, methods, device options; not values, sizes of connection lists
+or the seed). Values travel in Brian2's static-array files, which are read by the binary at start-up; Brian2
+rewrites a source file only when its text changes and ``make`` recompiles only what changed. So a rerun of the same
+model recompiles nothing, a new seed recompiles at most ``objects.cpp`` (array lengths are compiled in), and a
+changed rule parameter at most ``main.cpp``. Each run writes its results to its own subdirectory, so processes can
+share a project; building is serialised by a file lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from ...errors import BackendError
+from ...models.network import Network
+
+DEVICES = {None: "runtime", "cpp": "cpp_standalone", "cuda": "cuda_standalone"}
+CUDA_STD = "-std=c++17"
+"""brian2cuda 1.0b1 compiles with -std=c++11; CUDA 13's Thrust refuses anything below C++17."""
+
+
+def default_cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "spikebridge" / "brian2"
+
+
+def import_brian2cuda() -> Any:
+    try:
+        import brian2cuda
+    except ImportError as err:
+        raise BackendError(
+            f"backend 'brian2:cuda' needs brian2cuda, which cannot be imported ({err}); "
+            "install the 'cuda' extra: pip install 'spikebridge[cuda]' (brian2cuda==1.0b1)"
+        ) from None
+    return brian2cuda
+
+
+def activate(variant: str | None, threads: int, compile_jobs: int, compute_capability: float | None) -> None:
+    """Select and reset the Brian2 device for one build, with this backend's preferences."""
+    import brian2
+    from brian2 import prefs
+
+    if variant == "cuda":
+        import_brian2cuda()
+    prefs.reset_to_defaults()
+    brian2.BrianLogger.log_level_warn()
+    if variant is None:
+        brian2.set_device("runtime")
+        prefs.codegen.target = "cython"
+        return
+    brian2.set_device(DEVICES[variant], build_on_run=False)
+    brian2.device.reinit()
+    brian2.device.activate(build_on_run=False)
+    prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{compile_jobs}"]
+    if variant == "cpp":
+        prefs.devices.cpp_standalone.openmp_threads = threads
+    else:
+        cuda = prefs.devices.cuda_standalone.cuda_backend
+        cuda.extra_compile_args_nvcc = [*cuda.extra_compile_args_nvcc, CUDA_STD]
+        prefs.codegen.cpp.extra_compile_args_gcc = [
+            f for f in prefs.codegen.cpp.extra_compile_args_gcc if not f.startswith("-std=")
+        ] + [CUDA_STD]
+        if compute_capability is not None:
+            cuda.compute_capability = float(compute_capability)
+            cuda.detect_gpus = False
+
+
+def structure_key(network: Network, variant: str | None, settings: dict[str, Any]) -> str:
+    """A digest of everything that shapes the generated code, and of nothing that only changes values."""
+    versions = {}
+    for package in ("brian2", "brian2cuda"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    structure = {
+        "variant": variant,
+        "versions": versions,
+        "settings": settings,
+        "dt": network.dt,
+        "populations": [
+            [p.name, p.cell_type, p.size, sorted(p.parameters), sorted(p.initial), p.record.model_dump() if p.record else None]
+            for p in network.populations.values()
+        ],
+        "projections": [
+            [p.name, p.pre, p.post, p.receptor, p.synapse.type, p.synapse.delay_semantics,
+             p.synapse.weight_dependence.rule if p.synapse.weight_dependence else None]
+            for p in network.projections.values()
+        ],
+        "phases": [p.plasticity for p in network.phases],
+        "currents": sorted(network.currents),
+    }
+    text = json.dumps(structure, sort_keys=True, default=str)
+    return f"{network.model.name[:40]}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+class Project:
+    """One standalone project directory; built (compiled) under a lock, run into a private results folder."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.results: str | None = None
+        self.timings: dict[str, float] = {}
+
+    def build(self, run: bool = True) -> None:
+        import brian2
+        from filelock import FileLock
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        with FileLock(str(self.directory) + ".lock"):
+            try:
+                brian2.device.build(directory=str(self.directory), compile=True, run=False, with_output=False, clean=False)
+            except RuntimeError as err:
+                raise BackendError(f"compiling the Brian2 standalone project in {self.directory} failed: {err}") from None
+        self.timings["build_s"] = time.perf_counter() - t0
+        self.timings["make_s"] = float((brian2.device.timers.get("compile") or {}).get("make") or 0.0)
+        if not run:
+            return
+        self.results = f"results/{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        t0 = time.perf_counter()
+        try:
+            brian2.device.run(directory=str(self.directory), results_directory=self.results, with_output=False)
+        except RuntimeError as err:
+            raise BackendError(f"running the Brian2 standalone binary in {self.directory} failed: {err}") from None
+        self.timings["binary_s"] = time.perf_counter() - t0
+
+    def clean_results(self) -> None:
+        if self.results is not None:
+            shutil.rmtree(self.directory / self.results, ignore_errors=True)

@@ -1,0 +1,105 @@
+"""Weights over time in a run directory: snapshots, reload, restore, figures (NEST here; other backends in their tests)."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import spikebridge
+from spikebridge.analysis.weights import weight_matrices, weight_matrix
+from spikebridge.checkpoint import CheckpointError
+from spikebridge.errors import RunDirectoryError
+from spikebridge.models import validate
+
+from .backends.test_nest import STDP_RAW
+
+ULP = float(np.finfo(np.float64).eps)
+
+
+def stdp_model(**changes: Any) -> spikebridge.Model:
+    raw = copy.deepcopy(STDP_RAW)
+    raw["record_weights"] = {"projections": ["ff"], "interval": 100.0}
+    raw.update(changes)
+    return validate(raw)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> spikebridge.Results:
+    return spikebridge.run(stdp_model(), "nest", tmp_path_factory.mktemp("w") / "train", progress=False)
+
+
+def test_snapshots_are_taken_at_every_interval_and_reload(trained: spikebridge.Results) -> None:
+    table = trained.weights("ff")
+    times = sorted(set(table.columns.get_level_values("t").astype(float)))
+    assert times == [100.0 * k for k in range(11)]  # 0 .. 1000 ms over two phases
+    assert table.index.names == ["projection", "pre", "post"]
+    w = {t: table[(t, "w")].to_numpy() for t in times}
+    # NEST holds weights in nS: the uS -> nS -> uS round trip may move the last bit
+    np.testing.assert_allclose(w[0.0], trained.network["prj/ff/weight"], rtol=ULP, atol=0)
+    assert np.abs(w[500.0] - w[0.0]).max() > 1e-4  # learning in the plastic phase
+    np.testing.assert_array_equal(w[1000.0], w[500.0])  # frozen in the test phase
+    np.testing.assert_array_equal(w[1000.0], trained.connections("ff").weight)
+    again = spikebridge.load(trained.path).weights("ff", t=[0.0, 500.0])
+    assert list(again.columns.get_level_values("t").unique()) == [0.0, 500.0]
+    with pytest.raises(RunDirectoryError, match="no weight snapshot"):
+        trained.weights("ff", t=123.0)
+
+
+def test_restore_reproduces_saved_weights_before_the_next_run(trained: spikebridge.Results, tmp_path: Path) -> None:
+    from spikebridge import backends
+    from spikebridge.checkpoint import restore
+    from spikebridge.models import instantiate
+
+    net = restore(instantiate(trained.model), trained)
+    sim = backends.create("nest")
+    sim.build(net)
+    try:
+        got = sim.connections("ff")
+    finally:
+        sim.end()
+    saved = trained.connections("ff")
+    np.testing.assert_array_equal(got.pre, saved.pre)
+    np.testing.assert_allclose(got.weight, saved.weight, rtol=ULP, atol=0)
+    np.testing.assert_array_equal(got.delay, saved.delay)
+    again = spikebridge.run(trained.model, "nest", tmp_path / "test", progress=False, figure=False, restore=trained.path)
+    assert again.meta["restored_from"]["path"] == str(trained.path)
+    np.testing.assert_allclose(again.weights("ff", t=0.0)[(0.0, "w")].to_numpy(), saved.weight, rtol=ULP)
+
+
+def test_restore_refuses_a_checkpoint_with_other_connectivity(trained: spikebridge.Results, tmp_path: Path) -> None:
+    other = copy.deepcopy(STDP_RAW)
+    other["projections"]["ff"]["connector"] = {"rule": "fixed_probability", "p": 0.5}
+    with pytest.raises(CheckpointError, match=r"projection 'ff': the checkpoint has 100 synapses, the model draws \d+"):
+        spikebridge.run(validate(other), "nest", tmp_path / "x", progress=False, restore=trained.path)
+    other["projections"]["ff"]["connector"] = {"rule": "fixed_indegree", "n": 50, "allow_multapses": True}
+    with pytest.raises(CheckpointError, match=r"projection .ff.: \d+ of 100 \(pre, post\) pairs differ, first at synapse"):
+        spikebridge.run(validate(other), "nest", tmp_path / "y", progress=False, restore=trained.path)
+    cli = subprocess.run(
+        [sys.executable, "-m", "spikebridge.cli", "run", "ei_weight_matrix", "--restore", str(trained.path), "--out", str(tmp_path / "z")],
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 2 and "is not in the checkpoint" in cli.stderr and "Traceback" not in cli.stderr
+    assert not (tmp_path / "z").exists()
+
+
+def test_weight_matrices_of_the_ei_network(tmp_path: Path) -> None:
+    res = spikebridge.run(spikebridge.load_model("ei_weight_matrix", ["simulation.duration=50"]), "nest", tmp_path / "ei", progress=False, figure=False)
+    mats = weight_matrices(res, "E", "I")
+    assert mats["W_EE"].shape == (100, 100) and mats["W_EI"].shape == (100, 25)
+    assert mats["W_IE"].shape == (25, 100) and mats["W_II"].shape == (25, 25)
+    # fixed in-degree: each E cell receives 10 E and 2 I inputs (rows are post-synaptic cells)
+    assert np.all((mats["W_EE"] != 0).sum(axis=1) == 10) and np.all((mats["W_EI"] != 0).sum(axis=1) == 2)
+    assert np.all(mats["W_EI"] <= 0) and mats["W_EE"].max() == pytest.approx(0.02, abs=0.003)
+    np.testing.assert_array_equal(weight_matrix(res, "I", "E"), mats["W_EI"])
+    for kind in ("matrix", "hist", "evolution"):
+        cli = subprocess.run([sys.executable, "-m", "spikebridge.cli", "plot", "weights", str(res.path), "--kind", kind], capture_output=True, text=True)
+        assert cli.returncode == 0, cli.stderr
+        assert (res.path / "figures" / f"weights_{kind}.png").stat().st_size > 10_000
+        assert (res.path / "figures" / f"weights_{kind}.pdf").is_file()

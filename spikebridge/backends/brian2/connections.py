@@ -111,8 +111,8 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
         if rule is not None:
             for name, value in rule.parameters.items():
                 setattr(syn, name + "_", value)
-            syn.t_pre_[:] = np.full(len(data), -1e3)  # long before t = 0: no trace, never "this step"
-            syn.t_post_[:] = np.full(len(data), -1e3)
+            syn.t_pre_seen_[:] = np.full(len(data), -1e3)  # long before t = 0: no trace, never "this step"
+            syn.t_post_seen_[:] = np.full(len(data), -1e3)
             # post pathway: NEST's stamp plus d (dendritic), in the pre pathway's frame (d later)
             syn.post.delay_[:] = (2 * steps if rule.dendritic else np.zeros_like(steps)) * dt * 1e-3
     if rule is not None:

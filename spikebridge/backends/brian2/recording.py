@@ -64,11 +64,12 @@ def phase_segments(
                 train.annotations.update(st.annotations, population=name)
                 segment.spiketrains.append(train)
         for sig in whole.analogsignals:
+            start = float(sig.t_start.rescale(pq.ms).magnitude)
+            period = float(sig.sampling_period.rescale(pq.ms).magnitude)
+            edges = np.rint((bounds - start) / period).astype(int)
+            edges[-1] += 1  # the last phase also holds the sample at the end of the run
             for k, segment in enumerate(segments):
-                t0, t1 = bounds[k], bounds[k + 1]
-                if k == len(segments) - 1:
-                    t1 += 0.5 * float(sig.sampling_period.rescale(pq.ms).magnitude)  # the last sample ends the run
-                part = sig.time_slice(t0 * pq.ms, t1 * pq.ms)
+                part = sig[max(edges[k], 0) : edges[k + 1]]
                 part.annotations.update(sig.annotations, population=name)
                 segment.analogsignals.append(part)
     return segments

@@ -21,10 +21,13 @@ NETWORK_NAME = "spikebridge"
 
 
 def setup(sim: ModuleType, dt: float, max_delay: float) -> Any:
-    """Call PyNN's ``setup`` and replace its network by one on ``defaultclock``; returns the Brian2 network."""
+    """Call PyNN's ``setup``, then move its network to ``defaultclock`` without its ``NetworkOperation``."""
     sim.setup(timestep=dt, min_delay=dt, max_delay=max_delay)
     state = simulator.state
-    state.network = brian2.Network(name=NETWORK_NAME)
+    for obj in list(state.network.objects):
+        if isinstance(obj, brian2.NetworkOperation):
+            state.network.remove(obj)
+            obj._network = state.network.id  # dropped on purpose: no "never included in a network" warning
     state.network.clock = brian2.defaultclock  # PyNN reads dt and t through network.clock
     brian2.defaultclock.dt = dt * brian2.ms
     state.running = True  # PyNN's State.run would call network.store() before the first run

@@ -65,7 +65,7 @@ def activate(variant: str | None, threads: int, compile_jobs: int, compute_capab
     brian2.device.activate(build_on_run=False)
     prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{compile_jobs}"]
     if variant == "cpp":
-        prefs.devices.cpp_standalone.openmp_threads = threads
+        prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
     else:
         cuda = prefs.devices.cuda_standalone.cuda_backend
         cuda.extra_compile_args_nvcc = [*cuda.extra_compile_args_nvcc, CUDA_STD]
@@ -116,7 +116,7 @@ class Project:
 
     def build(self, run: bool = True) -> None:
         import brian2
-        from filelock import FileLock
+        from brian2.utils.filelock import FileLock
 
         self.directory.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()

@@ -49,8 +49,8 @@ MODEL = """
 weight : {unit}
 K_plus : 1
 K_minus : 1
-t_pre : second
-t_post : second
+t_pre_seen : second
+t_post_seen : second
 tau_plus : second (shared, constant)
 tau_minus : second (shared, constant)
 A_plus : 1 (shared, constant)
@@ -66,19 +66,19 @@ plasticity : 1 (shared, constant)
 # K_minus: NEST's trace excludes it.
 ON_PRE = """
 x = (weight - w_min) / (w_max - w_min)
-x_new = x - plasticity * A_minus * {depression} * (K_minus - int(t_post == t)) * exp((t_post - t) / tau_minus)
+x_new = x - plasticity * A_minus * {depression} * (K_minus - int(t_post_seen == t)) * exp((t_post_seen - t) / tau_minus)
 weight = w_min + (w_max - w_min) * clip(x_new, 0, inf)
-K_plus = K_plus * exp((t_pre - t) / tau_plus) + 1
-t_pre = t
+K_plus = K_plus * exp((t_pre_seen - t) / tau_plus) + 1
+t_pre_seen = t
 {syn_var} += weight
 """
 
 ON_POST = """
 x = (weight - w_min) / (w_max - w_min)
-x_new = x + plasticity * A_plus * {potentiation} * K_plus * exp((t_pre - t) / tau_plus)
+x_new = x + plasticity * A_plus * {potentiation} * K_plus * exp((t_pre_seen - t) / tau_plus)
 weight = w_min + (w_max - w_min) * clip(x_new, -inf, 1)
-K_minus = K_minus * exp((t_post - t) / tau_minus) + 1
-t_post = t
+K_minus = K_minus * exp((t_post_seen - t) / tau_minus) + 1
+t_post_seen = t
 """
 
 POST_FIRST = -2

@@ -32,7 +32,6 @@ This module does not import matplotlib; the figures are in
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,8 @@ from typing import Any, overload
 
 import numpy as np
 import pandas as pd
+
+from ..atomic import atomic_file
 
 __all__ = [
     "COLUMN_LEVELS",
@@ -671,11 +672,6 @@ def table_from_arrays(
     return _wide_table(names, proj_codes, pre_all, post_all, times, VARS, data)
 
 
-def _atomic_target(path: Path) -> tuple[int, str]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-
-
 def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write a weight table to Parquet in long format, atomically.
 
@@ -719,17 +715,8 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         arrays[var] = pa.array(np.concatenate(cols) if cols else np.empty(0))
     arrow = pa.table(arrays)
     arrow = arrow.replace_schema_metadata({b"spikebridge.weights": b"long-v1"})
-    fd, tmp = _atomic_target(path)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp's 0600 would survive the rename
-        with os.fdopen(fd, "wb") as fh:
-            pq.write_table(arrow, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as fh:
+        pq.write_table(arrow, fh)
     return path
 
 

@@ -61,6 +61,7 @@ def plot_run_weights(results: Results, kind: str, exc: str | None = None, inh: s
             labels,
             {n: infos[n] for n in names},
             bins=bins,
+            sharex=False,  # projection classes have their own bounds (FF vs lateral vs feedback)
             before=before,
             before_t=times[0] if before is not None else None,
             units=units,

@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import brian2
+from brian2.devices.device import RuntimeDevice
 from pyNN.brian2 import simulator
 from pyNN.brian2.standardmodels.electrodes import update_currents
 
@@ -30,6 +31,9 @@ def setup(sim: ModuleType, dt: float, max_delay: float) -> Any:
             obj._network = state.network.id  # dropped on purpose: no "never included in a network" warning
     state.network.clock = brian2.defaultclock  # PyNN reads dt and t through network.clock
     brian2.defaultclock.dt = dt * brian2.ms
+    if isinstance(brian2.get_device(), RuntimeDevice):
+        # an earlier network left the global clock at its end time, which PyNN reads as "now"
+        brian2.defaultclock._set_t_update_dt(target_t=0 * brian2.second)
     state.running = True  # PyNN's State.run would call network.store() before the first run
     return state.network
 

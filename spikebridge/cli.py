@@ -98,6 +98,34 @@ def cmd_plot_weights(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_infer(args: argparse.Namespace) -> int:
+    from .analysis.inference_run import format_final, parse_parameters, run_inference
+
+    outcome, written = run_inference(
+        args.run_dir,
+        [m.strip() for m in args.methods.split(",") if m.strip()],
+        noise_percent=args.noise,
+        pre=args.pre,
+        post=args.post,
+        projection=args.projection,
+        seed=args.seed,
+        check_every=args.check_every,
+        params=parse_parameters(args.param or []),
+        phase=args.phase,
+        out_dir=args.out,
+    )
+    print(format_final(outcome))
+    print(f"wrote {len(written)} files to {written[0].parent}")
+    return 0
+
+
+def _percentages(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated percentages such as 0,5,10,20, got {text!r}") from None
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spikebridge", description="Describe a spiking network once; run it on NEST or Brian2.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -128,6 +156,20 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("run_dir", type=Path)
     i.add_argument("--json", action="store_true", help="print the whole meta.json")
     i.set_defaults(func=cmd_info)
+    inf = sub.add_parser("infer", help="infer a projection's weights from recorded activity (Akrout, RDD, STDWI)")
+    inf.add_argument("run_dir", type=Path)
+    inf.add_argument("--methods", default="akrout,rdd,stdwi")
+    inf.add_argument("--noise", type=_percentages, default=[0.0], help="spike-noise levels in percent, e.g. 0,5,10,20")
+    inf.add_argument("--pre", default="inputs")
+    inf.add_argument("--post", default="outputs")
+    inf.add_argument("--projection", default="inputs_outputs")
+    inf.add_argument("--seed", type=int, default=0, help="seed of the spike noise")
+    inf.add_argument("--check-every", type=float, default=1000.0, help="ms between scored estimates")
+    inf.add_argument("--param", action="append", metavar="METHOD.NAME=VALUE", help="e.g. stdwi.tau_slow=100")
+    inf.add_argument("--phase")
+    inf.add_argument("--out", type=Path, help="default RUN_DIR/inference")
+    inf.set_defaults(func=cmd_infer)
+
     pl = sub.add_parser("plot", help="figures of a run directory (PNG and PDF in RUN_DIR/figures)")
     plot_sub = pl.add_subparsers(dest="what", required=True)
     pw = plot_sub.add_parser("weights", help="weight matrices, layered weight histograms, or weight evolution")

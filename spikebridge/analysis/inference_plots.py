@@ -57,9 +57,10 @@ def plot_scatter(outcome: InferenceOutcome, noise: float = 0.0, *, title: str | 
                  units: str = "nA") -> Figure:
     """True vs final inferred weight, one panel per method.
 
-    Each method estimates on its own scale, so the estimate is drawn as a
-    z-score (mean 0, SD 1 over all pairs); Pearson r and sign alignment are
-    scale-free. Points whose sign is right are green, the others red.
+    Each method estimates on its own scale, so the estimate is drawn divided
+    by its standard deviation over all pairs (not centred, so the quadrants
+    show the signs); Pearson r and sign alignment are scale-free. Points
+    whose sign is right are green, the others red.
 
     Parameters
     ----------
@@ -88,7 +89,8 @@ def plot_scatter(outcome: InferenceOutcome, noise: float = 0.0, *, title: str | 
         sign = inf.sign_alignment(final, outcome.w_true)
         e = final.ravel()
         sd = e.std()
-        z = (e - e.mean()) / sd if sd > 0 else e - e.mean()
+        # Scaled, not centred: the zero of the estimate decides its sign.
+        z = e / sd if sd > 0 else e
         agree = np.sign(e) == np.sign(w)
         ax.scatter(w[agree], z[agree], s=9, alpha=0.6, color=_AGREE, linewidths=0)
         ax.scatter(w[~agree], z[~agree], s=9, alpha=0.8, color=_DISAGREE, linewidths=0)
@@ -97,7 +99,7 @@ def plot_scatter(outcome: InferenceOutcome, noise: float = 0.0, *, title: str | 
         t_s = float(est["time"][-1]) / 1000.0
         ax.set_title(f"{_label(method)}: r = {r:.3f}, sign alignment = {sign:.3f}", fontsize=10)
         ax.set_xlabel(f"true weight ({units})")
-        ax.set_ylabel("inferred weight (z-score)")
+        ax.set_ylabel("inferred weight (estimate / its SD)")
     handles = [Line2D([], [], ls="", marker="o", color=_AGREE, label="sign right"),
                Line2D([], [], ls="", marker="o", color=_DISAGREE, label="sign wrong")]
     axes[0, -1].legend(handles=handles, loc="upper left", fontsize=8, frameon=False)

@@ -44,6 +44,7 @@ import xarray as xr
 
 from spikebridge.analysis import inference as inf
 from spikebridge.analysis.inference import InferenceInputError
+from spikebridge.errors import RunDirectoryError
 from spikebridge.models.check import population_size
 from spikebridge.results import Results, load
 
@@ -56,10 +57,12 @@ __all__ = [
     "best_parameters",
     "default_parameters",
     "final_scores",
+    "format_final",
     "grid_search",
     "infer_run",
     "inference_data",
     "parse_parameters",
+    "run_inference",
     "run_method",
     "write_outcome",
 ]
@@ -147,8 +150,8 @@ class InferenceOutcome:
     seconds : dict
         ``(method, noise) -> wall-clock time`` (s) of the estimator.
     source : dict
-        Provenance (see :class:`InferenceData`), plus ``seed`` of the noise
-        and ``check_every`` (ms).
+        Provenance (see :class:`InferenceData`), plus ``noise_seed`` and
+        ``check_every_ms``.
     """
 
     scores: pd.DataFrame
@@ -266,8 +269,8 @@ def inference_data(
         Phase (Neo segment) to analyse; the only one by default. Times are
         taken from the start of the phase.
     with_v : bool
-        Read the membrane potential ``v`` of ``pre`` (needed by RDD; 8 bytes
-        per cell and sample).
+        Read the membrane potential ``v`` of ``pre`` and its neuron
+        parameters (needed by RDD only; 8 bytes per cell and sample).
 
     Returns
     -------
@@ -279,7 +282,7 @@ def inference_data(
     ------
     InferenceInputError
         A population or projection is missing or does not match, spikes of
-        some cells were not recorded, ``v`` is missing (``with_v``), or the
+        some cells were not recorded, or (``with_v``) ``v`` is missing or the
         neuron parameters of ``pre`` differ between cells.
     """
     results = _as_results(results)
@@ -311,9 +314,9 @@ def inference_data(
     if with_v:
         try:
             sig = results.signals(pre, "v", phase)
-        except Exception as exc:  # RunDirectoryError: not recorded
+        except RunDirectoryError as exc:
             raise InferenceInputError(
-                f"the membrane potential 'v' of {pre!r} was not recorded; RDD needs it at every step "
+                f"the membrane potential 'v' of {pre!r} was not recorded; RDD needs it, best at every step "
                 f"(add 'v' to recording.{pre}.variables) -- or leave RDD out"
             ) from exc
         v_dt = float(sig.sampling_period.rescale(pq.ms).magnitude)
@@ -328,7 +331,9 @@ def inference_data(
                 f"'v' of {pre!r} was recorded from {v_pre.shape[1]} of its {len(pre_trains)} cells; RDD needs all"
             )
 
-    neuron = {name: _neuron_parameter(results, pre, name) for name in _NEURON}
+    # Only RDD (which needs v) uses the neuron parameters: without v, heterogeneous ones are no error.
+    neuron = ({name: _neuron_parameter(results, pre, name) for name in _NEURON} if with_v
+              else dict.fromkeys(_NEURON))
     return InferenceData(
         pre=pre_trains,
         post=post_trains,
@@ -631,16 +636,27 @@ def best_parameters(grid_table: pd.DataFrame, by: str = "pearson") -> dict[str, 
     ----------
     grid_table : pandas.DataFrame
         Output of :func:`grid_search`.
-    by : {"pearson", "sign_alignment"}
-        Score to maximise; ties go to the other score, then to the first variant.
+    by : {"pearson", "sign_alignment", "mean"}
+        Score to maximise: final Pearson r, final sign alignment, or their
+        mean (both count equally). Ties go to Pearson r, then to the first
+        variant.
 
     Returns
     -------
     dict
         ``method -> parameter changes`` (to pass as ``params`` to :func:`infer_run`).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"method": ["stdwi", "stdwi"], "parameters": ['{"decay": 0.1}', '{"decay": 0.5}'],
+    ...                       "pearson": [0.95, 0.96], "sign_alignment": [0.93, 0.90]})
+    >>> best_parameters(table), best_parameters(table, by="mean")
+    ({'stdwi': {'decay': 0.5}}, {'stdwi': {'decay': 0.1}})
     """
-    other = "sign_alignment" if by == "pearson" else "pearson"
-    ranked = grid_table.sort_values([by, other], ascending=False, kind="stable")
+    if by not in ("pearson", "sign_alignment", "mean"):
+        raise ValueError(f"by must be 'pearson', 'sign_alignment' or 'mean', got {by!r}")
+    key = (grid_table["pearson"] + grid_table["sign_alignment"]) / 2 if by == "mean" else grid_table[by]
+    ranked = grid_table.assign(_key=key).sort_values(["_key", "pearson"], ascending=False, kind="stable")
     first = ranked.groupby("method", sort=False).head(1)
     return {row.method: json.loads(row.parameters) for row in first.itertuples()}
 
@@ -782,3 +798,66 @@ def write_outcome(
         written += save_figure(fig, target / stem)
         plt.close(fig)
     return written
+
+
+def format_final(outcome: InferenceOutcome) -> str:
+    """The final scores as a plain-text table (noise in %, time in s, estimator time in s).
+
+    Parameters
+    ----------
+    outcome : InferenceOutcome
+        Output of :func:`infer_run`.
+
+    Returns
+    -------
+    str
+        One row per method and noise level: ``method noise time_s r sign seconds``.
+    """
+    final = final_scores(outcome)
+    table = pd.DataFrame({
+        "method": final["method"],
+        "noise": [f"{100 * n:g} %" for n in final["noise"]],
+        "time_s": final["time"] / 1000.0,
+        "r": final["pearson"],
+        "sign": final["sign_alignment"],
+        "seconds": final["seconds"],
+    })
+    return table.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+
+
+def run_inference(
+    run_dir: Results | str | os.PathLike[str],
+    methods: Sequence[str] = METHODS,
+    *,
+    noise_percent: Iterable[float] = (0.0,),
+    out_dir: str | os.PathLike[str] | None = None,
+    **kwargs: Any,
+) -> tuple[InferenceOutcome, list[Path]]:
+    """:func:`infer_run` then :func:`write_outcome`: what ``spikebridge infer RUN_DIR`` does.
+
+    Parameters
+    ----------
+    run_dir : Results or path
+        A run directory of any backend.
+    methods : sequence of str
+        Estimators (``akrout``, ``rdd``, ``stdwi``).
+    noise_percent : iterable of float
+        Noise levels in percent (0-100), e.g. ``(0, 5, 10, 20)``.
+    out_dir : path, optional
+        Where to write (default ``RUN_DIR/inference``).
+    **kwargs
+        Passed to :func:`infer_run`: ``pre``, ``post``, ``projection``,
+        ``seed``, ``check_every`` (ms), ``params``, ``phase``, ``progress``.
+
+    Returns
+    -------
+    tuple
+        The outcome and the files written.
+    """
+    levels = [float(x) for x in noise_percent]
+    bad = [x for x in levels if not 0.0 <= x <= 100.0]
+    if bad:
+        raise InferenceInputError(f"noise levels are percentages in [0, 100], got {bad}")
+    results = _as_results(run_dir)
+    outcome = infer_run(results, methods, noise_levels=[x / 100.0 for x in levels], **kwargs)
+    return outcome, write_outcome(outcome, results, out_dir=out_dir)

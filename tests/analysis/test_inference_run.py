@@ -21,10 +21,12 @@ from spikebridge.analysis.inference_run import (
     InferenceOutcome,
     best_parameters,
     final_scores,
+    format_final,
     grid_search,
     infer_run,
     inference_data,
     parse_parameters,
+    run_inference,
     write_outcome,
 )
 
@@ -85,9 +87,10 @@ def test_scores_table(outcome: InferenceOutcome) -> None:
 
 def test_methods_recover_the_weights(outcome: InferenceOutcome) -> None:
     final = final_scores(outcome).set_index(["method", "noise"])
-    # measured at 20 s (seed 2021): STDWI r 0.86 / sign 0.86, Akrout 0.71 / 0.74, RDD 0.78 / 0.80
+    # measured at 20 s (NEST, model seed 2021): r / sign alignment STDWI 0.866 / 0.845,
+    # Akrout 0.734 / 0.750, RDD 0.772 / 0.802
     assert final.loc[("stdwi", 0.0), "pearson"] > 0.75
-    assert final.loc[("stdwi", 0.0), "sign_alignment"] > 0.78
+    assert final.loc[("stdwi", 0.0), "sign_alignment"] > 0.75
     assert final.loc[("akrout", 0.0), "pearson"] > 0.55
     assert final.loc[("rdd", 0.0), "pearson"] > 0.55
     assert (final.xs(0.0, level="noise")["sign_alignment"] > 0.65).all()
@@ -100,7 +103,7 @@ def test_methods_recover_the_weights(outcome: InferenceOutcome) -> None:
 
 def test_noise_does_not_help(outcome: InferenceOutcome) -> None:
     final = final_scores(outcome).set_index(["method", "noise"])["pearson"]
-    # 20 % of spikes replaced costs STDWI a few hundredths of r (0.86 -> 0.80 measured)
+    # 20 % of spikes replaced costs STDWI a few hundredths of r (0.866 -> 0.823 measured)
     assert final[("stdwi", 0.2)] < final[("stdwi", 0.0)] + 0.01
     assert final[("stdwi", 0.2)] > 0.6
 
@@ -138,6 +141,18 @@ def test_infer_from_a_path_with_parameters(run: spikebridge.Results, tmp_path: P
     written = write_outcome(got, out_dir=tmp_path / "inf")
     assert (tmp_path / "inf" / "scatter.png") in written
     assert not (tmp_path / "inf" / "noise.png").exists()  # one noise level: no noise figure
+
+
+def test_run_inference_is_what_the_command_does(run: spikebridge.Results, tmp_path: Path) -> None:
+    outcome, written = run_inference(str(run.path), ["akrout", "stdwi"], noise_percent=(0, 20),
+                                     out_dir=tmp_path, check_every=10_000.0)
+    assert set(outcome.scores["noise"]) == {0.0, 0.2}
+    assert tmp_path / "scores.csv" in written and tmp_path / "noise.png" in written
+    text = format_final(outcome)
+    assert text.split("\n")[0].split() == ["method", "noise", "time_s", "r", "sign", "seconds"]
+    assert "20 %" in text and "stdwi" in text
+    with pytest.raises(InferenceInputError, match="percentages"):
+        run_inference(run.path, ["akrout"], noise_percent=(150,), out_dir=tmp_path)
 
 
 def test_grid_search_picks_a_best_variant(data: InferenceData) -> None:

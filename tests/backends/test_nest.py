@@ -150,3 +150,32 @@ def test_full_vogels_abbott_coba_rates_in_published_range(tmp_path: Any) -> None
     assert len(np.unique(idx[t > 800.0])) > 500
     block = neo.io.PickleIO(str(res.path / "recordings.neo.pkl")).read_block()
     assert len(block.segments[0].spiketrains) == 4000
+
+
+def test_membrane_signals_have_exact_sample_times_across_phases() -> None:
+    raw = copy.deepcopy(BASE)
+    raw["stimuli"] = {"dc": {"kind": "dc", "target": "exc", "amplitude": 0.3}}
+    raw["recording"] = {"exc": {"variables": ["v", "gsyn_exc"], "cells": [1, 3]}}
+
+    def signals(phases: list[dict[str, Any]]) -> list[Any]:
+        raw["simulation"] = {"dt": 0.1, "phases": phases, "seed": 1}
+        net, sim = run_network(raw)
+        try:
+            for phase in net.phases:
+                sim.run(phase)
+            return [next(s for s in seg.analogsignals if s.name == "v") for seg in sim.recordings().segments]
+        finally:
+            sim.end()
+
+    a, b = signals([{"name": "a", "duration": 5.0}, {"name": "b", "duration": 5.0}])
+    (whole,) = signals([{"name": "all", "duration": 10.0}])
+    assert a.shape == (51, 2) and b.shape == (51, 2) and whole.shape == (101, 2)  # t_start .. t_stop, every dt
+    assert float(a.t_start) == 0.0 and float(b.t_start) == 5.0
+    np.testing.assert_array_equal(a.magnitude[0], [-65.0, -65.0])  # the model's initial value
+    np.testing.assert_array_equal(a.magnitude[-1], b.magnitude[0])  # continuity at the phase boundary
+    # two phases hold exactly the samples of one run of the same length: none repeated, dropped or shifted
+    np.testing.assert_array_equal(np.vstack([a.magnitude, b.magnitude[1:]]), whole.magnitude)
+    # charging under the DC current, which reaches the cell after one connection delay (two steps)
+    steps = np.diff(whole.magnitude[:, 0])
+    assert np.all(steps[:2] == 0) and np.all(steps[2:] > 0)
+    np.testing.assert_array_equal(a.array_annotations["channel_index"], [1, 3])

@@ -9,6 +9,7 @@ someone iterates over them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import neo
@@ -43,8 +44,18 @@ def _spike_arrays(trains: Any, population: Any) -> tuple[np.ndarray, np.ndarray]
     return np.concatenate(index), np.concatenate(times)
 
 
-def collect_segment(populations: dict[str, Any], data: dict[str, PopulationData], phase: str, t_start: float, t_stop: float) -> neo.Segment:
-    """Read (and clear) what each recorded population holds, as one Neo segment named after the phase."""
+def collect_segment(
+    populations: dict[str, Any],
+    data: dict[str, PopulationData],
+    phase: str,
+    t_start: float,
+    t_stop: float,
+    signal_readers: dict[str, Callable[[float, float], list[neo.AnalogSignal]]] | None = None,
+) -> neo.Segment:
+    """Read (and clear) what each recorded population holds, as one Neo segment named after the phase.
+
+    ``signal_readers`` replaces PyNN's reading of analog signals for the populations it names.
+    """
     segment = neo.Segment(name=phase)
     offsets: dict[str, int] = {}
     channels, times, all_ids, names, sources = [], [], [], [], []
@@ -53,7 +64,11 @@ def collect_segment(populations: dict[str, Any], data: dict[str, PopulationData]
         pop = data[name]
         if pop.record is None:
             continue
-        block = population.get_data(clear=True)
+        reader = (signal_readers or {}).get(name)
+        if reader is not None:
+            segment.analogsignals.extend(reader(t_start, t_stop))
+        wanted = ["spikes"] if reader is not None else "all"
+        block = population.get_data(variables=wanted, clear=True) if reader is None or "spikes" in pop.record.variables else neo.Block()
         for seg in block.segments:
             if "spikes" in pop.record.variables:
                 idx, t = _spike_arrays(seg.spiketrains, population)

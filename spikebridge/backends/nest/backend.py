@@ -20,6 +20,7 @@ from ..common.cells import create_population, inject_current, setup_recording
 from ..common.recording import collect_segment
 from ..common.synapses import synapse_type
 from . import connections
+from .recording import SignalReader
 
 NEST_MODELS = {
     "IF_cond_exp": "iaf_cond_exp",
@@ -58,6 +59,7 @@ class NestBackend:
         self.populations: dict[str, Any] = {}
         self.projections: dict[str, Any] = {}
         self.segments: list[neo.Segment] = []
+        self.signal_readers: dict[str, Any] = {}
         self.snapshots: dict[float, dict[str, Connections]] = {}
         self.t = 0.0
 
@@ -100,6 +102,11 @@ class NestBackend:
             inject_current(sim, self.populations[cur.target], cur)
         for name, pop in network.populations.items():
             setup_recording(self.populations[name], pop, dt)
+        self.signal_readers = {
+            name: SignalReader(self.populations[name], pop).read
+            for name, pop in network.populations.items()
+            if pop.record is not None and any(v != "spikes" for v in pop.record.variables)
+        }
 
     def _boundaries(self, duration: float) -> tuple[np.ndarray, set[float]]:
         """Absolute times (ms) at which to stop within this phase: progress chunks and weight snapshots."""
@@ -139,7 +146,7 @@ class NestBackend:
         for name, saved in frozen.items():
             connections.thaw(self.projections[name], saved)
         self.t = start + duration
-        self.segments.append(collect_segment(self.populations, self.network.populations, phase.name, start, self.t))
+        self.segments.append(collect_segment(self.populations, self.network.populations, phase.name, start, self.t, self.signal_readers))
 
     def recordings(self) -> neo.Block:
         block = neo.Block(name=self.network.model.name if self.network else "")

@@ -1,0 +1,78 @@
+"""Analog signals read from NEST's multimeter in one call per population.
+
+PyNN's reader asks NEST for each cell's initial value separately and appends samples one by one: for 100
+cells at dt 0.25 ms it spent 5.9 s collecting 10 s of ``v`` that took 0.5 s to simulate. It also
+overwrites the first sample of every segment after the first with the previous segment's last value, which
+shifts the later samples by one step. Here every segment holds the samples at t_start, t_start + interval, ...,
+t_stop (the value at t_start is the previous segment's last sample, or the initial value).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo
+import nest
+import numpy as np
+import quantities as pq
+from nest import nestkernel_api
+
+from ...models.network import PopulationData
+from ..common.recording import recorded_indices
+
+
+class SignalReader:
+    """Reads (and clears) the multimeter of one population; create it after build, before the first run."""
+
+    def __init__(self, population: Any, pop: PopulationData) -> None:
+        assert pop.record is not None
+        celltype = population.celltype
+        self.name = pop.name
+        self.variables = [v for v in pop.record.variables if v != "spikes"]
+        self.index = recorded_indices(pop)
+        ids = np.asarray(population.all_cells, dtype=np.int64)[self.index]
+        self.nodes = nest.NodeCollection(sorted(ids.tolist()))
+        self.nest_names = {v: celltype.variable_map[v] for v in self.variables}
+        scales = getattr(celltype, "scale_factors", {})
+        self.scale = {v: float(scales.get(v, 1.0)) for v in self.variables}
+        self.units = {v: celltype.units[v] for v in self.variables}
+        self.device = population.recorder._multimeter.device
+        keys = ["senders", "times", *self.nest_names.values()]
+        self.pending: dict[str, np.ndarray] = {k: np.empty(0) for k in keys}
+        self.last = {v: np.atleast_1d(np.asarray(self.nodes.get(self.nest_names[v]), dtype=np.float64)) * self.scale[v] for v in self.variables}
+
+    def read(self, t_start: float, t_stop: float) -> list[neo.AnalogSignal]:
+        if not self.variables:
+            return []
+        # every NodeCollection.get/set converts the device's whole event buffer: ask once, clear directly
+        status = self.device.get(["events", "interval"])
+        interval = float(status["interval"])
+        events = {k: np.concatenate([self.pending[k], np.asarray(v)]) for k, v in status["events"].items() if k in self.pending}
+        nestkernel_api.llapi_set_nc_status(self.device._datum, [{"n_events": 0}])
+        # pyNN.nest keeps NEST one min_delay ahead; samples stamped after t_stop belong to the next phase
+        later = events["times"] > t_stop + 1e-9
+        self.pending = {k: v[later] for k, v in events.items()}
+        events = {k: v[~later] for k, v in events.items()}
+        senders = events["senders"].astype(np.int64)
+        order = np.lexsort((senders, events["times"]))
+        n = len(self.index)
+        if len(senders) % n:
+            raise RuntimeError(f"multimeter of {self.name!r} holds {len(senders)} samples, not a multiple of {n} cells")
+        signals = []
+        for v in self.variables:
+            values = np.asarray(events[self.nest_names[v]], dtype=np.float64)[order].reshape(-1, n) * self.scale[v]
+            matrix = np.vstack([self.last[v][None, :], values])
+            if len(values):
+                self.last[v] = values[-1]
+            sig = neo.AnalogSignal(
+                matrix,
+                units=self.units[v],
+                sampling_period=interval * pq.ms,
+                t_start=t_start * pq.ms,
+                name=v,
+                population=self.name,
+                source_population=self.name,
+            )
+            sig.array_annotate(channel_index=self.index)
+            signals.append(sig)
+        return signals

@@ -56,7 +56,7 @@ def phase_segments(
         whole = population.get_data().segments[0]
         shift = 0.0 if pop.is_source else dt
         for st in whole.spiketrains:
-            times = np.asarray(st.rescale(pq.ms).magnitude) + shift
+            times = np.round(np.asarray(st.rescale(pq.ms).magnitude) + shift, 9)
             for k, segment in enumerate(segments):
                 t0, t1 = bounds[k], bounds[k + 1]
                 keep = (times > t0 + 1e-9) & (times <= t1 + 1e-9) if shift else (times >= t0 - 1e-9) & (times < t1 - 1e-9)

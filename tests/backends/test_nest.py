@@ -179,3 +179,18 @@ def test_membrane_signals_have_exact_sample_times_across_phases() -> None:
     steps = np.diff(whole.magnitude[:, 0])
     assert np.all(steps[:2] == 0) and np.all(steps[2:] > 0)
     np.testing.assert_array_equal(a.array_annotations["channel_index"], [1, 3])
+
+
+def test_threads_give_the_same_network_and_spikes(tmp_path: Any) -> None:
+    m = load_model("ei_weight_matrix", ["simulation.duration=200"])
+    one = spikebridge.run(m, "nest", tmp_path / "t1", progress=False, figure=False)
+    two = spikebridge.run(m, "nest", tmp_path / "t2", options={"threads": 2}, progress=False, figure=False)
+    assert two.meta["backend_info"]["options"]["threads"] == 2
+    for name in m.projections:
+        a, b = one.connections(name), two.connections(name)
+        np.testing.assert_array_equal(a.pre, b.pre)
+        np.testing.assert_array_equal(a.post, b.post)
+        np.testing.assert_array_equal(a.weight, b.weight)
+    for pop in ("E", "I"):
+        for x, y in zip(one.spikes(pop), two.spikes(pop), strict=True):
+            np.testing.assert_array_equal(x, y)

@@ -3,6 +3,7 @@ C++ standalone or CUDA standalone devices; NEST's STDP meaning."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import warnings
 from collections.abc import Mapping
@@ -105,6 +106,10 @@ class Brian2Backend:
                 k, prj, pre, self.populations[prj.post], dt, network.populations[prj.pre].is_source
             )
             simulator.simulator.state.network.add(self.projections[name].synapses)
+        spec = network.model.record_weights
+        if spec is not None and spec.interval != "end":
+            for name in network.weight_projections:
+                simulator.simulator.state.network.add(self.projections[name].record_weights(float(spec.interval)))
         if network.currents:
             simulator.add_current_updates()
             for cur in network.currents.values():
@@ -171,6 +176,24 @@ class Brian2Backend:
         assert self.network is not None
         return self.projections[projection].read(self.network.dt)
 
+    def weight_snapshots(self) -> dict[float, dict[str, Connections]]:
+        """Weights at ``network.snapshot_times()`` run so far: recorded in the run, and at the end of the last phase."""
+        assert self.network is not None
+        if not self.network.weight_projections:
+            return {}
+        self._results()
+        dt, now = self.network.dt, sum(float(p.duration) for p in self.phases)
+        wanted = {round(float(t), 10) for t in self.network.snapshot_times() if t <= now + 1e-9}
+        out: dict[float, dict[str, Connections]] = {}
+        for name in self.network.weight_projections:
+            recorded = self.projections[name].snapshots(dt)
+            if round(now, 10) in wanted:
+                recorded[round(now, 10)] = self.connections(name)
+            for t, conns in recorded.items():
+                if t in wanted:
+                    out.setdefault(t, {})[name] = conns
+        return dict(sorted(out.items()))
+
     def info(self) -> dict[str, Any]:
         versions: dict[str, str | None] = {}
         for package in ("brian2", "PyNN", "brian2cuda"):
@@ -203,6 +226,12 @@ class Brian2Backend:
             self.project.clean_results()
         if hasattr(self, "sim"):
             self.sim.end()
+            simulator.release()
+        # Brian2 names new objects after the live ones ("..._codeobject_1"): let this network's objects go, so
+        # that a later network of the same structure generates the same code (and finds it compiled)
+        self.populations.clear()
+        self.projections.clear()
+        gc.collect()
 
 
 def create(variant: str | None, options: Mapping[str, Any]) -> Brian2Backend:

@@ -58,6 +58,25 @@ class Projection:
     shift_steps: int
     """Steps taken off every delay because the source population is a spike source (see module doc)."""
     rule: stdp.Rule | None
+    monitor: brian2.StateMonitor | None = None
+    """Weights every snapshot interval, at the start of the step (the state reached at that time)."""
+
+    def record_weights(self, interval: float) -> brian2.StateMonitor:
+        clock = brian2.Clock(interval * brian2.ms, name=f"{self.synapses.name}_snapshot_clock")
+        self.monitor = brian2.StateMonitor(
+            self.synapses, "weight", record=True, when="start", clock=clock, name=f"{self.synapses.name}_snapshots"
+        )
+        return self.monitor
+
+    def snapshots(self, dt: float) -> dict[float, Connections]:
+        """Recorded weights by time (ms), each with the (constant) connectivity and delays."""
+        if self.monitor is None or len(self.data) == 0:
+            return {}
+        final = self.read(dt)
+        order = np.lexsort((np.asarray(self.synapses.j[:]), np.asarray(self.synapses.i[:])))
+        times = np.round(np.asarray(self.monitor.t_[:]) * 1e3, 10)
+        weights = np.asarray(self.monitor.weight_[:]) / UNITS[self.unit][1]
+        return {float(t): Connections(final.pre, final.post, weights[:, k][order], final.delay) for k, t in enumerate(times)}
 
     def set_plasticity(self, on: bool) -> None:
         if self.rule is not None:
@@ -83,7 +102,8 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
     where = f"projections.{data.name}"
     unit = weight_unit(post)
     unit_name, scale, brian_unit = UNITS[unit]
-    syn_var = post.celltype.post_synaptic_variables[data.receptor]
+    # "signed" weights need tau_syn_E == tau_syn_I (checked by the model): the excitatory variable carries both signs
+    syn_var = post.celltype.post_synaptic_variables["excitatory" if data.receptor == "signed" else data.receptor]
     rule: stdp.Rule | None = None
     if data.synapse.type == "static":
         context = {"syn_var": syn_var, "weight_units": unit_name}

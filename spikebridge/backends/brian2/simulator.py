@@ -63,3 +63,11 @@ def run(duration: float, report: Callable[[float], None] | None = None, report_p
     state.network.run(duration * brian2.ms, **kwargs)
     if report is not None and done[0] < duration:
         report(duration - done[0])
+
+
+def release() -> None:
+    """Drop PyNN's references to the Brian2 objects of the current network."""
+    state = simulator.state
+    state.recorders = set()
+    state.current_sources = []
+    state.network = brian2.Network()

@@ -13,6 +13,7 @@ share a project; building is serialised by a file lock.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -62,6 +63,7 @@ def activate(variant: str | None, threads: int, compile_jobs: int, compute_capab
         return
     brian2.set_device(DEVICES[variant], build_on_run=False)
     brian2.device.reinit()
+    gc.collect()  # the previous project's code objects: alive, they would push new names to "..._1"
     brian2.device.activate(build_on_run=False)
     prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{compile_jobs}"]
     if variant == "cpp":

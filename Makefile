@@ -23,4 +23,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check spikebridge tests benchmarks examples
 
 bench: $(STAMP)
-	$(VENV)/bin/python benchmarks/nest_build.py
+	$(VENV)/bin/python benchmarks/run_all.py

@@ -179,6 +179,10 @@ def parser() -> argparse.ArgumentParser:
     pw.add_argument("--inh", help="inhibitory population for --kind matrix")
     pw.add_argument("--bins", type=int, default=80, help="histogram bins for --kind hist")
     pw.set_defaults(func=cmd_plot_weights)
+
+    from .cli_sweep import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub)
     return p
 
 

@@ -1,0 +1,107 @@
+"""``spikebridge sweep``: run the Cartesian product of parameter grids as trials on Dask distributed.
+
+Hooked into ``spikebridge.cli`` by :func:`add_parser`; also runs alone as ``python -m spikebridge.cli_sweep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import SpikebridgeError
+
+EPILOG = """examples:
+  spikebridge sweep stdp_bimodal --grid projections.input_post.synapse.timing.A_plus=0.005,0.02 \\
+      --grid simulation.seed=1,2,3 --set simulation.duration=2000 --out experiments/stdp
+  spikebridge sweep ei_weight_matrix --grid simulation.seed=1,2,3,4 --scheduler tcp://10.0.0.5:8786
+
+Rerunning the same command resumes: complete trials are skipped, failed and interrupted ones run again."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``sweep`` command's arguments."""
+    p.add_argument("model", help="a model file (.toml/.yaml) or the name of a bundled model")
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2",
+        help="a swept model field and its values (YAML), e.g. simulation.seed=1,2,3; repeat for a Cartesian product; backend=nest,brian2 sweeps backends",
+    )
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a model field in every trial")
+    p.add_argument("--backend", help="backend of every trial (default: the model's simulation.backend)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="use the Dask scheduler there (default: start a local cluster)")
+    p.add_argument("--workers", type=int, help="worker processes of the local cluster, one trial each at a time (default 2)")
+    p.add_argument("--threads", type=int, help="NEST threads per trial (default: the model's backend option, else 1)")
+    p.add_argument("--out", type=Path, metavar="EXP_DIR", help="experiment directory (default: experiments/MODEL_HASH, the same for the same command)")
+    p.add_argument("--isolate", action="store_true", help="run each trial in a fresh Python process (for simulators that crash or keep state)")
+    p.add_argument("--figures", action="store_true", help="draw each trial's summary figure")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Add the ``sweep`` subcommand to ``spikebridge``'s subparsers."""
+    p = subparsers.add_parser(
+        "sweep",
+        help="run a parameter grid (x seeds x backends) as trials on Dask distributed",
+        description="Run the Cartesian product of --grid values, one run directory per trial, on a Dask cluster.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(p)
+    p.set_defaults(func=cmd_sweep)
+    return p
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run the sweep; print the experiment directory and the failed trials. Exit code 1 if any trial failed."""
+    from .sweeps.engine import SweepPlan, dask_client, local_threads, run_sweep
+    from .sweeps.errors import SweepError
+    from .sweeps.grid import Grid
+
+    if args.scheduler and args.workers is not None:
+        raise SweepError(f"--workers applies to the local cluster only; the scheduler at {args.scheduler} has its own workers")
+    if args.threads is not None and args.threads < 1:
+        raise SweepError(f"--threads must be >= 1, got {args.threads}")
+    plan = SweepPlan(
+        model=args.model,
+        grid=Grid.parse(args.grid),
+        out=args.out,
+        backend=args.backend,
+        overrides=tuple(args.set),
+        options={"threads": args.threads} if args.threads is not None else {},
+        figure=args.figures,
+        isolate=args.isolate,
+    )
+    plan.base_model()  # a bad model name or --set fails here, before a cluster starts
+    with dask_client(args.scheduler, workers=args.workers or 2, threads=local_threads(plan)) as client:
+        report = run_sweep(plan, client, progress=not args.quiet)
+    failed = len(report.failed)
+    print(f"experiment: {report.path}")
+    print(f"{report.total} trials: {report.complete} complete ({report.already_complete} from before), {failed} failed")
+    for trial_id, params, error in report.failed:
+        print(f"  failed {trial_id} {params}: {error}")
+    if failed:
+        print("rerun the same command to retry the failed trials")
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m spikebridge.cli_sweep MODEL --grid ...`` (the same as ``spikebridge sweep``)."""
+    p = argparse.ArgumentParser(prog="spikebridge sweep", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p)
+    args = p.parse_args(argv)
+    try:
+        return cmd_sweep(args)
+    except SpikebridgeError as err:
+        print(f"spikebridge: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("spikebridge: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -23,6 +23,10 @@ from .connections import brian2_name
 from .populations import create_population
 
 OPTIONS = {"threads", "method", "build_dir", "compile_jobs", "compute_capability"}
+SEMANTICS = {
+    "dendritic": "dendritic (NEST's): the rule sees the pre spike at t_pre and the post spike at t_post + d",
+    "axonal": "axonal: the rule sees the pre spike at t_pre + d and the post spike at t_post",
+}
 DEVICE_NAMES = {None: "runtime (Cython code generation)", "cpp": "cpp_standalone", "cuda": "cuda_standalone (brian2cuda)"}
 
 
@@ -209,7 +213,7 @@ class Brian2Backend:
             "integration": dict(sorted(self.integration.items())),
             "clock": f"defaultclock, dt = {self.network.dt} ms" if self.network else None,
             "delay_semantics": {
-                name: prj.data.synapse.delay_semantics for name, prj in self.projections.items() if prj.rule is not None
+                name: SEMANTICS[prj.data.synapse.delay_semantics] for name, prj in self.projections.items() if prj.rule is not None
             },
             "delays": "NEST's timing: a spike reaches its target d after NEST's stamp (sources' pathways run with d - dt)",
         }
@@ -228,7 +232,11 @@ class Brian2Backend:
             self.sim.end()
             simulator.release()
         # Brian2 names new objects after the live ones ("..._codeobject_1"): let this network's objects go, so
-        # that a later network of the same structure generates the same code (and finds it compiled)
+        # that a later network of the same structure generates the same code (and finds it compiled). PyNN's
+        # populations never die (their cells, in a numpy object array, point back at them), so cut them loose.
+        for population in self.populations.values():
+            population.recorder._devices = {}
+            population.brian2_group = None
         self.populations.clear()
         self.projections.clear()
         gc.collect()

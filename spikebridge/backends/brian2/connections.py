@@ -27,11 +27,11 @@ from ...models.network import ProjectionData
 from ..base import Connections
 from . import stdp
 
-UNITS: dict[str, tuple[str, float, Any]] = {
-    # PyNN weight unit -> (Brian2 unit name in equations, SI per PyNN unit, Brian2 unit)
-    "uS": ("siemens", 1e-6, brian2.uS),
-    "nA": ("amp", 1e-9, brian2.nA),
-    "mV": ("volt", 1e-3, brian2.mV),
+UNITS: dict[str, tuple[str, float]] = {
+    # PyNN weight unit -> (Brian2 unit in equations, SI per PyNN unit)
+    "uS": ("siemens", 1e-6),
+    "nA": ("amp", 1e-9),
+    "mV": ("volt", 1e-3),
 }
 
 
@@ -101,7 +101,7 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
     """A ``Synapses`` object between two PyNN populations, loaded from the instantiated arrays."""
     where = f"projections.{data.name}"
     unit = weight_unit(post)
-    unit_name, scale, brian_unit = UNITS[unit]
+    unit_name, scale = UNITS[unit]
     # "signed" weights need tau_syn_E == tau_syn_I (checked by the model): the excitatory variable carries both signs
     syn_var = post.celltype.post_synaptic_variables["excitatory" if data.receptor == "signed" else data.receptor]
     rule: stdp.Rule | None = None

@@ -12,11 +12,13 @@ import brian2
 import neo
 import numpy as np
 import quantities as pq
+from neo.core.spiketrainlist import SpikeTrainList
 from pyNN.brian2 import simulator
 from pyNN.brian2.recording import Recorder as PyNNRecorder
 
 from ...models.network import PopulationData
 from ...models.schema import Phase
+from ..common.recording import _spike_arrays, recorded_indices
 
 
 class Recorder(PyNNRecorder):
@@ -41,7 +43,8 @@ class Recorder(PyNNRecorder):
 def phase_segments(
     populations: dict[str, Any], data: dict[str, PopulationData], phases: list[Phase], dt: float
 ) -> list[neo.Segment]:
-    """One segment per phase from everything recorded so far.
+    """One segment per phase from everything recorded so far, in the layout of the other backends: the spikes of
+    all populations in one array-backed ``SpikeTrainList`` (channel = ``channel_offsets[population]`` + cell).
 
     Brian2 stamps a spike with the start of the step in which the threshold was crossed, NEST (and the
     source arrays) with its end; cells' spike times are moved to the end of the step, so both simulators
@@ -49,20 +52,20 @@ def phase_segments(
     """
     bounds = np.concatenate([[0.0], np.cumsum([float(p.duration) for p in phases])])
     segments = [neo.Segment(name=p.name) for p in phases]
+    offsets: dict[str, int] = {}
+    spikes: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, bool]] = []
+    offset = 0
     for name, population in populations.items():
         pop = data[name]
         if pop.record is None:
             continue
         whole = population.get_data().segments[0]
-        shift = 0.0 if pop.is_source else dt
-        for st in whole.spiketrains:
-            times = np.round(np.asarray(st.rescale(pq.ms).magnitude) + shift, 9)
-            for k, segment in enumerate(segments):
-                t0, t1 = bounds[k], bounds[k + 1]
-                keep = (times > t0 + 1e-9) & (times <= t1 + 1e-9) if shift else (times >= t0 - 1e-9) & (times < t1 - 1e-9)
-                train = neo.SpikeTrain(times[keep], units="ms", t_start=t0, t_stop=t1)
-                train.annotations.update(st.annotations, population=name)
-                segment.spiketrains.append(train)
+        if "spikes" in pop.record.variables:
+            idx, times = _spike_arrays(whole.spiketrains, population)
+            shift = 0.0 if pop.is_source else dt
+            spikes.append((name, idx + offset, np.round(times + shift, 9), offset + recorded_indices(pop), pop.is_source))
+            offsets[name] = offset
+            offset += pop.size
         for sig in whole.analogsignals:
             start = float(sig.t_start.rescale(pq.ms).magnitude)
             period = float(sig.sampling_period.rescale(pq.ms).magnitude)
@@ -72,4 +75,25 @@ def phase_segments(
                 part = sig[max(edges[k], 0) : edges[k + 1]]
                 part.annotations.update(sig.annotations, population=name)
                 segment.analogsignals.append(part)
+    for k, segment in enumerate(segments):
+        t0, t1 = bounds[k], bounds[k + 1]
+        segment.annotations["channel_offsets"] = dict(offsets)
+        if not spikes:
+            continue
+        channels, times = [], []
+        for _, ids, t, _, is_source in spikes:
+            keep = (t >= t0 - 1e-9) & (t < t1 - 1e-9) if is_source else (t > t0 + 1e-9) & (t <= t1 + 1e-9)
+            channels.append(ids[keep])
+            times.append(t[keep])
+        segment.spiketrains = SpikeTrainList.from_spike_time_array(
+            np.concatenate(times) * pq.ms,
+            np.concatenate(channels),
+            np.concatenate([s[3] for s in spikes]),
+            t_stop=t1 * pq.ms,
+            units="ms",
+            t_start=t0 * pq.ms,
+            population=np.concatenate([np.full(len(s[3]), s[0]) for s in spikes]),
+            source_index=np.concatenate([s[3] - offsets[s[0]] for s in spikes]),
+        )
+        segment.spiketrains.segment = segment
     return segments

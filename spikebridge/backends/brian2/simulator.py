@@ -27,8 +27,8 @@ def setup(sim: ModuleType, dt: float, max_delay: float) -> Any:
     state = simulator.state
     for obj in list(state.network.objects):
         if isinstance(obj, brian2.NetworkOperation):
-            state.network.remove(obj)
             obj._network = state.network.id  # dropped on purpose: no "never included in a network" warning
+    state.network = brian2.Network(name=NETWORK_NAME)  # a fixed name: it appears in generated code
     state.network.clock = brian2.defaultclock  # PyNN reads dt and t through network.clock
     brian2.defaultclock.dt = dt * brian2.ms
     if isinstance(brian2.get_device(), RuntimeDevice):
@@ -70,4 +70,4 @@ def release() -> None:
     state = simulator.state
     state.recorders = set()
     state.current_sources = []
-    state.network = brian2.Network()
+    state.network = brian2.Network(name=f"{NETWORK_NAME}_released")

@@ -6,8 +6,8 @@ are first read. Its directory is keyed by the network's *structure* (populations
 synapse rules, recording, phases' plasticity flags, methods, device options; not values, sizes of connection lists
 or the seed). Values travel in Brian2's static-array files, which are read by the binary at start-up; Brian2
 rewrites a source file only when its text changes and ``make`` recompiles only what changed. So a rerun of the same
-model recompiles nothing, a new seed recompiles at most ``objects.cpp`` (array lengths are compiled in), and a
-changed rule parameter at most ``main.cpp``. Each run writes its results to its own subdirectory, so processes can
+model recompiles nothing, a new seed recompiles ``objects.cpp`` and ``main.cpp`` (array lengths are compiled in),
+a changed rule parameter ``main.cpp``. Each run writes its results to its own subdirectory, so processes can
 share a project; building is serialised by a file lock.
 """
 
@@ -28,6 +28,8 @@ from ...errors import BackendError
 from ...models.network import Network
 
 DEVICES = {None: "runtime", "cpp": "cpp_standalone", "cuda": "cuda_standalone"}
+_PROJECTS_BUILT: list[str] = []
+"""Standalone devices activated in this process so far."""
 CUDA_STD = "-std=c++17"
 """brian2cuda 1.0b1 compiles with -std=c++11; CUDA 13's Thrust refuses anything below C++17."""
 
@@ -63,7 +65,9 @@ def activate(variant: str | None, threads: int, compile_jobs: int, compute_capab
         return
     brian2.set_device(DEVICES[variant], build_on_run=False)
     brian2.device.reinit()
-    gc.collect()  # the previous project's code objects: alive, they would push new names to "..._1"
+    if _PROJECTS_BUILT:
+        gc.collect()  # the previous project's code objects: alive, they would push new names to "..._1"
+    _PROJECTS_BUILT.append(variant)
     brian2.device.activate(build_on_run=False)
     prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{compile_jobs}"]
     if variant == "cpp":
@@ -77,6 +81,7 @@ def activate(variant: str | None, threads: int, compile_jobs: int, compute_capab
         if compute_capability is not None:
             cuda.compute_capability = float(compute_capability)
             cuda.detect_gpus = False
+            cuda.gpu_id = 0
 
 
 def structure_key(network: Network, variant: str | None, settings: dict[str, Any]) -> str:

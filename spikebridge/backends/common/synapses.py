@@ -34,5 +34,8 @@ def synapse_type(sim: ModuleType, syn: Synapse, dendritic_delay_fraction: float 
     if wd.rule == "gutig":
         wd_params |= {"mu_plus": float(wd.mu_plus), "mu_minus": float(wd.mu_minus)}  # type: ignore[arg-type]
     dependence = _find(sim, WEIGHT_DEPENDENCES[wd.rule])(**wd_params)
+    if wd.rule == "gutig":
+        # pyNN.nest's GutigWeightDependence drops mu_plus/mu_minus in __init__ (NEST then uses 0.5/0.5)
+        dependence.parameter_space.update(mu_plus=float(wd.mu_plus), mu_minus=float(wd.mu_minus))  # type: ignore[arg-type]
     extra = {} if dendritic_delay_fraction is None else {"dendritic_delay_fraction": dendritic_delay_fraction}
     return sim.STDPMechanism(timing_dependence=timing, weight_dependence=dependence, **extra)

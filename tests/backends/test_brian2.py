@@ -1,0 +1,396 @@
+"""The Brian2 backend, on the real simulator (runtime and C++ standalone; CUDA code generation where possible)."""
+
+from __future__ import annotations
+
+import copy
+import glob
+import os
+import shutil
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+
+import spikebridge
+from spikebridge import backends
+from spikebridge.errors import BackendError
+from spikebridge.models import instantiate, load_model, validate
+from spikebridge.models.schema import Phase
+
+from ..models.test_schema_errors import BASE
+from .test_nest import STDP_RAW
+
+STANDALONE_AND_RUNTIME = ["brian2", "brian2:cpp"]
+
+
+def build(raw: dict[str, Any], backend: str = "brian2", options: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    net = instantiate(validate(raw))
+    sim = backends.create(backend, options)
+    sim.build(net)
+    return net, sim
+
+
+def spike_counts(segment: Any, population: str, size: int) -> np.ndarray:
+    counts = np.zeros(size, dtype=int)
+    for st in segment.spiketrains:
+        if st.annotations["population"] == population:
+            counts[int(st.annotations["source_index"])] = len(st)
+    return counts
+
+
+def test_registry_and_options() -> None:
+    assert "brian2" in backends.available()
+    with pytest.raises(BackendError, match="no variant 'gpu'"):
+        backends.create("brian2:gpu")
+    with pytest.raises(BackendError, match="unknown brian2 backend option"):
+        backends.create("brian2", {"treads": 2})
+    with pytest.raises(BackendError, match="unknown cell type"):
+        backends.create("brian2", {"method": {"IF_cond_xp": "rk4"}})
+
+
+@pytest.mark.parametrize("backend", STANDALONE_AND_RUNTIME)
+def test_bulk_loaded_connections_read_back_equal_the_arrays(backend: str) -> None:
+    raw = copy.deepcopy(BASE)
+    raw["projections"]["exc_exc"]["delay"] = {"distribution": "uniform", "low": 0.1, "high": 4.0}
+    raw["projections"]["src_exc"]["delay"] = {"distribution": "uniform", "low": 0.1, "high": 2.0}
+    raw["projections"]["inh"] = {"pre": "exc", "post": "exc", "receptor": "inhibitory", "connector": {"rule": "fixed_indegree", "n": 3}, "weight": 0.05}
+    raw["projections"]["grid"] = {"pre": "src", "post": "grid", "receptor": "inhibitory", "connector": {"rule": "all_to_all"}, "weight": -0.1, "delay": 0.5}
+    net, sim = build(raw, backend)
+    try:
+        sim.run(net.phases[0])
+        for name, want in net.projections.items():
+            got = sim.connections(name)
+            np.testing.assert_array_equal(got.pre, want.pre_idx)
+            np.testing.assert_array_equal(got.post, want.post_idx)
+            np.testing.assert_allclose(got.weight, want.weight, rtol=1e-12)
+            np.testing.assert_array_equal(got.delay, want.delay)
+        # one Synapses object per projection, holding every synapse
+        assert {len(p.synapses) for p in sim.projections.values()} >= {len(net.projections["exc_exc"])}
+    finally:
+        sim.end()
+
+
+def drive_times(cells: int = 4, stop: float = 1500.0) -> list[list[float]]:
+    """Irregular times at least 15 ms apart, on the 0.1 ms grid."""
+    rng = np.random.default_rng(3)
+    out = []
+    for _ in range(cells):
+        t = np.cumsum(15.0 + rng.exponential(40.0, size=200))
+        out.append(np.round(t[t < stop], 1).tolist())
+    return out
+
+
+def forced_stdp_model(rule: str, **dependence: float) -> dict[str, Any]:
+    """Plastic synapses whose pre and post spike times are all given: post cells are forced by strong inputs, so
+    every simulator sees the same spikes and only the rule decides the weights."""
+    return {
+        "name": f"stdp_forced_{rule}",
+        "populations": {
+            "pre": {"cell_type": "SpikeSourcePoisson", "size": 20, "parameters": {"rate": 25.0, "start": 0.0, "duration": 1500.0}},
+            "drive": {"cell_type": "SpikeSourceArray", "size": 4, "spike_times": drive_times()},
+            # each drive spike makes exactly one post spike: it crosses threshold within its step, and the
+            # conductance has gone before the refractory period ends
+            "post": {"cell_type": "IF_cond_exp", "size": 4, "parameters": {"tau_refrac": 5.0, "tau_syn_E": 0.5}},
+        },
+        "projections": {
+            "plastic": {
+                "pre": "pre",
+                "post": "post",
+                "connector": {"rule": "all_to_all"},
+                "weight": {"distribution": "uniform", "low": 0.0002, "high": 0.0008},
+                "delay": {"distribution": "uniform", "low": 0.1, "high": 3.0},
+                "synapse": {
+                    "type": "stdp",
+                    "timing": {"tau_plus": 20.0, "tau_minus": 25.0, "A_plus": 0.05, "A_minus": 0.06},
+                    "weight_dependence": {"rule": rule, "w_min": 0.0, "w_max": 0.001, **dependence},
+                },
+            },
+            "drive": {"pre": "drive", "post": "post", "connector": {"rule": "one_to_one"}, "weight": 5.0, "delay": 0.1},
+        },
+        # one last pre spike, long after the others, makes NEST apply its pending facilitation
+        "stimuli": {"flush": {"kind": "spike_array", "target": "pre", "spike_times": [[1900.0]]}},
+        "recording": {"pre": {"variables": ["spikes"]}, "post": {"variables": ["spikes"]}},
+        "simulation": {"dt": 0.1, "duration": 2000.0, "seed": 11},
+    }
+
+
+RULES: dict[str, dict[str, float]] = {
+    "additive": {},
+    "multiplicative": {},
+    "additive_potentiation_multiplicative_depression": {},
+    "gutig": {"mu_plus": 0.3, "mu_minus": 0.7},
+}
+
+
+def final_weights(backend: str, rule: str) -> tuple[np.ndarray, np.ndarray]:
+    """Final weights and post spike counts; checks that the sources spiked exactly when they were told to."""
+    net, sim = build(forced_stdp_model(rule, **RULES[rule]), backend)
+    try:
+        for phase in net.phases:
+            sim.run(phase)
+        segment = sim.recordings().segments[0]
+        for st in segment.spiketrains:
+            if st.annotations["population"] == "pre":
+                given = net.populations["pre"].spike_times[int(st.annotations["source_index"])]
+                np.testing.assert_allclose(st.magnitude, given, atol=1e-6, err_msg=f"{backend} delivered source spikes off their step")
+        return sim.connections("plastic").weight, spike_counts(segment, "post", 4)
+    finally:
+        sim.end()
+
+
+@pytest.mark.validation
+def test_weight_dependences_differ_and_match_nest() -> None:
+    w0 = instantiate(validate(forced_stdp_model("additive"))).projections["plastic"].weight
+    finals: dict[str, np.ndarray] = {}
+    for rule in RULES:
+        ours, post = final_weights("brian2", rule)
+        nest, nest_post = final_weights("nest", rule)
+        np.testing.assert_array_equal(post, nest_post)
+        assert post.min() > 5, "post cells should spike throughout"
+        np.testing.assert_allclose(ours, nest, rtol=1e-6, atol=1e-12, err_msg=rule)
+        assert np.abs(ours - w0).max() > 1e-5, f"{rule}: no learning"
+        finals[rule] = ours
+    for a in RULES:
+        for b in RULES:
+            if a < b:
+                assert np.abs(finals[a] - finals[b]).max() > 1e-5, f"{a} and {b} gave the same weights"
+
+
+def test_frozen_phase_keeps_weights_and_plastic_phase_changes_them() -> None:
+    net, sim = build(STDP_RAW)
+    try:
+        w0 = sim.connections("ff").weight
+        sim.run(net.phases[0])
+        w1 = sim.connections("ff").weight
+        sim.run(net.phases[1])
+        w2 = sim.connections("ff").weight
+        block = sim.recordings()
+    finally:
+        sim.end()
+    assert np.abs(w1 - w0).max() > 1e-4, "STDP did not change any weight during the plastic phase"
+    np.testing.assert_array_equal(w2, w1)
+    assert w1.min() >= 0.0 and w1.max() <= 0.01 + 1e-12
+    assert [s.name for s in block.segments] == ["train", "test"]
+    assert all(sum(len(st) for st in seg.spiketrains) > 0 for seg in block.segments)
+
+
+def test_frozen_phase_in_standalone_keeps_weights_of_the_plastic_one() -> None:
+    raw = copy.deepcopy(STDP_RAW)
+    raw["simulation"]["phases"] = [{"name": "train", "duration": 500.0}, {"name": "test", "duration": 500.0, "plasticity": False}, {"name": "more", "duration": 500.0}]
+    net = instantiate(validate(raw))
+    w_after: dict[str, np.ndarray] = {}
+    for phases in (1, 2, 3):
+        sim = backends.create("brian2:cpp")
+        sim.build(net)
+        try:
+            for phase in net.phases[:phases]:
+                sim.run(phase)
+            w_after[net.phases[phases - 1].name] = sim.connections("ff").weight
+        finally:
+            sim.end()
+    np.testing.assert_array_equal(w_after["test"], w_after["train"])
+    assert np.abs(w_after["more"] - w_after["test"]).max() > 1e-4
+
+
+def test_heterogeneous_parameters_are_honoured() -> None:
+    raw = {
+        "name": "hetero",
+        "populations": {
+            "drift": {
+                "cell_type": "IF_cond_exp",
+                "size": 12,
+                "parameters": {"i_offset": {"distribution": "uniform", "low": 0.6, "high": 2.0}, "tau_refrac": {"distribution": "uniform", "low": 1.0, "high": 8.0}},
+            },
+            "izh": {"cell_type": "Izhikevich", "size": 5, "parameters": {"d": {"distribution": "uniform", "low": 2.0, "high": 8.0}, "c": {"distribution": "uniform", "low": -65.0, "high": -50.0}}},
+            "adex": {"cell_type": "EIF_cond_exp_isfa_ista", "size": 5, "parameters": {"b": {"distribution": "uniform", "low": 0.0, "high": 0.1}, "v_reset": {"distribution": "uniform", "low": -70.0, "high": -55.0}}},
+        },
+        "recording": {"drift": {"variables": ["spikes"]}},
+        "simulation": {"dt": 0.1, "duration": 500.0, "seed": 5},
+    }
+    net, sim = build(raw)
+    try:
+        sim.run(net.phases[0])
+        counts = spike_counts(sim.recordings().segments[0], "drift", 12)
+        izh, adex = sim.populations["izh"].brian2_group, sim.populations["adex"].brian2_group
+        np.testing.assert_allclose(np.asarray(izh.d_[:]), net.populations["izh"].parameters["d"])  # mV/ms = V/s
+        np.testing.assert_allclose(np.asarray(izh.v_reset_[:]) * 1e3, net.populations["izh"].parameters["c"])
+        np.testing.assert_allclose(np.asarray(adex.b_[:]) * 1e9, net.populations["adex"].parameters["b"])
+        np.testing.assert_allclose(np.asarray(adex.v_reset_[:]) * 1e3, net.populations["adex"].parameters["v_reset"])
+        np.testing.assert_allclose(np.asarray(sim.populations["drift"].brian2_group.tau_refrac_[:]) * 1e3, net.populations["drift"].parameters["tau_refrac"])
+    finally:
+        sim.end()
+    drift = net.populations["drift"].parameters
+    # a neuron's rate follows its own drive and refractory period: ISI = T(i_offset) + tau_refrac
+    assert len(set(counts.tolist())) > 6, counts
+    cm, tau_m, v_rest, v_th, v_reset = 1.0, 20.0, -65.0, -50.0, -65.0
+    i = np.asarray(drift["i_offset"])
+    v_inf = v_rest + i * tau_m / cm
+    isi = tau_m * np.log((v_inf - v_reset) / (v_inf - v_th)) + np.asarray(drift["tau_refrac"])
+    np.testing.assert_allclose(counts, np.floor(500.0 / isi), atol=2)
+
+
+def test_current_source_runs_on_runtime_and_is_refused_by_standalone() -> None:
+    raw = copy.deepcopy(BASE)
+    raw["projections"] = {}
+    raw["stimuli"] = {"step": {"kind": "step", "target": "exc", "cells": [0, 1], "times": [20.0, 60.0], "amplitudes": [2.0, 0.0]}}
+    net, sim = build(raw)
+    try:
+        sim.run(Phase(name="run", duration=100.0))
+        seg = sim.recordings().segments[0]
+    finally:
+        sim.end()
+    trains = {int(st.annotations["source_index"]): st for st in seg.spiketrains}
+    assert len(trains[0]) > 0 and len(trains[1]) > 0 and len(trains[2]) == 0
+    assert float(trains[0].min()) > 20.0 and float(trains[0].max()) < 61.0
+    with pytest.raises(BackendError, match=r"brian2:cpp cannot inject currents.*use backend 'brian2'"):
+        build(raw, "brian2:cpp")
+
+
+def test_same_seed_gives_identical_spikes_on_runtime(tmp_path: Any) -> None:
+    m = load_model("vogels_abbott_coba", ["simulation.duration=300", "populations.exc.size=800", "populations.inh.size=200", "projections.exc_exc.connector.p=0.08", "projections.exc_inh.connector.p=0.08", "projections.inh_exc.connector.p=0.08", "projections.inh_inh.connector.p=0.08"])
+    a = spikebridge.run(m, "brian2", tmp_path / "a", progress=False, figure=False)
+    b = spikebridge.run(m, "brian2", tmp_path / "b", progress=False, figure=False)
+    ia, ta = a.spikes("exc")
+    ib, tb = b.spikes("exc")
+    assert len(ta) > 100
+    np.testing.assert_array_equal(ia, ib)
+    np.testing.assert_array_equal(ta, tb)
+    assert a.meta["backend_info"]["integration"]["IF_cond_exp"].startswith("euler")
+
+
+def test_integration_method_is_reported_and_selectable() -> None:
+    raw = copy.deepcopy(BASE)
+    for options, expected in (({}, "euler (Brian2's first fitting"), ({"method": "rk4"}, "rk4 (requested)"), ({"method": {"IF_cond_exp": "exponential_euler"}}, "exponential_euler (requested)")):
+        net, sim = build(raw, "brian2", options)
+        try:
+            info = sim.info()
+        finally:
+            sim.end()
+        assert info["integration"]["IF_cond_exp"].startswith(expected), info["integration"]
+        assert "IF_curr_exp" in info["integration"]
+        assert info["clock"] == "defaultclock, dt = 0.1 ms"
+
+
+def test_rerun_of_the_same_structure_reuses_the_compiled_binary(tmp_path: Any) -> None:
+    raw = copy.deepcopy(BASE)
+    timings = []
+    for seed in (1, 1, 2):
+        raw["simulation"]["seed"] = seed
+        net, sim = build(raw, "brian2:cpp", {"build_dir": str(tmp_path)})
+        try:
+            sim.run(net.phases[0])
+            sim.recordings()
+            timings.append(sim.info()["build"])
+        finally:
+            sim.end()
+    assert len({t["directory"] for t in timings}) == 1, "a new seed is a new value, not a new structure"
+    assert timings[0]["make_s"] > 1.0 and timings[1]["make_s"] < 0.5, timings
+    assert not list((tmp_path / timings[0]["directory"].split("/")[-1] / "results").iterdir()), "end() keeps no results"
+
+
+def test_runner_and_cli_run_the_standalone_variant(tmp_path: Any) -> None:
+    import subprocess
+
+    raw = copy.deepcopy(BASE)
+    path = tmp_path / "tiny.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "cli"
+    done = subprocess.run([sys.executable, "-m", "spikebridge.cli", "run", str(path), "--backend", "brian2:cpp", "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = spikebridge.load(out)
+    assert results.meta["backend"] == "brian2:cpp"
+    assert results.meta["backend_info"]["device"] == "cpp_standalone"
+
+
+def test_cuda_without_brian2cuda_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "brian2cuda", None)  # as if not installed
+    with pytest.raises(BackendError, match=r"brian2cuda.*install the 'cuda' extra"):
+        backends.create("brian2:cuda")
+
+
+def cuda_toolchain() -> bool:
+    """brian2cuda, nvcc and cuRAND's header (brian2cuda links cuRAND; pip-built CUDA toolkits may lack it)."""
+    try:
+        import brian2cuda  # noqa: F401
+    except ImportError:
+        return False
+    if shutil.which("nvcc") is None:
+        return False
+    dirs = [p for p in os.environ.get("CPATH", "").split(os.pathsep) if p]
+    dirs += [os.path.join(root, "include") for root in (os.environ.get("CUDA_PATH", ""), *glob.glob("/usr/local/cuda*")) if root]
+    return any(os.path.exists(os.path.join(d, "curand.h")) for d in dirs)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not cuda_toolchain(), reason="needs brian2cuda, nvcc and cuRAND")
+def test_cuda_generates_and_compiles_without_a_gpu(tmp_path: Any) -> None:
+    net, sim = build(STDP_RAW, "brian2:cuda", {"build_dir": str(tmp_path), "compute_capability": 9.0})
+    try:
+        for phase in net.phases:
+            sim.run(phase)
+        sim.compile()
+        assert (tmp_path / sim.project.directory.name / "main").exists()
+    finally:
+        sim.end()
+
+
+def gpu_present() -> bool:
+    return shutil.which("nvidia-smi") is not None and subprocess_ok(["nvidia-smi", "-L"])
+
+
+def subprocess_ok(cmd: list[str]) -> bool:
+    import subprocess
+
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not (cuda_toolchain() and gpu_present()), reason="needs brian2cuda, nvcc and an NVIDIA GPU")
+def test_cuda_matches_cpp_on_a_gpu(tmp_path: Any) -> None:
+    weights = {}
+    for backend in ("brian2:cpp", "brian2:cuda"):
+        net, sim = build(forced_stdp_model("multiplicative"), backend, {"build_dir": str(tmp_path)})
+        try:
+            for phase in net.phases:
+                sim.run(phase)
+            weights[backend] = sim.connections("plastic").weight
+        finally:
+            sim.end()
+    np.testing.assert_allclose(weights["brian2:cuda"], weights["brian2:cpp"], rtol=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.validation
+def test_vogels_abbott_coba_agrees_with_nest_over_5_s() -> None:
+    """Same connectivity and input on both simulators; per-neuron spike counts over 5 s.
+
+    The network's self-sustained state has a random lifetime (with the model's own seed NEST's activity stops
+    at 1.4 s; with seed 2 Brian2's Euler run stops at 0.3 s): seed 3 keeps both going, as checked here.
+    """
+    model = load_model("vogels_abbott_coba", ["simulation.duration=5000", "simulation.seed=3"])
+    net = instantiate(model)
+    counts: dict[str, np.ndarray] = {}
+    late: dict[str, float] = {}
+    for backend, options in (("nest", {}), ("brian2:cpp", {"method": "rk4"})):
+        sim = backends.create(backend, options)
+        try:
+            sim.build(net)
+            for phase in net.phases:
+                sim.run(phase)
+            segment = sim.recordings().segments[0]
+        finally:
+            sim.end()
+        counts[backend] = np.concatenate([spike_counts(segment, pop, net.populations[pop].size) for pop in ("exc", "inh")])
+        times = np.concatenate([np.asarray(st.magnitude) for st in segment.spiketrains])
+        late[backend] = float((times > 4000.0).sum()) / 4000 / 1.0
+    assert min(late.values()) > 5.0, f"activity died out: rates in the last second {late} Hz"
+    r = np.corrcoef(counts["nest"], counts["brian2:cpp"])[0, 1]
+    ratio = counts["brian2:cpp"].mean() / counts["nest"].mean()
+    assert r >= 0.95, r
+    assert abs(ratio - 1) <= 0.05, ratio

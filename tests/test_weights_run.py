@@ -103,3 +103,57 @@ def test_weight_matrices_of_the_ei_network(tmp_path: Path) -> None:
         assert cli.returncode == 0, cli.stderr
         assert (res.path / "figures" / f"weights_{kind}.png").stat().st_size > 10_000
         assert (res.path / "figures" / f"weights_{kind}.pdf").is_file()
+
+
+@pytest.fixture(scope="module", params=["brian2", "brian2:cpp"])
+def trained_brian2(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> spikebridge.Results:
+    out = tmp_path_factory.mktemp("b2") / request.param.replace(":", "-")
+    return spikebridge.run(stdp_model(), request.param, out, progress=False, figure=False)
+
+
+def test_brian2_snapshots_reload_and_match_nest(trained_brian2: spikebridge.Results, trained: spikebridge.Results) -> None:
+    table = spikebridge.load(trained_brian2.path).weights("ff")
+    times = sorted(set(table.columns.get_level_values("t").astype(float)))
+    assert times == [100.0 * k for k in range(11)]
+    w = {t: table[(t, "w")].to_numpy() for t in times}
+    # Brian2 holds weights in siemens: the uS -> S -> uS round trip may move the last bit
+    np.testing.assert_allclose(w[0.0], trained_brian2.network["prj/ff/weight"], rtol=ULP, atol=0)
+    np.testing.assert_array_equal(w[1000.0], w[500.0])  # frozen test phase
+    np.testing.assert_array_equal(w[1000.0], trained_brian2.connections("ff").weight)
+    # Same network and input, NEST's STDP meaning; the post cells integrate differently (Euler here, RKF45 in
+    # NEST), so post spikes drift by a few steps and learning agrees only statistically (measured r = 0.70).
+    # Exact agreement is tested where dynamics allow it: tests/backends/test_stdp_window.py.
+    w0 = trained.network["prj/ff/weight"]
+    nest_change = trained.weights("ff", t=500.0)[(500.0, "w")].to_numpy() - w0
+    assert np.corrcoef(w[500.0] - w0, nest_change)[0, 1] > 0.5
+
+
+@pytest.mark.parametrize(("source", "target"), [("nest", "brian2"), ("brian2", "nest")])
+def test_restore_into_the_other_backend(source: str, target: str, trained: spikebridge.Results, tmp_path: Path) -> None:
+    from spikebridge import backends
+    from spikebridge.checkpoint import restore
+    from spikebridge.models import instantiate
+
+    checkpoint = trained if source == "nest" else spikebridge.run(stdp_model(), source, tmp_path / "src", progress=False, figure=False)
+    sim = backends.create(target)
+    sim.build(restore(instantiate(checkpoint.model), checkpoint))
+    try:
+        got = sim.connections("ff")
+    finally:
+        sim.end()
+    saved = checkpoint.connections("ff")
+    np.testing.assert_array_equal(got.pre, saved.pre)
+    np.testing.assert_allclose(got.weight, saved.weight, rtol=ULP, atol=0)
+    np.testing.assert_allclose(got.delay, saved.delay, rtol=ULP, atol=0)  # NEST reports steps x dt
+
+
+@pytest.mark.validation
+def test_stdp_bimodal_final_weights_agree_between_nest_and_brian2(tmp_path: Path) -> None:
+    from scipy.stats import ks_2samp
+
+    model = spikebridge.load_model("stdp_bimodal", ["simulation.duration=20000", "record_weights.interval=20000"])
+    finals = {b: spikebridge.run(model, b, tmp_path / b.replace(":", "-"), progress=False, figure=False).connections("input_post").weight for b in ("nest", "brian2:cpp")}
+    start = spikebridge.instantiate(model).projections["input_post"].weight
+    assert np.abs(finals["nest"] - start).max() > 0.2 * 2e-4  # learning moved the weights
+    ks = ks_2samp(finals["nest"], finals["brian2:cpp"])
+    assert ks.pvalue > 0.01, ks

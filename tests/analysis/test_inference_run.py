@@ -181,3 +181,15 @@ def test_refusals(run: spikebridge.Results) -> None:
         inference_data(run, projection="stim_inputs", with_v=False)
     with pytest.raises(InferenceInputError, match="METHOD.NAME=VALUE"):
         parse_parameters(["tau_slow=100"])
+
+
+def test_inference_runs_end_to_end_on_brian2_recordings(tmp_path: Path) -> None:
+    import spikebridge
+    from spikebridge.analysis.inference_run import infer_run
+
+    model = spikebridge.load_model("weight_inference", ["simulation.duration=20000"])
+    res = spikebridge.run(model, "brian2:cpp", tmp_path / "b2", progress=False, figure=False)
+    outcome = infer_run(res, ("akrout", "rdd", "stdwi"))
+    final = outcome.scores[outcome.scores["time"] == outcome.scores["time"].max()].set_index("method")
+    assert final.loc["stdwi", "pearson"] > 0.75
+    assert final.loc["akrout", "pearson"] > 0.55 and final.loc["rdd", "pearson"] > 0.55

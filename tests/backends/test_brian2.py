@@ -7,6 +7,7 @@ import glob
 import os
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -394,3 +395,20 @@ def test_vogels_abbott_coba_agrees_with_nest_over_5_s() -> None:
     ratio = counts["brian2:cpp"].mean() / counts["nest"].mean()
     assert r >= 0.95, r
     assert abs(ratio - 1) <= 0.05, ratio
+
+
+@pytest.mark.parametrize("backend", ["nest", "brian2"])
+def test_single_synapse_projection_reads_back(backend: str, tmp_path: Path) -> None:
+    """One synapse: simulators answer with scalars where there is one value; the reader keeps arrays."""
+    raw = {
+        "name": "one",
+        "populations": {"src": {"cell_type": "SpikeSourceArray", "size": 1, "spike_times": [[10.0]]}, "post": {"cell_type": "IF_cond_exp", "size": 1}},
+        "projections": {"p": {"pre": "src", "post": "post", "connector": {"rule": "all_to_all"}, "weight": 0.05, "delay": 1.0}},
+        "recording": {"post": {"variables": ["v"]}},
+        "simulation": {"dt": 0.1, "duration": 20.0, "seed": 1},
+    }
+    res = spikebridge.run(validate(raw), backend, tmp_path / backend, progress=False, figure=False)
+    c = res.connections("p")
+    assert c.pre.shape == (1,) and c.weight[0] == pytest.approx(0.05) and c.delay[0] == pytest.approx(1.0)
+    v = res.signals("post", "v").magnitude[:, 0]
+    assert np.argmax(v > v[0] + 1e-9) == 111  # the PSP starts at 11.1 ms: spike at 10 ms, 1 ms delay, one step

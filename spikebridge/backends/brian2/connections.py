@@ -89,10 +89,12 @@ class Projection:
             empty = np.empty(0)
             return Connections(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
         scale = UNITS[self.unit][1]
-        pre = np.asarray(syn.i[:], dtype=np.int64)
-        post = np.asarray(syn.j[:], dtype=np.int64)
-        weight = np.asarray(syn.weight_[:], dtype=np.float64) / scale
-        steps = np.rint(np.asarray(syn.pre.delay_[:], dtype=np.float64) * 1e3 / dt) + self.shift_steps
+        pre = np.atleast_1d(np.asarray(syn.i[:], dtype=np.int64))
+        post = np.atleast_1d(np.asarray(syn.j[:], dtype=np.int64))
+        weight = np.atleast_1d(np.asarray(syn.weight_[:], dtype=np.float64)) / scale
+        # Brian2 gives a scalar where the pathway's delay is homogeneous (e.g. a single synapse)
+        raw_delay = np.broadcast_to(np.asarray(syn.pre.delay_[:], dtype=np.float64), pre.shape)
+        steps = np.rint(raw_delay * 1e3 / dt) + self.shift_steps
         delay = np.round(steps * dt, 10)
         return Connections(pre, post, weight, delay).sorted()
 

@@ -68,7 +68,8 @@ def read(projection: Any) -> Connections:
     if len(conns) == 0:
         empty = np.empty(0)
         return Connections(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
-    status = conns.get(["source", "target", "weight", "delay"])
+    # NEST answers with scalars, not lists, for a single connection
+    status = {k: np.atleast_1d(v) for k, v in conns.get(["source", "target", "weight", "delay"]).items()}
     pre_ids = np.asarray(projection.pre.all_cells, dtype=np.int64)
     post_ids = np.asarray(projection.post.all_cells, dtype=np.int64)
     pre = np.searchsorted(pre_ids, np.asarray(status["source"], dtype=np.int64))

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -44,6 +43,7 @@ import xarray as xr
 
 from spikebridge.analysis import inference as inf
 from spikebridge.analysis.inference import InferenceInputError
+from spikebridge.atomic import atomic_file
 from spikebridge.errors import RunDirectoryError
 from spikebridge.models.check import population_size
 from spikebridge.results import Results, load
@@ -704,18 +704,8 @@ def parse_parameters(items: Iterable[str]) -> dict[str, dict[str, Any]]:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as fh:
+        fh.write(text.encode("utf-8"))
 
 
 def write_outcome(

@@ -10,8 +10,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import SpikebridgeError
-
 EPILOG = """examples:
   spikebridge sweep stdp_bimodal --grid projections.input_post.synapse.timing.A_plus=0.005,0.02 \\
       --grid simulation.seed=1,2,3 --set simulation.duration=2000 --out experiments/stdp
@@ -90,17 +88,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m spikebridge.cli_sweep MODEL --grid ...`` (the same as ``spikebridge sweep``)."""
-    p = argparse.ArgumentParser(prog="spikebridge sweep", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p)
-    args = p.parse_args(argv)
-    try:
-        return cmd_sweep(args)
-    except SpikebridgeError as err:
-        print(f"spikebridge: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("spikebridge: interrupted", file=sys.stderr)
-        return 130
+    from .cli import main as cli_main
+
+    return cli_main(["sweep", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

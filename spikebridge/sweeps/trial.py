@@ -218,7 +218,17 @@ def execute_trial(spec: TrialSpec) -> dict[str, Any]:
     where = {"trial": spec.trial, "token": spec.token, "host": socket.gethostname(), "pid": os.getpid(), "worker": _worker_address()}
     with _PROCESS_LOCK, _trial_lock(spec) as log:
         if is_complete(run_dir):
-            return {**where, "status": "complete", "error": None, "reused": True, "attempts": count_attempts(spec.experiment, spec.trial)}
+            # run by an earlier attempt (e.g. one a killed client left running): report that run, not this call
+            ran = json.loads((run_dir / "meta.json").read_text(encoding="utf-8"))
+            return {
+                **where,
+                "host": ran.get("host", {}).get("hostname") or where["host"],
+                "status": "complete",
+                "error": None,
+                "reused": True,
+                "timings": ran.get("timings"),
+                "attempts": count_attempts(spec.experiment, spec.trial),
+            }
         _remove_partials(run_dir)
         started, t0 = now(), time.perf_counter()
         log.write(json.dumps({**where, "started": started}) + "\n")

@@ -191,7 +191,7 @@ def _resolve_stimulus(name: str, stim: Any, model: Model) -> Any:
     target = model.populations[stim.target]
     size = population_size(target, f"populations.{stim.target}")
     is_source = target.cell_type in SOURCE_TYPES
-    if stim.kind in ("poisson", "spike_array") and not is_source:
+    if stim.kind in ("poisson", "spike_array", "rate_schedule") and not is_source:
         raise ModelError(
             f"{path}.target",
             f"a {stim.kind} stimulus drives a spike-source population; {stim.target!r} is a {target.cell_type} "
@@ -204,10 +204,12 @@ def _resolve_stimulus(name: str, stim: Any, model: Model) -> Any:
     update: dict[str, Any] = {}
     for field, unit in (("rate", "Hz"), ("start", "ms"), ("stop", "ms"), ("amplitude", "nA"), ("resample_every", "ms")):
         update[field] = convert(getattr(stim, field), unit, f"{path}.{field}")
-    required = {"poisson": (), "spike_array": ("spike_times",), "dc": ("amplitude",), "step": ("times", "amplitudes")}
+    required = {"poisson": (), "spike_array": ("spike_times",), "dc": ("amplitude",), "step": ("times", "amplitudes"), "rate_schedule": ("file",)}
     for field in required[stim.kind]:
         if getattr(stim, field) is None:
             raise ModelError(f"{path}.{field}", f"required for a {stim.kind} stimulus")
+    if stim.file is not None and stim.kind != "rate_schedule":
+        raise ModelError(f"{path}.file", f"only a rate_schedule stimulus reads a file, not a {stim.kind}")
     if stim.kind == "poisson":
         if (stim.rate is None) == (stim.windows is None):
             raise ModelError(path, "a poisson stimulus needs either 'rate' (with optional start/stop) or 'windows'")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from . import connectors, spiketrains
+from . import connectors, rate_schedule, spiketrains
 from .check import CONDUCTANCE_BASED, population_size
 from .network import CurrentData, Network, PopulationData, ProjectionData
 from .random import draw, is_constant, stream
@@ -36,7 +36,7 @@ def _population(name: str, pop: Population, model: Model) -> PopulationData:
     )
 
 
-def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[str, Stimulus]], model: Model, t_stop: float) -> list[np.ndarray]:
+def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[str, Stimulus]], model: Model, t_stop: float, base: Path | None = None) -> list[np.ndarray]:
     """All spikes of a spike-source population: its own (Poisson rate or explicit times) plus stimuli."""
     seed, dt = model.simulation.seed, float(model.simulation.dt)
     cells: list[np.ndarray] = []
@@ -81,6 +81,12 @@ def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[st
                 float(stim.active_fraction),  # type: ignore[arg-type]
                 stream(seed, "stim", sname, "resampled"),
             )
+            cells.append(idx[c])
+            times.append(t)
+        elif stim.kind == "rate_schedule":
+            path = f"stimuli.{sname}.file"
+            edges, rates = rate_schedule.read(str(stim.file), base, path, len(idx))
+            c, t = rate_schedule.poisson(edges, rates, stream(seed, "stim", sname, "schedule"))
             cells.append(idx[c])
             times.append(t)
         elif stim.kind == "poisson":
@@ -167,7 +173,7 @@ def instantiate(model: Model, base: Path | None = None) -> Network:
     """Draw every random array of a resolved model (connectivity, weights, delays, initial values, inputs).
 
     The same model and seed give byte-identical arrays (see :meth:`Network.digest`). ``base`` is the
-    folder relative to which connection files are read.
+    folder relative to which connection and rate-schedule files are read.
     """
     if model.simulation.phases is None:
         from .check import resolve
@@ -178,8 +184,8 @@ def instantiate(model: Model, base: Path | None = None) -> Network:
     for name, pop in model.populations.items():
         data = _population(name, pop, model)
         if data.is_source:
-            stims = [(s, st) for s, st in model.stimuli.items() if st.target == name and st.kind in ("poisson", "spike_array")]
-            trains = _source_trains(name, pop, data.size, stims, model, t_stop)
+            stims = [(s, st) for s, st in model.stimuli.items() if st.target == name and st.kind in ("poisson", "spike_array", "rate_schedule")]
+            trains = _source_trains(name, pop, data.size, stims, model, t_stop, base)
             data = PopulationData(**{**data.__dict__, "spike_times": trains})
         populations[name] = data
     projections = {name: _projection(name, model, base) for name in model.projections}

@@ -193,10 +193,12 @@ class Stimulus(Strict):
     spike-source population; with ``resample_every`` (ms) and ``active_fraction``, each such stretch has its
     own random subset of that fraction of the cells firing at ``rate`` while the others are silent; ``spike_array``: explicit times (ms) for a spike-source population; ``dc``: a
     constant current (nA) from ``start`` to ``stop``; ``step``: a piecewise-constant current with ``times``
-    (ms) and ``amplitudes`` (nA).
+    (ms) and ``amplitudes`` (nA); ``rate_schedule``: Poisson trains whose rate changes per window, read from
+    ``file`` (``.npz`` relative to the model file's folder: ``times`` [n_windows + 1] ms and ``rates``
+    [n_windows, n_cells] Hz).
     """
 
-    kind: Literal["poisson", "spike_array", "dc", "step"]
+    kind: Literal["poisson", "spike_array", "dc", "step", "rate_schedule"]
     target: str
     cells: list[int] | None = None
     rate: Quantity | None = None
@@ -209,6 +211,7 @@ class Stimulus(Strict):
     amplitude: Quantity | None = None
     times: list[Quantity] | None = None
     amplitudes: list[Quantity] | None = None
+    file: str | None = None
 
 
 class Record(Strict):

@@ -1,0 +1,12 @@
+"""Visual stimuli: image data sets, image transforms and a Gabor encoder into Poisson rates.
+
+>>> from spikebridge.stimuli import boundary_contour_shapes, Resize, GaborEncoder   # doctest: +SKIP
+>>> images = boundary_contour_shapes(4, 2)                  # 8 images, 128x128, annotations top/left/bottom/right
+>>> rates = GaborEncoder().rates(Resize(16)(images[0]))     # [8 channels, 16, 16] Hz
+"""
+
+from .gabor import GaborEncoder, gabor_kernel
+from .images import ImageSet, boundary_contour_shapes
+from .transforms import Compose, GaussianNoise, Resize
+
+__all__ = ["Compose", "GaborEncoder", "GaussianNoise", "ImageSet", "Resize", "boundary_contour_shapes", "gabor_kernel"]

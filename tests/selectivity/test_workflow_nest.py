@@ -1,0 +1,70 @@
+"""A tiny end-to-end train -> test -> figures on NEST (2 images, 1 epoch, 2 repetitions: a few seconds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spikebridge import load
+from spikebridge.selectivity import Protocol, Workflow, WorkflowError
+from spikebridge.selectivity.pipeline import run_pipeline
+from spikebridge.stimuli import boundary_contour_shapes
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workflow, dict[str, object]]:
+    out = tmp_path_factory.mktemp("fs")
+    wf = Workflow(out, dataset=boundary_contour_shapes(1, 2), protocol=Protocol(present_ms=60.0, gap_ms=20.0, epochs=1, reps=2), backend="nest", progress=False)
+    summary = run_pipeline(wf, noises=(0.0, 80.0), k=3, figures=out / "figures", offset=10.0)
+    return wf, summary
+
+
+def test_records_have_the_documented_shape_and_reload(done: tuple[Workflow, dict[str, object]]) -> None:
+    wf, _ = done
+    rec = wf.load_test("trained", 0.0)
+    assert rec.dims == ("img", "rep", "layer", "nrn_cls")
+    assert rec.shape == (2, 2, 3, 2)
+    assert list(rec["nrn_cls"].values) == ["EXC", "INH"]
+    l0 = rec.sel(img=1, rep=0, layer=0, nrn_cls="EXC").item()
+    assert l0.shape == (8, 16, 16) and len(l0.cells) > 0 and l0.times.max() < 60.0
+    l1 = rec.sel(layer=1, nrn_cls="EXC")
+    assert sum(len(r.cells) for r in l1.values.ravel()) > 0
+    assert rec.attrs["state"] == "trained" and rec.attrs["checkpoint"].endswith("epoch_00")
+
+
+def test_both_states_see_the_same_input_and_weights_are_frozen_in_tests(done: tuple[Workflow, dict[str, object]]) -> None:
+    wf, _ = done
+    pre, post = wf.load_test("untrained", 0.0), wf.load_test("trained", 0.0)
+    a, b = pre.sel(img=0, rep=1, layer=0, nrn_cls="EXC").item(), post.sel(img=0, rep=1, layer=0, nrn_cls="EXC").item()
+    assert np.array_equal(a.times, b.times) and np.array_equal(a.cells, b.cells)
+    noisy = wf.load_test("trained", 80.0).sel(img=0, rep=1, layer=0, nrn_cls="EXC").item()
+    assert len(noisy.cells) > len(b.cells)  # noise adds edges, hence input spikes
+    trained = load(wf.checkpoint())
+    run = wf.test_run("trained", 0.0, rep=0)
+    assert np.array_equal(run.connections("ff_01").weight, trained.connections("ff_01").weight)
+    assert not np.array_equal(trained.connections("ff_01").weight, trained.network["prj/ff_01/weight"])  # training changed them
+
+
+def test_summary_and_figures(done: tuple[Workflow, dict[str, object]]) -> None:
+    wf, summary = done
+    saved = json.loads((wf.out / "summary.json").read_text())
+    assert saved["k"] == 3 and set(saved["selectivity"]) == {f"{s}_noise_{n}" for s in ("untrained", "trained") for n in ("0", "80")}
+    nrn = saved["figure_neuron"]["nrn"]
+    names = {p.name for p in (wf.out / "figures").iterdir()}
+    for stem in ("rates_hist_noise_0", "topographic_rates_noise_80", f"selectivity_L2_{nrn}_noise_0", f"traceback_L2_{nrn}_noise_80"):
+        assert {f"{stem}.png", f"{stem}.pdf"} <= names
+
+
+def test_rerun_reuses_complete_runs(done: tuple[Workflow, dict[str, object]]) -> None:
+    wf, _ = done
+    before = (wf.epoch_dir(0) / "meta.json").stat().st_mtime_ns
+    wf.train()
+    assert (wf.epoch_dir(0) / "meta.json").stat().st_mtime_ns == before
+
+
+def test_a_model_that_does_not_fit_the_encoder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(WorkflowError, match=r"populations\.L0\.shape is \[8, 16, 16\]; the encoder and protocol make \[8, 12, 12\]"):
+        Workflow(tmp_path, protocol=Protocol(image_size=12))

@@ -183,6 +183,12 @@ def parser() -> argparse.ArgumentParser:
     from .cli_sweep import add_parser as add_sweep_parser
 
     add_sweep_parser(sub)
+    from .cli_rules import add_parser as add_rules_parser
+
+    add_rules_parser(sub)
+    from .cli_selectivity import add_parser as add_selectivity_parser
+
+    add_selectivity_parser(sub)
     return p
 
 

@@ -1,0 +1,1 @@
+"""Cross-simulator validation: what is measured, how two samples are compared, verdicts against a seed baseline."""

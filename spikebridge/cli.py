@@ -180,6 +180,9 @@ def parser() -> argparse.ArgumentParser:
     pw.add_argument("--bins", type=int, default=80, help="histogram bins for --kind hist")
     pw.set_defaults(func=cmd_plot_weights)
 
+    from .cli_compare import add_parser as add_compare_parser
+
+    add_compare_parser(sub)
     from .cli_sweep import add_parser as add_sweep_parser
 
     add_sweep_parser(sub)

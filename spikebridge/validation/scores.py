@@ -1,0 +1,66 @@
+"""How two samples of one measure are compared: two-sample KS, Cohen's d with a confidence interval, Wasserstein.
+
+Scores know nothing about runs or backends; they take two 1-D arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats
+
+#: the scores that enter a verdict, as distances (0 = identical samples)
+DISTANCES = ("ks", "abs_d", "wasserstein")
+
+
+@dataclass(frozen=True)
+class Score:
+    n_a: int
+    n_b: int
+    ks: float
+    ks_p: float
+    cohens_d: float
+    d_low: float
+    d_high: float
+    wasserstein: float
+
+    @property
+    def abs_d(self) -> float:
+        return abs(self.cohens_d)
+
+    def distance(self, name: str) -> float:
+        return float(getattr(self, name))
+
+    def as_dict(self) -> dict[str, float]:
+        return {**asdict(self), "abs_d": self.abs_d}
+
+
+def cohens_d(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Cohen's d = (mean(b) - mean(a)) / pooled s.d., and its normal-approximation confidence interval.
+
+    The standard error is sqrt((na + nb) / (na nb) + d^2 / (2 (na + nb))) (Hedges & Olkin 1985, eq. 5.14).
+    Two constant, equal samples give d = 0; constant, different samples give +-inf.
+    """
+    na, nb = len(a), len(b)
+    diff = float(np.mean(b) - np.mean(a))
+    pooled = np.sqrt(((na - 1) * np.var(a, ddof=1) + (nb - 1) * np.var(b, ddof=1)) / (na + nb - 2))
+    if pooled == 0:
+        d = 0.0 if diff == 0 else float(np.copysign(np.inf, diff))
+        return d, d, d
+    d = diff / float(pooled)
+    se = np.sqrt((na + nb) / (na * nb) + d**2 / (2 * (na + nb)))
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    return d, d - z * se, d + z * se
+
+
+def score(a: np.ndarray, b: np.ndarray) -> Score:
+    """Compare two samples (each needs at least two finite values)."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"samples of {len(a)} and {len(b)} finite values: need at least 2 each")
+    ks = stats.ks_2samp(a, b)
+    d, low, high = cohens_d(a, b)
+    return Score(len(a), len(b), float(ks.statistic), float(ks.pvalue), d, low, high, float(stats.wasserstein_distance(a, b)))

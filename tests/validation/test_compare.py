@@ -1,0 +1,110 @@
+"""Cross-simulator validation with ``compare``: scores, the seed baseline verdict, and that it can fail.
+
+The Vogels-Abbott network is compared at full size (4000 cells) over 1 s: scaled down to 1000 cells (connection
+probability x4, same in-degree) its self-sustained activity dies out within a few hundred ms on most seeds, which
+leaves nothing to compare.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import spikebridge
+from spikebridge.validation import baseline
+from spikebridge.validation.compare import CompareError, compare
+from spikebridge.validation.report import write_report
+from spikebridge.validation.scores import cohens_d, score
+
+SEEDS = 5
+BROKEN = ["populations.exc.parameters.tau_syn_E=6.0", "populations.inh.parameters.tau_syn_E=6.0"]  # 5 ms, +20 %
+
+
+def test_scores_on_known_samples() -> None:
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    b = a + 2.0
+    d, low, high = cohens_d(a, b)
+    assert d == pytest.approx(2.0 / np.std(a, ddof=1))
+    assert low < d < high
+    s = score(a, b)
+    assert s.wasserstein == pytest.approx(2.0)
+    assert s.ks == pytest.approx(0.5)  # the empirical CDFs differ by at most 2 of 4 steps
+    assert score(a, a + 10.0).ks == 1.0
+    same = score(a, a.copy())
+    assert (same.ks, same.wasserstein, same.cohens_d) == (0.0, 0.0, 0.0)
+
+
+def test_verdict_rule_on_synthetic_samples() -> None:
+    rng = np.random.default_rng(1)
+
+    def runs(shift: float) -> dict[int, dict[tuple[str, str], np.ndarray]]:
+        return {s: {("exc", "rate"): rng.normal(10.0 + shift + 0.2 * s, 2.0, 2000)} for s in range(4)}
+
+    for shift, expected in ((0.0, "pass"), (1.5, "fail")):
+        samples = {"ref": runs(0.0), "other": runs(shift)}
+        table = baseline.verdicts(baseline.score_table(samples, "ref"))
+        assert table.verdict.tolist() == [expected], table
+
+
+@pytest.fixture(scope="module")
+def coba_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("compare_coba")
+
+
+@pytest.mark.validation
+def test_coba_nest_and_brian2_agree_within_the_seed_baseline(coba_dir: Path) -> None:
+    model = spikebridge.load_model("vogels_abbott_coba")
+    cmp = compare(model, ["nest", "brian2"], SEEDS, coba_dir, progress=False)
+    report = write_report(cmp)
+    assert cmp.same_network
+    measured = set(zip(cmp.verdicts.target, cmp.verdicts.measure, strict=True))
+    assert measured == {(p, m) for p in ("exc", "inh") for m in ("rate", "cv_isi", "correlation")}
+    assert (cmp.verdicts.verdict == "pass").all(), cmp.verdicts
+    assert (cmp.exact.r_cross > 0.7).all(), cmp.exact  # same network and input: per-cell counts correlate
+    text = report.read_text()
+    assert "Verdict: PASS" in text and "figures/distributions.png" in text
+    for name in ("distributions", "baseline", "counts"):
+        assert (coba_dir / "figures" / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.validation
+def test_a_broken_variant_fails_the_verdict(coba_dir: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for path in (coba_dir / "runs").glob("nest_seed*"):  # the reference runs of the test above are reused
+        shutil.copytree(path, runs / path.name)
+    model = spikebridge.load_model("vogels_abbott_coba")
+    cmp = compare(model, ["nest", "brian2"], SEEDS, tmp_path, perturb={"brian2": BROKEN}, progress=False)
+    assert all(r.meta["timings"]["run_s"] > 0 for r in cmp.runs["nest"].values())
+    assert cmp.verdict == "fail"
+    failed = cmp.verdicts[cmp.verdicts.verdict == "fail"]
+    assert {("exc", "rate"), ("inh", "rate")} <= set(zip(failed.target, failed.measure, strict=True)), cmp.verdicts
+    assert "Verdict: FAIL" in write_report(cmp).read_text()
+
+
+@pytest.mark.validation
+def test_stdp_bimodal_final_weights_agree(tmp_path: Path) -> None:
+    model = spikebridge.load_model("stdp_bimodal", ["simulation.duration=20000", "record_weights.interval=5000"])
+    cmp = compare(model, ["nest", "brian2:cpp"], 2, tmp_path, progress=False)
+    start = spikebridge.instantiate(model).projections["input_post"].weight
+    final = cmp.runs["nest"][model.simulation.seed].connections("input_post").weight
+    assert np.abs(final - start).max() > 0.2 * 2e-4  # learning moved the weights
+    cross = cmp.scores[(cmp.scores.kind == "cross") & (cmp.scores.measure == "weight")]
+    assert len(cross) == 2 and (cross.ks_p > 0.01).all(), cross
+    assert cmp.verdicts.set_index("measure").loc["weight", "verdict"] == "pass"
+    angles = cmp.angles[cmp.angles.t_ms == 20000.0].angle_deg
+    assert len(angles) == 2 and (angles < 45).all(), cmp.angles  # far from 90 deg: the same weights potentiate
+
+
+def test_compare_refuses_bad_requests(tmp_path: Path) -> None:
+    model = spikebridge.load_model("vogels_abbott_coba")
+    with pytest.raises(CompareError, match="at least two different backends"):
+        compare(model, ["nest", "nest"], 2, tmp_path)
+    with pytest.raises(CompareError, match="at least 2"):
+        compare(model, ["nest", "brian2"], 1, tmp_path)
+    with pytest.raises(CompareError, match="not among --backends"):
+        compare(model, ["nest", "brian2"], 2, tmp_path, perturb={"brian2:cpp": ["simulation.dt=0.2"]})
+    assert not (tmp_path / "runs").exists()

@@ -23,6 +23,16 @@ def _states(records: xr.DataArray | Mapping[str, xr.DataArray]) -> dict[str, xr.
     return dict(records) if isinstance(records, Mapping) else {"": records}
 
 
+def _edges(values: np.ndarray, top: float, bins: int) -> np.ndarray:
+    """Bin edges from 0 to ``top``; centred on the multiples of the rate quantum (1 spike / window) when rates
+    are spike counts over a fixed window and coarser than ``bins``, so no bar is split or left empty."""
+    steps = np.diff(np.unique(values[values > 0]))
+    quantum = float(values[values > 0].min()) if np.any(values > 0) else 0.0
+    if quantum > 0 and (len(steps) == 0 or np.allclose(steps / quantum, np.round(steps / quantum), atol=1e-6)) and top / quantum < bins:
+        return (np.arange(0, np.floor(top / quantum) + 2) - 0.5) * quantum
+    return np.linspace(0, top, bins + 1)
+
+
 def hist_rates(
     records: xr.DataArray | Mapping[str, xr.DataArray],
     *,
@@ -50,7 +60,7 @@ def hist_rates(
             pooled = {name: r.sel(layer=layer, nrn_cls=cls).values.ravel() for name, r in rates.items()}
             pooled = {name: v[~np.isnan(v)] for name, v in pooled.items()}
             top = xmax[j] if xmax is not None else max((v.max(initial=0) for v in pooled.values()), default=1.0) or 1.0
-            edges = np.linspace(0, top, bins + 1)
+            edges = _edges(np.concatenate([v for v in pooled.values()] or [np.empty(0)]), top, bins)
             for k, (name, v) in enumerate(pooled.items()):
                 if len(v):
                     ax.hist(np.clip(v, 0, top), bins=edges, density=True, histtype="step", lw=1.4, color=STATE_COLOURS[k % 4], label=f"{name} (mean {v.mean():.1f} Hz)" if name else None)

@@ -49,7 +49,9 @@ def on_grid(cells: np.ndarray, times: np.ndarray, n: int, dt: float) -> list[np.
     same spikes, instead of each rounding (or refusing) off-grid times in its own way.
     """
     steps = np.maximum(np.rint(np.asarray(times) / dt).astype(np.int64), FIRST_STEP)
-    key = np.unique(np.asarray(cells, dtype=np.int64) * (steps.max(initial=0) + 1) + steps)
+    # sort + mask, not np.unique: numpy 2's hash-based unique is ~8x slower on tens of millions of spikes
+    key = np.sort(np.asarray(cells, dtype=np.int64) * (steps.max(initial=0) + 1) + steps)
+    key = key[np.concatenate(([True], key[1:] != key[:-1]))] if len(key) else key
     cell_of, step_of = np.divmod(key, steps.max(initial=0) + 1)
     bounds = np.searchsorted(cell_of, np.arange(n + 1))
     grid = step_of * dt

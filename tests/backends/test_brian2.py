@@ -15,6 +15,7 @@ import pytest
 
 import spikebridge
 from spikebridge import backends
+from spikebridge.backends.brian2.standalone import curand_dirs
 from spikebridge.errors import BackendError
 from spikebridge.models import instantiate, load_model, validate
 from spikebridge.models.schema import Phase
@@ -322,6 +323,7 @@ def cuda_toolchain() -> bool:
         return False
     dirs = [p for p in os.environ.get("CPATH", "").split(os.pathsep) if p]
     dirs += [os.path.join(root, "include") for root in (os.environ.get("CUDA_PATH", ""), *glob.glob("/usr/local/cuda*")) if root]
+    dirs += curand_dirs()[0]  # the nvidia-curand wheel (the cuda extra)
     return any(os.path.exists(os.path.join(d, "curand.h")) for d in dirs)
 
 

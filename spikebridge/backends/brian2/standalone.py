@@ -50,6 +50,38 @@ def import_brian2cuda() -> Any:
     return brian2cuda
 
 
+def curand_dirs() -> tuple[list[str], list[str]]:
+    """Include and library folders of cuRAND from the ``nvidia-curand`` wheel, where a pip-installed CUDA toolkit
+    (nvcc without cuRAND) needs them; empty where none is installed.
+
+    The wheel ships ``libcurand.so.10`` but no ``libcurand.so``, which brian2cuda's ``-lcurand`` looks for: a
+    link to it is made in spikebridge's cache, listed before the wheel's folder (which stays the run path).
+    """
+    try:
+        import nvidia  # namespace package of NVIDIA's wheels
+    except ImportError:
+        return [], []
+    include, lib = [], []
+    for root in getattr(nvidia, "__path__", []):
+        for header in sorted(Path(root).glob("*/include/curand.h")):
+            include.append(str(header.parent))
+            folder = header.parent.parent / "lib"
+            versioned = sorted(folder.glob("libcurand.so.*"))
+            if not (folder / "libcurand.so").exists() and versioned:
+                links = default_cache_root().parent / "curand" / folder.parent.name
+                links.mkdir(parents=True, exist_ok=True)
+                link = links / "libcurand.so"
+                if not link.exists():
+                    tmp = links / f".libcurand.so.{os.getpid()}"
+                    tmp.unlink(missing_ok=True)
+                    tmp.symlink_to(versioned[0])
+                    os.replace(tmp, link)
+                lib.append(str(links))
+            if folder.is_dir():
+                lib.append(str(folder))
+    return include, lib
+
+
 def activate(variant: str | None, threads: int, compile_jobs: int, compute_capability: float | None) -> None:
     """Select and reset the Brian2 device for one build, with this backend's preferences."""
     import brian2
@@ -78,6 +110,10 @@ def activate(variant: str | None, threads: int, compile_jobs: int, compute_capab
         prefs.codegen.cpp.extra_compile_args_gcc = [
             f for f in prefs.codegen.cpp.extra_compile_args_gcc if not f.startswith("-std=")
         ] + [CUDA_STD]
+        include, lib = curand_dirs()
+        prefs.codegen.cpp.include_dirs = [*prefs.codegen.cpp.include_dirs, *include]
+        prefs.codegen.cpp.library_dirs = [*prefs.codegen.cpp.library_dirs, *lib]
+        prefs.codegen.cpp.runtime_library_dirs = [*prefs.codegen.cpp.runtime_library_dirs, *lib]
         if compute_capability is not None:
             cuda.compute_capability = float(compute_capability)
             cuda.detect_gpus = False

@@ -101,38 +101,67 @@ def spikebridge_backend(backend: str, cells: int, duration: float, build_dir: st
     return out
 
 
-def native(cells: int, duration: float, build_dir: str) -> dict[str, float]:
-    t0 = time.perf_counter()
+COND_EXP_EQS = """
+dv/dt = (v_rest - v)/tau_m + (ge*(e_rev_e - v) + gi*(e_rev_i - v))/c_m : volt (unless refractory)
+dge/dt = -ge/tau_e : siemens
+dgi/dt = -gi/tau_i : siemens
+"""
+
+
+def native_device(directory: str | None, dt: float) -> Any:
+    """Import Brian2 for a hand-written script: ``cpp_standalone`` in ``directory`` (None: the runtime device)."""
     import brian2 as b2
-    import numpy as np
-    from brian2 import ms, mV, nF, uS
 
-    imports = time.perf_counter() - t0
+    if directory is not None:
+        b2.set_device("cpp_standalone", build_on_run=False, directory=directory)
+        b2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j2"]
+    b2.defaultclock.dt = dt * b2.ms
+    return b2
 
-    net = network(cells, duration)
-    directory = os.path.join(build_dir, f"native-{cells}")
-    b2.set_device("cpp_standalone", build_on_run=False, directory=directory)
-    b2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j2"]
-    b2.defaultclock.dt = net.dt * ms
-    t0 = time.perf_counter()
-    exc, inh = net.populations["exc"], net.populations["inh"]
-    p = exc.parameters
-    eqs = """
-    dv/dt = (v_rest - v)/tau_m + (ge*(e_rev_e - v) + gi*(e_rev_i - v))/c_m : volt (unless refractory)
-    dge/dt = -ge/tau_e : siemens
-    dgi/dt = -gi/tau_i : siemens
-    """
+
+def cond_exp_group(b2: Any, p: dict[str, Any], size: int, name: str) -> Any:
+    """A hand-written Brian2 ``NeuronGroup`` of ``size`` IF_cond_exp cells with the PyNN parameters ``p`` (Euler)."""
+    from brian2 import ms, mV, nF
+
     namespace = {
         "v_rest": p["v_rest"] * mV, "tau_m": p["tau_m"] * ms, "c_m": p["cm"] * nF, "e_rev_e": p["e_rev_E"] * mV,
         "e_rev_i": p["e_rev_I"] * mV, "tau_e": p["tau_syn_E"] * ms, "tau_i": p["tau_syn_I"] * ms,
     }
-    cells_group = b2.NeuronGroup(exc.size + inh.size, eqs, threshold=f"v > {p['v_thresh']}*mV", reset=f"v = {p['v_reset']}*mV",
-                                 refractory=p["tau_refrac"] * ms, method="euler", namespace=namespace, name="cells")
-    cells_group.v = np.concatenate([exc.initial["v"], inh.initial["v"]]) * mV
-    kick = net.populations["kick"]
-    indices = np.concatenate([np.full(len(t), i) for i, t in enumerate(kick.spike_times)])
+    return b2.NeuronGroup(size, COND_EXP_EQS, threshold=f"v > {p['v_thresh']}*mV", reset=f"v = {p['v_reset']}*mV",
+                          refractory=p["tau_refrac"] * ms, method="euler", namespace=namespace, name=name)
+
+
+def spike_source(b2: Any, pop: Any, name: str) -> Any:
+    """A ``SpikeGeneratorGroup`` replaying a spikebridge source population's drawn spike times."""
+    indices = np.concatenate([np.full(len(t), i) for i, t in enumerate(pop.spike_times)])
+    return b2.SpikeGeneratorGroup(pop.size, indices, np.concatenate(pop.spike_times) * b2.ms, name=name)
+
+
+def native_run(b2: Any, network: Any, duration: float, directory: str | None) -> dict[str, float]:
+    """Simulate a hand-written network: at once (runtime), or generate, compile and run the standalone project.
+
+    Returns ``standalone_build_s`` (code generation and compilation) and ``standalone_make_s`` for standalone."""
+    if directory is None:
+        network.run(duration * b2.ms, namespace={})
+        return {}
+    t0 = time.perf_counter()
+    b2.device.build(directory=directory, compile=True, run=False, with_output=False)
+    compiled = time.perf_counter() - t0
+    b2.device.run(directory=directory, with_output=False)
+    return {"standalone_build_s": compiled, "standalone_make_s": b2.device.timers["compile"]["make"]}
+
+
+def native_coba(net: Any, duration: float, directory: str | None) -> dict[str, float]:
+    """The instantiated COBA network ``net`` as a hand-written Brian2 script (``directory`` None: runtime device)."""
+    from brian2 import uS
+
+    b2 = native_device(directory, net.dt)
+    t0 = time.perf_counter()
+    exc, inh = net.populations["exc"], net.populations["inh"]
+    cells_group = cond_exp_group(b2, exc.parameters, exc.size + inh.size, "cells")
+    cells_group.v = np.concatenate([exc.initial["v"], inh.initial["v"]]) * b2.mV
     # a source's spike at t reaches its targets at t + d, as NEST (and spikebridge) deliver it
-    source = b2.SpikeGeneratorGroup(kick.size, indices, np.concatenate(kick.spike_times) * ms, name="kick")
+    source = spike_source(b2, net.populations["kick"], "kick")
     offset = {"exc": 0, "inh": exc.size}
     objects: list[Any] = [cells_group, source]
     for name, prj in net.projections.items():
@@ -141,16 +170,27 @@ def native(cells: int, duration: float, build_dir: str) -> dict[str, float]:
         syn = b2.Synapses(source if from_source else cells_group, cells_group, "w : siemens", on_pre=f"{target}_post += w", name=name)
         syn.connect(i=prj.pre_idx + (0 if from_source else offset[prj.pre]), j=prj.post_idx + offset[prj.post])
         syn.w[:] = prj.weight * uS
-        syn.delay[:] = (prj.delay - (net.dt if from_source else 0.0)) * ms
+        syn.delay[:] = (prj.delay - (net.dt if from_source else 0.0)) * b2.ms
         objects.append(syn)
     monitor = b2.SpikeMonitor(cells_group, name="spikes")
-    b2.Network(*objects, monitor).run(duration * ms, namespace={})
+    network = b2.Network(*objects, monitor)
+    if directory is not None:
+        network.run(duration * b2.ms, namespace={})  # only recorded: the binary runs it at native_run
     build = time.perf_counter() - t0
     t0 = time.perf_counter()
-    b2.device.build(directory=directory, compile=True, run=True, with_output=False)
+    out = native_run(b2, network, duration, directory)
     spikes = int(len(monitor.t[:]))
     run = time.perf_counter() - t0
-    return {"build_s": build, "run_s": run, "synapses": net.n_synapses, "spikes": spikes, "standalone_make_s": b2.device.timers["compile"]["make"], "import_s": imports}
+    return {"build_s": build, "run_s": run, "synapses": net.n_synapses, "spikes": spikes, **out}
+
+
+def native(cells: int, duration: float, build_dir: str) -> dict[str, float]:
+    t0 = time.perf_counter()
+    import brian2  # noqa: F401
+
+    imports = time.perf_counter() - t0
+    net = network(cells, duration)
+    return native_coba(net, duration, os.path.join(build_dir, f"native-{cells}")) | {"import_s": imports}
 
 
 def worker(args: argparse.Namespace) -> None:

@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import Any
 
 N_EXC, N_INH, N_KICK, P = 3200, 800, 20, 0.02
 CELL = dict(cm=0.2, tau_m=20.0, v_rest=-60.0, v_thresh=-50.0, v_reset=-60.0, tau_refrac=5.0, tau_syn_E=5.0, tau_syn_I=10.0, e_rev_E=0.0, e_rev_I=-80.0)
@@ -41,19 +42,31 @@ def spikebridge_variant(duration: float) -> dict[str, float]:
     return {"build": t1 - t0, "run": t2 - t1, "spikes": spikes}
 
 
-def pynn_variant(duration: float) -> dict[str, float]:
-    import pyNN.nest as sim
+def nest_cell_params(p: dict[str, float]) -> dict[str, float]:
+    """NEST ``iaf_cond_exp`` parameters (pF, nS, pA) for PyNN ``IF_cond_exp`` parameters (nF, uS, nA)."""
+    out = {
+        "C_m": p["cm"] * 1000.0, "g_L": p["cm"] / p["tau_m"] * 1000.0, "E_L": p["v_rest"], "V_th": p["v_thresh"],
+        "V_reset": p["v_reset"], "t_ref": p["tau_refrac"], "tau_syn_ex": p["tau_syn_E"], "tau_syn_in": p["tau_syn_I"],
+        "E_ex": p["e_rev_E"], "E_in": p["e_rev_I"],
+    }
+    if p.get("i_offset"):
+        out["I_e"] = p["i_offset"] * 1000.0
+    return out
+
+
+def pynn_coba(sim: Any, n_exc: int, n_inh: int, p: float, duration: float) -> dict[str, float]:
+    """The COBA network as a stock PyNN script on any PyNN backend module ``sim`` (e.g. ``pyNN.nest``)."""
     from pyNN.random import NumpyRNG, RandomDistribution
 
     t0 = time.perf_counter()
     sim.setup(timestep=0.1, min_delay=0.1, max_delay=1.0)
     rng = NumpyRNG(seed=1)
-    exc = sim.Population(N_EXC, sim.IF_cond_exp(**CELL))
-    inh = sim.Population(N_INH, sim.IF_cond_exp(**CELL))
+    exc = sim.Population(n_exc, sim.IF_cond_exp(**CELL))
+    inh = sim.Population(n_inh, sim.IF_cond_exp(**CELL))
     kick = sim.Population(N_KICK, sim.SpikeSourcePoisson(rate=100.0, duration=50.0))
-    for p in (exc, inh):
-        p.initialize(v=RandomDistribution("uniform", (-60.0, -50.0), rng=rng))
-    conn = sim.FixedProbabilityConnector(P, rng=rng)
+    for pop in (exc, inh):
+        pop.initialize(v=RandomDistribution("uniform", (-60.0, -50.0), rng=rng))
+    conn = sim.FixedProbabilityConnector(p, rng=rng)
     ex, ih = sim.StaticSynapse(weight=0.004, delay=0.2), sim.StaticSynapse(weight=0.051, delay=0.2)
     for pre, syn, rec in ((exc, ex, "excitatory"), (inh, ih, "inhibitory")):
         for post in (exc, inh):
@@ -64,10 +77,16 @@ def pynn_variant(duration: float) -> dict[str, float]:
     inh.record("spikes")
     t1 = time.perf_counter()
     sim.run(duration)
-    spikes = sum(len(st) for p in (exc, inh) for st in p.get_data().segments[0].spiketrains)
+    spikes = sum(len(st) for pop in (exc, inh) for st in pop.get_data().segments[0].spiketrains)
     t2 = time.perf_counter()
     sim.end()
     return {"build": t1 - t0, "run": t2 - t1, "spikes": spikes}
+
+
+def pynn_variant(duration: float) -> dict[str, float]:
+    import pyNN.nest as sim
+
+    return pynn_coba(sim, N_EXC, N_INH, P, duration)
 
 
 def native_variant(duration: float) -> dict[str, float]:
@@ -76,10 +95,7 @@ def native_variant(duration: float) -> dict[str, float]:
     t0 = time.perf_counter()
     nest.ResetKernel()
     nest.set(resolution=0.1, rng_seed=1, print_time=False)
-    params = {
-        "C_m": 200.0, "g_L": 10.0, "E_L": -60.0, "V_th": -50.0, "V_reset": -60.0, "t_ref": 5.0,
-        "tau_syn_ex": 5.0, "tau_syn_in": 10.0, "E_ex": 0.0, "E_in": -80.0,
-    }
+    params = nest_cell_params(CELL)
     exc = nest.Create("iaf_cond_exp", N_EXC, params=params)
     inh = nest.Create("iaf_cond_exp", N_INH, params=params)
     for p in (exc, inh):

@@ -249,7 +249,13 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2, threads: int 
         return
     if workers < 1 or threads < 1:
         raise SweepError(f"--workers and --threads must be >= 1 (got {workers} and {threads})")
+    import dask
+
+    # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which returns freed memory to the system eagerly;
+    # for allocation-heavy simulations that cost 9 % per trial here (2.41 s -> 2.62 s): workers get glibc's default.
+    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items() if k != "MALLOC_TRIM_THRESHOLD_"}
     with (
+        dask.config.set({"distributed.nanny.pre-spawn-environ": environ}),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=threads,

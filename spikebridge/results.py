@@ -179,14 +179,17 @@ class Results:
             for k, c in enumerate(cells)
         ]
 
-    def rates(self, population: str, phase: str | None = None) -> np.ndarray:
-        """Mean firing rate of each recorded cell (Hz): spike count over the phase's duration."""
+    def counts(self, population: str, phase: str | None = None) -> np.ndarray:
+        """Spike count of each recorded cell in one phase, by cell index."""
         idx, _ = self.spikes(population, phase)
         cells = self.recorded_cells(population)
+        return np.bincount(idx, minlength=int(cells.max(initial=-1)) + 1)[cells] if len(cells) else np.empty(0)
+
+    def rates(self, population: str, phase: str | None = None) -> np.ndarray:
+        """Mean firing rate of each recorded cell (Hz): spike count over the phase's duration."""
         seg = self.segment(phase)
         duration_s = float((seg.spiketrains.t_stop - seg.spiketrains.t_start).rescale(pq.s).magnitude)
-        counts = np.bincount(idx, minlength=int(cells.max(initial=-1)) + 1)[cells] if len(cells) else np.empty(0)
-        return counts / duration_s
+        return self.counts(population, phase) / duration_s
 
     def signals(self, population: str, variable: str, phase: str | None = None) -> neo.AnalogSignal:
         for sig in self.segment(phase).analogsignals:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import socket
@@ -18,7 +17,7 @@ from tqdm.auto import tqdm
 
 from . import backends
 from .models.instantiate import instantiate
-from .models.io import dumps_toml
+from .models.io import model_digest
 from .models.schema import Model
 from .results import WEIGHTS, Results, load, write_run
 
@@ -110,10 +109,9 @@ def run(
         info = sim.info()
     finally:
         sim.end()
-    model_toml = dumps_toml(model)
     meta = {
         "model": model.name,
-        "model_sha256": hashlib.sha256(model_toml.encode()).hexdigest(),
+        "model_sha256": model_digest(model),
         "network_sha256": network.digest(),
         "seed": model.simulation.seed,
         "restored_from": restored_from,

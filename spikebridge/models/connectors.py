@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from .files import model_file
 from .schema import Connector
 
 BLOCK = 4_000_000
@@ -146,11 +147,7 @@ def from_rows(rows: np.ndarray, n_pre: int, n_post: int, path: str) -> tuple[np.
 
 
 def read_connection_file(file: str, base: Path | None, path: str) -> np.ndarray:
-    p = Path(file)
-    if not p.is_absolute() and base is not None:
-        p = base / p
-    if not p.is_file():
-        raise ModelError(path, f"connection file {str(p)!r} not found")
+    p = model_file(file, base, path, "connection")
     try:
         if p.suffix == ".npy":
             return np.load(p)

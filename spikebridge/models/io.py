@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import tomllib
 import typing
@@ -180,3 +181,8 @@ def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Model
 
 def dumps_toml(model: Model) -> str:
     return tomli_w.dumps(model.model_dump(mode="json", exclude_none=True))
+
+
+def model_digest(model: Model) -> str:
+    """SHA-256 of the model as resolved (its TOML text): equal digests mean the same model."""
+    return hashlib.sha256(dumps_toml(model).encode()).hexdigest()

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..atomic import atomic_file
 from ..errors import ModelError
+from .files import model_file
 
 
 def write(path: str | Path, times: np.ndarray, rates: np.ndarray) -> Path:
@@ -27,11 +28,7 @@ def write(path: str | Path, times: np.ndarray, rates: np.ndarray) -> Path:
 
 def read(file: str, base: Path | None, path: str, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
     """Window edges (ms) and rates (Hz) of ``file`` (relative to ``base``); errors name ``path`` and the file."""
-    p = Path(file)
-    if not p.is_absolute() and base is not None:
-        p = base / p
-    if not p.is_file():
-        raise ModelError(path, f"rate schedule file {str(p)!r} not found")
+    p = model_file(file, base, path, "rate schedule")
     try:
         with np.load(p, allow_pickle=False) as data:
             missing = [k for k in ("times", "rates") if k not in data.files]

@@ -87,11 +87,11 @@ class SweepPlan:
 
     def identity(self) -> dict[str, Any]:
         """What makes two sweeps the same experiment (trials may be added by extending the grid's values)."""
-        from ..models.io import dumps_toml
+        from ..models.io import model_digest
 
         model = self.base_model()
         return {
-            "model_sha256": hashlib.sha256(dumps_toml(model).encode()).hexdigest(),
+            "model_sha256": model_digest(model),
             "backend": self.backend or model.simulation.backend,
             "grid_paths": self.grid.paths,
         }

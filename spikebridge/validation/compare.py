@@ -6,7 +6,6 @@ text and backend is reused, so a comparison can be extended (more seeds, another
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -21,7 +20,7 @@ from tqdm.auto import tqdm
 from .. import backends as registry
 from ..atomic import atomic_file
 from ..errors import SpikebridgeError
-from ..models.io import apply_overrides, dumps_toml, validate
+from ..models.io import apply_overrides, dumps_toml, model_digest, validate
 from ..models.schema import Model
 from ..results import Results, load
 from ..runner import run
@@ -90,7 +89,7 @@ def _reusable(path: Path, model: Model, backend: str) -> Results | None:
         res = load(path)
     except SpikebridgeError:
         return None
-    same = res.meta.get("model_sha256") == hashlib.sha256(dumps_toml(model).encode()).hexdigest() and res.meta.get("backend") == backend
+    same = res.meta.get("model_sha256") == model_digest(model) and res.meta.get("backend") == backend
     return res if same else None
 
 

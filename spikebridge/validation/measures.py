@@ -122,5 +122,4 @@ def by_name(name: str) -> Measure:
 
 def counts(results: Results, population: str, phase: str | None = None) -> np.ndarray:
     """Spike count of every recorded cell (for exact-mode, per-neuron comparisons)."""
-    phase = phase or default_phase(results)
-    return np.array([len(st) for st in results.spiketrains(population, phase)], dtype=float)
+    return results.counts(population, phase or default_phase(results)).astype(float)

@@ -30,6 +30,7 @@ import time
 from typing import Any
 
 import numpy as np
+from _timing import build_and_run
 
 FULL_CELLS = 4000
 
@@ -84,15 +85,8 @@ def spikebridge_backend(backend: str, cells: int, duration: float, build_dir: st
     options = {"build_dir": build_dir} if backend != "brian2" else {}
     t0 = time.perf_counter()
     sim = backends.create(backend, options)
-    sim.build(net)
-    build = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for phase in net.phases:
-        sim.run(phase)
-    block = sim.recordings()
-    for name in net.projections:
-        sim.connections(name)
-    run = time.perf_counter() - t0
+    block, built, done = build_and_run(sim, net, net.projections)
+    build, run = built - t0, done - built
     info = sim.info()
     sim.end()
     spikes = sum(len(st) for st in block.segments[0].spiketrains)

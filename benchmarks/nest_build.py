@@ -20,6 +20,8 @@ import sys
 import time
 from typing import Any
 
+from _timing import build_and_run
+
 N_EXC, N_INH, N_KICK, P = 3200, 800, 20, 0.02
 CELL = dict(cm=0.2, tau_m=20.0, v_rest=-60.0, v_thresh=-50.0, v_reset=-60.0, tau_refrac=5.0, tau_syn_E=5.0, tau_syn_I=10.0, e_rev_E=0.0, e_rev_I=-80.0)
 
@@ -31,15 +33,9 @@ def spikebridge_variant(duration: float) -> dict[str, float]:
     model = load_model("vogels_abbott_coba", [f"simulation.duration={duration}"])
     sim = create("nest")
     t0 = time.perf_counter()
-    net = instantiate(model)
-    sim.build(net)
-    t1 = time.perf_counter()
-    for phase in net.phases:
-        sim.run(phase)
-    block = sim.recordings()
-    t2 = time.perf_counter()
+    block, built, done = build_and_run(sim, instantiate(model))
     spikes = sum(len(st) for st in block.segments[0].spiketrains)
-    return {"build": t1 - t0, "run": t2 - t1, "spikes": spikes}
+    return {"build": built - t0, "run": done - built, "spikes": spikes}
 
 
 def nest_cell_params(p: dict[str, float]) -> dict[str, float]:

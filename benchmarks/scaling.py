@@ -48,6 +48,7 @@ from typing import Any
 import brian2_build
 import nest_build
 import numpy as np
+from _timing import build_and_run
 
 IN_DEGREE = 0.02 * 4000  # recurrent inputs per COBA cell in the original network
 N_KICK, P_KICK = 20, 0.01
@@ -110,16 +111,8 @@ def run_spikebridge(family: str, size: int, duration: float, backend: str, build
     sim = create(backend, {"build_dir": build_dir} if backend == "brian2:cpp" else {})
     t0 = time.perf_counter()
     net, draw = network(family, size, duration)
-    sim.build(net)
-    build = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for phase in net.phases:
-        sim.run(phase)
-    block = sim.recordings()
-    for name, prj in net.projections.items():
-        if prj.synapse.type == "stdp":
-            sim.connections(name)
-    run = time.perf_counter() - t0
+    block, built, done = build_and_run(sim, net, [name for name, prj in net.projections.items() if prj.synapse.type == "stdp"])
+    build, run = built - t0, done - built
     timings = sim.info().get("build", {})
     sim.end()
     spikes = sum(len(st) for seg in block.segments for st in seg.spiketrains)

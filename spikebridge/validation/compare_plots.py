@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .measures import by_name
+from .measures import MIN_SAMPLE, by_name
 from .scores import DISTANCES
 
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b")
@@ -31,9 +31,22 @@ def _verdict_of(verdicts: pd.DataFrame, target: str, measure: str) -> str:
     return "fail" if (rows.verdict == "fail").any() else ("pass" if (rows.verdict == "pass").all() else "n/a")
 
 
-def plot_distributions(samples: Mapping[str, Mapping[int, Mapping[tuple[str, str], np.ndarray]]], verdicts: pd.DataFrame, labels: Mapping[str, str] | None = None) -> Figure:
-    """One panel per (target, measure): each backend's sample, pooled over seeds, as a density step histogram."""
-    keys = sorted({k for runs in samples.values() for s in runs.values() for k in s}, key=lambda k: (by_name(k[1]).target, k[0], k[1]))
+def plot_distributions(
+    samples: Mapping[str, Mapping[int, Mapping[tuple[str, str], np.ndarray]]],
+    verdicts: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    units: Mapping[tuple[str, str], str] | None = None,
+    min_sample: int = MIN_SAMPLE,
+) -> Figure:
+    """One panel per (target, measure): each backend's sample, pooled over seeds, as a density step histogram.
+
+    Measures with fewer than ``min_sample`` values in some run (a one-cell population's rate) are left out, as
+    they are from the verdicts."""
+
+    def enough(key: tuple[str, str]) -> bool:
+        return all(np.isfinite(s.get(key, np.empty(0))).sum() >= min_sample for runs in samples.values() for s in runs.values())
+
+    keys = sorted({k for runs in samples.values() for s in runs.values() for k in s if enough(k)}, key=lambda k: (by_name(k[1]).target, k[0], k[1]))
     targets = list(dict.fromkeys(k[0] for k in keys))
     ncols = max(sum(1 for k in keys if k[0] == t) for t in targets) if targets else 1
     fig, axes = plt.subplots(len(targets) or 1, ncols, figsize=(4.2 * ncols, 2.9 * max(len(targets), 1)), squeeze=False)
@@ -45,9 +58,7 @@ def plot_distributions(samples: Mapping[str, Mapping[int, Mapping[tuple[str, str
             ax.set_visible(True)
             pooled = {b: np.concatenate([s[key] for s in runs.values() if key in s]) for b, runs in samples.items()}
             pooled = {b: v[np.isfinite(v)] for b, v in pooled.items()}
-            values = np.concatenate(list(pooled.values())) if pooled else np.empty(0)
-            if len(values) == 0:
-                continue
+            values = np.concatenate(list(pooled.values()))
             lo, hi = np.percentile(values, [0.5, 99.5])
             bins = np.linspace(lo, hi if hi > lo else lo + 1e-12, 40)
             for i, (backend, v) in enumerate(pooled.items()):
@@ -55,8 +66,8 @@ def plot_distributions(samples: Mapping[str, Mapping[int, Mapping[tuple[str, str
                 ax.hist(v, bins=bins, density=True, histtype="step", lw=1.8, color=COLOURS[i % len(COLOURS)], label=f"{name} (n={len(v)})")
             verdict = _verdict_of(verdicts, target, key[1])
             ax.set_title(f"{target}: {key[1]}  [{verdict}]", fontsize=10, color=VERDICT_COLOUR[verdict], fontweight="bold")
-            unit = by_name(key[1]).unit
-            ax.set_xlabel(LABELS.get(key[1], key[1]) + (f" ({unit})" if key[1] == "weight" else ""))
+            unit = (units or {}).get(key, by_name(key[1]).unit)
+            ax.set_xlabel(LABELS.get(key[1], key[1]) + (f" ({unit})" if unit and key[1] == "weight" else ""))
             ax.set_ylabel("density")
             ax.legend(fontsize=7, frameon=False)
     fig.suptitle("Distributions per backend, all seeds pooled (verdict in brackets)", fontsize=11)
@@ -87,6 +98,7 @@ def plot_baseline(scores: pd.DataFrame, labels: Mapping[str, str] | None = None)
                 if len(cross):
                     ax.hlines(cross.mean() / scale, x + offset - 0.1, x + offset + 0.1, color=colour, lw=2.5, zorder=4)
         ax.axhline(1.0, color="k", ls="--", lw=1)
+        ax.set_xlim(-0.6, len(keys) - 0.4)  # one slot per measure, however few
         ax.set_ylabel(f"{DISTANCE_LABELS[name]}\n/ baseline max", fontsize=9)
         ax.set_ylim(bottom=0)
         ax.grid(axis="y", alpha=0.3)

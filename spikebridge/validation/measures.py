@@ -18,6 +18,7 @@ from elephant.conversion import BinnedSpikeTrain
 from elephant.spike_train_correlation import correlation_coefficient
 from elephant.statistics import cv, isi, mean_firing_rate
 
+from ..models.schema import Model
 from ..results import Results
 
 Target = Literal["population", "projection"]
@@ -78,7 +79,7 @@ MEASURES: tuple[Measure, ...] = (
         "(elephant BinnedSpikeTrain + correlation_coefficient)",
         _correlations,
     ),
-    Measure("weight", "uS|nA", "projection", "final weight of each synapse of a plastic projection", _final_weights),
+    Measure("weight", "", "projection", "final weight of each synapse of a plastic projection (uS, or nA onto current-based cells)", _final_weights),
 )
 
 
@@ -114,6 +115,13 @@ def measure_run(results: Results, phase: str | None = None) -> dict[tuple[str, s
             trains[target] = results.spiketrains(target, phase)
         out[(target, m.name)] = m.sample(results, target, phase, trains.get(target))
     return out
+
+
+def unit(model: Model, target: str, measure: str) -> str:
+    """The unit of a measure on one target: a weight's is the post cells' synapse type's (PyNN: uS or nA)."""
+    if measure == "weight":
+        return "uS" if "cond" in model.populations[model.projections[target].post].cell_type else "nA"
+    return by_name(measure).unit
 
 
 def by_name(name: str) -> Measure:

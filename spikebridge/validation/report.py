@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..analysis.figures import save_figure
 from ..atomic import atomic_file
-from . import baseline, compare_plots
+from . import baseline, compare_plots, measures
 from .compare import Comparison, write_tables
 from .measures import MEASURES
 from .scores import DISTANCES
@@ -31,6 +31,11 @@ class Section:
 def labels(cmp: Comparison) -> dict[str, str]:
     """Backend names as shown, marking perturbed backends."""
     return {b: f"{b} [{'; '.join(cmp.perturb[b])}]" if cmp.perturb.get(b) else b for b in cmp.backends}
+
+
+def units(cmp: Comparison) -> dict[tuple[str, str], str]:
+    keys = {k for runs in cmp.samples.values() for s in runs.values() for k in s}
+    return {k: measures.unit(cmp.model, *k) for k in keys}
 
 
 def _verdict_table(cmp: Comparison) -> pd.DataFrame:
@@ -168,7 +173,7 @@ def write_report(cmp: Comparison) -> Path:
     write_tables(cmp)
     lab = labels(cmp)
     figs = {
-        "distributions": compare_plots.plot_distributions(cmp.samples, cmp.verdicts, lab),
+        "distributions": compare_plots.plot_distributions(cmp.samples, cmp.verdicts, lab, units(cmp)),
         "baseline": compare_plots.plot_baseline(cmp.scores, lab),
     }
     if not cmp.exact.empty:

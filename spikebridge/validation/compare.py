@@ -18,6 +18,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import backends as registry
+from ..analysis.weights import table_from_arrays
 from ..atomic import atomic_file
 from ..errors import SpikebridgeError
 from ..models.io import apply_overrides, dumps_toml, model_digest, validate
@@ -110,11 +111,8 @@ def weight_angles(runs: Mapping[str, Mapping[int, Results]], reference: str) -> 
             for name in _plastic_recorded(res_a) if res_a.meta.get("weight_snapshots_ms") else []:
                 wa = res_a.weights(name).xs("w", axis=1, level="var")
                 wb = res_b.weights(name).xs("w", axis=1, level="var").reindex(wa.index)
-                net = res_a.network
-                w0 = pd.Series(
-                    net[f"prj/{name}/weight"],
-                    index=pd.MultiIndex.from_arrays([np.full(len(net[f"prj/{name}/weight"]), name), net[f"prj/{name}/pre_idx"], net[f"prj/{name}/post_idx"]], names=wa.index.names),
-                ).reindex(wa.index)
+                drawn = {name: tuple(res_a.network[f"prj/{name}/{f}"] for f in ("pre_idx", "post_idx", "weight", "delay"))}
+                w0 = table_from_arrays({0.0: drawn}).xs("w", axis=1, level="var")[0.0].reindex(wa.index)
                 for t in wa.columns:
                     if float(t) == 0.0 or t not in wb.columns:
                         continue

@@ -8,7 +8,7 @@
 
 from .errors import BackendError, ModelError, RunDirectoryError, SpikebridgeError
 from .models import Model, instantiate, load_model, validate
-from .results import Results, load
+from .rundir import Results, load
 from .runner import run
 
 __version__ = "0.1.0"

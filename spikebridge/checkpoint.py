@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import SpikebridgeError
 from .models.network import Network
-from .results import Results
+from .rundir import Results
 
 
 class CheckpointError(SpikebridgeError):

@@ -73,7 +73,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .results import load
+    from .rundir import load
 
     results = load(args.run_dir)
     if args.json:
@@ -91,7 +91,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_plot_weights(args: argparse.Namespace) -> int:
     from .analysis.weight_figures import plot_run_weights
-    from .results import load
+    from .rundir import load
 
     for path in plot_run_weights(load(args.run_dir), args.kind, exc=args.exc, inh=args.inh, bins=args.bins):
         print(path)

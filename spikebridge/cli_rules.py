@@ -50,7 +50,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from .analysis.figures import save_figure
-    from .atomic import atomic_file
+    from .rundir import atomic_file
     from .validation.rule_plots import rule_diagram
     from .validation.rules import BACKENDS, PROTOCOLS, RULES, check_names, deviations, measure_all
 

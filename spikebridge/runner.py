@@ -19,7 +19,7 @@ from . import backends
 from .models.instantiate import instantiate
 from .models.io import model_digest
 from .models.schema import Model
-from .results import WEIGHTS, Results, load, write_run
+from .rundir import WEIGHTS, Results, load, write_run
 
 PACKAGES = (
     "spikebridge",

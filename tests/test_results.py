@@ -102,7 +102,7 @@ def test_killed_while_writing_leaves_only_a_hidden_partial(tmp_path: Path) -> No
     """Kill the writer after its temporary directory exists but before the rename."""
     code = f"""
 import os, signal, spikebridge
-from spikebridge import results
+from spikebridge.rundir import write as results
 from spikebridge.models import load_model
 real = results.np.savez
 def dying(path, **arrays):

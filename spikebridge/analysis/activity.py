@@ -7,7 +7,7 @@ import pandas as pd
 import quantities as pq
 from elephant.statistics import cv, isi, mean_firing_rate
 
-from ..results import Results
+from ..rundir import Results
 
 
 def firing_stats(results: Results, phase: str | None = None) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from ..atomic import atomic_file
+from ..rundir import atomic_file
 
 
 def save_figure(

@@ -1,6 +1,6 @@
 """Weight inference on the recordings of a run directory, from any backend.
 
-Bridges a run directory (:class:`spikebridge.results.Results`) and the
+Bridges a run directory (:class:`spikebridge.rundir.Results`) and the
 estimators of :mod:`spikebridge.analysis.inference`: reads the spike trains of
 a presynaptic ("input") and a postsynaptic ("output") population, the input
 membrane potential (for RDD), the neuron parameters of the inputs from the
@@ -43,10 +43,9 @@ import xarray as xr
 
 from spikebridge.analysis import inference as inf
 from spikebridge.analysis.inference import InferenceInputError
-from spikebridge.atomic import atomic_file
 from spikebridge.errors import RunDirectoryError
 from spikebridge.models.check import population_size
-from spikebridge.results import Results, load
+from spikebridge.rundir import Results, atomic_file, load
 
 __all__ = [
     "DEFAULT_GRID",

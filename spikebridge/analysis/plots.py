@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..results import Results
+from ..rundir import Results
 from .figures import save_figure
 
 __all__ = ["plot_summary", "save_figure"]

@@ -8,7 +8,7 @@ import matplotlib
 
 from ..errors import SpikebridgeError
 from ..models.check import CONDUCTANCE_BASED
-from ..results import Results
+from ..rundir import Results
 from .figures import save_figure
 from .weights import projection_infos, weight_evolution, weight_matrices
 

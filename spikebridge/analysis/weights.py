@@ -41,7 +41,7 @@ from typing import Any, overload
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_file
+from ..rundir import atomic_file
 
 __all__ = [
     "COLUMN_LEVELS",
@@ -227,7 +227,7 @@ def weight_matrix(source: Any, info: str, post: str, t: float | None = None) -> 
 def weight_matrix(source: Any, info: Any, *args: Any, **kwargs: Any) -> np.ndarray:
     """Dense weight matrix (n_post, n_pre): ``weight_matrix(results, "E", "I")`` or ``weight_matrix(table, info)``.
 
-    With a run's :class:`~spikebridge.results.Results`, every projection from population ``info`` (a name)
+    With a run's :class:`~spikebridge.rundir.Results`, every projection from population ``info`` (a name)
     onto ``post`` is summed; ``t`` selects a snapshot (default: the last). With a weight table, see
     :func:`table_weight_matrix`.
     """

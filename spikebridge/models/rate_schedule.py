@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_file
 from ..errors import ModelError
+from ..rundir import atomic_file
 from .files import model_file
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..analysis.selectivity import infer_rates, selectivity, top_k
 from ..analysis.weights import weight_matrix
-from ..atomic import atomic_file
+from ..rundir import atomic_file
 from .workflow import STATES, Workflow
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..atomic import atomic_file
+from ..rundir import atomic_file
 
 DIMS = ("img", "rep", "layer", "nrn_cls")
 FORMAT = "spikebridge.selectivity.records/1"

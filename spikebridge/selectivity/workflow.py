@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from ..models.io import load_model, validate
 from ..models.random import stream
 from ..models.schema import Model
-from ..results import Results, load
+from ..rundir import Results, load
 from ..stimuli import GaborEncoder, ImageSet, boundary_contour_shapes
 from .config import Layers, Protocol, WorkflowError
 from .records import SpikeRecord, empty_record, load_records, records_array, save_records

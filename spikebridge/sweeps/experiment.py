@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..errors import RunDirectoryError
-from ..results import Results, load
+from ..rundir import Results, load
 from .errors import ExperimentError
 from .grid import resolve_name, short_names
 from .metadata import read_metadata

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_file
+from ..rundir import atomic_file
 from .errors import ExperimentError
 
 METADATA = "metadata.json"

@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..analysis.figures import save_figure
-from ..results import Results
+from ..rundir import Results
 from .errors import SweepError
 from .experiment import Experiment
 from .grid import resolve_name

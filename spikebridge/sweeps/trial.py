@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..atomic import atomic_file
+from ..rundir import atomic_file
 
 TRIALS_DIR = ".trials"
 _PROCESS_LOCK = threading.Lock()
@@ -96,7 +96,7 @@ def count_attempts(experiment: str | Path, trial: str) -> int:
 def is_complete(run_dir: str | Path) -> bool:
     """Whether ``spikebridge.load`` accepts ``run_dir``."""
     from ..errors import RunDirectoryError
-    from ..results import load
+    from ..rundir import load
 
     try:
         load(run_dir)

@@ -19,11 +19,10 @@ from tqdm.auto import tqdm
 
 from .. import backends as registry
 from ..analysis.weights import table_from_arrays
-from ..atomic import atomic_file
 from ..errors import SpikebridgeError
 from ..models.io import apply_overrides, dumps_toml, model_digest, validate
 from ..models.schema import Model
-from ..results import Results, load
+from ..rundir import Results, atomic_file, load
 from ..runner import run
 from . import baseline, measures
 

@@ -19,7 +19,7 @@ from elephant.spike_train_correlation import correlation_coefficient
 from elephant.statistics import cv, isi, mean_firing_rate
 
 from ..models.schema import Model
-from ..results import Results
+from ..rundir import Results
 
 Target = Literal["population", "projection"]
 CORRELATION_CELLS = 200

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.figures import save_figure
-from ..atomic import atomic_file
+from ..rundir import atomic_file
 from . import baseline, compare_plots, measures
 from .compare import Comparison, write_tables
 from .measures import MEASURES

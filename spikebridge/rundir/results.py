@@ -21,11 +21,7 @@ Why Neo's PickleIO and not NixIO: for 4,000 spike trains NixIO took 52 s to writ
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import time
-import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -35,63 +31,13 @@ import numpy as np
 import pandas as pd
 import quantities as pq
 
-from .backends.base import Connections
-from .errors import RunDirectoryError
-from .models.check import population_size
-from .models.io import dumps_toml, validate
-from .models.schema import Model
-
-RECORDINGS = "recordings.neo.pkl"
-META = "meta.json"
-MODEL = "model.toml"
-NETWORK = "network.npz"
-CONNECTIONS = "connections.npz"
-WEIGHTS = "weights.parquet"
-REQUIRED = (META, MODEL, RECORDINGS, NETWORK, CONNECTIONS)
-
-
-def write_run(
-    path: Path,
-    model: Model,
-    block: neo.Block,
-    network_arrays: Mapping[str, np.ndarray],
-    connections: Mapping[str, Connections],
-    meta: Mapping[str, Any],
-    extra: Callable[[Path], None] | None = None,
-    overwrite: bool = False,
-) -> Path:
-    """Write a complete run directory at ``path`` atomically; ``extra(tmp_dir)`` may add files (figures)."""
-    started = time.perf_counter()
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise RunDirectoryError(f"{path} already exists; choose another --out or pass --overwrite")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
-    try:
-        (tmp / MODEL).write_text(dumps_toml(model), encoding="utf-8")
-        neo.io.PickleIO(str(tmp / RECORDINGS)).write_block(block)
-        np.savez(tmp / NETWORK, **{k.replace("/", "__"): v for k, v in network_arrays.items()})
-        flat = {}
-        for name, c in connections.items():
-            for field in ("pre", "post", "weight", "delay"):
-                flat[f"{name}__{field}"] = getattr(c, field)
-        np.savez(tmp / CONNECTIONS, **flat)
-        if extra is not None:
-            extra(tmp)
-        timings = {**meta.get("timings", {}), "write_s": time.perf_counter() - started}
-        (tmp / META).write_text(json.dumps({**meta, "timings": timings, "complete": True}, indent=2, default=str), encoding="utf-8")
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-            os.rename(path, old)
-            os.rename(tmp, path)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path
+from ..backends.base import Connections
+from ..errors import RunDirectoryError
+from ..models.check import population_size
+from ..models.io import validate
+from ..models.schema import Model
+from .layout import CONNECTIONS, META, MODEL, NETWORK, RECORDINGS, REQUIRED, WEIGHTS
+from .recordings import read_recordings
 
 
 class Results:
@@ -112,7 +58,7 @@ class Results:
 
     @cached_property
     def block(self) -> neo.Block:
-        return neo.io.PickleIO(str(self.path / RECORDINGS)).read_block()
+        return read_recordings(self.path / RECORDINGS)
 
     @property
     def phases(self) -> list[str]:
@@ -205,7 +151,7 @@ class Results:
 
     @cached_property
     def _snapshots(self) -> pd.DataFrame | None:
-        from .analysis.weights import read_table
+        from ..analysis.weights import read_table
 
         return read_table(self.path / WEIGHTS) if (self.path / WEIGHTS).is_file() else None
 
@@ -215,7 +161,7 @@ class Results:
 
         Projections without snapshots appear with their final weights at the end of the run.
         """
-        from .analysis.weights import table_from_arrays
+        from ..analysis.weights import table_from_arrays
 
         names = list(self.model.projections) if projection is None else [projection] if isinstance(projection, str) else list(projection)
         for name in names:

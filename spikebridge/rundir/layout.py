@@ -1,0 +1,11 @@
+"""File names of a run directory."""
+
+from __future__ import annotations
+
+RECORDINGS = "recordings.neo.pkl"
+META = "meta.json"
+MODEL = "model.toml"
+NETWORK = "network.npz"
+CONNECTIONS = "connections.npz"
+WEIGHTS = "weights.parquet"
+REQUIRED = (META, MODEL, RECORDINGS, NETWORK, CONNECTIONS)

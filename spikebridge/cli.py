@@ -192,6 +192,9 @@ def parser() -> argparse.ArgumentParser:
     from .cli_selectivity import add_parser as add_selectivity_parser
 
     add_selectivity_parser(sub)
+    from .cli_migrate import add_parser as add_migrate_parser
+
+    add_migrate_parser(sub)
     return p
 
 

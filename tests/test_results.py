@@ -29,7 +29,7 @@ def ei_run(tmp_path_factory: pytest.TempPathFactory) -> spikebridge.Results:
 
 def test_run_directory_layout_and_metadata(ei_run: spikebridge.Results) -> None:
     names = {p.name for p in ei_run.path.iterdir()}
-    assert {"model.toml", "meta.json", "recordings.neo.pkl", "network.npz", "connections.npz", "figures"} <= names
+    assert {"model.toml", "meta.json", "recordings.nwb", "network.npz", "connections.npz", "figures"} <= names
     assert {p.name for p in (ei_run.path / "figures").iterdir()} == {"summary.png", "summary.pdf"}
     meta = ei_run.meta
     assert meta["complete"] is True and meta["seed"] == 42 and meta["backend"] == "nest"
@@ -44,11 +44,11 @@ def test_reload_through_load_and_plain_neo(ei_run: spikebridge.Results) -> None:
     again = spikebridge.load(ei_run.path)
     idx, t = again.spikes("I")
     assert len(t) > 0 and np.all(np.diff(t) >= 0) and idx.max() < 25
-    block = neo.io.PickleIO(str(ei_run.path / "recordings.neo.pkl")).read_block()
+    block = neo.io.NWBIO(str(ei_run.path / "recordings.nwb"), "r").read_block()  # Neo's own NWB reader, times in s
     seg = block.segments[0]
     assert seg.name == "run"
-    plain = sorted(float(x) for st in seg.spiketrains if st.annotations["population"] == "I" for x in st.magnitude)
-    np.testing.assert_allclose(plain, np.sort(t))
+    plain = sorted(float(x) for st in seg.spiketrains if st.name.startswith("I:") for x in st.rescale("ms").magnitude)
+    np.testing.assert_allclose(plain, np.sort(t), rtol=1e-15)
     v = again.signals("E", "v")
     assert v.shape[1] == 5 and str(v.units.dimensionality) == "mV"
     assert again.model.name == "ei_weight_matrix"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-RECORDINGS = "recordings.neo.pkl"
+RECORDINGS = "recordings.nwb"
 META = "meta.json"
 MODEL = "model.toml"
 NETWORK = "network.npz"

@@ -37,7 +37,7 @@ from ..models.check import population_size
 from ..models.io import validate
 from ..models.schema import Model
 from .layout import CONNECTIONS, META, MODEL, NETWORK, RECORDINGS, REQUIRED, WEIGHTS
-from .recordings import read_recordings
+from .recordings import read_recordings, refuse_legacy
 
 
 class Results:
@@ -202,6 +202,7 @@ def load(path: str | Path) -> Results:
     p = Path(path)
     if not p.is_dir():
         raise RunDirectoryError(f"{p} is not a directory")
+    refuse_legacy(p)  # old pickle recordings: one line naming `spikebridge migrate`
     missing = [f for f in REQUIRED if not (p / f).is_file()]
     if missing:
         raise RunDirectoryError(f"{p} is not a complete spikebridge run directory (missing {', '.join(missing)})")

@@ -135,9 +135,9 @@ def test_axonal_stdp_is_refused_on_nest() -> None:
 @pytest.mark.slow
 def test_full_vogels_abbott_coba_rates_in_published_range(tmp_path: Any) -> None:
     """The 4000-cell network for 1 s: sustained asynchronous activity at 5-25 Hz (Brette et al. 2007)."""
-    import neo
-
     from spikebridge.analysis.activity import firing_stats
+    from spikebridge.rundir.layout import RECORDINGS
+    from spikebridge.rundir.recordings import read_recordings
 
     res = spikebridge.run(load_model("vogels_abbott_coba"), "nest", tmp_path / "coba", progress=False, figure=False)
     stats = firing_stats(spikebridge.load(res.path))
@@ -148,7 +148,7 @@ def test_full_vogels_abbott_coba_rates_in_published_range(tmp_path: Any) -> None
     # activity is sustained after the 50 ms kick: the last 200 ms still hold spikes from many cells
     idx, t = res.spikes("exc")
     assert len(np.unique(idx[t > 800.0])) > 500
-    block = neo.io.PickleIO(str(res.path / "recordings.neo.pkl")).read_block()
+    block = read_recordings(res.path / RECORDINGS)
     assert len(block.segments[0].spiketrains) == 4000
 
 

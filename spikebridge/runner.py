@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import socket
 import sys
 import time
@@ -16,10 +17,13 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from . import backends
+from .errors import RunDirectoryError
 from .models.instantiate import instantiate
 from .models.io import model_digest
 from .models.schema import Model
 from .rundir import WEIGHTS, Results, load, write_run
+from .rundir.guard import claim
+from .rundir.lock import TargetLock
 
 PACKAGES = (
     "spikebridge",
@@ -49,8 +53,16 @@ def package_versions() -> dict[str, str | None]:
 
 
 def default_out(model: Model, backend: str) -> Path:
+    """``runs/MODEL/BACKEND_seedN_STAMP``; refuses a model name that would put it anywhere but under runs/."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / model.name / f"{backend.replace(':', '-')}_seed{model.simulation.seed}_{stamp}"
+    runs = Path("runs")
+    name = model.name
+    leaf = re.sub(r"[^A-Za-z0-9._+-]", "-", f"{backend}_seed{model.simulation.seed}_{stamp}")
+    out = runs / name / leaf
+    one_folder = bool(name) and name not in (".", "..") and not any(c in name for c in ("/", "\\", "\0"))
+    if not one_folder or Path(os.path.normpath(out)).parts != (runs.name, name, leaf):
+        raise RunDirectoryError(f"model name {name!r} cannot name a folder under runs/; give --out")
+    return out
 
 
 def run(
@@ -69,17 +81,36 @@ def run(
 
     ``options`` are merged over the model's ``simulation.backend_options``. ``restore`` names a run directory
     whose final weights and delays replace the drawn ones (its connectivity must match).
+
+    Before anything is simulated, :class:`~spikebridge.errors.RunDirectoryError` refuses a target that exists
+    (without ``overwrite``) or is anything but a run directory (with it), an unwritable folder, and a target
+    another run is writing to (see :mod:`spikebridge.rundir.guard`).
     """
     name = backend or model.simulation.backend
     opts = {**model.simulation.backend_options, **(options or {})}
     if backend is not None and backend != model.simulation.backend:
         opts = dict(options or {})
     target = Path(out) if out is not None else default_out(model, name)
-    if target.exists() and not overwrite:
-        from .errors import RunDirectoryError
+    # Refused now, not after the simulation: an unwritable folder, another run writing there, or anything at
+    # target that --overwrite may not replace. The lock is held until the results are read back.
+    with claim(target, overwrite=overwrite, protect=[base] if base is not None else []) as lock:
+        return _run(model, name, opts, target, lock, overwrite=overwrite, progress=progress, figure=figure, base=base, restore=restore)
 
-        raise RunDirectoryError(f"{target} already exists; choose another --out or pass --overwrite")
-    sim = backends.create(name, opts)
+
+def _run(
+    model: Model,
+    name: str,
+    opts: dict[str, Any],
+    target: Path,
+    lock: TargetLock,
+    *,
+    overwrite: bool,
+    progress: bool,
+    figure: bool,
+    base: Path | None,
+    restore: str | Path | None,
+) -> Results:
+    """The body of :func:`run`, with ``target`` claimed."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     network = instantiate(model, base)
@@ -91,6 +122,7 @@ def run(
         network = restore_weights(network, checkpoint)
         restored_from = {"path": str(checkpoint.path), "backend": checkpoint.meta.get("backend"), "network_sha256": checkpoint.meta.get("network_sha256")}
     timings["instantiate_s"] = time.perf_counter() - t0
+    sim = backends.create(name, opts)
     try:
         t0 = time.perf_counter()
         sim.build(network)
@@ -144,5 +176,7 @@ def run(
         partial.path, partial.meta = tmp, meta
         save_figure(plot_summary(partial), tmp / "figures" / "summary")
 
-    path = write_run(target, model, block, network.arrays(), finals, meta, extra=add_files, overwrite=overwrite)
-    return load(path)
+    path = write_run(target, model, block, network.arrays(), finals, meta, extra=add_files, overwrite=overwrite, lock=lock)
+    results = load(path)
+    results.block  # noqa: B018  read under the lock, so what the caller prints is this run's even if another replaces it next
+    return results

@@ -1,13 +1,16 @@
 """The run directory: Neo recordings, the resolved model, the drawn network, final weights and metadata.
 
-A run directory is written under a hidden temporary name beside its destination and renamed into place
-only when every file is complete, so a run killed mid-way leaves nothing that :func:`load` accepts.
+A run directory is written under a hidden temporary name beside its destination and swapped into place
+only when every file is complete, so a run killed mid-way leaves nothing that :func:`load` accepts; meta.json
+holds the SHA-256 of every other file, and :func:`load` refuses a directory whose files changed since.
 
 Layout::
 
     RUN_DIR/
       model.toml           the model as resolved (units converted, defaults filled in)
-      meta.json            seed, hashes, backend and options, versions, timings, host; "complete": true
+      meta.json            seed, hashes, backend and options, versions, timings, host; "complete": true;
+                           "sha256": {file: SHA-256} of every other file
+      .spikebridge-run     marker: this folder is a spikebridge run directory (written first)
       recordings.neo.pkl   Neo Block (one segment per phase), read by ``neo.io.PickleIO``
       network.npz          every array instantiate() drew (connectivity, weights, delays, inputs, initial values)
       connections.npz      each projection's weights and delays at the end of the run
@@ -20,6 +23,7 @@ Why Neo's PickleIO and not NixIO: for 4,000 spike trains NixIO took 52 s to writ
 
 from __future__ import annotations
 
+import glob
 import json
 from collections.abc import Sequence
 from functools import cached_property
@@ -32,10 +36,11 @@ import pandas as pd
 import quantities as pq
 
 from ..backends.base import Connections
-from ..errors import RunDirectoryError
+from ..errors import ModelError, RunDirectoryError
 from ..models.check import population_size
 from ..models.io import validate
 from ..models.schema import Model
+from .checksums import verify
 from .layout import CONNECTIONS, META, MODEL, NETWORK, RECORDINGS, REQUIRED, WEIGHTS
 from .recordings import read_recordings, refuse_legacy
 
@@ -43,9 +48,9 @@ from .recordings import read_recordings, refuse_legacy
 class Results:
     """A complete run directory, read lazily. Spike times are in ms, rates in Hz."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, meta: dict[str, Any] | None = None) -> None:
         self.path = Path(path)
-        self.meta: dict[str, Any] = json.loads((self.path / META).read_text(encoding="utf-8"))
+        self.meta: dict[str, Any] = meta if meta is not None else json.loads((self.path / META).read_text(encoding="utf-8"))
 
     def __repr__(self) -> str:
         return f"Results({str(self.path)!r}, model={self.meta.get('model')!r}, backend={self.meta.get('backend')!r})"
@@ -197,19 +202,77 @@ class Results:
             return Connections(*(data[f"{projection}__{f}"] for f in ("pre", "post", "weight", "delay")))
 
 
+# what `spikebridge info` and the analyses read from meta.json without checking
+META_KEYS = ("model", "backend", "seed", "duration_ms", "phases", "cells", "synapses", "created", "host", "timings", "versions", "backend_info")
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
+
+
+def _absent(p: Path) -> str:
+    aside = sorted(p.parent.glob(f".{glob.escape(p.name)}.old-*")) if not p.exists() else []
+    if aside:
+        return f"{p} is missing: replacing it was interrupted; the previous run is in {aside[0].name}, and the next run written to {p} puts it back"
+    return f"{p} is not a directory"
+
+
+def _read_meta(p: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads((p / META).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise RunDirectoryError(f"{p} is corrupt: {META} cannot be read ({_one_line(err)})") from None
+    except json.JSONDecodeError as err:
+        raise RunDirectoryError(f"{p} is corrupt: {META} is not valid JSON ({_one_line(err)})") from None
+    if not isinstance(meta, dict):
+        raise RunDirectoryError(f"{p} is corrupt: {META} does not hold a JSON object")
+    return meta
+
+
+def _digests(p: Path, meta: dict[str, Any]) -> dict[str, str]:
+    digests = meta.get("sha256")
+    if digests is None:
+        raise RunDirectoryError(f"{p} has no SHA-256 checksums in {META} (written by an older spikebridge), so it cannot be verified; run it again")
+    if not isinstance(digests, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in digests.items()):
+        raise RunDirectoryError(f"{p} is corrupt: its SHA-256 list in {META} is malformed")
+    for name in digests:
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise RunDirectoryError(f"{p} is corrupt: {META} lists a file outside the directory ({name})")
+    for name in REQUIRED:
+        if name != META and name not in digests:
+            raise RunDirectoryError(f"{p} is corrupt: {name} has no SHA-256 in {META}")
+    return digests
+
+
+def _read_model(p: Path) -> Model:
+    import tomllib
+
+    try:
+        raw = tomllib.loads((p / MODEL).read_text(encoding="utf-8"))
+        return validate(raw, str(p / MODEL))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ModelError) as err:
+        raise RunDirectoryError(f"{p} is corrupt: {MODEL} cannot be read as a model ({_one_line(err)})") from None
+
+
 def load(path: str | Path) -> Results:
-    """Open a complete run directory; refuses a partial or foreign one with a message saying why."""
+    """Open a complete run directory; refuses a partial, foreign or corrupt one with one line saying why.
+
+    Every file listed in meta.json's ``sha256`` must have the bytes it had when the run was written.
+    """
     p = Path(path)
     if not p.is_dir():
-        raise RunDirectoryError(f"{p} is not a directory")
+        raise RunDirectoryError(_absent(p))
     refuse_legacy(p)  # old pickle recordings: one line naming `spikebridge migrate`
     missing = [f for f in REQUIRED if not (p / f).is_file()]
     if missing:
         raise RunDirectoryError(f"{p} is not a complete spikebridge run directory (missing {', '.join(missing)})")
-    try:
-        meta = json.loads((p / META).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise RunDirectoryError(f"{p / META} is not valid JSON: {err}") from None
+    meta = _read_meta(p)
     if meta.get("complete") is not True:
         raise RunDirectoryError(f"{p} is not marked complete in {META}")
-    return Results(p)
+    absent = [k for k in META_KEYS if k not in meta]
+    if absent:
+        raise RunDirectoryError(f"{p} is corrupt: {META} lacks {', '.join(absent)}")
+    verify(p, _digests(p, meta))
+    results = Results(p, meta)
+    results.__dict__["model"] = _read_model(p)  # fills the cached property
+    return results

@@ -1,4 +1,10 @@
-"""Writing a run directory atomically: everything under a hidden temporary name, renamed into place when complete."""
+"""Writing a run directory atomically: everything under a hidden temporary name, swapped into place when complete.
+
+The files are written into ``.NAME.partial-PID-RANDOM`` beside the target, their SHA-256 go into meta.json
+(written last), and the finished directory is swapped with the old one in one ``renameat2(RENAME_EXCHANGE)``,
+so at every instant the target is either the old complete run or the new one. The old one, now under the
+temporary name, is then removed.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,6 @@ import json
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +23,11 @@ from ..backends.base import Connections
 from ..errors import RunDirectoryError
 from ..models.io import dumps_toml
 from ..models.schema import Model
+from . import swap
+from .checksums import digest_files
+from .guard import MARKER, check_target, claim, locate, partial_name
 from .layout import CONNECTIONS, META, MODEL, NETWORK, RECORDINGS
+from .lock import TargetLock
 from .recordings import write_recordings
 
 
@@ -31,16 +40,25 @@ def write_run(
     meta: Mapping[str, Any],
     extra: Callable[[Path], None] | None = None,
     overwrite: bool = False,
+    lock: TargetLock | None = None,
 ) -> Path:
-    """Write a complete run directory at ``path`` atomically; ``extra(tmp_dir)`` may add files (figures)."""
-    started = time.perf_counter()
+    """Write a complete run directory at ``path`` atomically; ``extra(tmp_dir)`` may add files (figures).
+
+    ``lock`` is the caller's :func:`~spikebridge.rundir.guard.claim` on ``path`` (taken before simulating);
+    without one, the claim is made here. ``overwrite`` replaces an existing run directory, and nothing else.
+    """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise RunDirectoryError(f"{path} already exists; choose another --out or pass --overwrite")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    if lock is None:
+        with claim(path, overwrite=overwrite) as held:
+            return write_run(path, model, block, network_arrays, connections, meta, extra, overwrite, held)
+    target = locate(path)
+    if lock.target != target:
+        raise ValueError(f"the lock is on {lock.target}, not on {path}")
+    started = time.perf_counter()
+    tmp = partial_name(target)
     tmp.mkdir()
     try:
+        (tmp / MARKER).write_text("spikebridge run directory\n", encoding="utf-8")  # first: a partial is recognisable as ours
         (tmp / MODEL).write_text(dumps_toml(model), encoding="utf-8")
         write_recordings(block, tmp / RECORDINGS)
         np.savez(tmp / NETWORK, **{k.replace("/", "__"): v for k, v in network_arrays.items()})
@@ -52,15 +70,63 @@ def write_run(
         if extra is not None:
             extra(tmp)
         timings = {**meta.get("timings", {}), "write_s": time.perf_counter() - started}
-        (tmp / META).write_text(json.dumps({**meta, "timings": timings, "complete": True}, indent=2, default=str), encoding="utf-8")
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-            os.rename(path, old)
-            os.rename(tmp, path)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, path)
+        digests = digest_files(tmp)  # of the final files, so any later change to one of them is detected
+        (tmp / META).write_text(json.dumps({**meta, "timings": timings, "sha256": digests, "complete": True}, indent=2, default=str), encoding="utf-8")
+        _sync_tree(tmp)
+        _install(tmp, target, overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_tree(root: Path) -> None:
+    """Flush every file and folder below ``root`` to disk, so that a power cut after the swap loses nothing."""
+    for folder, _, files in os.walk(root):
+        for name in files:
+            _fsync(Path(folder) / name)
+        _fsync(Path(folder), os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _install(tmp: Path, target: Path, overwrite: bool) -> None:
+    """Put the complete directory ``tmp`` at ``target``: swapped with an old run directory, or renamed."""
+    check_target(target, overwrite)  # again: the simulation took a while, and the target may have changed meanwhile
+    if os.path.lexists(target):
+        try:
+            swap.exchange(tmp, target)
+        except swap.Unsupported:
+            _replace_recoverably(tmp, target)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)  # the old run; if this fails, the next writer removes it
+    else:
+        try:
+            swap.rename_noreplace(tmp, target)
+        except swap.Unsupported:
+            os.rename(tmp, target)  # we hold the lock; only a foreign process could have created target meanwhile
+        except FileExistsError:
+            raise RunDirectoryError(f"{target} appeared while this run was being written; it was left as it is") from None
+    _fsync(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _replace_recoverably(tmp: Path, target: Path) -> None:
+    """Replace without ``RENAME_EXCHANGE``: old run aside, new one in, old one removed.
+
+    For an instant nothing is at ``target``; if this process dies then, the next writer of ``target`` moves
+    ``.NAME.old-PID-*`` back (:func:`~spikebridge.rundir.guard.remove_stale`).
+    """
+    old = partial_name(target, "old")
+    os.rename(target, old)
+    try:
+        os.rename(tmp, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

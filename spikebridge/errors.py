@@ -30,3 +30,7 @@ class BackendError(SpikebridgeError):
 
 class RunDirectoryError(SpikebridgeError):
     """A run directory is missing, incomplete or would overwrite existing results."""
+
+
+class ModelWarning(UserWarning):
+    """A model was changed in a way the user should know about (e.g. delays rounded to the dt grid)."""

@@ -7,13 +7,16 @@ or raises one :class:`~spikebridge.errors.ModelError` naming the field path.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import quantities as pq
 from pyNN.standardmodels import cells as pynn_cells
 
 from ..errors import ModelError
-from .schema import SOURCE_TYPES, Distribution, Model, Population, Projection
+from . import connectors, delays, physics
+from .schema import SOURCE_TYPES, Distribution, Model, Population, Projection, short
+from .spiketrains import FIRST_STEP
 
 CONDUCTANCE_BASED = {
     name: bool(getattr(pynn_cells, name).conductance_based)
@@ -53,19 +56,35 @@ def population_size(pop: Population, path: str) -> int:
     return pop.size
 
 
+UNIT = re.compile(r"(?:[^\W\d_]+|1)(?:\*\*-?\d)?(?:\s*[*/]\s*[^\W\d_]+(?:\*\*-?\d)?)*")
+"""What a unit may look like ('ms', 'nS', '1/s', 'mV/ms'): anything else never reaches the unit parser."""
+
+
 def convert(value: float | str | None, unit: str, path: str) -> float | None:
-    """A number is taken to be in ``unit`` already; a string such as '4 nS' is rescaled to ``unit``."""
-    if value is None or isinstance(value, float):
-        return value
-    number, _, given = value.partition(" ")
-    try:
-        q = pq.Quantity(float(number), given.strip())
-    except (LookupError, ValueError, TypeError):
-        raise ModelError(path, f"unknown unit {given.strip()!r} in {value!r}; expected a quantity in {unit}") from None
-    try:
-        return float(q.rescale(unit).magnitude) if unit != "1" else float(q.rescale(pq.dimensionless).magnitude)
-    except ValueError:
-        raise ModelError(path, f"expected a quantity in {unit}, got {value!r} (wrong dimension)") from None
+    """A number is taken to be in ``unit`` already; a string such as '4 nS' is rescaled to ``unit``.
+
+    The result is a finite float (NaN and infinities are refused, also after rescaling).
+    """
+    if value is None:
+        return None
+    if isinstance(value, float):
+        number = value
+    else:
+        text, _, given = value.partition(" ")
+        given = given.strip()
+        try:
+            if not UNIT.fullmatch(given):
+                raise ValueError(given)
+            q = pq.Quantity(float(text), given)
+        except (LookupError, ValueError, TypeError, SyntaxError, ArithmeticError):
+            raise ModelError(path, f"unknown unit {short(given)} in {short(value)}; expected a quantity in {unit}") from None
+        try:
+            number = float(q.rescale(unit).magnitude) if unit != "1" else float(q.rescale(pq.dimensionless).magnitude)
+        except (ValueError, TypeError, ArithmeticError):
+            raise ModelError(path, f"expected a quantity in {unit}, got {short(value)} (wrong dimension)") from None
+    if not math.isfinite(number):
+        raise ModelError(path, f"expected a finite number, got {short(value)}")
+    return number
 
 
 def _distribution(d: Distribution, unit: str, path: str) -> Distribution:
@@ -91,10 +110,24 @@ def _distribution(d: Distribution, unit: str, path: str) -> Distribution:
         raise ModelError(path, f"expected low <= high, got low={values['low']}, high={values['high']}")
     if d.distribution == "normal" and values["sd"] < 0:  # type: ignore[operator]
         raise ModelError(f"{path}.sd", "expected a non-negative standard deviation")
+    if d.distribution == "lognormal" and values["sigma"] < 0:  # type: ignore[operator]
+        raise ModelError(f"{path}.sigma", "expected a non-negative sigma")
     return d.model_copy(update=fields | {"bounds": bounds})
 
 
-def _resolve_population(name: str, pop: Population) -> Population:
+def _times(values: list[Any], path: str, earliest: float, strict: bool) -> list[float]:
+    """Times (ms) in order (``strict``: increasing) and not before ``earliest``."""
+    times = [convert(t, "ms", f"{path}[{k}]") for k, t in enumerate(values)]
+    for k, t in enumerate(times):
+        if t < earliest - 1e-9:  # type: ignore[operator]
+            raise ModelError(f"{path}[{k}]", f"expected a time >= {earliest:g} ms, got {t:g}")
+        if k and (t < times[k - 1] or (strict and t == times[k - 1])):  # type: ignore[operator]
+            order = "increasing" if strict else "sorted"
+            raise ModelError(f"{path}[{k}]", f"times must be {order}: {t:g} ms follows {times[k - 1]:g} ms")
+    return times  # type: ignore[return-value]
+
+
+def _resolve_population(name: str, pop: Population, dt: float) -> Population:
     path = f"populations.{name}"
     population_size(pop, path)
     cls = cell_class(pop.cell_type)
@@ -105,6 +138,8 @@ def _resolve_population(name: str, pop: Population) -> Population:
             known = ", ".join(sorted(k for k in cls.default_parameters if k != "spike_times")) or "none"
             raise ModelError(f"{path}.parameters.{pname}", f"not a parameter of {pop.cell_type} (expected one of: {known})")
         parameters[pname] = _distribution(value, units.get(pname, "1"), f"{path}.parameters.{pname}")
+        physics.check_distribution(pname, parameters[pname], f"{path}.parameters.{pname}")
+    physics.check_order(parameters, dict(cls.default_parameters), f"{path}.parameters")
     initial = {}
     for vname, value in pop.initial.items():
         if vname not in cls.default_initial_values:
@@ -118,14 +153,22 @@ def _resolve_population(name: str, pop: Population) -> Population:
         size = population_size(pop, path)
         if len(pop.spike_times) not in (1, size):
             raise ModelError(f"{path}.spike_times", f"expected 1 or {size} lists of times, got {len(pop.spike_times)}")
-        spike_times = [
-            [convert(t, "ms", f"{path}.spike_times[{i}][{k}]") for k, t in enumerate(ts)]
-            for i, ts in enumerate(pop.spike_times)
-        ]
+        # FIRST_STEP: the first step every backend can deliver a source spike at
+        spike_times = [_times(ts, f"{path}.spike_times[{i}]", FIRST_STEP * dt, False) for i, ts in enumerate(pop.spike_times)]
     return pop.model_copy(update={"parameters": parameters, "initial": initial, "spike_times": spike_times})
 
 
-def _resolve_projection(name: str, prj: Projection, model: Model) -> Projection:
+def _check_delay(d: Distribution, dt: float, path: str) -> None:
+    """The delay policy's first half (see :mod:`.delays`): nothing below dt, including what a distribution can draw."""
+    lo, _ = physics.support(d)
+    if lo < dt * (1 - delays.TOLERANCE):
+        if d.distribution == "constant":
+            raise ModelError(path, f"expected a delay >= dt = {dt:g} ms, got {lo:g}")
+        reach = f"reaches down to {lo:g} ms" if math.isfinite(lo) else "is unbounded below"
+        raise ModelError(path, f"delays must be >= dt = {dt:g} ms, but the {d.distribution} distribution {reach}; give bounds = [{dt:g}, ...]")
+
+
+def _resolve_projection(name: str, prj: Projection, model: Model, dt: float) -> Projection:
     path = f"projections.{name}"
     for end in ("pre", "post"):
         ref = getattr(prj, end)
@@ -158,18 +201,22 @@ def _resolve_projection(name: str, prj: Projection, model: Model) -> Projection:
     update: dict[str, Any] = {"weight": _distribution(prj.weight, wunit, f"{path}.weight")}
     if prj.delay is not None:
         update["delay"] = _distribution(prj.delay, "ms", f"{path}.delay")
+        _check_delay(update["delay"], dt, f"{path}.delay")
+    if conn.rule == "from_list":
+        sizes = [population_size(model.populations[getattr(prj, end)], f"populations.{getattr(prj, end)}") for end in ("pre", "post")]
+        connectors.check_list(conn.connections or [], sizes[0], sizes[1], dt, f"{path}.connector.connections")
     syn = prj.synapse
     if syn.type == "stdp":
         if syn.timing is None or syn.weight_dependence is None:
             missing = "timing" if syn.timing is None else "weight_dependence"
             raise ModelError(f"{path}.synapse.{missing}", "required for an stdp synapse")
-        timing = syn.timing.model_copy(
-            update={
-                "tau_plus": convert(syn.timing.tau_plus, "ms", f"{path}.synapse.timing.tau_plus"),
-                "tau_minus": convert(syn.timing.tau_minus, "ms", f"{path}.synapse.timing.tau_minus"),
-            }
-        )
+        taus = {tau: convert(getattr(syn.timing, tau), "ms", f"{path}.synapse.timing.{tau}") for tau in ("tau_plus", "tau_minus")}
+        for tau, value in taus.items():
+            physics.check_value(tau, value, f"{path}.synapse.timing.{tau}")
+        timing = syn.timing.model_copy(update=taus)
         wd = syn.weight_dependence
+        for mu in ("mu_plus", "mu_minus"):
+            physics.check_value(mu, getattr(wd, mu), f"{path}.synapse.weight_dependence.{mu}")
         w_min = convert(wd.w_min, wunit, f"{path}.synapse.weight_dependence.w_min")
         w_max = convert(wd.w_max, wunit, f"{path}.synapse.weight_dependence.w_max")
         if w_min > w_max:  # type: ignore[operator]
@@ -184,7 +231,7 @@ def _resolve_projection(name: str, prj: Projection, model: Model) -> Projection:
     return prj.model_copy(update=update)
 
 
-def _resolve_stimulus(name: str, stim: Any, model: Model) -> Any:
+def _resolve_stimulus(name: str, stim: Any, model: Model, dt: float) -> Any:
     path = f"stimuli.{name}"
     if stim.target not in model.populations:
         raise ModelError(f"{path}.target", f"no population named {stim.target!r} (known: {', '.join(model.populations)})")
@@ -204,6 +251,9 @@ def _resolve_stimulus(name: str, stim: Any, model: Model) -> Any:
     update: dict[str, Any] = {}
     for field, unit in (("rate", "Hz"), ("start", "ms"), ("stop", "ms"), ("amplitude", "nA"), ("resample_every", "ms")):
         update[field] = convert(getattr(stim, field), unit, f"{path}.{field}")
+        physics.check_value(field, update[field], f"{path}.{field}")
+    if update["start"] is not None and update["stop"] is not None and update["stop"] < update["start"]:
+        raise ModelError(f"{path}.stop", f"expected stop >= start = {update['start']:g} ms, got {update['stop']:g}")
     required = {"poisson": (), "spike_array": ("spike_times",), "dc": ("amplitude",), "step": ("times", "amplitudes"), "rate_schedule": ("file",)}
     for field in required[stim.kind]:
         if getattr(stim, field) is None:
@@ -218,27 +268,25 @@ def _resolve_stimulus(name: str, stim: Any, model: Model) -> Any:
         if stim.resample_every is not None and (stim.rate is None or update["resample_every"] <= 0):
             raise ModelError(f"{path}.resample_every", "needs a positive duration and a 'rate' (not 'windows')")
         if stim.windows is not None:
-            update["windows"] = [
-                w.model_copy(
-                    update={
-                        "start": convert(w.start, "ms", f"{path}.windows[{k}].start"),
-                        "stop": convert(w.stop, "ms", f"{path}.windows[{k}].stop"),
-                        "rate": convert(w.rate, "Hz", f"{path}.windows[{k}].rate"),
-                    }
-                )
-                for k, w in enumerate(stim.windows)
-            ]
+            update["windows"] = [_window(w, f"{path}.windows[{k}]") for k, w in enumerate(stim.windows)]
     if stim.spike_times is not None:
-        update["spike_times"] = [
-            [convert(t, "ms", f"{path}.spike_times[{i}][{k}]") for k, t in enumerate(ts)] for i, ts in enumerate(stim.spike_times)
-        ]
+        update["spike_times"] = [_times(ts, f"{path}.spike_times[{i}]", FIRST_STEP * dt, False) for i, ts in enumerate(stim.spike_times)]
     if stim.kind == "step":
         assert stim.times is not None and stim.amplitudes is not None
         if len(stim.times) != len(stim.amplitudes):
             raise ModelError(f"{path}.amplitudes", f"expected {len(stim.times)} amplitudes (one per time), got {len(stim.amplitudes)}")
-        update["times"] = [convert(t, "ms", f"{path}.times[{k}]") for k, t in enumerate(stim.times)]
+        update["times"] = _times(stim.times, f"{path}.times", 0.0, True)
         update["amplitudes"] = [convert(a, "nA", f"{path}.amplitudes[{k}]") for k, a in enumerate(stim.amplitudes)]
     return stim.model_copy(update=update)
+
+
+def _window(w: Any, path: str) -> Any:
+    fields = {"start": convert(w.start, "ms", f"{path}.start"), "stop": convert(w.stop, "ms", f"{path}.stop"), "rate": convert(w.rate, "Hz", f"{path}.rate")}
+    for field, value in fields.items():
+        physics.check_value(field, value, f"{path}.{field}")
+    if fields["stop"] < fields["start"]:  # type: ignore[operator]
+        raise ModelError(f"{path}.stop", f"expected stop >= start = {fields['start']:g} ms, got {fields['stop']:g}")
+    return w.model_copy(update=fields)
 
 
 def resolve(model: Model) -> Model:
@@ -246,8 +294,7 @@ def resolve(model: Model) -> Model:
     sim = model.simulation
     dt = convert(sim.dt, "ms", "simulation.dt")
     assert dt is not None
-    if dt <= 0:
-        raise ModelError("simulation.dt", f"expected a positive time step in ms, got {dt}")
+    physics.check_value("dt", dt, "simulation.dt")
     duration = convert(sim.duration, "ms", "simulation.duration")
     phases = sim.phases
     if phases is None:
@@ -261,18 +308,20 @@ def resolve(model: Model) -> Model:
     resolved_phases = []
     for k, phase in enumerate(phases):
         d = convert(phase.duration, "ms", f"simulation.phases[{k}].duration")
-        if d <= 0:  # type: ignore[operator]
-            raise ModelError(f"simulation.phases[{k}].duration", f"expected a positive duration, got {d}")
+        where = "simulation.duration" if sim.phases is None else f"simulation.phases[{k}].duration"
+        physics.check_value("duration", d, where)
+        if d < dt * (1 - delays.TOLERANCE):  # type: ignore[operator]
+            raise ModelError("simulation.dt", f"expected a time step no longer than {where} = {d:g} ms, got {dt:g} ms")
         resolved_phases.append(phase.model_copy(update={"duration": d}))
     names = [p.name for p in resolved_phases]
     if len(set(names)) != len(names):
         raise ModelError("simulation.phases", f"phase names must be unique, got {names}")
     if not model.populations:
         raise ModelError("populations", "a model needs at least one population")
-    populations = {n: _resolve_population(n, p) for n, p in model.populations.items()}
+    populations = {n: _resolve_population(n, p, dt) for n, p in model.populations.items()}
     partial = model.model_copy(update={"populations": populations})
-    projections = {n: _resolve_projection(n, p, partial) for n, p in model.projections.items()}
-    stimuli = {n: _resolve_stimulus(n, s, partial) for n, s in model.stimuli.items()}
+    projections = {n: _resolve_projection(n, p, partial, dt) for n, p in model.projections.items()}
+    stimuli = {n: _resolve_stimulus(n, s, partial, dt) for n, s in model.stimuli.items()}
     recording = {}
     for pname, rec in model.recording.items():
         path = f"recording.{pname}"
@@ -289,6 +338,7 @@ def resolve(model: Model) -> Model:
         if isinstance(rec.cells, list) and any(not 0 <= c < size for c in rec.cells):
             raise ModelError(f"{path}.cells", f"indices must lie in [0, {size})")
         interval = convert(rec.sampling_interval, "ms", f"{path}.sampling_interval")
+        physics.check_value("sampling_interval", interval, f"{path}.sampling_interval")
         if interval is not None and interval < dt:
             raise ModelError(f"{path}.sampling_interval", f"expected at least dt = {dt} ms, got {interval}")
         recording[pname] = rec.model_copy(update={"sampling_interval": interval})

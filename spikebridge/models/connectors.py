@@ -7,12 +7,14 @@ Large rules work in blocks of post cells so that memory stays bounded (a block h
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..errors import ModelError
+from . import delays
 from .files import model_file
-from .schema import Connector
+from .schema import Connector, short
 
 BLOCK = 4_000_000
 
@@ -127,14 +129,27 @@ def distance_patch(pre_shape: list[int], post_shape: list[int], radius: float, p
     return np.concatenate(pres), np.concatenate(posts)
 
 
-def from_rows(rows: np.ndarray, n_pre: int, n_post: int, path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Explicit connections: rows of [pre, post] or [pre, post, weight, delay]."""
-    rows = np.asarray(rows, dtype=np.float64)
+def from_rows(rows: Any, n_pre: int, n_post: int, path: str, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Explicit connections: rows of [pre, post] or [pre, post, weight, delay].
+
+    Every number must be finite and every delay >= dt (the delay policy, :mod:`.delays`); delays are returned as
+    given, and rounded to the grid with the drawn ones.
+    """
+    try:
+        rows = np.asarray(rows, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise ModelError(path, "expected rows of equal length: [pre, post] or [pre, post, weight(, delay)]") from None
     if rows.size == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty.copy(), None, None
     if rows.ndim != 2 or rows.shape[1] not in (2, 3, 4):
         raise ModelError(path, f"expected rows of [pre, post] or [pre, post, weight(, delay)], got shape {rows.shape}")
+    finite = np.isfinite(rows)
+    if not finite.all():
+        row, col = (int(i) for i in np.argwhere(~finite)[0])
+        raise ModelError(path, f"row {row}: {('pre', 'post', 'weight', 'delay')[col]} must be a finite number, got {rows[row, col]}")
+    if rows.shape[1] > 3:
+        delays.check_minimum(rows[:, 3], dt, path)
     pre, post = rows[:, 0], rows[:, 1]
     if np.any(pre != np.round(pre)) or np.any(post != np.round(post)):
         raise ModelError(path, "pre and post indices must be integers")
@@ -144,6 +159,11 @@ def from_rows(rows: np.ndarray, n_pre: int, n_post: int, path: str) -> tuple[np.
     weight = rows[:, 2] if rows.shape[1] > 2 else None
     delay = rows[:, 3] if rows.shape[1] > 3 else None
     return pre, post, weight, delay
+
+
+def check_list(rows: list[list[float]], n_pre: int, n_post: int, dt: float, path: str) -> None:
+    """Refuse a malformed ``from_list`` (shape, indices, non-finite numbers, delays below dt) when the model is resolved."""
+    from_rows(rows, n_pre, n_post, path, dt)
 
 
 def read_connection_file(file: str, base: Path | None, path: str) -> np.ndarray:
@@ -156,11 +176,12 @@ def read_connection_file(file: str, base: Path | None, path: str) -> np.ndarray:
                 cols = [data[k] for k in ("pre", "post", "weight", "delay") if k in data]
                 return np.stack(cols, axis=1)
         return np.loadtxt(p, delimiter=",", ndmin=2, comments="#")
-    except (ValueError, OSError, KeyError) as err:
-        raise ModelError(path, f"cannot read connection file {str(p)!r}: {err}") from None
+    except (ValueError, OSError, KeyError, EOFError) as err:
+        # the reason, cut short: a file that is not a connection list must not be quoted at length
+        raise ModelError(path, f"cannot read connection file {str(p)!r} (.csv of numbers, .npy or .npz): {short(str(err))}") from None
 
 
-def connect(conn: Connector, pre_shape: list[int], post_shape: list[int], same: bool, rng: np.random.Generator, path: str, base: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+def connect(conn: Connector, pre_shape: list[int], post_shape: list[int], same: bool, rng: np.random.Generator, path: str, base: Path | None = None, *, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Pre and post indices (and explicit weights/delays where the rule carries them)."""
     n_pre, n_post = int(np.prod(pre_shape)), int(np.prod(post_shape))
     allow_self = conn.allow_self_connections or not same
@@ -179,10 +200,10 @@ def connect(conn: Connector, pre_shape: list[int], post_shape: list[int], same: 
         case "distance_patch":
             pre, post = distance_patch(pre_shape, post_shape, float(conn.radius), float(conn.p), allow_self, same, rng)  # type: ignore[arg-type]
         case "from_list":
-            pre, post, weight, delay = from_rows(np.asarray(conn.connections), n_pre, n_post, path + ".connections")
+            pre, post, weight, delay = from_rows(conn.connections, n_pre, n_post, path + ".connections", dt)
         case "from_file":
             rows = read_connection_file(str(conn.file), base, path + ".file")
-            pre, post, weight, delay = from_rows(rows, n_pre, n_post, path + ".file")
+            pre, post, weight, delay = from_rows(rows, n_pre, n_post, path + ".file", dt)
     if weight is not None or delay is not None:
         order = np.lexsort((post, pre))
         return pre[order], post[order], None if weight is None else weight[order], None if delay is None else delay[order]

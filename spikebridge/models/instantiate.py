@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
-from . import connectors, rate_schedule, spiketrains
-from .check import CONDUCTANCE_BASED, population_size
+from ..errors import ModelError, ModelWarning
+from . import connectors, delays, physics, rate_schedule, spiketrains
+from .check import CONDUCTANCE_BASED, cell_class, population_size
+from .memory import check_memory
 from .network import CurrentData, Network, PopulationData, ProjectionData
 from .random import draw, is_constant, stream
 from .schema import Distribution, Model, Population, Stimulus
@@ -24,7 +26,10 @@ def _population(name: str, pop: Population, model: Model) -> PopulationData:
             if is_constant(dist):
                 values[kind][pname] = float(dist.value)  # type: ignore[arg-type]
             else:
-                values[kind][pname] = draw(dist, n, stream(seed, "pop", name, kind, pname), f"populations.{name}.{kind}.{pname}")
+                path = f"populations.{name}.{kind}.{pname}"
+                values[kind][pname] = drawn = draw(dist, n, stream(seed, "pop", name, kind, pname), path)
+                physics.check_drawn(pname if kind == "parameters" else "", drawn, path)
+    physics.check_drawn_order(values["parameters"], dict(cell_class(pop.cell_type).default_parameters), f"populations.{name}.parameters")
     return PopulationData(
         name=name,
         cell_type=pop.cell_type,
@@ -58,14 +63,8 @@ def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[st
             rate = draw(pop.parameters["rate"], size, stream(seed, "pop", name, "parameters", "rate"), f"populations.{name}.parameters.rate")
         start = params.get("start", 0.0)
         add_poisson(rate, start, start + params.get("duration", t_stop), everyone, ("pop", name, "poisson"))
-    def check_explicit(lists: list[list[float]], path: str) -> None:
-        earliest = spiketrains.FIRST_STEP * dt
-        for i, ts in enumerate(lists):
-            if ts and min(ts) < earliest - 1e-9:
-                raise ModelError(f"{path}[{i}]", f"spike times must be >= {earliest:g} ms (2 dt: the first step every backend can deliver a source spike), got {min(ts):g}")
-
+    # explicit spike times were checked (sorted, from spiketrains.FIRST_STEP * dt on) when the model was resolved
     if pop.spike_times is not None:
-        check_explicit(pop.spike_times, f"populations.{name}.spike_times")  # type: ignore[arg-type]
         lists = pop.spike_times if len(pop.spike_times) == size else pop.spike_times * size
         cells.append(np.repeat(everyone, [len(ts) for ts in lists]))
         times.append(np.array([t for ts in lists for t in ts], dtype=np.float64))
@@ -99,7 +98,6 @@ def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[st
                 add_poisson(rate, start, stop, idx, ("stim", sname, str(k)))
         else:  # spike_array
             assert stim.spike_times is not None
-            check_explicit(stim.spike_times, f"stimuli.{sname}.spike_times")  # type: ignore[arg-type]
             lists = stim.spike_times if len(stim.spike_times) == len(idx) else stim.spike_times * len(idx)
             if len(lists) != len(idx):
                 raise ModelError(f"stimuli.{sname}.spike_times", f"expected 1 or {len(idx)} lists of times, got {len(stim.spike_times)}")
@@ -123,7 +121,7 @@ def _check_sign(name: str, weight: np.ndarray, receptor: str, conductance: bool)
         raise ModelError(path, "excitatory weights must be >= 0 (give inhibition its own projection with receptor = 'inhibitory')")
 
 
-def _projection(name: str, model: Model, base: Path | None) -> ProjectionData:
+def _projection(name: str, model: Model, base: Path | None, notes: list[str]) -> ProjectionData:
     prj = model.projections[name]
     seed, dt = model.simulation.seed, float(model.simulation.dt)
     pre_pop, post_pop = model.populations[prj.pre], model.populations[prj.post]
@@ -136,13 +134,17 @@ def _projection(name: str, model: Model, base: Path | None) -> ProjectionData:
         stream(seed, "prj", name, "connect"),
         f"projections.{name}.connector",
         base,
+        dt=dt,
     )
     n = len(pre)
     weight = w_list if w_list is not None else draw(prj.weight, n, stream(seed, "prj", name, "weight"), f"projections.{name}.weight")
+    physics.check_drawn("weight", weight, f"projections.{name}.weight")
     delay_dist = prj.delay if prj.delay is not None else Distribution(value=dt)
     delay = d_list if d_list is not None else draw(delay_dist, n, stream(seed, "prj", name, "delay"), f"projections.{name}.delay")
-    # Delays live on the time grid; snapping here means no backend rounds them its own way.
-    delay = np.maximum(np.rint(delay / dt), 1.0) * dt
+    # The delay policy (see .delays): nothing below dt reaches here; off-grid delays are rounded, and said so.
+    delay, rounded = delays.snap(delay, dt, f"projections.{name}.delay")
+    if rounded:
+        notes.append(f"projections.{name}.delay: rounded {rounded} of {n} delays to the dt = {dt:g} ms grid (nearest step, halves up)")
     _check_sign(name, weight, prj.receptor, CONDUCTANCE_BASED.get(post_pop.cell_type, False))
     return ProjectionData(
         name=name,
@@ -153,7 +155,7 @@ def _projection(name: str, model: Model, base: Path | None) -> ProjectionData:
         pre_idx=pre,
         post_idx=post,
         weight=np.asarray(weight, dtype=np.float64),
-        delay=np.round(np.asarray(delay, dtype=np.float64), 10),
+        delay=delay,
     )
 
 
@@ -174,11 +176,29 @@ def instantiate(model: Model, base: Path | None = None) -> Network:
 
     The same model and seed give byte-identical arrays (see :meth:`Network.digest`). ``base`` is the
     folder relative to which connection and rate-schedule files are read.
+
+    A model whose arrays would not fit in the available memory is refused before anything is drawn
+    (:mod:`.memory`). Errors found while drawing are ModelErrors naming the model's file. Off-grid delays are
+    rounded to the dt grid with a :class:`~spikebridge.errors.ModelWarning` per projection (:mod:`.delays`),
+    issued once the whole network is drawn.
     """
+    source = model._source
+    notes: list[str] = []
+    try:
+        network = _instantiate(model, base, notes)
+    except ModelError as err:
+        raise (err.with_source(source) if source and not err.source else err) from None
+    for note in notes:
+        warnings.warn(f"{source}: {note}" if source else note, ModelWarning, stacklevel=2)
+    return network
+
+
+def _instantiate(model: Model, base: Path | None, notes: list[str]) -> Network:
     if model.simulation.phases is None:
         from .check import resolve
 
         model = resolve(model)
+    check_memory(model)
     t_stop = sum(float(p.duration) for p in model.simulation.phases or [])
     populations = {}
     for name, pop in model.populations.items():
@@ -188,7 +208,7 @@ def instantiate(model: Model, base: Path | None = None) -> Network:
             trains = _source_trains(name, pop, data.size, stims, model, t_stop, base)
             data = PopulationData(**{**data.__dict__, "spike_times": trains})
         populations[name] = data
-    projections = {name: _projection(name, model, base) for name in model.projections}
+    projections = {name: _projection(name, model, base, notes) for name in model.projections}
     currents = {
         name: _current(name, stim, populations[stim.target].size)
         for name, stim in model.stimuli.items()

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ModelError
 from .check import resolve
-from .schema import Model
+from .schema import Model, short
 
 LIBRARY = Path(__file__).parent / "library"
 
@@ -40,17 +40,86 @@ def find_model_file(name_or_path: str | Path) -> Path:
     raise ModelError("", f"neither a model file nor a bundled model (bundled: {', '.join(library)})", str(name_or_path))
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error (not last-wins)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # '<<: *anchor' may be overridden by the keys given
+                continue
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise DuplicateKeyError(key, line, seen[key])
+                seen[key] = line
+            except TypeError:
+                raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a plain value", key_node.start_mark) from None
+        return super().construct_mapping(node, deep=deep)
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    def __init__(self, key: Any, line: int, first: int) -> None:
+        super().__init__(f"duplicate key {short(key)} at line {line} (first given at line {first})")
+
+
+MAX_DEPTH = 32
+"""Tables and lists nested deeper than this are not a model (and would exhaust the parsers' recursion)."""
+
+
+def _depth(data: Any) -> int:
+    depth, level = 0, [data]
+    while level:
+        depth += 1
+        level = [v for x in level if isinstance(x, (dict, list)) for v in (x.values() if isinstance(x, dict) else x)]
+        if depth > MAX_DEPTH:
+            break
+    return depth
+
+
+def _yaml_reason(err: yaml.YAMLError) -> str:
+    """A YAML error without the snippet of the file PyYAML quotes."""
+    if isinstance(err, yaml.MarkedYAMLError):
+        mark = err.problem_mark or err.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        return f"{short(err.problem or err.context or 'invalid YAML', 80)}{where}"
+    text = str(err)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 def read_raw(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
+    """The top-level table of a TOML or YAML model file (UTF-8, with or without a byte-order mark).
+
+    A file that is not text, does not parse, or nests absurdly deep gives one ModelError that names the file but
+    never quotes its contents.
+    """
+    source = str(path)
+    try:
+        data_bytes = path.read_bytes()
+    except OSError as err:
+        raise ModelError("", f"cannot read: {err.strerror or type(err).__name__}", source) from None
+    try:
+        text = data_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = "\0"
+    if "\0" in text:
+        raise ModelError("", "not a text model file (expected UTF-8 TOML or YAML)", source)
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
         else:
             data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
-        raise ModelError("", f"cannot parse: {err}".replace("\n", " "), str(path)) from None
+    except tomllib.TOMLDecodeError as err:
+        raise ModelError("", f"cannot parse as TOML: {short(str(err), 120)}", source) from None
+    except yaml.YAMLError as err:
+        raise ModelError("", f"cannot parse as YAML: {_yaml_reason(err)}", source) from None
+    except RecursionError:
+        raise ModelError("", f"cannot parse: nested deeper than {MAX_DEPTH} levels", source) from None
     if not isinstance(data, dict):
-        raise ModelError("", "expected a table of model fields at the top level", str(path))
+        raise ModelError("", "expected a table of model fields at the top level", source)
+    if _depth(data) > MAX_DEPTH:
+        raise ModelError("", f"nested deeper than {MAX_DEPTH} levels; not a model", source)
     return data
 
 
@@ -64,7 +133,10 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise ModelError("", f"expected PATH=VALUE, got {item!r}", "--set")
-        value = yaml.safe_load(text) if text.strip() else ""
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError as err:
+            raise ModelError(key.strip(), f"cannot read the value {text!r}: {_yaml_reason(err)}", "--set") from None
         parts = key.strip().split(".")
         node: Any = data
         for depth, part in enumerate(parts):
@@ -148,28 +220,43 @@ def _message(err: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "required field missing"
     if kind == "literal_error":
-        return f"{err['msg'].replace('Input should be', 'expected')}, got {err.get('input')!r}"
+        return f"{short(err['msg'].replace('Input should be', 'expected'), 300)}, got {short(err.get('input'))}"
     msg = str(err["msg"])
     msg = msg.removeprefix("Value error, ")
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
         what = "an integer" if kind.startswith("int") else "a number"
-        return f"expected {what}, got {err.get('input')!r}"
+        return f"expected {what}, got {short(err.get('input'))}"
     return msg[0].lower() + msg[1:] if msg else kind
 
 
+def _one_line(text: str, limit: int = 400) -> str:
+    """Control characters escaped, cut to ``limit``: an error is one line whatever the file's keys hold."""
+    clean = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return clean if len(clean) <= limit else clean[: limit - 3] + "..."
+
+
+def _clean(err: ModelError, source: str | None) -> ModelError:
+    return ModelError(_one_line(err.path, 200), _one_line(err.message), err.source or source)
+
+
 def validate(raw: Mapping[str, Any], source: str | None = None) -> Model:
-    """Validate a raw dict (from a file or Python) and resolve units: one ModelError on failure."""
+    """Validate a raw dict (from a file or Python) and resolve units and physical limits: one ModelError on failure.
+
+    The model remembers ``source`` so that errors found later (while drawing it) name the file too.
+    """
     try:
         model = Model.model_validate(raw)
     except ValidationError as err:
         errors = err.errors()
         first = errors[0]
         more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-        raise ModelError(format_loc(tuple(first["loc"])), _message(first) + more, source) from None
+        raise _clean(ModelError(format_loc(tuple(first["loc"])), _message(first) + more), source) from None
     try:
-        return resolve(model)
+        resolved = resolve(model)
     except ModelError as err:
-        raise err.with_source(source) if source else err from None
+        raise _clean(err, source) from None
+    resolved._source = source
+    return resolved
 
 
 def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Model:

@@ -8,9 +8,11 @@ for that field and refuses a unit of the wrong dimension.
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, PrivateAttr, model_validator
 
 CELL_TYPES = (
     "IF_cond_exp",
@@ -41,22 +43,43 @@ def _quantity(value: Any) -> float | str:
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        return _finite(value)
     if isinstance(value, str):
         parts = value.strip().split(maxsplit=1)
         try:
-            float(parts[0])
+            number = float(parts[0])
         except (ValueError, IndexError):
-            raise ValueError(f"expected a number or a quantity such as '20 ms', got {value!r}") from None
-        return value.strip() if len(parts) == 2 else float(parts[0])
-    raise ValueError(f"expected a number, got {value!r}")
+            raise ValueError(f"expected a number or a quantity such as '20 ms', got {short(value)}") from None
+        _finite(number)
+        return value.strip() if len(parts) == 2 else number
+    raise ValueError(f"expected a number, got {short(value)}")
+
+
+def _finite(value: float) -> float:
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {short(value)}")
+    return number
+
+
+def short(value: Any, limit: int = 40) -> str:
+    """``repr`` of a value from a model file, cut to ``limit`` characters (a message quotes, never dumps, input)."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 Quantity = Annotated[float | str, PlainValidator(_quantity), PlainSerializer(lambda v: v)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Distribution(Strict):
@@ -168,6 +191,9 @@ class Projection(Strict):
     negative. ``receptor = "signed"`` lets one projection carry weights of both signs onto current-based cells
     whose ``tau_syn_E`` equals ``tau_syn_I`` (so a negative weight means the same on every simulator).
     ``label`` groups projections in figures (e.g. "FF", "E2E", "FB").
+
+    ``delay`` (default: dt) must be >= dt; off-grid delays are rounded to the nearest step (halves up) with a
+    warning: see :mod:`spikebridge.models.delays`.
     """
 
     pre: str
@@ -249,10 +275,25 @@ class Simulation(Strict):
     backend_options: dict[str, Any] = {}
 
 
-class Model(Strict):
-    """A spiking network, described once for every backend."""
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
+"""A model's name is a folder under ``runs/``: one safe path component, not hidden, not ``..``."""
 
-    name: str
+
+def _safe_name(value: str) -> str:
+    if not NAME_PATTERN.fullmatch(value):
+        raise ValueError(f"expected a name of letters, digits, '_', '.' and '-' (at most 128, not starting with '.'), got {short(value)}")
+    return value
+
+
+class Model(Strict):
+    """A spiking network, described once for every backend.
+
+    ``name`` becomes a folder name (``runs/NAME/...``): letters, digits, ``_ . -``, not starting with ``.``.
+    """
+
+    name: Annotated[str, AfterValidator(_safe_name)]
+    _source: str | None = PrivateAttr(default=None)
+    """The file the model was read from (not part of the model: it names the file in errors found later)."""
     description: str = ""
     populations: dict[str, Population]
     projections: dict[str, Projection] = {}

@@ -11,9 +11,11 @@ def poisson(n: int, rate: float | np.ndarray, start: float, stop: float, rng: np
     Returns (cell index, time in ms) arrays, unsorted.
     """
     rates = np.broadcast_to(np.asarray(rate, dtype=np.float64), (n,))
-    if stop <= start or n == 0 or np.all(rates <= 0):
+    if rates.size and not (np.all(np.isfinite(rates)) and rates.min() >= 0):
+        raise ValueError("Poisson rates must be finite and >= 0 Hz (the model's checks refuse others)")
+    if stop <= start or n == 0 or np.all(rates == 0):
         return np.empty(0, dtype=np.int64), np.empty(0)
-    counts = rng.poisson(np.maximum(rates, 0.0) * (stop - start) / 1000.0)
+    counts = rng.poisson(rates * (stop - start) / 1000.0)
     cells = np.repeat(np.arange(n, dtype=np.int64), counts)
     times = rng.uniform(start, stop, size=int(counts.sum()))
     return cells, times

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from spikebridge.errors import ModelWarning
 from spikebridge.models import bundled_models, connectors, instantiate, load_model, validate
 from spikebridge.models.random import stream
 
@@ -124,8 +125,9 @@ def test_from_list_and_from_file(tmp_path: Path) -> None:
 
 
 def test_bounds_are_respected_and_delays_on_grid() -> None:
-    m = model(projections__exc_exc__delay={"distribution": "uniform", "low": 0.05, "high": 3.0})
-    prj = instantiate(m).projections["exc_exc"]
+    m = model(projections__exc_exc__delay={"distribution": "uniform", "low": 0.1, "high": 3.0})
+    with pytest.warns(ModelWarning, match=r"projections\.exc_exc\.delay: rounded \d+ of \d+ delays to the dt = 0.1 ms grid"):
+        prj = instantiate(m).projections["exc_exc"]
     assert prj.weight.min() >= 0 and prj.weight.max() <= 0.01
     steps = prj.delay / 0.1
     np.testing.assert_allclose(steps, np.round(steps), atol=1e-9)

@@ -23,6 +23,7 @@ import numpy as np
 from pyNN.brian2.standardmodels.synapses import StaticSynapse
 
 from ...errors import BackendError
+from ...models import delays
 from ...models.network import ProjectionData
 from ..base import Connections
 from . import stdp
@@ -128,7 +129,11 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
     if len(data):
         syn.connect(i=data.pre_idx, j=data.post_idx)
         syn.weight_[:] = data.weight * scale
-        steps = np.rint(data.delay / dt).astype(np.int64)
+        try:
+            # the delay policy (spikebridge.models.delays): delays arrive on the grid and >= dt, and go in unchanged
+            steps = delays.grid_steps(data.delay, dt)
+        except ValueError as err:
+            raise BackendError(f"{where}.delay: {err}") from None
         syn.pre.delay_[:] = (steps - shift) * dt * 1e-3
         if rule is not None:
             for name, value in rule.parameters.items():

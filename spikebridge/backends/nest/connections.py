@@ -13,6 +13,8 @@ import nest
 import numpy as np
 from pyNN.connectors import Connector
 
+from ...errors import BackendError
+from ...models import delays
 from ...models.network import ProjectionData
 from ..base import Connections
 
@@ -28,7 +30,10 @@ def weight_factor(projection: Any) -> float:
 
 
 class ArrayConnector(Connector):
-    """Connects exactly the instantiated (pre, post, weight, delay) arrays of one projection."""
+    """Connects exactly the instantiated (pre, post, weight, delay) arrays of one projection.
+
+    Delays are loaded as they are (on the dt grid, >= dt = NEST's min_delay); anything else is refused, never clamped.
+    """
 
     def __init__(self, data: ProjectionData) -> None:
         super().__init__(safe=False)
@@ -38,6 +43,12 @@ class ArrayConnector(Connector):
         data = self.data
         if len(data) == 0:
             return
+        dt = float(projection._simulator.state.dt)
+        try:
+            # the delay policy (spikebridge.models.delays): delays arrive on the grid and >= dt, and go in unchanged
+            delays.grid_steps(data.delay, dt)
+        except ValueError as err:
+            raise BackendError(f"projections.{data.name}.delay: {err}") from None
         pre_ids = np.asarray(projection.pre.all_cells, dtype=np.int64)[data.pre_idx]
         post_ids = np.asarray(projection.post.all_cells, dtype=np.int64)[data.post_idx]
         syn_spec: dict[str, Any] = {

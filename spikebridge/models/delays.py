@@ -1,0 +1,53 @@
+"""The delay policy, the same on every backend.
+
+* A delay below ``dt`` (including 0 and negative delays) is refused with a :class:`~spikebridge.errors.ModelError`
+  naming the field: a constant or bounded distribution when the model is resolved (its lower end must be
+  >= dt; a ``normal`` or ``lognormal`` needs ``bounds`` for that), explicit delays (``from_list``, ``from_file``)
+  when they are read.
+* A delay off the dt grid is rounded to the nearest step, halves upwards (1.05 ms at dt = 0.1 ms becomes 1.1 ms),
+  explicitly in :func:`spikebridge.models.instantiate`, with a :class:`~spikebridge.errors.ModelWarning` naming
+  the projection and how many delays were rounded.
+* Backends receive delays on the grid and >= dt, and load them unchanged: :func:`grid_steps` is how they turn
+  them into steps, and it refuses anything else rather than rounding or clamping it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ModelError
+
+TOLERANCE = 1e-9
+"""Fraction of a step within which a delay counts as on the grid (absorbs float error such as 0.3 / 0.1)."""
+
+
+def _ratio(delay: np.ndarray, dt: float) -> np.ndarray:
+    return np.asarray(delay, dtype=np.float64) / dt
+
+
+def check_minimum(delay: np.ndarray, dt: float, path: str) -> None:
+    """Refuse delays below dt (and NaN/inf) with an error naming ``path``."""
+    ratio = _ratio(delay, dt)
+    if not np.all(np.isfinite(ratio)):
+        raise ModelError(path, "delays must be finite numbers of ms")
+    bad = ratio < 1.0 - TOLERANCE
+    if bad.any():
+        raise ModelError(path, f"delays must be >= dt = {dt:g} ms; {int(bad.sum())} are below (min {float(np.min(delay)):g} ms)")
+
+
+def snap(delay: np.ndarray, dt: float, path: str) -> tuple[np.ndarray, int]:
+    """Delays (all >= dt) rounded to the nearest step, halves upwards; and how many were off the grid."""
+    check_minimum(delay, dt, path)
+    ratio = _ratio(delay, dt)
+    steps = np.floor(ratio + 0.5 + TOLERANCE)
+    rounded = int(np.count_nonzero(np.abs(ratio - steps) > TOLERANCE))
+    return np.round(steps * dt, 10), rounded
+
+
+def grid_steps(delay: np.ndarray, dt: float) -> np.ndarray:
+    """Delays as whole steps (int64), for a backend. Raises ValueError on a delay below dt or off the grid."""
+    ratio = _ratio(delay, dt)
+    steps = np.rint(ratio) if ratio.size else ratio
+    if ratio.size and (not np.all(np.isfinite(ratio)) or np.any(np.abs(ratio - steps) > TOLERANCE) or steps.min() < 1):
+        raise ValueError(f"delays must lie on the dt = {dt:g} ms grid and be >= dt (the model's instantiate puts them there); got values from {float(np.min(delay)):g} to {float(np.max(delay)):g} ms")
+    return steps.astype(np.int64)

@@ -60,7 +60,7 @@ def _si_unit(units: pq.Quantity) -> tuple[str, float]:
 
 
 def _jsonable(value: Any) -> Any:
-    """``value`` with numpy scalars and arrays turned into Python numbers and lists (for JSON)."""
+    """``value`` for JSON: numpy scalars as Python numbers, numpy arrays as ``{"__ndarray__": list, "dtype": str}``."""
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -68,10 +68,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, pq.Quantity):
         raise TypeError(f"cannot store the quantity {value!r} as an annotation (give a plain number and say its unit in the name)")
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _from_json(d: dict[str, Any]) -> Any:
+    """``json.loads`` object hook undoing :func:`_jsonable`'s arrays (a dtype string is data, not code)."""
+    if set(d) == {"__ndarray__", "dtype"}:
+        return np.asarray(d["__ndarray__"], dtype=np.dtype(d["dtype"]))
+    return d
 
 
 def _ms(q: Any) -> float:
@@ -267,7 +274,7 @@ def read_recordings(path: Path) -> neo.Block:
         epochs = f["intervals/epochs"]
         names = _strings(epochs["segment"])
         t0s, t1s = epochs["t_start_ms"][()], epochs["t_stop_ms"][()]
-        extras = [json.loads(x) for x in _strings(epochs["annotations"])]
+        extras = [json.loads(x, object_hook=_from_json) for x in _strings(epochs["annotations"])]
         units = _read_units(f["units"]) if "units" in f else None
         for k, name in enumerate(names):
             seg = neo.Segment(name=name, **extras[k]["annotations"])
@@ -320,7 +327,7 @@ def _spiketrain_list(units: dict[str, np.ndarray] | None, phase: str, offsets: d
 
 def _read_signal(ts: h5py.Group) -> tuple[tuple[int, int], neo.AnalogSignal]:
     """((segment order, order in segment), signal) of one TimeSeries written by :func:`_timeseries`."""
-    c = json.loads(ts.attrs["comments"])
+    c = json.loads(ts.attrs["comments"], object_hook=_from_json)
     sig = neo.AnalogSignal(ts["data"][()], units=c["units"], t_start=c["t_start_ms"] * pq.ms,
                            sampling_period=c["sampling_period_ms"] * pq.ms, name=c["name"], **c["annotations"])
     if c["array_annotations"]:

@@ -11,14 +11,14 @@ Layout::
       meta.json            seed, hashes, backend and options, versions, timings, host; "complete": true;
                            "sha256": {file: SHA-256} of every other file
       .spikebridge-run     marker: this folder is a spikebridge run directory (written first)
-      recordings.neo.pkl   Neo Block (one segment per phase), read by ``neo.io.PickleIO``
+      recordings.nwb       NWB file: one Neo Block (one segment per phase); see :mod:`spikebridge.rundir.recordings`
       network.npz          every array instantiate() drew (connectivity, weights, delays, inputs, initial values)
       connections.npz      each projection's weights and delays at the end of the run
       weights.parquet      weight snapshots of the projections named in ``record_weights`` (if any)
       figures/             summary.png and summary.pdf
 
-Why Neo's PickleIO and not NixIO: for 4,000 spike trains NixIO took 52 s to write and 28 s to read
-(88 MB), PickleIO 0.16 s (2.5 MB), measured here with Neo 0.14 and nixio 1.5.
+Recordings are NWB, not Neo pickles (which run code when opened): for 4,000 spike trains written 0.2 s, read
+0.02 s (1.6 MB); NixIO took 52 s and 28 s (88 MB), measured here with Neo 0.14 and nixio 1.5.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ from .recordings import LEGACY
 
 MARKER = ".spikebridge-run"
 FIGURES = "figures"
-KNOWN = frozenset({META, MODEL, RECORDINGS, LEGACY, NETWORK, CONNECTIONS, WEIGHTS, FIGURES, MARKER})
+INFERENCE = "inference"  # where `spikebridge infer RUN_DIR` writes by default
+KNOWN = frozenset({META, MODEL, RECORDINGS, LEGACY, NETWORK, CONNECTIONS, WEIGHTS, FIGURES, INFERENCE, MARKER})
 RUN_KEYS = frozenset({"model", "backend", "seed", "network_sha256"})
 
 

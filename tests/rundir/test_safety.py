@@ -238,6 +238,8 @@ def test_unreadable_or_invalid_meta_and_model_are_refused(tmp_path: Path, old_ru
 def test_files_added_later_do_not_make_a_run_corrupt(tmp_path: Path, old_run: spikebridge.Results) -> None:
     run = copy_run(old_run.path, tmp_path / "run")
     (run / "figures" / "weights_matrix.png").write_bytes(b"drawn later by spikebridge plot weights")
+    (run / "inference").mkdir()
+    (run / "inference" / "scores.csv").write_text("written later by spikebridge infer\n")
     assert spikebridge.load(run).meta["seed"] == OLD_SEED
     guard.check_target(run, overwrite=True)  # still replaceable
     (tmp_path / "empty").mkdir()

@@ -170,6 +170,9 @@ def write_recordings(block: neo.Block, path: Path) -> None:
     used_names: set[str] = set()
     width = len(str(max(len(block.segments) - 1, 0)))
     for number, seg in enumerate(block.segments):
+        others = [kind for kind in ("irregularlysampledsignals", "events", "epochs", "imagesequences") if getattr(seg, kind, None)]
+        if others:
+            raise ValueError(f"segment {seg.name!r} holds {', '.join(others)}: the recordings file stores spikes and analog signals only")
         has_trains, t0, t1 = _phase_span(seg)
         annotations = {"annotations": _jsonable(dict(seg.annotations)), "has_spiketrains": has_trains}
         nwb.add_epoch(start_time=t0 / 1000.0, stop_time=t1 / 1000.0, tags=[seg.name], segment=seg.name, _name=seg.name, block=block_name,
@@ -265,30 +268,42 @@ def read_recordings(path: Path) -> neo.Block:
     except OSError as err:
         raise RunDirectoryError(f"{path} is not an HDF5 (NWB) file: {err}") from None
     with f:
-        notes = json.loads(f["general/notes"][()]) if "general/notes" in f else {}
-        if notes.get("format") != FORMAT:
+        try:
+            notes = json.loads(f["general/notes"][()]) if "general/notes" in f else {}
+        except (ValueError, TypeError):
+            notes = {}
+        if not isinstance(notes, dict) or notes.get("format") != FORMAT:
             raise RunDirectoryError(f"{path} is not a spikebridge recordings file")
         if notes.get("version", 0) > VERSION:
             raise RunDirectoryError(f"{path} has recordings format {notes['version']}; this spikebridge reads up to {VERSION}: upgrade it")
-        block = neo.Block(name=notes.get("block", ""))
-        epochs = f["intervals/epochs"]
-        names = _strings(epochs["segment"])
-        t0s, t1s = epochs["t_start_ms"][()], epochs["t_stop_ms"][()]
-        extras = [json.loads(x, object_hook=_from_json) for x in _strings(epochs["annotations"])]
-        units = _read_units(f["units"]) if "units" in f else None
-        for k, name in enumerate(names):
-            seg = neo.Segment(name=name, **extras[k]["annotations"])
-            if extras[k]["has_spiketrains"]:
-                seg.spiketrains = _spiketrain_list(units, name, seg.annotations.get("channel_offsets", {}), t0s[k], t1s[k])
-                seg.spiketrains.segment = seg
-            block.segments.append(seg)
-        signals = [_read_signal(ts) for ts in f["acquisition"].values()] if "acquisition" in f else []
-        for (seg_order, _), sig in sorted(signals, key=lambda s: s[0]):
-            seg = block.segments[seg_order]
-            sig.segment = seg
-            seg.analogsignals.append(sig)
+        try:
+            block = _read_block(f, notes)
+        except (KeyError, ValueError, TypeError, IndexError) as err:  # a damaged or hand-edited file
+            raise RunDirectoryError(f"{path} is not a readable spikebridge recordings file ({type(err).__name__}: {err})") from None
     for seg in block.segments:
         seg.block = block
+    return block
+
+
+def _read_block(f: h5py.File, notes: dict[str, Any]) -> neo.Block:
+    """The Block of an open recordings file whose format was checked."""
+    block = neo.Block(name=notes.get("block", ""))
+    epochs = f["intervals/epochs"]
+    names = _strings(epochs["segment"])
+    t0s, t1s = epochs["t_start_ms"][()], epochs["t_stop_ms"][()]
+    extras = [json.loads(x, object_hook=_from_json) for x in _strings(epochs["annotations"])]
+    units = _read_units(f["units"]) if "units" in f else None
+    for k, name in enumerate(names):
+        seg = neo.Segment(name=name, **extras[k]["annotations"])
+        if extras[k]["has_spiketrains"]:
+            seg.spiketrains = _spiketrain_list(units, name, seg.annotations.get("channel_offsets", {}), t0s[k], t1s[k])
+            seg.spiketrains.segment = seg
+        block.segments.append(seg)
+    signals = [_read_signal(ts) for ts in f["acquisition"].values()] if "acquisition" in f else []
+    for (seg_order, _), sig in sorted(signals, key=lambda s: s[0]):
+        seg = block.segments[seg_order]
+        sig.segment = seg
+        seg.analogsignals.append(sig)
     return block
 
 

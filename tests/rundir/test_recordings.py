@@ -303,3 +303,21 @@ def test_failed_migration_changes_nothing(run: tuple[spikebridge.Results, neo.Bl
         migrate(old, trust_pickle=True)
     assert {p.name: p.read_bytes() for p in old.iterdir() if p.is_file()} == before
     assert sorted(p.name for p in old.iterdir()) == entries  # no temporary file left behind
+
+
+def test_what_the_format_does_not_hold_is_refused_and_damage_is_reported(tmp_path: Path) -> None:
+    import h5py
+
+    block = synthetic_block()
+    block.segments[0].events.append(neo.Event(times=[1.0] * pq.ms, labels=["x"]))
+    with pytest.raises(ValueError, match="events"):
+        write_recordings(block, tmp_path / "x.nwb")
+    write_recordings(synthetic_block(), tmp_path / RECORDINGS)
+    with h5py.File(tmp_path / RECORDINGS, "r+") as f:
+        del f["units/spike_times_index"]
+    with pytest.raises(RunDirectoryError, match="not a readable spikebridge recordings file"):
+        read_recordings(tmp_path / RECORDINGS)
+    with h5py.File(tmp_path / "other.nwb", "w") as f:
+        f["x"] = 1
+    with pytest.raises(RunDirectoryError, match="not a spikebridge recordings file"):
+        read_recordings(tmp_path / "other.nwb")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -262,6 +263,24 @@ def load(path: str | Path) -> Results:
     p = Path(path)
     if not p.is_dir():
         raise RunDirectoryError(_absent(p))
+    before = _inode(p)
+    try:
+        return _load(p)
+    except RunDirectoryError:
+        # A writer swapped a new run in while we read (meta.json of one, files of the other): read the new one.
+        if _inode(p) in (None, before):
+            raise
+        return _load(p)
+
+
+def _inode(p: Path) -> int | None:
+    try:
+        return os.stat(p).st_ino
+    except OSError:
+        return None
+
+
+def _load(p: Path) -> Results:
     refuse_legacy(p)  # old pickle recordings: one line naming `spikebridge migrate`
     missing = [f for f in REQUIRED if not (p / f).is_file()]
     if missing:

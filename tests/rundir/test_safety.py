@@ -254,3 +254,23 @@ def test_default_out_stays_under_runs() -> None:
         with pytest.raises(RunDirectoryError, match="cannot name a folder under runs/"):
             default_out(model.model_copy(update={"name": name}), "nest")
     assert ".." not in default_out(model, "../../x").parts
+
+
+def test_load_during_a_swap_reads_the_new_run(tmp_path: Path, old_run: spikebridge.Results, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that got meta.json of the old run and the files of the new one reads again, not "corrupt"."""
+    from spikebridge.rundir import results
+
+    target = copy_run(old_run.path, tmp_path / "X")
+    new = spikebridge.run(load_model("ei_weight_matrix", ["simulation.duration=50", "simulation.seed=2"]), "nest", tmp_path / "new", progress=False, figure=False)
+    real = results.verify
+    swapped = []
+
+    def swap_first(root: Path, recorded: dict[str, str]) -> None:
+        if not swapped:
+            swap.exchange(new.path, target)  # what a writer does, between this reader's meta.json and its files
+            swapped.append(True)
+        real(root, recorded)
+
+    monkeypatch.setattr(results, "verify", swap_first)
+    assert spikebridge.load(target).meta["seed"] == 2 and swapped
+

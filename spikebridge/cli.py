@@ -1,14 +1,25 @@
-"""The ``spikebridge`` command. Every user error ends with one line on stderr and exit code 2."""
+"""The ``spikebridge`` command. Every error ends with one line on stderr and an exit code from one table
+(docs/exit_codes.md): 0 ok, 1 verdict failed or inconclusive, 2 bad input, 3 internal or simulator failure,
+130 interrupted."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import SpikebridgeError
+from .errors import ExecutionError, SpikebridgeError
+
+EXIT_OK, EXIT_VERDICT, EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES = """exit codes: 0 ok (verdict passed), 1 verdict failed or inconclusive (compare), 2 bad input (one line naming it;
+argparse errors too), 3 internal error or simulator failure (one line; the traceback goes to a log file it names),
+130 interrupted. See docs/exit_codes.md."""
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -101,9 +112,12 @@ def cmd_plot_weights(args: argparse.Namespace) -> int:
 def cmd_infer(args: argparse.Namespace) -> int:
     from .analysis.inference_run import format_final, parse_parameters, run_inference
 
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if not methods:
+        raise SpikebridgeError(f"--methods {args.methods!r}: expected comma-separated methods, e.g. akrout,rdd,stdwi")
     outcome, written = run_inference(
         args.run_dir,
-        [m.strip() for m in args.methods.split(",") if m.strip()],
+        methods,
         noise_percent=args.noise,
         pre=args.pre,
         post=args.post,
@@ -127,7 +141,12 @@ def _percentages(text: str) -> list[float]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="spikebridge", description="Describe a spiking network once; run it on NEST or Brian2.")
+    p = argparse.ArgumentParser(
+        prog="spikebridge",
+        description="Describe a spiking network once; run it on NEST or Brian2.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="simulate a model and write a run directory")
@@ -198,16 +217,78 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def silence_stdout() -> None:
+    """Point stdout at /dev/null after a broken pipe, so the interpreter's final flush cannot fail again.
+
+    As the CPython documentation of ``signal`` recommends for ``BrokenPipeError``."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
     try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (e.g. captured by a test)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    finally:
+        os.close(devnull)
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+
+
+def crash_log(err: BaseException) -> Path:
+    """Write ``err``'s traceback to a new file under ~/.cache/spikebridge/errors (else the temp folder); return it."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    text = f"spikebridge {' '.join(sys.argv[1:])}\n{time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n\n" + "".join(traceback.format_exception(err))
+    for folder in (cache / "spikebridge" / "errors", Path(tempfile.gettempdir()) / "spikebridge-errors"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), suffix=".log", dir=folder)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+            return Path(name)
+        except OSError:
+            continue
+    return Path(os.devnull)
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    """Parse and run one command, mapping every exception to its exit code and one line on stderr."""
+    try:
+        args = parser().parse_args(argv)
         return int(args.func(args))
-    except SpikebridgeError as err:
-        print(f"spikebridge: error: {err}", file=sys.stderr)
-        return 2
+    except BrokenPipeError:  # the reader went away (``spikebridge info --json | head -1``): not an error of ours
+        silence_stdout()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("spikebridge: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except ExecutionError as err:
+        print(f"spikebridge: failed: {_one_line(err)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except SpikebridgeError as err:
+        print(f"spikebridge: error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as err:
+        path = crash_log(err)
+        print(f"spikebridge: internal error: {type(err).__name__}: {_one_line(err)} (details: {path})", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``spikebridge ARGS``; return the exit code (argparse's own errors and --help raise ``SystemExit``)."""
+    try:
+        code = _dispatch(argv)
+    except SystemExit:
+        _flush_stdout()
+        raise
+    _flush_stdout()
+    return code
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ EPILOG = """examples:
 
 The first backend is the reference. Complete run directories under OUT/runs/ made from the same model and backend
 are reused. Writes OUT/report.md (and report.html), OUT/figures/, scores.csv, verdicts.csv, exact.csv, angles.csv
-and comparison.json. Exit code 0 when the verdict passes, 1 when it fails, 2 on bad input."""
+and comparison.json. Exit code 0 when the verdict passes (at least one measure passed, none failed), 1 when it fails
+or is inconclusive (no measure had data to judge, e.g. nothing spiked), 2 on bad input, 3 when a simulator or
+spikebridge itself failed (see docs/exit_codes.md)."""
 
 
 def _backends(text: str) -> list[str]:
@@ -70,7 +72,8 @@ def _perturbations(items: list[str], backends: list[str]) -> dict[str, list[str]
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .models.io import find_model_file, load_model
-    from .validation.compare import compare
+    from .validation.baseline import PASS
+    from .validation.compare import CompareError, compare
     from .validation.report import write_report
 
     model = load_model(args.model, args.set)
@@ -79,10 +82,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         load_model(args.model, [*args.set, *overrides])
     options = {b: {"threads": args.threads} for b in args.backends} if args.threads else None
     out = args.out or Path("comparisons") / model.name
+    if out.exists() and not out.is_dir():
+        raise CompareError(f"--out {out}: exists and is not a directory")
     cmp = compare(model, args.backends, args.seeds, out, perturb=perturb, options=options, phase=args.phase, progress=not args.quiet, base=find_model_file(args.model).parent)
     report = write_report(cmp)
-    if not cmp.verdicts.empty:
-        shown = cmp.verdicts[["other", "target", "measure", "verdict", "failing"]].fillna("")
-        print(shown.to_string(index=False))
-    print(f"verdict: {cmp.verdict.upper()}  (report: {report})")
-    return 0 if cmp.verdict != "fail" else 1
+    code = 0 if cmp.verdict == PASS else 1
+    try:
+        if not cmp.verdicts.empty:
+            shown = cmp.verdicts.reindex(columns=["other", "target", "measure", "verdict", "failing", "reason"]).fillna("")
+            print(shown.to_string(index=False))
+        print(f"verdict: {cmp.verdict.upper()}  (report: {report})", flush=True)
+    except BrokenPipeError:  # the reader stopped early (| head): the verdict still decides the exit code
+        from .cli import silence_stdout
+
+        silence_stdout()
+    return code

@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .errors import SpikebridgeError
+
 EPILOG = """examples:
   spikebridge rules                                            # every rule on nest, brian2, brian2:cpp
   spikebridge rules --backends nest,brian2 --rules additive,multiplicative --out validation/rules
@@ -56,6 +58,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
     names, rules = args.backends or list(BACKENDS), args.rules or list(RULES)
     check_names(rules, names)
+    if args.out.exists() and not args.out.is_dir():
+        raise SpikebridgeError(f"--out {args.out}: exists and is not a directory")
     with tqdm(total=len(names) * len(PROTOCOLS), desc="rules", unit="run", disable=args.quiet, file=sys.stderr) as bar:
 
         def step(backend: str, protocol: str) -> None:

@@ -54,15 +54,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """Run the sweep; print the experiment directory and the failed trials. Exit code 1 if any trial failed."""
-    from .sweeps.engine import SweepPlan, dask_client, local_threads, run_sweep
+    """Run the sweep; print the experiment directory and the failed trials.
+
+    Every input error (a bad ``--grid``, a grid point whose model is invalid) is raised before Dask starts, so
+    it exits 2 with one line. Exit code 3 if any trial failed at run time (a simulator or worker failure)."""
+    from .cli import EXIT_FAILURE, EXIT_OK
+    from .sweeps.engine import SweepPlan, check_plan, dask_client, local_threads, run_sweep
     from .sweeps.errors import SweepError
     from .sweeps.grid import Grid
 
     if args.scheduler and args.workers is not None:
         raise SweepError(f"--workers applies to the local cluster only; the scheduler at {args.scheduler} has its own workers")
-    if args.threads is not None and args.threads < 1:
-        raise SweepError(f"--threads must be >= 1, got {args.threads}")
+    for flag, value in (("--threads", args.threads), ("--workers", args.workers)):
+        if value is not None and value < 1:
+            raise SweepError(f"{flag} must be >= 1, got {value}")
     plan = SweepPlan(
         model=args.model,
         grid=Grid.parse(args.grid),
@@ -73,7 +78,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         figure=args.figures,
         isolate=args.isolate,
     )
-    plan.base_model()  # a bad model name or --set fails here, before a cluster starts
+    check_plan(plan)
     with dask_client(args.scheduler, workers=args.workers or 2, threads=local_threads(plan)) as client:
         report = run_sweep(plan, client, progress=not args.quiet)
     failed = len(report.failed)
@@ -83,7 +88,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"  failed {trial_id} {params}: {error}")
     if failed:
         print("rerun the same command to retry the failed trials")
-    return 0 if report.ok else 1
+    return EXIT_OK if report.ok else EXIT_FAILURE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

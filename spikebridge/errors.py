@@ -1,4 +1,5 @@
-"""Errors a user can act on. The CLI prints them as one line and exits with code 2."""
+"""Errors a user can act on. The CLI prints them as one line and exits with code 2 (bad input), or with code 3
+for an :class:`ExecutionError` (valid input, but a simulator, compiler or cluster failed); see docs/exit_codes.md."""
 
 from __future__ import annotations
 
@@ -25,7 +26,15 @@ class ModelError(SpikebridgeError):
 
 
 class BackendError(SpikebridgeError):
-    """A backend is unknown, not installed, or cannot honour a model."""
+    """A backend is unknown, not installed, given invalid options, or cannot honour a model: bad input (exit 2)."""
+
+
+class ExecutionError(SpikebridgeError):
+    """The input was valid but the work failed: a simulator crashed, a compilation failed, a cluster went away (exit 3)."""
+
+
+class SimulatorError(ExecutionError, BackendError):
+    """A simulator or its generated code failed while building or running a valid model (exit 3)."""
 
 
 class RunDirectoryError(SpikebridgeError):

@@ -63,6 +63,7 @@ __all__ = [
     "parse_parameters",
     "run_inference",
     "run_method",
+    "tunable_parameters",
     "write_outcome",
 ]
 
@@ -660,11 +661,43 @@ def best_parameters(grid_table: pd.DataFrame, by: str = "pearson") -> dict[str, 
     return {row.method: json.loads(row.parameters) for row in first.itertuples()}
 
 
+def tunable_parameters(method: str) -> dict[str, Any]:
+    """The parameters ``--param METHOD.NAME=VALUE`` may set, with their defaults.
+
+    The estimator's keyword arguments with defaults, less ``check_every`` (``--check-every``) and ``w0`` (an array);
+    the run's ``dt`` and neuron parameters are filled in from the run and cannot be set.
+    """
+    import inspect
+
+    if method not in METHODS:
+        raise InferenceInputError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    signature = inspect.signature(getattr(inf, method))
+    return {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty and name not in ("check_every", "w0")
+    }
+
+
+def _checked_value(method: str, name: str, default: Any, value: Any, item: str) -> Any:
+    """``value`` if it has the type ``default`` implies: an int >= 1 (a count), a number, or (default None) a number or null."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+    if isinstance(default, int) and not isinstance(default, bool):
+        ok, expected = is_number and float(value).is_integer() and value >= 1, "an integer >= 1"
+        value = int(value) if ok else value
+    elif default is None:
+        ok, expected = value is None or is_number, "a finite number or null"
+    else:
+        ok, expected = is_number, "a finite number"
+    if not ok:
+        raise InferenceInputError(f"--param {item!r}: {method} parameter {name!r} must be {expected}, got {value!r}")
+    return value
+
+
 def parse_parameters(items: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Estimator parameters from ``METHOD.NAME=VALUE`` strings (as a command line gives them).
 
-    Values are parsed as JSON (numbers, ``null``, ``true``) and kept as
-    strings otherwise.
+    Values are parsed as JSON (numbers, ``null``) and must suit the parameter (see :func:`tunable_parameters`).
 
     Parameters
     ----------
@@ -676,6 +709,11 @@ def parse_parameters(items: Iterable[str]) -> dict[str, dict[str, Any]]:
     dict
         ``{"stdwi": {"tau_slow": 100}, "akrout": {"batch": 100}}``.
 
+    Raises
+    ------
+    InferenceInputError
+        For a malformed item, an unknown method or parameter (naming the known ones), or a value of the wrong type.
+
     Examples
     --------
     >>> parse_parameters(["stdwi.tau_slow=100", "rdd.max_drive=null"])
@@ -685,15 +723,19 @@ def parse_parameters(items: Iterable[str]) -> dict[str, dict[str, Any]]:
     for item in items:
         key, sep, raw = item.partition("=")
         method, dot, name = key.strip().partition(".")
+        method, name = method.strip(), name.strip()
         if not sep or not dot or not name:
             raise InferenceInputError(f"expected METHOD.NAME=VALUE (e.g. stdwi.tau_slow=100), got {item!r}")
         if method not in METHODS:
             raise InferenceInputError(f"unknown method {method!r} in {item!r}; expected one of {', '.join(METHODS)}")
+        known = tunable_parameters(method)
+        if name not in known:
+            raise InferenceInputError(f"--param {item!r}: {method} has no parameter {name!r}; known: {', '.join(sorted(known))}")
         try:
             value: Any = json.loads(raw)
         except json.JSONDecodeError:
             value = raw.strip()
-        out.setdefault(method, {})[name.strip()] = value
+        out.setdefault(method, {})[name] = _checked_value(method, name, known[name], value, item)
     return out
 
 
@@ -847,6 +889,8 @@ def run_inference(
     bad = [x for x in levels if not 0.0 <= x <= 100.0]
     if bad:
         raise InferenceInputError(f"noise levels are percentages in [0, 100], got {bad}")
+    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise InferenceInputError(f"--out {out_dir}: exists and is not a directory")
     results = _as_results(run_dir)
     outcome = infer_run(results, methods, noise_levels=[x / 100.0 for x in levels], **kwargs)
     return outcome, write_outcome(outcome, results, out_dir=out_dir)

@@ -35,8 +35,25 @@ def _plastic(results: Results) -> list[str]:
     return plastic or list(results.model.projections)
 
 
+def check_arguments(results: Results, kind: str, exc: str | None, inh: str | None, bins: int) -> None:
+    """Refuse, naming what exists, a kind, population or bin count that :func:`plot_run_weights` cannot draw."""
+    if kind not in ("matrix", "hist", "evolution"):
+        raise SpikebridgeError(f"unknown kind {kind!r}; expected matrix, hist or evolution")
+    populations = list(results.model.populations)
+    for flag, name in (("--exc", exc), ("--inh", inh)):
+        if name is not None and name not in populations:
+            raise SpikebridgeError(f"{flag} {name!r}: no population {name!r} in {results.path} (populations: {', '.join(populations)})")
+    if exc is not None and exc == inh:
+        raise SpikebridgeError(f"--exc and --inh name the same population {exc!r}; name two different ones")
+    if bins < 1:
+        raise SpikebridgeError(f"--bins must be >= 1, got {bins}")
+    if kind != "matrix" and not results.model.projections:
+        raise SpikebridgeError(f"{results.path} has no projections: no weights to draw")
+
+
 def plot_run_weights(results: Results, kind: str, exc: str | None = None, inh: str | None = None, bins: int = 80) -> list[Path]:
     """Draw one kind of weight figure (``matrix``, ``hist`` or ``evolution``) into ``RUN_DIR/figures``."""
+    check_arguments(results, kind, exc, inh, bins)
     matplotlib.use("Agg")
     from .weight_plots import hist_weights, plot_weight_evolution, plot_weight_matrices
 
@@ -44,7 +61,10 @@ def plot_run_weights(results: Results, kind: str, exc: str | None = None, inh: s
     out = results.path / "figures" / f"weights_{kind}"
     if kind == "matrix":
         if exc is None or inh is None:
-            exc, inh = guess_exc_inh(results)
+            guessed = guess_exc_inh(results)
+            exc, inh = exc or guessed[0], inh or guessed[1]
+            if exc == inh:
+                raise SpikebridgeError(f"--exc and --inh would both be {exc!r} (one given, the other guessed); name both")
         mats = weight_matrices(results, exc, inh)
         fig = plot_weight_matrices(mats, title=f"Weight matrices: {title}", units=_units(results, exc), pops=(exc, inh))
         return save_figure(fig, out)

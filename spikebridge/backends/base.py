@@ -20,6 +20,18 @@ Progress = Callable[[float], None]
 """Called with the simulated time (ms) advanced since the last call."""
 
 
+def positive_int_option(backend: str, options: Mapping[str, Any], name: str, default: int) -> int:
+    """A backend option that must be an integer >= 1 (``threads``), or ``BackendError`` naming it (bad input)."""
+    from ..errors import BackendError
+
+    value = options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().lstrip("+-").isdigit():
+        raise BackendError(f"{backend} option {name!r} must be an integer >= 1, got {value!r}")
+    if int(value) < 1:
+        raise BackendError(f"{backend} option {name!r} must be >= 1, got {int(value)}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Connections:
     """A projection's current state: pre/post indices, weight (uS or nA, PyNN's sign), delay (ms)."""

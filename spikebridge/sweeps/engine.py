@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from tqdm.auto import tqdm
 
 from ..errors import SpikebridgeError
-from .errors import SweepError
-from .grid import BACKEND, Grid, canonical, short_names, slug, split_params
+from .errors import SchedulerLostError, SweepError
+from .grid import BACKEND, Grid, canonical, check_points, short_names, slug, split_params
 from .metadata import FORMAT, new_trial, read_metadata, write_metadata
 from .trial import TrialSpec, count_attempts, execute_trial, is_complete, now
 
@@ -141,8 +141,20 @@ def _check_backends(plan: SweepPlan) -> None:
             raise SweepError(f"unknown backend {name!r}; known backends: {', '.join(known)}")
 
 
+def check_plan(plan: SweepPlan) -> None:
+    """Refuse, before a cluster starts, everything a sweep can get wrong from its input (``SweepError``, ``ModelError``):
+    the model and ``--set``, ``--set``/``--grid`` overlap, backend names, the directory, and every grid point's model."""
+    plan.base_model()
+    _check_overlap(plan)
+    _check_backends(plan)
+    check_directory(plan.directory().resolve())
+    check_points(plan.grid, plan.model_file, plan.overrides)
+
+
 def check_directory(path: Path) -> None:
-    """Refuse a directory that exists, is not empty and holds no experiment."""
+    """Refuse a path that is a file, or a directory that exists, is not empty and holds no experiment."""
+    if path.exists() and not path.is_dir():
+        raise SweepError(f"{path} exists and is not a directory; choose another --out")
     if path.exists() and not (path / "metadata.json").exists() and any(p.name != LOCK for p in path.iterdir()):
         raise SweepError(f"{path} exists and is not an experiment directory; choose another --out")
 
@@ -357,7 +369,7 @@ class _Sweep:
         try:
             self._loop(todo, trials, already, bar)
         except (CommClosedError, ConnectionError, TimeoutError) as err:
-            raise SweepError(f"lost the Dask scheduler ({type(err).__name__}: {err}); rerun the command to resume") from None
+            raise SchedulerLostError(f"lost the Dask scheduler ({type(err).__name__}: {err}); rerun the command to resume") from None
         finally:
             bar.close()
             for _, trial in self.inflight.values():
@@ -420,7 +432,7 @@ class _Sweep:
         else:
             trial["status"] = "pending"
             self.dirty = True
-            raise SweepError(f"lost trial {trial['id']} ({future.status}): the Dask scheduler went away or restarted; rerun the command to resume")
+            raise SchedulerLostError(f"lost trial {trial['id']} ({future.status}): the Dask scheduler went away or restarted; rerun the command to resume")
 
 
 def run_sweep(
@@ -481,4 +493,4 @@ def local_threads(plan: SweepPlan) -> int:
     return 1
 
 
-__all__ = ["SweepPlan", "SweepReport", "dask_client", "local_threads", "prepare", "run_sweep"]
+__all__ = ["SweepPlan", "SweepReport", "check_plan", "dask_client", "local_threads", "prepare", "run_sweep"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import SpikebridgeError
+from ..errors import ExecutionError, SpikebridgeError
 
 
 class SweepError(SpikebridgeError):
@@ -15,3 +15,7 @@ class GridError(SweepError):
 
 class ExperimentError(SweepError):
     """An experiment directory is missing or unreadable, or a trial asked of it does not exist or is not complete."""
+
+
+class SchedulerLostError(SweepError, ExecutionError):
+    """The Dask scheduler went away during a sweep: the input was fine, rerunning resumes (exit 3)."""

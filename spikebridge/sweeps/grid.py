@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -171,6 +172,28 @@ def split_params(params: Mapping[str, Any]) -> tuple[str | None, list[str]]:
     """(backend from the grid or None, ``--set`` strings for the model fields) of one trial."""
     backend = params.get(BACKEND)
     return backend, [override(p, v) for p, v in params.items() if p != BACKEND]
+
+
+def check_points(grid: Grid, model: str | os.PathLike[str], overrides: Sequence[str] = ()) -> None:
+    """Validate the model at every grid point: ``--set`` values, then the point's; before any trial is submitted.
+
+    Loading a model takes a millisecond or two, so even a grid of thousands of points is checked in seconds.
+
+    Raises
+    ------
+    GridError
+        Naming the first grid point whose model is invalid and the model error (field path and what was expected).
+    """
+    from ..errors import SpikebridgeError
+    from ..models.io import load_model
+
+    for params in grid:
+        _, sets = split_params(params)
+        try:
+            load_model(model, (*overrides, *sets))
+        except SpikebridgeError as err:
+            point = ", ".join(f"{path}={json.dumps(value)}" for path, value in params.items())
+            raise GridError(f"--grid point {point}: {err}") from None
 
 
 def slug(index: int, params: Mapping[str, Any], names: Mapping[str, str], limit: int = 80) -> str:

@@ -15,7 +15,7 @@ also correlated (Pearson r), against the same correlation between two seeds of o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from itertools import combinations
 
 import numpy as np
@@ -33,6 +33,13 @@ RULE = (
     "same network and input) is at most the largest value found between two different seeds of the reference: the "
     "simulators may differ no more than two draws of the model differ from each other on the reference."
 )
+INCONCLUSIVE_RULE = (
+    "A measure is inconclusive when it has no data to judge (fewer than the minimum number of finite values in some "
+    "run: e.g. CVs of ISIs where nothing spikes), or when every distance is 0 both across backends and between seeds "
+    "(constant samples, e.g. rates where nothing spikes: 0 within 0 proves nothing). The comparison passes only when at "
+    "least one measure passed and none failed; it fails when one fails; otherwise it is inconclusive (exit code 1)."
+)
+PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
 EXACT_RULE = (
     "Exact mode: the per-cell spike counts of A and B at equal seeds correlate (Pearson r, mean over seeds) more "
     "strongly than the counts of the same cell indices at two different seeds of the reference (largest such r)."
@@ -66,32 +73,56 @@ def score_table(samples: Samples, reference: str, min_sample: int = 5) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def verdicts(scores: pd.DataFrame) -> pd.DataFrame:
-    """One row per (other backend, target, measure): cross means, baseline maxima, a pass flag per score, the verdict."""
+def _judge(cross: pd.DataFrame, base: pd.DataFrame, row: dict[str, object]) -> tuple[str, str]:
+    """(verdict, reason) of one measure from its cross-backend and baseline score rows; fills ``row``'s numbers."""
+    failing, uninformative = [], []
+    for name in DISTANCES:
+        c, b = float(cross[name].mean()), float(base[name].max())
+        row[f"{name}_cross"], row[f"{name}_baseline_max"] = c, b
+        if np.isnan(c) or np.isnan(b) or (c == 0 and b == 0):
+            uninformative.append(name)  # no number to judge, or 0 within 0: nothing in the samples could differ
+        elif not c <= b:
+            failing.append(name)
+    row["ks_p_cross"] = float(cross["ks_p"].min())
+    row["cohens_d_cross"] = float(cross["cohens_d"].mean())
+    row["d_low"], row["d_high"] = float(cross["d_low"].mean()), float(cross["d_high"].mean())
+    row["failing"] = ",".join(failing)
+    if failing:
+        return FAIL, ""
+    if len(uninformative) == len(DISTANCES):
+        return INCONCLUSIVE, "every distance is 0 across backends and between seeds (constant samples)"
+    return PASS, ""
+
+
+def verdicts(scores: pd.DataFrame, expected: Iterable[tuple[str, str, str]] = ()) -> pd.DataFrame:
+    """One row per (other backend, target, measure): cross means, baseline maxima, a pass flag per score, the verdict.
+
+    ``expected`` lists (other, target, measure) triples that were measured; those without scores (too few values
+    in some run) get an ``inconclusive`` row, so a measure without data is shown rather than silently dropped.
+    """
     rows = []
-    if scores.empty:
-        return pd.DataFrame()
-    for (other, target, measure), group in scores.groupby(["other", "target", "measure"], sort=False):
+    groups = scores.groupby(["other", "target", "measure"], sort=False) if not scores.empty else []
+    for (other, target, measure), group in groups:
         cross = group[group.kind == "cross"]
         base = group[group.kind == "baseline"]
         row: dict[str, object] = {"other": other, "target": target, "measure": measure, "seeds": len(cross), "baseline_pairs": len(base)}
         if cross.empty or base.empty:
-            row["verdict"] = "n/a"
-            rows.append(row)
-            continue
-        failing = []
-        for name in DISTANCES:
-            c, b = float(cross[name].mean()), float(base[name].max())
-            row[f"{name}_cross"], row[f"{name}_baseline_max"] = c, b
-            if not c <= b:
-                failing.append(name)
-        row["ks_p_cross"] = float(cross["ks_p"].min())
-        row["cohens_d_cross"] = float(cross["cohens_d"].mean())
-        row["d_low"], row["d_high"] = float(cross["d_low"].mean()), float(cross["d_high"].mean())
-        row["failing"] = ",".join(failing)
-        row["verdict"] = "fail" if failing else "pass"
+            row["verdict"], row["reason"] = INCONCLUSIVE, "no data: too few values in the " + ("cross-backend" if cross.empty else "baseline") + " runs"
+        else:
+            row["verdict"], row["reason"] = _judge(cross, base, row)
         rows.append(row)
+    seen = {(r["other"], r["target"], r["measure"]) for r in rows}
+    for other, target, measure in expected:
+        if (other, target, measure) not in seen:
+            seen.add((other, target, measure))
+            rows.append({"other": other, "target": target, "measure": measure, "seeds": 0, "baseline_pairs": 0, "verdict": INCONCLUSIVE, "reason": "no data: too few values in some run"})
     return pd.DataFrame(rows)
+
+
+def expected_measures(samples: Samples, reference: str) -> list[tuple[str, str, str]]:
+    """(other backend, target, measure) for every measure sampled in any run: what :func:`verdicts` must judge."""
+    keys = sorted({k for runs in samples.values() for sample in runs.values() for k in sample})
+    return [(other, *key) for other in samples if other != reference for key in keys]
 
 
 def _count_r(counts: Mapping[str, Mapping[int, Mapping[str, np.ndarray]]], pop: str, a: tuple[str, int], b: tuple[str, int]) -> float:
@@ -118,7 +149,7 @@ def exact_table(counts: Mapping[str, Mapping[int, Mapping[str, np.ndarray]]], re
             base_r = float(np.nanmax(base)) if np.isfinite(base).any() else np.nan
             mean_a = float(np.mean([counts[reference][s][pop].mean() for s in seeds])) if seeds else np.nan
             mean_b = float(np.mean([counts[other][s][pop].mean() for s in seeds])) if seeds else np.nan
-            verdict = "n/a" if not (np.isfinite(cross_r) and np.isfinite(base_r)) else ("pass" if cross_r > base_r else "fail")
+            verdict = INCONCLUSIVE if not (np.isfinite(cross_r) and np.isfinite(base_r)) else (PASS if cross_r > base_r else FAIL)
             rows.append(
                 {
                     "other": other,
@@ -134,8 +165,11 @@ def exact_table(counts: Mapping[str, Mapping[int, Mapping[str, np.ndarray]]], re
 
 
 def overall(verdict_rows: pd.DataFrame, exact_rows: pd.DataFrame | None = None) -> str:
-    """'pass' when every decided verdict passes, 'fail' when one fails, 'n/a' when nothing could be decided."""
-    decided = [v for frame in (verdict_rows, exact_rows) if frame is not None and not frame.empty for v in frame["verdict"] if v != "n/a"]
-    if not decided:
-        return "n/a"
-    return "pass" if all(v == "pass" for v in decided) else "fail"
+    """'fail' when a verdict fails; 'pass' when none fails and at least one passes; else 'inconclusive'.
+
+    A comparison whose measures are all inconclusive (nothing spiked, no plastic weights) never passes.
+    """
+    found = [v for frame in (verdict_rows, exact_rows) if frame is not None and not frame.empty for v in frame["verdict"]]
+    if FAIL in found:
+        return FAIL
+    return PASS if PASS in found else INCONCLUSIVE

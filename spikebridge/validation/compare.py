@@ -185,7 +185,7 @@ def compare(
         samples=samples,
         counts=counts,
         scores=scores,
-        verdicts=baseline.verdicts(scores),
+        verdicts=baseline.verdicts(scores, baseline.expected_measures(samples, reference)),
         exact=baseline.exact_table(counts, reference),
         angles=weight_angles(runs, reference),
         perturb=perturb,
@@ -212,6 +212,7 @@ def write_tables(cmp: Comparison) -> list[Path]:
         "same_network": cmp.same_network,
         "rule": baseline.RULE,
         "exact_rule": baseline.EXACT_RULE,
+        "inconclusive_rule": baseline.INCONCLUSIVE_RULE,
         "runs": {b: {str(s): str(r.path) for s, r in by_seed.items()} for b, by_seed in cmp.runs.items()},
     }
     path = cmp.out / "comparison.json"

@@ -19,16 +19,17 @@ from .scores import DISTANCES
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b")
 LABELS = {"rate": "firing rate (Hz)", "cv_isi": "CV of ISIs", "correlation": "spike-count correlation", "weight": "final weight"}
 DISTANCE_LABELS = {"ks": "KS statistic", "abs_d": "|Cohen's d|", "wasserstein": "Wasserstein distance"}
-VERDICT_COLOUR = {"pass": "#2ca02c", "fail": "#d62728", "n/a": "0.4"}
+VERDICT_COLOUR = {"pass": "#2ca02c", "fail": "#d62728", "inconclusive": "0.4"}
 
 
 def _verdict_of(verdicts: pd.DataFrame, target: str, measure: str) -> str:
+    """The verdict shown on a panel: fail if any backend fails, pass if all pass, else inconclusive."""
     if verdicts.empty:
-        return "n/a"
+        return "inconclusive"
     rows = verdicts[(verdicts.target == target) & (verdicts.measure == measure)]
     if rows.empty:
-        return "n/a"
-    return "fail" if (rows.verdict == "fail").any() else ("pass" if (rows.verdict == "pass").all() else "n/a")
+        return "inconclusive"
+    return "fail" if (rows.verdict == "fail").any() else ("pass" if (rows.verdict == "pass").all() else "inconclusive")
 
 
 def plot_distributions(

@@ -38,7 +38,13 @@ def units(cmp: Comparison) -> dict[tuple[str, str], str]:
     return {k: measures.unit(cmp.model, *k) for k in keys}
 
 
+def _number(value: object, form: str) -> str:
+    """``value`` formatted, or blank where there is no number (an inconclusive measure)."""
+    return format(float(value), form) if isinstance(value, int | float) and np.isfinite(value) else ""  # type: ignore[arg-type]
+
+
 def _verdict_table(cmp: Comparison) -> pd.DataFrame:
+    """The verdicts as shown: distances against the baseline, Cohen's d with its CI, and why a measure is inconclusive."""
     if cmp.verdicts.empty:
         return pd.DataFrame()
     v = cmp.verdicts
@@ -46,12 +52,18 @@ def _verdict_table(cmp: Comparison) -> pd.DataFrame:
     for name in DISTANCES:
         if f"{name}_cross" in v:
             out[f"{TABLE_LABELS[name]} (cross / baseline max)"] = [
-                f"{c:.3g} / {b:.3g}" if np.isfinite(c) else "" for c, b in zip(v[f"{name}_cross"], v[f"{name}_baseline_max"], strict=True)
+                f"{_number(c, '.3g')} / {_number(b, '.3g')}" if np.isfinite(c) or np.isfinite(b) else ""
+                for c, b in zip(v[f"{name}_cross"], v[f"{name}_baseline_max"], strict=True)
             ]
     if "cohens_d_cross" in v:
-        out["Cohen's d [95 % CI]"] = [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]" for d, lo, hi in zip(v.cohens_d_cross, v.d_low, v.d_high, strict=True)]
-        out["KS p (min over seeds)"] = [f"{p:.2g}" for p in v.ks_p_cross]
-    out["verdict"] = [f"**{x.upper()}**" if x == "fail" else x for x in v.verdict]
+        out["Cohen's d [95 % CI]"] = [
+            f"{_number(d, '+.3f')} [{_number(lo, '+.3f')}, {_number(hi, '+.3f')}]" if np.isfinite(d) else ""
+            for d, lo, hi in zip(v.cohens_d_cross, v.d_low, v.d_high, strict=True)
+        ]
+        out["KS p (min over seeds)"] = [_number(p, ".2g") for p in v.ks_p_cross]
+    out["verdict"] = [f"**{x.upper()}**" if x == baseline.FAIL else x for x in v.verdict]
+    if "reason" in v:
+        out["why inconclusive"] = [r if x == baseline.INCONCLUSIVE and isinstance(r, str) else "" for x, r in zip(v.verdict, v.reason, strict=True)]
     return out
 
 
@@ -63,10 +75,10 @@ def _exact_table(cmp: Comparison) -> pd.DataFrame:
         {
             "backend": e.other.map(labels(cmp)),
             "population": e.target,
-            "r per cell (mean over seeds)": e.r_cross.round(3),
-            "r min": e.r_cross_min.round(3),
-            "r between reference seeds (max)": e.r_baseline_max.round(3),
-            "mean count ratio": e.mean_count_ratio.round(3),
+            "r per cell (mean over seeds)": [_number(x, ".3f") for x in e.r_cross],
+            "r min": [_number(x, ".3f") for x in e.r_cross_min],
+            "r between reference seeds (max)": [_number(x, ".3f") for x in e.r_baseline_max],
+            "mean count ratio": [_number(x, ".3f") for x in e.mean_count_ratio],
             "verdict": e.verdict,
         }
     )
@@ -110,7 +122,7 @@ def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
         head += " Perturbed on purpose: " + "; ".join(f"`{b}`: {', '.join(v)}" for b, v in cmp.perturb.items()) + "."
     out = [
         Section(f"Cross-simulator comparison: {cmp.model.name}", head),
-        Section("Rule", f"{baseline.RULE}\n\n{baseline.EXACT_RULE}"),
+        Section("Rule", f"{baseline.RULE}\n\n{baseline.EXACT_RULE}\n\n{baseline.INCONCLUSIVE_RULE}"),
         Section("Verdicts per measure", "Scores: two-sample Kolmogorov-Smirnov (scipy.stats.ks_2samp), Cohen's d (pooled s.d., normal-approximation CI), Wasserstein distance (scipy.stats.wasserstein_distance).", _verdict_table(cmp)),
         Section("Distributions", "", None, figures.get("distributions")),
         Section("Distances against the seed baseline", "", None, figures.get("baseline")),

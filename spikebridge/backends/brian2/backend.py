@@ -16,7 +16,7 @@ import neo
 from ...errors import BackendError
 from ...models.network import Network
 from ...models.schema import Phase
-from ..base import Connections, Progress
+from ..base import Connections, Progress, positive_int_option
 from ..common.cells import inject_current, setup_recording
 from . import cells, connections, recording, simulator, standalone
 from .connections import brian2_name
@@ -48,10 +48,8 @@ class Brian2Backend:
         self.variant = variant
         self.name = "brian2" if variant is None else f"brian2:{variant}"
         self.options = dict(options)
-        self.threads = int(self.options.get("threads", 1))
-        if self.threads < 1:
-            raise BackendError(f"brian2 option 'threads' must be >= 1, got {self.threads}")
-        self.compile_jobs = int(self.options.get("compile_jobs", 2))
+        self.threads = positive_int_option("brian2", self.options, "threads", 1)
+        self.compile_jobs = positive_int_option("brian2", self.options, "compile_jobs", 2)
         self.methods = self._methods(self.options.get("method"))
         self.cache_root = Path(self.options["build_dir"]).expanduser() if "build_dir" in self.options else standalone.default_cache_root()
         self.network: Network | None = None

@@ -24,7 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ...errors import BackendError
+from ...errors import BackendError, SimulatorError
 from ...models.network import Network
 
 DEVICES = {None: "runtime", "cpp": "cpp_standalone", "cuda": "cuda_standalone"}
@@ -167,7 +167,7 @@ class Project:
             try:
                 brian2.device.build(directory=str(self.directory), compile=True, run=False, with_output=False, clean=False)
             except RuntimeError as err:
-                raise BackendError(f"compiling the Brian2 standalone project in {self.directory} failed: {err}") from None
+                raise SimulatorError(f"compiling the Brian2 standalone project in {self.directory} failed: {err}") from None
         self.timings["build_s"] = time.perf_counter() - t0
         self.timings["make_s"] = float((brian2.device.timers.get("compile") or {}).get("make") or 0.0)
         if not run:
@@ -177,7 +177,7 @@ class Project:
         try:
             brian2.device.run(directory=str(self.directory), results_directory=self.results, with_output=False)
         except RuntimeError as err:
-            raise BackendError(f"running the Brian2 standalone binary in {self.directory} failed: {err}") from None
+            raise SimulatorError(f"running the Brian2 standalone binary in {self.directory} failed: {err}") from None
         self.timings["binary_s"] = time.perf_counter() - t0
 
     def clean_results(self) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from ...errors import BackendError
 from ...models.network import Network
 from ...models.schema import Phase
-from ..base import Connections, Progress
+from ..base import Connections, Progress, positive_int_option
 from ..common.cells import create_population, inject_current, setup_recording
 from ..common.recording import collect_segment
 from ..common.synapses import synapse_type
@@ -52,9 +52,7 @@ class NestBackend:
         if unknown:
             raise BackendError(f"unknown nest backend option(s) {sorted(unknown)}; known: {sorted(OPTIONS)}")
         self.options = dict(options)
-        self.threads = int(self.options.get("threads", 1))
-        if self.threads < 1:
-            raise BackendError(f"nest option 'threads' must be >= 1, got {self.threads}")
+        self.threads = positive_int_option("nest", self.options, "threads", 1)
         self.network: Network | None = None
         self.populations: dict[str, Any] = {}
         self.projections: dict[str, Any] = {}

@@ -26,8 +26,8 @@ def silent(n: int = 20) -> Runs:
     return {s: {("E", "rate"): np.zeros(n), ("E", "cv_isi"): np.empty(0), ("E", "correlation"): np.full(n, np.nan)} for s in SEEDS}
 
 
-def judge(samples: dict[str, Runs]) -> pd.DataFrame:
-    return baseline.verdicts(baseline.score_table(samples, "ref"), baseline.expected_measures(samples, "ref"))
+def judge(samples: dict[str, Runs], reference: str = "ref") -> pd.DataFrame:
+    return baseline.verdicts(baseline.score_table(samples, reference), baseline.expected_measures(samples, reference))
 
 
 def test_a_network_where_nothing_spikes_is_inconclusive_not_a_pass() -> None:
@@ -115,3 +115,26 @@ def test_compare_exit_code_follows_the_verdict(verdict: str, code: int, monkeypa
     monkeypatch.setattr(compare, "compare", lambda *a, **k: fake)
     monkeypatch.setattr(report, "write_report", lambda cmp: tmp_path / "report.md")
     assert cli.main(["compare", "ei_weight_matrix", "--backends", "nest,brian2", "--seeds", "2", "--out", str(tmp_path)]) == code
+
+
+def test_a_real_silent_network_measured_on_nest_is_inconclusive(tmp_path: Path) -> None:
+    """ei_weight_matrix without its bias current (nothing spikes), 50 ms on NEST at 2 seeds, measured for real.
+
+    ``compare`` needs two different backends, so the same NEST runs stand in for the second one: what matters
+    is that real measures of a silent network (rates of 0, no CVs, no correlations) give no pass."""
+    from spikebridge.validation import measures
+
+    silent_sets = ["simulation.duration=50", "populations.E.parameters.i_offset=0", "populations.I.parameters.i_offset=0"]
+    runs = {}
+    for seed in (1, 2):
+        model = spikebridge.load_model("ei_weight_matrix", [*silent_sets, f"simulation.seed={seed}"])
+        runs[seed] = spikebridge.run(model, "nest", tmp_path / f"seed{seed}", progress=False, figure=False)
+    measured = {s: measures.measure_run(r) for s, r in runs.items()}
+    assert all(not v.any() for m in measured.values() for (_, name), v in m.items() if name == "rate"), "something spiked"
+    samples = {"nest": measured, "nest_again": measured}
+    table = judge(samples, "nest")
+    assert len(table) == 6 and (table.verdict == "inconclusive").all(), table
+    counts = {b: {s: {p: measures.counts(r, p) for p in ("E", "I")} for s, r in runs.items()} for b in samples}
+    exact = baseline.exact_table(counts, "nest")
+    assert (exact.verdict == "inconclusive").all() and baseline.overall(table, exact) == "inconclusive"
+

@@ -56,6 +56,9 @@ def population_size(pop: Population, path: str) -> int:
     return pop.size
 
 
+MAX_STEPS = 2.0**40
+"""Time steps a run may take: beyond any simulation that could finish, and spike-time arithmetic stays exact."""
+
 UNIT = re.compile(r"(?:[^\W\d_]+|1)(?:\*\*-?\d)?(?:\s*[*/]\s*[^\W\d_]+(?:\*\*-?\d)?)*")
 """What a unit may look like ('ms', 'nS', '1/s', 'mV/ms'): anything else never reaches the unit parser."""
 
@@ -108,6 +111,8 @@ def _distribution(d: Distribution, unit: str, path: str) -> Distribution:
             raise ModelError(f"{path}.{name}", f"required for a {d.distribution} distribution")
     if d.distribution == "uniform" and values["low"] > values["high"]:  # type: ignore[operator]
         raise ModelError(path, f"expected low <= high, got low={values['low']}, high={values['high']}")
+    if d.distribution == "uniform" and not math.isfinite(values["high"] - values["low"]):  # type: ignore[operator]
+        raise ModelError(path, f"the range from low={values['low']:g} to high={values['high']:g} is too wide to draw from")
     if d.distribution == "normal" and values["sd"] < 0:  # type: ignore[operator]
         raise ModelError(f"{path}.sd", "expected a non-negative standard deviation")
     if d.distribution == "lognormal" and values["sigma"] < 0:  # type: ignore[operator]
@@ -265,8 +270,8 @@ def _resolve_stimulus(name: str, stim: Any, model: Model, dt: float) -> Any:
             raise ModelError(path, "a poisson stimulus needs either 'rate' (with optional start/stop) or 'windows'")
         if (stim.resample_every is None) != (stim.active_fraction is None):
             raise ModelError(path, "give both 'resample_every' (ms) and 'active_fraction', or neither")
-        if stim.resample_every is not None and (stim.rate is None or update["resample_every"] <= 0):
-            raise ModelError(f"{path}.resample_every", "needs a positive duration and a 'rate' (not 'windows')")
+        if stim.resample_every is not None and (stim.rate is None or update["resample_every"] < dt * (1 - delays.TOLERANCE)):
+            raise ModelError(f"{path}.resample_every", f"needs a duration of at least dt = {dt:g} ms and a 'rate' (not 'windows')")
         if stim.windows is not None:
             update["windows"] = [_window(w, f"{path}.windows[{k}]") for k, w in enumerate(stim.windows)]
     if stim.spike_times is not None:
@@ -313,6 +318,9 @@ def resolve(model: Model) -> Model:
         if d < dt * (1 - delays.TOLERANCE):  # type: ignore[operator]
             raise ModelError("simulation.dt", f"expected a time step no longer than {where} = {d:g} ms, got {dt:g} ms")
         resolved_phases.append(phase.model_copy(update={"duration": d}))
+    steps = sum(float(p.duration) for p in resolved_phases) / dt
+    if steps > MAX_STEPS:
+        raise ModelError("simulation.dt", f"the run would take {steps:.3g} time steps of {dt:g} ms (at most {MAX_STEPS:.3g}); use a longer dt or a shorter run")
     names = [p.name for p in resolved_phases]
     if len(set(names)) != len(names):
         raise ModelError("simulation.phases", f"phase names must be unique, got {names}")

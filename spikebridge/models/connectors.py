@@ -117,7 +117,7 @@ def distance_patch(pre_shape: list[int], post_shape: list[int], radius: float, p
     for start in range(0, n_post, block):
         stop = min(n_post, start + block)
         d2 = ((post_pos[start:stop, None, :] - pre_pos[None, :, :]) ** 2).sum(axis=2)
-        mask = d2 <= radius**2
+        mask = d2 <= radius * radius  # not radius**2: that raises OverflowError for a huge radius
         if p < 1.0:
             mask &= rng.random(mask.shape) < p
         if same and not allow_self:

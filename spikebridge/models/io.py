@@ -64,18 +64,29 @@ class DuplicateKeyError(yaml.YAMLError):
         super().__init__(f"duplicate key {short(key)} at line {line} (first given at line {first})")
 
 
+MAX_FILE_BYTES = 64 * 2**20
 MAX_DEPTH = 32
 """Tables and lists nested deeper than this are not a model (and would exhaust the parsers' recursion)."""
+MAX_VALUES = 10_000_000
+"""Values a file may expand to; YAML aliases can make a small file expand exponentially ("billion laughs")."""
 
 
-def _depth(data: Any) -> int:
-    depth, level = 0, [data]
-    while level:
-        depth += 1
-        level = [v for x in level if isinstance(x, (dict, list)) for v in (x.values() if isinstance(x, dict) else x)]
-        if depth > MAX_DEPTH:
-            break
-    return depth
+def _measure(data: Any) -> tuple[int, int]:
+    """Nesting depth and number of values of parsed data, as expanded, without expanding shared (aliased) parts."""
+    memo: dict[int, tuple[int, int]] = {}
+
+    def visit(node: Any, level: int) -> tuple[int, int]:
+        if not isinstance(node, (dict, list)):
+            return 0, 1
+        if id(node) in memo:
+            return memo[id(node)]
+        if level > MAX_DEPTH:
+            return level, 1
+        children = [visit(v, level + 1) for v in (node.values() if isinstance(node, dict) else node)]
+        memo[id(node)] = result = (1 + max((d for d, _ in children), default=0), 1 + sum(n for _, n in children))
+        return result
+
+    return visit(data, 0)
 
 
 def _yaml_reason(err: yaml.YAMLError) -> str:
@@ -96,6 +107,8 @@ def read_raw(path: Path) -> dict[str, Any]:
     """
     source = str(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ModelError("", f"{path.stat().st_size / 2**20:.0f} MiB is too large for a model file (at most {MAX_FILE_BYTES / 2**20:.0f} MiB; put connections in a from_file file)", source)
         data_bytes = path.read_bytes()
     except OSError as err:
         raise ModelError("", f"cannot read: {err.strerror or type(err).__name__}", source) from None
@@ -118,8 +131,11 @@ def read_raw(path: Path) -> dict[str, Any]:
         raise ModelError("", f"cannot parse: nested deeper than {MAX_DEPTH} levels", source) from None
     if not isinstance(data, dict):
         raise ModelError("", "expected a table of model fields at the top level", source)
-    if _depth(data) > MAX_DEPTH:
+    depth, values = _measure(data)
+    if depth > MAX_DEPTH:
         raise ModelError("", f"nested deeper than {MAX_DEPTH} levels; not a model", source)
+    if values > MAX_VALUES:
+        raise ModelError("", f"expands to {values:.3g} values (more than {MAX_VALUES:.0e}; YAML aliases?); not a model", source)
     return data
 
 
@@ -220,7 +236,7 @@ def _message(err: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "required field missing"
     if kind == "literal_error":
-        return f"{short(err['msg'].replace('Input should be', 'expected'), 300)}, got {short(err.get('input'))}"
+        return f"{err['msg'].replace('Input should be', 'expected')}, got {short(err.get('input'))}"
     msg = str(err["msg"])
     msg = msg.removeprefix("Value error, ")
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):

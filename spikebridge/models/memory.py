@@ -44,11 +44,16 @@ def available_bytes() -> float:
         return math.inf
 
 
-def _size(pop: Population) -> float:
+def _f(value: float | int) -> float:
+    """A float, infinite where a (Python) integer is too large for one."""
     try:
-        return float(population_size(pop, ""))
+        return float(value)
     except OverflowError:
         return math.inf
+
+
+def _size(pop: Population) -> float:
+    return _f(population_size(pop, ""))
 
 
 def _upper(d: Distribution | None, default: float) -> float:
@@ -77,12 +82,12 @@ def _synapses(model: Model, name: str) -> float:
         case "fixed_probability":
             return float(conn.p) * n_pre * n_post  # type: ignore[arg-type]
         case "fixed_indegree":
-            return float(conn.n) * n_post  # type: ignore[arg-type]
+            return _f(conn.n) * n_post  # type: ignore[arg-type]
         case "fixed_outdegree":
-            return float(conn.n) * n_pre  # type: ignore[arg-type]
+            return _f(conn.n) * n_pre  # type: ignore[arg-type]
         case "distance_patch":
             shape = post.shape or [1]
-            area = float(shape[-1]) * (float(shape[-2]) if len(shape) > 1 else 1.0)
+            area = _f(shape[-1]) * (_f(shape[-2]) if len(shape) > 1 else 1.0)
             reach = min(1.0, math.pi * float(conn.radius) * float(conn.radius) / area)  # type: ignore[arg-type]
             # plus the distance matrix of one block of post cells against every pre cell
             return float(conn.p) * reach * n_pre * n_post + n_pre  # type: ignore[arg-type]
@@ -139,7 +144,7 @@ def estimate(model: Model) -> dict[str, float]:
     for name, rec in model.recording.items():
         pop = model.populations[name]
         size = _size(pop)
-        cells = size if rec.cells == "all" else float(rec.cells) if isinstance(rec.cells, int) else float(len(rec.cells))
+        cells = size if rec.cells == "all" else _f(rec.cells) if isinstance(rec.cells, int) else float(len(rec.cells))
         samples = t_stop / float(rec.sampling_interval or dt)
         analog = sum(1 for v in rec.variables if v != "spikes")
         spikes = RECORDED_RATE_HZ * t_stop / 1000.0 * cells if "spikes" in rec.variables else 0.0
@@ -155,9 +160,9 @@ def estimate(model: Model) -> dict[str, float]:
 
 def check_memory(model: Model, available: float | None = None) -> None:
     """Refuse (one ModelError) a resolved model whose estimated arrays exceed the available memory."""
-    items = estimate(model)
+    items = {k: math.inf if math.isnan(v) else v for k, v in estimate(model).items()}  # nan: 0 x inf
     total = sum(items.values())
     limit = available_bytes() if available is None else available
     if not total <= limit:  # also catches an infinite or NaN estimate
-        top, size = max(items.items(), key=lambda kv: kv[1] if not math.isnan(kv[1]) else math.inf)
+        top, size = max(items.items(), key=lambda kv: kv[1])
         raise ModelError(top, f"the model needs about {total / GIB:.3g} GiB ({size / GIB:.3g} GiB of it here), more than the {limit / GIB:.3g} GiB of memory available; make it smaller or shorter")

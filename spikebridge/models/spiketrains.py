@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ModelError
+
 
 def poisson(n: int, rate: float | np.ndarray, start: float, stop: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Homogeneous Poisson trains for ``n`` cells at ``rate`` Hz (one value, or one per cell) on [start, stop) ms.
@@ -51,10 +53,13 @@ def on_grid(cells: np.ndarray, times: np.ndarray, n: int, dt: float) -> list[np.
     same spikes, instead of each rounding (or refusing) off-grid times in its own way.
     """
     steps = np.maximum(np.rint(np.asarray(times) / dt).astype(np.int64), FIRST_STEP)
+    span = int(steps.max(initial=0)) + 1
+    if n * span >= 2**62:  # the packed (cell, step) key below would overflow int64
+        raise ModelError("simulation", f"{n} spike-source cells x {span} time steps are more than spike times can be indexed by; shorten the run or use a longer dt")
     # sort + mask, not np.unique: numpy 2's hash-based unique is ~8x slower on tens of millions of spikes
-    key = np.sort(np.asarray(cells, dtype=np.int64) * (steps.max(initial=0) + 1) + steps)
+    key = np.sort(np.asarray(cells, dtype=np.int64) * span + steps)
     key = key[np.concatenate(([True], key[1:] != key[:-1]))] if len(key) else key
-    cell_of, step_of = np.divmod(key, steps.max(initial=0) + 1)
+    cell_of, step_of = np.divmod(key, span)
     bounds = np.searchsorted(cell_of, np.arange(n + 1))
     grid = step_of * dt
     return [np.round(grid[bounds[i] : bounds[i + 1]], 10) for i in range(n)]

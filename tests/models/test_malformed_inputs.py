@@ -199,6 +199,11 @@ CASES: list[tuple[str, Callable[[Path], Path], str, str]] = [
     ("duration 1e8 ms of poisson input", toml(setting(simulation__duration=1e8, populations__src__size=1000, populations__src__parameters={"rate": 1000.0})), "populations.src", "GiB"),
     ("enormous delay", toml(setting(projections__p__delay=1e300)), "projections.p.delay", "GiB"),
     ("size beyond any float", toml(setting(populations__cur__shape=[10**200, 10**200], populations__cur__size=None)), "populations.cur", "GiB"),
+    ("degree beyond any float", toml(setting(projections__p__connector={"rule": "fixed_indegree", "n": 10**400})), "projections.p", "GiB"),
+    ("weight snapshots every 1e-300 ms", toml(setting(record_weights={"interval": 1e-300})), "record_weights", "GiB"),
+    ("dt of 1e-300 ms", toml(setting(simulation__dt=1e-300)), "simulation.dt", "time steps"),
+    ("resample below dt", toml(setting(stimuli={"s": {**POISSON, "resample_every": 1e-300, "active_fraction": 0.5}})), "stimuli.s.resample_every", "at least dt"),
+    ("uniform range overflowing", toml(setting(projections__p__weight={"distribution": "uniform", "low": -1e308, "high": 1e308})), "projections.p.weight", "too wide"),
     # -- unsafe names: a run directory stays under runs/
     ("name escapes runs", toml(setting(name="../../x")), "name", "letters, digits"),
     ("name hidden", toml(setting(name=".hidden")), "name", "not starting with '.'"),
@@ -216,6 +221,7 @@ CASES: list[tuple[str, Callable[[Path], Path], str, str]] = [
     ("yaml syntax error", text("name: [unclosed\nsecret: value\n"), "", "cannot parse as YAML"),
     ("yaml top-level list", text("- a\n- b\n"), "", "expected a table"),
     ("yaml nested too deep", text("name: " + "[" * 200 + "]" * 200 + "\n"), "", "nested deeper"),
+    ("yaml alias bomb", text(YAML_HEAD + "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcdefg", "bcdefgh"))), "", "expands to"),
     ("yaml python tag", text("name: !!python/object/apply:os.system ['true']\n"), "", "cannot parse as YAML"),
     ("key with a newline", text(YAML_HEAD + 'populations: {a: {cell_type: IF_cond_exp, size: 1}}\n"pop\\nulations": {}\n'), "pop\\nulations", "unknown field"),
     # -- errors found while drawing the network name the file too
@@ -292,6 +298,13 @@ def test_huge_models_are_refused_within_seconds(tmp_path: Path) -> None:
         proc = subprocess.run([sys.executable, "-m", "spikebridge.cli", "check", str(f)], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and "GiB" in proc.stderr
         assert time.perf_counter() - start < 10.0  # a fresh interpreter with its imports; the check itself takes well under a second
+
+
+def test_a_huge_radius_is_not_an_overflow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    grid = {"cell_type": "IF_cond_exp", "shape": [2, 2]}
+    f = toml(setting(populations__exc=grid, populations__src={"cell_type": "SpikeSourcePoisson", "shape": [2, 2]}, projections__p__connector={"rule": "distance_patch", "radius": 1e300, "p": 1.0}))(tmp_path)
+    assert main(["check", str(f)]) == 0, capsys.readouterr().err
+    assert "24 synapses" in capsys.readouterr().out  # 16 (all within the radius) + 8 of q
 
 
 def test_memory_estimate_names_what_dominates() -> None:

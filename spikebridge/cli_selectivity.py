@@ -53,11 +53,34 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse, before anything is built or simulated, arguments the workflow would trip over later (exit 2)."""
+    import math
+
+    from . import backends
+    from .errors import SpikebridgeError
+
+    if not args.noise or not all(math.isfinite(x) and x >= 0 for x in args.noise):
+        raise SpikebridgeError(f"--noise: expected finite amplitudes >= 0, e.g. 0,60, got {args.noise}")
+    for flag, value in (("--present", args.present), ("--gap", args.gap)):
+        if not math.isfinite(value):
+            raise SpikebridgeError(f"{flag} must be a finite number of ms, got {value}")
+    for flag, value in (("--k", args.k), ("--workers", args.workers)):
+        if value < 1:
+            raise SpikebridgeError(f"{flag} must be >= 1, got {value}")
+    for flag, path in (("--out", args.out), ("--figures", args.figures)):
+        if path is not None and path.exists() and not path.is_dir():
+            raise SpikebridgeError(f"{flag} {path}: exists and is not a directory")
+    if args.backend is not None:
+        backends.factory(args.backend)  # an unknown or uninstalled backend: BackendError, bad input
+
+
 def cmd_selectivity(args: argparse.Namespace) -> int:
     from .selectivity import Protocol, Workflow
     from .selectivity.pipeline import describe, run_pipeline
     from .stimuli import ImageSet, boundary_contour_shapes
 
+    check_arguments(args)
     dataset = ImageSet.from_folder(args.dataset) if args.dataset else boundary_contour_shapes(args.shapes, args.variants)
     wf = Workflow(
         args.out,

@@ -145,3 +145,31 @@ def test_sweep_with_a_bad_grid_exits_2_before_dask(grid: str, message: str, monk
     line = one_error_line(err)
     assert code == 2 and message in line and "rerun" not in line + out, line
     assert not (tmp_path / "exp").exists()
+
+
+def test_compare_runs_again_over_a_corrupt_run_instead_of_reusing_it(tiny_run: Path, tmp_path: Path) -> None:
+    """A damaged run directory in a comparison's runs/ is not reused (so it can neither pass nor fail a verdict)."""
+    import shutil
+
+    import spikebridge
+    from spikebridge.validation.compare import _reusable
+
+    model = spikebridge.load(tiny_run).model
+    copy = tmp_path / "nest_seed42"
+    shutil.copytree(tiny_run, copy)
+    assert _reusable(copy, model, "nest") is not None
+    recordings = next(p for p in copy.iterdir() if p.name.startswith("recordings"))
+    data = bytearray(recordings.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    recordings.write_bytes(bytes(data))
+    assert _reusable(copy, model, "nest") is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--noise", "-5"], "--noise: expected finite amplitudes >= 0"), (["--backend", "nope"], "unknown backend 'nope'"), (["--k", "0"], "--k must be >= 1")],
+)
+def test_selectivity_checks_its_arguments_before_building_anything(args: list[str], message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("spikebridge.selectivity.pipeline.run_pipeline", _boom)
+    code, _, err = invoke(["selectivity", *args, "--out", str(tmp_path / "fs"), "--quiet"])
+    assert code == 2 and message in one_error_line(err)

@@ -6,7 +6,7 @@ would (``runner.run``, compare's ``run``, ``sweeps.engine.dask_client``, ``rules
 ``selectivity.pipeline.run_pipeline``) are replaced by one
 that raises :class:`WouldSimulate` (exit 2), so a valid argument list ends there. ``plot weights`` and ``infer``
 work on a tiny run directory (``ei_weight_matrix``, 50 ms on NEST) with at least one bad argument each, since a
-valid one draws figures for seconds (``tiny_run``: tests/conftest.py). ``CLI_FUZZ_SCALE`` multiplies the example counts (default 1: 2,400 examples).
+valid one draws figures for seconds (``tiny_run``: tests/conftest.py). ``CLI_FUZZ_SCALE`` multiplies the example counts (default 1: 2,450 examples).
 """
 
 from __future__ import annotations
@@ -274,6 +274,12 @@ def test_rules_arguments(sandbox: Path, argv: list[str]) -> None:
     assert_clean(argv)
 
 
+@fuzz(50)
+@given(target=st.sampled_from(["RUN", "file.txt", "missing", "."]) | junk, argv=st.lists(st.sampled_from(["--trust-pickle", "-h"]) | junk, max_size=2))
+def test_migrate(sandbox: Path, tiny_run: Path, target: str, argv: list[str]) -> None:
+    assert_clean(["migrate", str(tiny_run) if target == "RUN" else target, *argv])
+
+
 counts = st.sampled_from(["1", "2", "3", "1", "2", "3", "0", "-1", "abc", "", "1.5"])  # more shapes take seconds to draw
 
 
@@ -301,7 +307,7 @@ def test_selectivity_arguments(sandbox: Path, argv: list[str]) -> None:
     assert_clean(argv)
 
 
-COMMANDS = ["run", "models", "check", "info", "infer", "plot", "weights", "compare", "sweep", "rules", "selectivity", "--help", "-h", "--set", "--json"]
+COMMANDS = ["run", "models", "migrate", "check", "info", "infer", "plot", "weights", "compare", "sweep", "rules", "selectivity", "--help", "-h", "--set", "--json"]
 
 
 @fuzz(300)

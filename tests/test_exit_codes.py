@@ -36,11 +36,13 @@ def one_error_line(err: str, prefix: str = "spikebridge: error: ") -> str:
     return err.strip()
 
 
-def test_info_json_into_a_closed_pipe_exits_0_without_a_traceback(tiny_run: Path) -> None:
+@pytest.mark.parametrize("argv", [["info", "--json", "RUN"], ["models"], ["--help"]])
+def test_output_into_a_closed_pipe_exits_0_without_a_traceback(argv: list[str], tiny_run: Path) -> None:
+    argv = [str(tiny_run) if a == "RUN" else a for a in argv]
     read, write = os.pipe()
     os.close(read)  # the reader is gone before the first byte: every write raises EPIPE (BrokenPipeError)
     try:
-        done = subprocess.run([sys.executable, "-m", "spikebridge.cli", "info", "--json", str(tiny_run)], stdout=write, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+        done = subprocess.run([sys.executable, "-m", "spikebridge.cli", *argv], stdout=write, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (0, "")

@@ -139,6 +139,7 @@ def test_a_crash_during_compare_is_exit_3_not_a_failed_verdict(monkeypatch: pyte
         ("simulation.nope=1,2", "--grid point simulation.nope=1: "),
         ("simulation.duration=10,-5", "--grid point simulation.duration=-5: "),
         ("backend=nest,nope", "unknown backend 'nope'"),
+        ("simulation.backend_options.threads=1,abc", "--grid point simulation.backend_options.threads=\"abc\": nest option 'threads' must be an integer"),
     ],
 )
 def test_sweep_with_a_bad_grid_exits_2_before_dask(grid: str, message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

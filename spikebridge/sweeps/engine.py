@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from ..errors import SpikebridgeError
 from .errors import SchedulerLostError, SweepError
-from .grid import BACKEND, Grid, canonical, check_points, short_names, slug, split_params
+from .grid import BACKEND, Grid, Params, canonical, check_points, short_names, slug, split_params
 from .metadata import FORMAT, new_trial, read_metadata, write_metadata
 from .trial import TrialSpec, count_attempts, execute_trial, is_complete, now
 
@@ -148,7 +148,34 @@ def check_plan(plan: SweepPlan) -> None:
     _check_overlap(plan)
     _check_backends(plan)
     check_directory(plan.directory().resolve())
-    check_points(plan.grid, plan.model_file, plan.overrides)
+    check_points(plan.grid, plan.model_file, plan.overrides, _backend_options_checker(plan))
+
+
+def _backend_options_checker(plan: SweepPlan) -> Callable[[Params, Model], None]:
+    """A check of each grid point's backend and options (``threads=abc``), made once per distinct pair."""
+    from .. import backends
+
+    seen: set[str] = set()
+
+    def check(params: Params, model: Model) -> None:
+        name = params.get(BACKEND) or plan.backend or model.simulation.backend
+        options = {**model.simulation.backend_options, **trial_options(plan, name)}
+        key = json.dumps([name, options], sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            backends.create(name, options)  # validates the options only: nothing is built
+
+    return check
+
+
+def trial_options(plan: SweepPlan, backend: str) -> dict[str, Any]:
+    """The options a trial on ``backend`` passes over its model's: ``--threads`` reaches NEST trials only."""
+    from .. import backends
+
+    options = dict(plan.options)
+    if backends.split_name(backend)[0] != "nest":
+        options.pop("threads", None)
+    return options
 
 
 def check_directory(path: Path) -> None:
@@ -311,11 +338,7 @@ class _Sweep:
     def spec(self, trial: dict[str, Any], token: str) -> TrialSpec:
         backend, overrides = split_params(trial["params"])
         backend = backend or self.meta["backend"]
-        from .. import backends
-
-        options = dict(self.plan.options)
-        if backends.split_name(backend)[0] != "nest":
-            options.pop("threads", None)
+        options = trial_options(self.plan, backend)
         return TrialSpec(
             experiment=str(self.path),
             trial=trial["id"],

@@ -11,13 +11,16 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .errors import GridError
+
+if TYPE_CHECKING:
+    from ..models.schema import Model
 
 BACKEND = "backend"
 """The pseudo-path of a grid over backends: ``--grid backend=nest,brian2``."""
@@ -174,10 +177,16 @@ def split_params(params: Mapping[str, Any]) -> tuple[str | None, list[str]]:
     return backend, [override(p, v) for p, v in params.items() if p != BACKEND]
 
 
-def check_points(grid: Grid, model: str | os.PathLike[str], overrides: Sequence[str] = ()) -> None:
+def check_points(
+    grid: Grid,
+    model: str | os.PathLike[str],
+    overrides: Sequence[str] = (),
+    also: Callable[[Params, Model], None] | None = None,
+) -> None:
     """Validate the model at every grid point: ``--set`` values, then the point's; before any trial is submitted.
 
     Loading a model takes a millisecond or two, so even a grid of thousands of points is checked in seconds.
+    ``also(params, model)`` may check more of each point (e.g. its backend options) by raising a ``SpikebridgeError``.
 
     Raises
     ------
@@ -190,10 +199,12 @@ def check_points(grid: Grid, model: str | os.PathLike[str], overrides: Sequence[
     for params in grid:
         _, sets = split_params(params)
         try:
-            load_model(model, (*overrides, *sets))
+            loaded = load_model(model, (*overrides, *sets))
+            if also is not None:
+                also(params, loaded)
         except SpikebridgeError as err:
             point = ", ".join(f"{path}={json.dumps(value)}" for path, value in params.items())
-            raise GridError(f"--grid point {point}: {err}") from None
+            raise GridError(f"--grid point {point}: {err}" if point else str(err)) from None
 
 
 def slug(index: int, params: Mapping[str, Any], names: Mapping[str, str], limit: int = 80) -> str:

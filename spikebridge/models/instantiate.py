@@ -189,7 +189,8 @@ def instantiate(model: Model, base: Path | None = None) -> Network:
     except ModelError as err:
         raise (err.with_source(source) if source and not err.source else err) from None
     for note in notes:
-        warnings.warn(f"{source}: {note}" if source else note, ModelWarning, stacklevel=2)
+        # attributed to the model file (line 0: nothing of the file is quoted), not to the code that instantiated it
+        warnings.warn_explicit(note, ModelWarning, source or "<model>", 0)
     return network
 
 

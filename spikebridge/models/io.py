@@ -89,14 +89,21 @@ def _measure(data: Any) -> tuple[int, int]:
     return visit(data, 0)
 
 
+_QUOTED = re.compile(r"(?<![^\s(])(?:'[^'<]{2,}?'|\"[^\"<]{2,}?\")|\(\s*'[^)]*\)")
+
+
+def _redact(reason: str) -> str:
+    """A parser's reason without the words of the file it quotes (keys, aliases, tags): a position says enough."""
+    return _QUOTED.sub("(…)", reason)
+
+
 def _yaml_reason(err: yaml.YAMLError) -> str:
     """A YAML error without the snippet of the file PyYAML quotes."""
     if isinstance(err, yaml.MarkedYAMLError):
         mark = err.problem_mark or err.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        return f"{short(err.problem or err.context or 'invalid YAML', 80)}{where}"
-    text = str(err)
-    return text if len(text) <= 120 else text[:117] + "..."
+        return f"{_one_line(_redact(err.problem or err.context or 'invalid YAML'), 100)}{where}"
+    return _one_line(str(err), 120)
 
 
 def read_raw(path: Path) -> dict[str, Any]:
@@ -124,7 +131,7 @@ def read_raw(path: Path) -> dict[str, Any]:
         else:
             data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ModelError("", f"cannot parse as TOML: {short(str(err), 120)}", source) from None
+        raise ModelError("", f"cannot parse as TOML: {_one_line(_redact(str(err)), 120)}", source) from None
     except yaml.YAMLError as err:
         raise ModelError("", f"cannot parse as YAML: {_yaml_reason(err)}", source) from None
     except RecursionError:
@@ -150,7 +157,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
         if not sep or not key.strip():
             raise ModelError("", f"expected PATH=VALUE, got {item!r}", "--set")
         try:
-            value = yaml.safe_load(text) if text.strip() else ""
+            value = yaml.load(text, Loader=UniqueKeyLoader) if text.strip() else ""  # noqa: S506 (a SafeLoader)
         except yaml.YAMLError as err:
             raise ModelError(key.strip(), f"cannot read the value {text!r}: {_yaml_reason(err)}", "--set") from None
         parts = key.strip().split(".")

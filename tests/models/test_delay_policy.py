@@ -31,9 +31,23 @@ def with_delay(delay: Any) -> dict[str, Any]:
 
 
 def test_off_grid_delays_are_rounded_half_up_with_a_warning() -> None:
-    with pytest.warns(ModelWarning, match=r"model\.toml: projections\.p\.delay: rounded 6 of 6 delays to the dt = 0\.1 ms grid"):
+    with pytest.warns(ModelWarning, match=r"^projections\.p\.delay: rounded 6 of 6 delays to the dt = 0\.1 ms grid") as record:
         net = instantiate(validate(with_delay(1.05), "model.toml"))
+    assert record[0].filename == "model.toml"
     assert np.all(net.projections["p"].delay == 1.1)
+
+
+def test_cli_check_warns_in_one_line_naming_the_model_file(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    import tomli_w
+
+    from spikebridge.cli import main
+
+    f = tmp_path / "m.toml"
+    f.write_text(tomli_w.dumps(with_delay(1.05)))
+    with pytest.warns(ModelWarning) as record:
+        assert main(["check", str(f)]) == 0
+    assert record[0].filename == str(f) and record[0].lineno == 0
+    assert "valid" in capsys.readouterr().out
 
 
 def test_on_grid_delays_pass_without_a_warning(recwarn: pytest.WarningsRecorder) -> None:

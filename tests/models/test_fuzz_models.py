@@ -95,6 +95,11 @@ def documents(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
         spots = _spots(doc)
         if not spots:
             break
+        numbers = [(p, k) for p, k in spots if isinstance(p[k], (int, float)) and not isinstance(p[k], bool)]
+        if numbers and draw(st.booleans()):  # half the mutations hit a number: those reach the physical checks
+            parent, key = draw(st.sampled_from(numbers))
+            parent[key] = draw(st.sampled_from(EXTREMES) | st.floats() | st.integers(-(10**6), 10**6))
+            continue
         parent, key = draw(st.sampled_from(spots))
         op = draw(st.sampled_from(["delete", "extreme", "number", "swap", "text", "garbage", "add"]))
         if op == "delete":

@@ -254,7 +254,7 @@ def test_at_least_sixty_distinct_malformed_inputs() -> None:
 @pytest.mark.parametrize("suffix", [".toml", ".yaml"])
 def test_file_contents_are_never_echoed(suffix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     secret = "TOPSECRET-4242"
-    for i, content in enumerate([f"{secret} = = =\n", f"[{secret}\n", f"- {secret}\n", f"{secret}: [\n", f"a: {secret}\n", f"{secret}\x00\n"]):
+    for i, content in enumerate([f"{secret} = = =\n", f"[{secret}\n", f"- {secret}\n", f"{secret}: [\n", f"a: {secret}\n", f"{secret}\x00\n", f"x: *{secret}\n", f"x: !{secret} 1\n", f"{secret} = 1\n{secret} = 2\n", f"[{secret}]\n[{secret}]\n"]):
         f = tmp_path / f"x{i}{suffix}"
         f.write_text(content)
         line = _check(f, capsys)

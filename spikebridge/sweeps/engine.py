@@ -159,7 +159,8 @@ def _backend_options_checker(plan: SweepPlan) -> Callable[[Params, Model], None]
 
     def check(params: Params, model: Model) -> None:
         name = params.get(BACKEND) or plan.backend or model.simulation.backend
-        options = {**model.simulation.backend_options, **trial_options(plan, name)}
+        own = model.simulation.backend_options if name == model.simulation.backend else {}  # as runner.run merges them
+        options = {**own, **trial_options(plan, name)}
         key = json.dumps([name, options], sort_keys=True, default=str)
         if key not in seen:
             seen.add(key)

@@ -156,6 +156,10 @@ def compare(
     for name in perturb:
         if name not in names:
             raise CompareError(f"--perturb names backend {name!r}, which is not among --backends {names}")
+    for name in names:  # bad backend options (threads=abc) fail here, not after the other backends have run
+        variant = with_overrides(model, perturb.get(name, []))
+        own = variant.simulation.backend_options if name == variant.simulation.backend else {}  # as runner.run merges them
+        registry.create(name, {**own, **(options or {}).get(name, {})})
     out = Path(out)
     seed_values = seed_list(model, seeds)
     runs: dict[str, dict[int, Results]] = {b: {} for b in names}

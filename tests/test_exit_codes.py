@@ -176,3 +176,10 @@ def test_selectivity_checks_its_arguments_before_building_anything(args: list[st
     monkeypatch.setattr("spikebridge.selectivity.pipeline.run_pipeline", _boom)
     code, _, err = invoke(["selectivity", *args, "--out", str(tmp_path / "fs"), "--quiet"])
     assert code == 2 and message in one_error_line(err)
+
+
+def test_compare_refuses_bad_backend_options_before_the_first_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("spikebridge.validation.compare.run", _boom)  # a run would be exit 3
+    argv = ["compare", "ei_weight_matrix", "--backends", "nest,brian2", "--set", "simulation.backend_options.threads=abc", "--seeds", "2"]
+    code, _, err = invoke([*argv, "--out", str(tmp_path / "cmp"), "--quiet"])
+    assert code == 2 and "nest option 'threads' must be an integer >= 1, got 'abc'" in one_error_line(err)

@@ -74,11 +74,13 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from . import backends
     from .models import instantiate
     from .models.io import find_model_file, load_model
 
     model = load_model(args.model, _overrides(args))
     network = instantiate(model, find_model_file(args.model).parent)
+    backends.create(model.simulation.backend, model.simulation.backend_options)  # its options (threads=abc), nothing built
     print(f"{args.model}: valid: {len(model.populations)} populations ({network.n_cells} cells), {len(model.projections)} projections ({network.n_synapses} synapses), {network.duration:g} ms, seed {network.seed}")
     return 0
 

@@ -78,6 +78,11 @@ def test_bad_thread_option_is_bad_input(value: str, message: str, tmp_path: Path
     assert not (tmp_path / "run").exists()
 
 
+def test_check_validates_the_backend_options_too() -> None:
+    code, _, err = invoke(["check", "ei_weight_matrix", "--set", "simulation.backend_options.threads=abc"])
+    assert code == 2 and "nest option 'threads' must be an integer >= 1, got 'abc'" in one_error_line(err)
+
+
 def test_unknown_backend_is_bad_input(tmp_path: Path) -> None:
     code, _, err = invoke(["run", "ei_weight_matrix", "--backend", "nope", "--out", str(tmp_path / "run")])
     assert code == 2 and "unknown backend 'nope'" in one_error_line(err)

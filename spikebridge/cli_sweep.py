@@ -15,7 +15,9 @@ EPILOG = """examples:
       --grid simulation.seed=1,2,3 --set simulation.duration=2000 --out experiments/stdp
   spikebridge sweep ei_weight_matrix --grid simulation.seed=1,2,3,4 --scheduler tcp://10.0.0.5:8786
 
-Rerunning the same command resumes: complete trials are skipped, failed and interrupted ones run again."""
+Rerunning the same command resumes: complete trials are skipped, failed and interrupted ones run again.
+Every --grid point's model and backend options are checked before Dask starts. Exit code 0 when every trial is
+complete, 2 on bad input (nothing runs), 3 when some trials failed at run time (see docs/exit_codes.md)."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

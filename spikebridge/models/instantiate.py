@@ -41,7 +41,19 @@ def _population(name: str, pop: Population, model: Model) -> PopulationData:
     )
 
 
-def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[str, Stimulus]], model: Model, t_stop: float, base: Path | None = None) -> list[np.ndarray]:
+def _explicit_note(lists: list[list[float]], dt: float, path: str, notes: list[str]) -> None:
+    """Say how many explicit spike times go off the dt grid or share a step (two spikes in one step become one)."""
+    off = merged = 0
+    for ts in lists:
+        ratio = np.asarray(ts, dtype=np.float64) / dt
+        steps = np.rint(ratio)
+        off += int(np.count_nonzero(np.abs(ratio - steps) > delays.TOLERANCE))
+        merged += int(np.count_nonzero(np.diff(steps) == 0))
+    if off or merged:
+        notes.append(f"{path}: {off} spike times rounded to the dt = {dt:g} ms grid, {merged} merged with another in the same step")
+
+
+def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[str, Stimulus]], model: Model, t_stop: float, base: Path | None, notes: list[str]) -> list[np.ndarray]:
     """All spikes of a spike-source population: its own (Poisson rate or explicit times) plus stimuli."""
     seed, dt = model.simulation.seed, float(model.simulation.dt)
     cells: list[np.ndarray] = []
@@ -65,6 +77,7 @@ def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[st
         add_poisson(rate, start, start + params.get("duration", t_stop), everyone, ("pop", name, "poisson"))
     # explicit spike times were checked (sorted, from spiketrains.FIRST_STEP * dt on) when the model was resolved
     if pop.spike_times is not None:
+        _explicit_note(pop.spike_times, dt, f"populations.{name}.spike_times", notes)  # type: ignore[arg-type]
         lists = pop.spike_times if len(pop.spike_times) == size else pop.spike_times * size
         cells.append(np.repeat(everyone, [len(ts) for ts in lists]))
         times.append(np.array([t for ts in lists for t in ts], dtype=np.float64))
@@ -98,6 +111,7 @@ def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[st
                 add_poisson(rate, start, stop, idx, ("stim", sname, str(k)))
         else:  # spike_array
             assert stim.spike_times is not None
+            _explicit_note(stim.spike_times, dt, f"stimuli.{sname}.spike_times", notes)  # type: ignore[arg-type]
             lists = stim.spike_times if len(stim.spike_times) == len(idx) else stim.spike_times * len(idx)
             if len(lists) != len(idx):
                 raise ModelError(f"stimuli.{sname}.spike_times", f"expected 1 or {len(idx)} lists of times, got {len(stim.spike_times)}")
@@ -206,7 +220,7 @@ def _instantiate(model: Model, base: Path | None, notes: list[str]) -> Network:
         data = _population(name, pop, model)
         if data.is_source:
             stims = [(s, st) for s, st in model.stimuli.items() if st.target == name and st.kind in ("poisson", "spike_array", "rate_schedule")]
-            trains = _source_trains(name, pop, data.size, stims, model, t_stop, base)
+            trains = _source_trains(name, pop, data.size, stims, model, t_stop, base, notes)
             data = PopulationData(**{**data.__dict__, "spike_times": trains})
         populations[name] = data
     projections = {name: _projection(name, model, base, notes) for name in model.projections}

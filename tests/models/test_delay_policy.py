@@ -131,3 +131,12 @@ def test_nest_delivers_the_rounded_delay_and_refuses_off_grid_arrays() -> None:
 def test_nest_refuses_delay_0_05_at_dt_0_1_before_building() -> None:
     with pytest.raises(ModelError, match=r"projections\.p\.delay: expected a delay >= dt = 0\.1 ms, got 0\.05"):
         validate(with_delay(0.05))
+
+
+def test_explicit_spike_times_off_the_grid_or_sharing_a_step_are_reported() -> None:
+    raw = copy.deepcopy(RAW)
+    raw["populations"]["src"]["spike_times"] = [[1.0, 1.02, 3.0]]
+    raw["projections"]["p"]["delay"] = 1.0
+    with pytest.warns(ModelWarning, match=r"populations\.src\.spike_times: 1 spike times rounded to the dt = 0\.1 ms grid, 1 merged"):
+        net = instantiate(validate(raw))
+    assert [list(t) for t in net.populations["src"].spike_times or []] == [[1.0, 3.0]] * 3

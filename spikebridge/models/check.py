@@ -87,7 +87,7 @@ def convert(value: float | str | None, unit: str, path: str) -> float | None:
             raise ModelError(path, f"expected a quantity in {unit}, got {short(value)} (wrong dimension)") from None
     if not math.isfinite(number):
         raise ModelError(path, f"expected a finite number, got {short(value)}")
-    return number
+    return number + 0.0  # -0.0 becomes 0.0 (numpy refuses a scale of -0.0)
 
 
 def _distribution(d: Distribution, unit: str, path: str) -> Distribution:
@@ -117,7 +117,8 @@ def _distribution(d: Distribution, unit: str, path: str) -> Distribution:
         raise ModelError(f"{path}.sd", "expected a non-negative standard deviation")
     if d.distribution == "lognormal" and values["sigma"] < 0:  # type: ignore[operator]
         raise ModelError(f"{path}.sigma", "expected a non-negative sigma")
-    return d.model_copy(update=fields | {"bounds": bounds})
+    sigma = None if d.sigma is None else d.sigma + 0.0  # -0.0 becomes 0.0, as in convert
+    return d.model_copy(update=fields | {"bounds": bounds, "sigma": sigma})
 
 
 def _times(values: list[Any], path: str, earliest: float, strict: bool) -> list[float]:

@@ -13,6 +13,7 @@ import io
 import math
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import tomli_w
@@ -132,9 +133,13 @@ def _write(doc: dict[str, Any], suffix: str, folder: Path) -> Path:
     return f
 
 
+FUZZ_MEMORY = 256 * 2**20
+"""Memory the fuzzed checks may plan for: a mutation that makes a model big (but not huge) is refused, not drawn."""
+
+
 def _check(f: Path) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), mock.patch("spikebridge.models.memory.available_bytes", return_value=FUZZ_MEMORY):
         code = main(["check", str(f)])
     return code, err.getvalue()
 

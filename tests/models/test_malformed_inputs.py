@@ -318,3 +318,9 @@ def test_memory_estimate_names_what_dominates() -> None:
     with pytest.raises(ModelError, match=r"^projections\.p: the model needs about [\d.]+ GiB .*more than the 0.001 GiB"):
         check_memory(model, available=0.001 * GIB)
     check_memory(model, available=64 * GIB)
+
+
+@pytest.mark.parametrize("weight", [{"distribution": "normal", "mean": 0.001, "sd": -0.0}, {"distribution": "lognormal", "mu": -7.0, "sigma": -0.0}])
+def test_a_negative_zero_spread_is_zero(weight: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by the fuzzer: numpy refuses a scale of -0.0."""
+    assert main(["check", str(toml(setting(projections__p__weight=weight))(tmp_path))]) == 0, capsys.readouterr().err

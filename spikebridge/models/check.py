@@ -1,4 +1,5 @@
-"""Checks the schema cannot express: references, units, parameter names, rule-specific fields.
+"""Checks the schema cannot express: references, units, parameter names, rule-specific fields, physical limits
+(:mod:`.physics`: one table), finite numbers, ordered times, and delays >= dt (:mod:`.delays`).
 
 :func:`resolve` returns a copy of the model with every quantity a float in PyNN's unit for its field,
 or raises one :class:`~spikebridge.errors.ModelError` naming the field path.

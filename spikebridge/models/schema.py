@@ -294,6 +294,12 @@ class Model(Strict):
     name: Annotated[str, AfterValidator(_safe_name)]
     _source: str | None = PrivateAttr(default=None)
     """The file the model was read from (not part of the model: it names the file in errors found later)."""
+
+    def __eq__(self, other: object) -> bool:
+        """Equal fields, wherever each model was read from (``_source`` is not part of the model)."""
+        if not isinstance(other, Model):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
     description: str = ""
     populations: dict[str, Population]
     projections: dict[str, Projection] = {}

@@ -324,3 +324,11 @@ def test_memory_estimate_names_what_dominates() -> None:
 def test_a_negative_zero_spread_is_zero(weight: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Found by the fuzzer: numpy refuses a scale of -0.0."""
     assert main(["check", str(toml(setting(projections__p__weight=weight))(tmp_path))]) == 0, capsys.readouterr().err
+
+
+def test_the_source_file_names_errors_but_is_not_part_of_the_model() -> None:
+    from spikebridge.models import validate
+
+    a, b = validate(BASE, "a.toml"), validate(BASE)
+    assert a._source == "a.toml" and b._source is None and a == b
+    assert a.model_copy(update={"name": "other"})._source == "a.toml"

@@ -155,22 +155,27 @@ def test_sweep_with_a_bad_grid_exits_2_before_dask(grid: str, message: str, monk
     assert not (tmp_path / "exp").exists()
 
 
-def test_compare_runs_again_over_a_corrupt_run_instead_of_reusing_it(tiny_run: Path, tmp_path: Path) -> None:
-    """A damaged run directory in a comparison's runs/ is not reused (so it can neither pass nor fail a verdict)."""
+def test_compare_refuses_a_corrupt_run_instead_of_reusing_or_replacing_it(tiny_run: Path, tmp_path: Path) -> None:
+    """A damaged run directory in a comparison's runs/ is refused (exit 2, naming it): it can neither pass nor fail a
+    verdict, and it is not silently replaced either."""
     import shutil
 
     import spikebridge
     from spikebridge.validation.compare import _reusable
 
     model = spikebridge.load(tiny_run).model
-    copy = tmp_path / "nest_seed42"
+    copy = tmp_path / "cmp" / "runs" / "nest_seed42"
     shutil.copytree(tiny_run, copy)
     assert _reusable(copy, model, "nest") is not None
     recordings = next(p for p in copy.iterdir() if p.name.startswith("recordings"))
     data = bytearray(recordings.read_bytes())
     data[len(data) // 2] ^= 0xFF
     recordings.write_bytes(bytes(data))
-    assert _reusable(copy, model, "nest") is None
+    damaged = recordings.read_bytes()
+    code, out, err = invoke(["compare", str(copy / "model.toml"), "--backends", "nest,brian2", "--seeds", "42,43", "--out", str(tmp_path / "cmp"), "--quiet"])
+    line = one_error_line(err)
+    assert code == 2 and "corrupt" in line and str(copy) in line, (code, err)
+    assert recordings.read_bytes() == damaged
 
 
 @pytest.mark.parametrize(

@@ -87,8 +87,9 @@ def _reusable(path: Path, model: Model, backend: str) -> Results | None:
         return None
     try:
         res = load(path)
-    except SpikebridgeError:
-        return None
+    except SpikebridgeError as err:
+        # A damaged run is evidence of a problem, not a cache miss: re-running would hide it, reusing would judge it.
+        raise CompareError(f"cannot reuse {path}: {err}; remove it or choose another --out") from None
     same = res.meta.get("model_sha256") == model_digest(model) and res.meta.get("backend") == backend
     return res if same else None
 

@@ -35,7 +35,7 @@ def test_failed_trials_carry_their_message_and_the_others_complete(client: objec
     assert table.loc[(0, 50), "attempts"] == 1 and table.loc[(0, 50), "host"]
     for threads in (0, 1):
         assert table.loc[(threads, -5), "status"] == "failed"
-        assert "ModelError" in table.loc[(threads, -5), "error"] and "expected a positive duration, got -5.0" in table.loc[(threads, -5), "error"]
+        assert "ModelError" in table.loc[(threads, -5), "error"] and "simulation.duration: expected a positive duration in ms (> 0), got -5" in table.loc[(threads, -5), "error"]
         assert table.loc[(threads, -5), "attempts"] == 0  # never submitted
     with pytest.raises(ExperimentError, match=r"t0002 .* is failed: BackendError"):
         _ = Experiment(report.path)["t0002"].results

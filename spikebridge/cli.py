@@ -11,10 +11,12 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
-from .errors import ExecutionError, SpikebridgeError
+from .errors import ExecutionError, ModelWarning, SpikebridgeError
 
 EXIT_OK, EXIT_VERDICT, EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_CODES = """exit codes: 0 ok (verdict passed), 1 verdict failed or inconclusive (compare), 2 bad input (one line naming it;
@@ -282,10 +284,24 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         return EXIT_FAILURE
 
 
+def _show_model_warnings(default: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints a :class:`ModelWarning` as one ``spikebridge: warning:`` line."""
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
+        if issubclass(category, ModelWarning):
+            print(f"spikebridge: warning: {filename}: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``spikebridge ARGS``; return the exit code (argparse's own errors and --help raise ``SystemExit``)."""
     try:
-        code = _dispatch(argv)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_model_warnings(warnings.showwarning)
+            code = _dispatch(argv)
     except SystemExit:
         _flush_stdout()
         raise

@@ -95,5 +95,8 @@ def migrate(run_dir: Path, trust_pickle: bool = False) -> Path:
     sha = {k: v for k, v in digest_files(run_dir).items() if k != LEGACY and not Path(k).name.startswith(".migrate-")}
     with atomic_file(run_dir / META) as fh:
         fh.write(json.dumps({**meta, "sha256": sha}, indent=2, default=str).encode("utf-8"))
+    from .rundir import load
+
+    load(run_dir)  # the pickle goes only once the converted directory is known to load
     old.unlink()
     return new

@@ -37,8 +37,16 @@ class SimulatorError(ExecutionError, BackendError):
     """A simulator or its generated code failed while building or running a valid model (exit 3)."""
 
 
+class BackendNotInstalledError(BackendError):
+    """A registered backend whose simulator package cannot be imported here."""
+
+
 class RunDirectoryError(SpikebridgeError):
     """A run directory is missing, incomplete or would overwrite existing results."""
+
+
+class CorruptRunError(RunDirectoryError):
+    """A run directory's files are not what it recorded when it was written (checksums, unreadable metadata)."""
 
 
 class ModelWarning(UserWarning):

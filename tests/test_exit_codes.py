@@ -193,3 +193,14 @@ def test_compare_refuses_bad_backend_options_before_the_first_run(monkeypatch: p
     argv = ["compare", "ei_weight_matrix", "--backends", "nest,brian2", "--set", "simulation.backend_options.threads=abc", "--seeds", "2"]
     code, _, err = invoke([*argv, "--out", str(tmp_path / "cmp"), "--quiet"])
     assert code == 2 and "nest option 'threads' must be an integer >= 1, got 'abc'" in one_error_line(err)
+
+
+def test_check_of_a_model_whose_backend_is_not_installed_is_valid_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Brian2-only machine can still check the bundled (nest) models: only the backend options go unchecked."""
+    from spikebridge import backends
+
+    monkeypatch.setattr(backends, "_entry_points", lambda: {"nest": "spikebridge_no_such_module:create"})
+    code, out, err = invoke(["check", "ei_weight_matrix"])
+    assert code == 0 and "valid" in out
+    assert err.splitlines() == [line for line in err.splitlines() if line.startswith("spikebridge: note: backend options not checked: backend 'nest'")]
+    assert len(err.splitlines()) == 1

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
-from ..errors import BackendError
+from ..errors import BackendError, BackendNotInstalledError
 from .base import Backend, BackendFactory, Connections
 
 GROUP = "spikebridge.backends"
@@ -46,7 +46,7 @@ def factory(name: str) -> BackendFactory:
     try:
         module = __import__(module_name, fromlist=[attr])
     except ImportError as err:
-        raise BackendError(f"backend {name!r} is registered but cannot be imported: {err}") from None
+        raise BackendNotInstalledError(f"backend {name!r} is registered but cannot be imported: {err}") from None
     return getattr(module, attr)
 
 

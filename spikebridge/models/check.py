@@ -60,7 +60,7 @@ def population_size(pop: Population, path: str) -> int:
 MAX_STEPS = 2.0**40
 """Time steps a run may take: beyond any simulation that could finish, and spike-time arithmetic stays exact."""
 
-UNIT = re.compile(r"(?:[^\W\d_]+|1)(?:\*\*-?\d)?(?:\s*[*/]\s*[^\W\d_]+(?:\*\*-?\d)?)*")
+UNIT = re.compile(r"%|(?:[^\W\d_]+|1)(?:\*\*-?\d)?(?:\s*[*/]\s*[^\W\d_]+(?:\*\*-?\d)?)*")
 """What a unit may look like ('ms', 'nS', '1/s', 'mV/ms'): anything else never reaches the unit parser."""
 
 

@@ -25,12 +25,20 @@ def _ratio(delay: np.ndarray, dt: float) -> np.ndarray:
     return np.asarray(delay, dtype=np.float64) / dt
 
 
+def _tolerance(delay: np.ndarray, ratio: np.ndarray) -> np.ndarray | float:
+    """:data:`TOLERANCE`, or more for delays stored at lower precision (float32 files: 0.3 is 0.3 + 1.2e-8)."""
+    dtype = np.asarray(delay).dtype
+    if not np.issubdtype(dtype, np.floating) or np.finfo(dtype).eps <= np.finfo(np.float64).eps:
+        return TOLERANCE
+    return np.maximum(TOLERANCE, 4 * np.finfo(dtype).eps * np.abs(ratio))
+
+
 def check_minimum(delay: np.ndarray, dt: float, path: str) -> None:
     """Refuse delays below dt (and NaN/inf) with an error naming ``path``."""
     ratio = _ratio(delay, dt)
     if not np.all(np.isfinite(ratio)):
         raise ModelError(path, "delays must be finite numbers of ms")
-    bad = ratio < 1.0 - TOLERANCE
+    bad = ratio < 1.0 - _tolerance(delay, ratio)
     if bad.any():
         raise ModelError(path, f"delays must be >= dt = {dt:g} ms; {int(bad.sum())} are below (min {float(np.min(delay)):g} ms)")
 
@@ -39,8 +47,9 @@ def snap(delay: np.ndarray, dt: float, path: str) -> tuple[np.ndarray, int]:
     """Delays (all >= dt) rounded to the nearest step, halves upwards; and how many were off the grid."""
     check_minimum(delay, dt, path)
     ratio = _ratio(delay, dt)
-    steps = np.floor(ratio + 0.5 + TOLERANCE)
-    rounded = int(np.count_nonzero(np.abs(ratio - steps) > TOLERANCE))
+    tolerance = _tolerance(delay, ratio)
+    steps = np.floor(ratio + 0.5 + tolerance)
+    rounded = int(np.count_nonzero(np.abs(ratio - steps) > tolerance))
     return np.round(steps * dt, 10), rounded
 
 

@@ -282,6 +282,21 @@ def validate(raw: Mapping[str, Any], source: str | None = None) -> Model:
     return resolved
 
 
+def read_resolved(raw: Mapping[str, Any], source: str | None = None) -> Model:
+    """A model as a run directory stored it (already resolved): the schema only, not today's physical limits.
+
+    A run that was made is history: an older spikebridge may have accepted a value that is refused today (a delay
+    below dt, which it raised to dt), and its run directory must stay readable.
+    """
+    try:
+        model = Model.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise _clean(ModelError(format_loc(tuple(first["loc"])), _message(first)), source) from None
+    model._source = source
+    return model
+
+
 def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Model:
     """Read, override, validate and resolve a model file or bundled model."""
     path = find_model_file(name_or_path)

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import RunDirectoryError
+from ..errors import CorruptRunError
 from .layout import META
 
 CHUNK = 1 << 20
@@ -37,6 +37,6 @@ def verify(root: Path, recorded: Mapping[str, str]) -> None:
     for name, expected in recorded.items():
         path = root / name
         if not path.is_file():
-            raise RunDirectoryError(f"{root} is corrupt: {name} is missing (listed in {META})")
+            raise CorruptRunError(f"{root} is corrupt: {name} is missing (listed in {META})")
         if sha256_file(path) != expected:
-            raise RunDirectoryError(f"{root} is corrupt: {name} does not match its SHA-256 in {META} (truncated or changed)")
+            raise CorruptRunError(f"{root} is corrupt: {name} does not match its SHA-256 in {META} (truncated or changed)")

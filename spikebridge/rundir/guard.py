@@ -24,12 +24,14 @@ from pathlib import Path
 from ..errors import RunDirectoryError
 from .layout import CONNECTIONS, META, MODEL, NETWORK, RECORDINGS, WEIGHTS
 from .lock import TargetLock, hold
+from .outputs import OUTPUTS
+from .outputs import listed as later_outputs
 from .recordings import LEGACY
 
 MARKER = ".spikebridge-run"
 FIGURES = "figures"
 INFERENCE = "inference"  # where `spikebridge infer RUN_DIR` writes by default
-KNOWN = frozenset({META, MODEL, RECORDINGS, LEGACY, NETWORK, CONNECTIONS, WEIGHTS, FIGURES, INFERENCE, MARKER})
+KNOWN = frozenset({META, MODEL, RECORDINGS, LEGACY, NETWORK, CONNECTIONS, WEIGHTS, FIGURES, INFERENCE, MARKER, OUTPUTS})
 RUN_KEYS = frozenset({"model", "backend", "seed", "network_sha256"})
 
 
@@ -96,12 +98,31 @@ def _meta_keys(path: Path) -> set[str]:
     return set(meta) if isinstance(meta, dict) else set()
 
 
-def _listed(path: Path) -> set[str]:
+def _files(path: Path) -> set[str]:
+    """Relative paths of the files the run recorded (meta.json's SHA-256 list) or spikebridge added later."""
     try:
         digests = json.loads((path / META).read_text(encoding="utf-8")).get("sha256", {})
-        return {str(name).split("/")[0] for name in digests}
+        recorded = {str(name) for name in digests}
     except (OSError, ValueError, AttributeError, TypeError):
-        return set()
+        recorded = set()
+    return recorded | later_outputs(path)
+
+
+def _listed(path: Path) -> set[str]:
+    return {name.split("/")[0] for name in _files(path)}
+
+
+def _foreign_below(target: Path, entries: set[str]) -> set[str]:
+    """Files in ``figures/`` and ``inference/`` that neither the run nor a later spikebridge command wrote."""
+    known = _files(target)
+    foreign = set()
+    for folder in (FIGURES, INFERENCE):
+        if folder in entries and (target / folder).is_dir():
+            for p in (target / folder).rglob("*"):
+                name = p.relative_to(target).as_posix()
+                if (p.is_file() or p.is_symlink()) and name not in known:
+                    foreign.add(name)
+    return foreign
 
 
 def _names(entries: Iterable[str], limit: int = 3) -> str:
@@ -140,7 +161,7 @@ def check_target(target: Path, overwrite: bool, protect: Iterable[Path] = ()) ->
         return
     if MARKER not in entries and not RUN_KEYS <= _meta_keys(target):
         raise RunDirectoryError(f"{target} is not a spikebridge run directory (it holds {_names(entries)}); {refuse}")
-    foreign = entries - KNOWN - _listed(target)
+    foreign = (entries - KNOWN - _listed(target)) | _foreign_below(target, entries)
     if foreign:
         raise RunDirectoryError(f"{target} holds {_names(foreign)}, which is not part of a spikebridge run directory; {refuse}")
     if not os.access(target, os.W_OK | os.X_OK):

@@ -39,6 +39,16 @@ def _holder(path: Path) -> str:
     return f" (process {pid})" if pid.isdigit() else ""
 
 
+def _lock(fd: int) -> None:
+    """``flock`` the file; where the filesystem has none (Lustre without ``-o flock``: ENOSYS), POSIX ``lockf``."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        if err.errno not in (errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOLCK):
+            raise
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 def _acquire(target: Path) -> int:
     path = lock_path(target)
     while True:
@@ -47,7 +57,7 @@ def _acquire(target: Path) -> int:
         except OSError as err:
             raise RunDirectoryError(f"cannot write in {target.parent}: {err.strerror}") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(fd)
         except OSError as err:
             os.close(fd)
             if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN):

@@ -37,9 +37,9 @@ import pandas as pd
 import quantities as pq
 
 from ..backends.base import Connections
-from ..errors import ModelError, RunDirectoryError
+from ..errors import CorruptRunError, ModelError, RunDirectoryError
 from ..models.check import population_size
-from ..models.io import validate
+from ..models.io import read_resolved
 from ..models.schema import Model
 from .checksums import verify
 from .layout import CONNECTIONS, META, MODEL, NETWORK, RECORDINGS, REQUIRED, WEIGHTS
@@ -60,7 +60,7 @@ class Results:
     def model(self) -> Model:
         import tomllib
 
-        return validate(tomllib.loads((self.path / MODEL).read_text(encoding="utf-8")), str(self.path / MODEL))
+        return read_resolved(tomllib.loads((self.path / MODEL).read_text(encoding="utf-8")), str(self.path / MODEL))
 
     @cached_property
     def block(self) -> neo.Block:
@@ -222,11 +222,11 @@ def _read_meta(p: Path) -> dict[str, Any]:
     try:
         meta = json.loads((p / META).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
-        raise RunDirectoryError(f"{p} is corrupt: {META} cannot be read ({_one_line(err)})") from None
+        raise CorruptRunError(f"{p} is corrupt: {META} cannot be read ({_one_line(err)})") from None
     except json.JSONDecodeError as err:
-        raise RunDirectoryError(f"{p} is corrupt: {META} is not valid JSON ({_one_line(err)})") from None
+        raise CorruptRunError(f"{p} is corrupt: {META} is not valid JSON ({_one_line(err)})") from None
     if not isinstance(meta, dict):
-        raise RunDirectoryError(f"{p} is corrupt: {META} does not hold a JSON object")
+        raise CorruptRunError(f"{p} is corrupt: {META} does not hold a JSON object")
     return meta
 
 
@@ -235,13 +235,13 @@ def _digests(p: Path, meta: dict[str, Any]) -> dict[str, str]:
     if digests is None:
         raise RunDirectoryError(f"{p} has no SHA-256 checksums in {META} (written by an older spikebridge), so it cannot be verified; run it again")
     if not isinstance(digests, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in digests.items()):
-        raise RunDirectoryError(f"{p} is corrupt: its SHA-256 list in {META} is malformed")
+        raise CorruptRunError(f"{p} is corrupt: its SHA-256 list in {META} is malformed")
     for name in digests:
         if Path(name).is_absolute() or ".." in Path(name).parts:
-            raise RunDirectoryError(f"{p} is corrupt: {META} lists a file outside the directory ({name})")
+            raise CorruptRunError(f"{p} is corrupt: {META} lists a file outside the directory ({name})")
     for name in REQUIRED:
         if name != META and name not in digests:
-            raise RunDirectoryError(f"{p} is corrupt: {name} has no SHA-256 in {META}")
+            raise CorruptRunError(f"{p} is corrupt: {name} has no SHA-256 in {META}")
     return digests
 
 
@@ -250,9 +250,9 @@ def _read_model(p: Path) -> Model:
 
     try:
         raw = tomllib.loads((p / MODEL).read_text(encoding="utf-8"))
-        return validate(raw, str(p / MODEL))
+        return read_resolved(raw, str(p / MODEL))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ModelError) as err:
-        raise RunDirectoryError(f"{p} is corrupt: {MODEL} cannot be read as a model ({_one_line(err)})") from None
+        raise CorruptRunError(f"{p} is corrupt: {MODEL} cannot be read as a model ({_one_line(err)})") from None
 
 
 def load(path: str | Path) -> Results:
@@ -290,7 +290,7 @@ def _load(p: Path) -> Results:
         raise RunDirectoryError(f"{p} is not marked complete in {META}")
     absent = [k for k in META_KEYS if k not in meta]
     if absent:
-        raise RunDirectoryError(f"{p} is corrupt: {META} lacks {', '.join(absent)}")
+        raise CorruptRunError(f"{p} is corrupt: {META} lacks {', '.join(absent)}")
     verify(p, _digests(p, meta))
     results = Results(p, meta)
     results.__dict__["model"] = _read_model(p)  # fills the cached property

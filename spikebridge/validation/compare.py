@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from .. import backends as registry
 from ..analysis.weights import table_from_arrays
-from ..errors import SpikebridgeError
+from ..errors import CorruptRunError, SpikebridgeError
 from ..models.io import apply_overrides, dumps_toml, model_digest, validate
 from ..models.schema import Model
 from ..rundir import Results, atomic_file, load
@@ -87,9 +87,11 @@ def _reusable(path: Path, model: Model, backend: str) -> Results | None:
         return None
     try:
         res = load(path)
-    except SpikebridgeError as err:
+    except CorruptRunError as err:
         # A damaged run is evidence of a problem, not a cache miss: re-running would hide it, reusing would judge it.
         raise CompareError(f"cannot reuse {path}: {err}; remove it or choose another --out") from None
+    except SpikebridgeError:
+        return None  # a run of an older format: run it again
     same = res.meta.get("model_sha256") == model_digest(model) and res.meta.get("backend") == backend
     return res if same else None
 

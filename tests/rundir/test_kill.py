@@ -120,9 +120,24 @@ def test_sigkill_at_random_instants_leaves_the_old_or_the_new_run(tmp_path: Path
 def test_two_concurrent_writers_exactly_one_succeeds(tmp_path: Path, old_run: spikebridge.Results) -> None:
     out = copy_run(old_run.path, tmp_path / "X")
     seeds = (3, 4)
-    procs = [subprocess.Popen(cli_run(out, "--overwrite", seed=s, duration=1000), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV) for s in seeds]
-    done = [(p.returncode, out_, err) for p in procs for out_, err in [p.communicate()]]
-    assert sorted(code for code, _, _ in done) == [0, 2], done
+    lock = out.with_name(f".{out.name}.lock")
+
+    def start(seed: int, duration: float) -> subprocess.Popen[str]:
+        return subprocess.Popen(cli_run(out, "--overwrite", seed=seed, duration=duration), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+
+    # The first simulates 30 s of network time (several seconds here) while holding the lock; the second starts once
+    # the lock is taken, so the two meet there however slowly either imports on a busy machine.
+    first = start(seeds[0], 30000)
+    deadline = time.monotonic() + 120
+    while not lock.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert lock.exists(), "the first writer never took the lock"
+    second = start(seeds[1], 50)
+    second_result = second.communicate()
+    assert first.poll() is None, "the first writer finished before the second reached the lock: the test proves nothing"
+    first_out, first_err = first.communicate()
+    done = [(first.returncode, first_out, first_err), (second.returncode, *second_result)]
+    assert [code for code, _, _ in done] == [0, 2], done
     winner = next(i for i, (code, _, _) in enumerate(done) if code == 0)
     _, loser_out, loser_err = done[1 - winner]
     errors = [line for line in loser_err.splitlines() if line.startswith("spikebridge:")]

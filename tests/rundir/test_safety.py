@@ -21,6 +21,7 @@ from spikebridge.models.io import find_model_file
 from spikebridge.rundir import guard, swap
 from spikebridge.rundir.checksums import sha256_file
 from spikebridge.rundir.guard import claim
+from spikebridge.rundir.outputs import register
 from spikebridge.runner import default_out
 
 from .conftest import CLI, ENV, OLD_SEED, cli_run, copy_run, snapshot
@@ -240,6 +241,7 @@ def test_files_added_later_do_not_make_a_run_corrupt(tmp_path: Path, old_run: sp
     (run / "figures" / "weights_matrix.png").write_bytes(b"drawn later by spikebridge plot weights")
     (run / "inference").mkdir()
     (run / "inference" / "scores.csv").write_text("written later by spikebridge infer\n")
+    register(run, [run / "figures" / "weights_matrix.png", run / "inference" / "scores.csv"])  # as plot and infer do
     assert spikebridge.load(run).meta["seed"] == OLD_SEED
     guard.check_target(run, overwrite=True)  # still replaceable
     (tmp_path / "empty").mkdir()

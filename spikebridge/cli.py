@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .errors import BackendNotInstalledError, ExecutionError, ModelWarning, SpikebridgeError
+from .errors import BackendNotInstalledError, ExecutionError, ModelWarning, SpikebridgeError, one_line
 
 EXIT_OK, EXIT_VERDICT, EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_CODES = """exit codes: 0 ok (verdict passed), 1 verdict failed or inconclusive (compare), 2 bad input (one line naming it;
@@ -266,10 +266,6 @@ def crash_log(err: BaseException) -> Path:
     return Path(os.devnull)
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 def _dispatch(argv: Sequence[str] | None) -> int:
     """Parse and run one command, mapping every exception to its exit code and one line on stderr."""
     try:
@@ -282,14 +278,14 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         print("spikebridge: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except ExecutionError as err:
-        print(f"spikebridge: failed: {_one_line(err)}", file=sys.stderr)
+        print(f"spikebridge: failed: {one_line(err)}", file=sys.stderr)
         return EXIT_FAILURE
     except SpikebridgeError as err:
-        print(f"spikebridge: error: {_one_line(err)}", file=sys.stderr)
+        print(f"spikebridge: error: {one_line(err)}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as err:
         path = crash_log(err)
-        print(f"spikebridge: internal error: {type(err).__name__}: {_one_line(err)} (details: {path})", file=sys.stderr)
+        print(f"spikebridge: internal error: {type(err).__name__}: {one_line(err)} (details: {path})", file=sys.stderr)
         return EXIT_FAILURE
 
 

@@ -4,6 +4,11 @@ for an :class:`ExecutionError` (valid input, but a simulator, compiler or cluste
 from __future__ import annotations
 
 
+def one_line(text: object) -> str:
+    """``text`` (an error, usually) with every run of white space, newlines included, as one space."""
+    return " ".join(str(text).split())
+
+
 class SpikebridgeError(Exception):
     """Base class of every error caused by the user's input rather than by a bug."""
 

@@ -37,7 +37,7 @@ import pandas as pd
 import quantities as pq
 
 from ..backends.base import Connections
-from ..errors import CorruptRunError, ModelError, RunDirectoryError
+from ..errors import CorruptRunError, ModelError, RunDirectoryError, one_line
 from ..models.check import population_size
 from ..models.io import read_resolved
 from ..models.schema import Model
@@ -207,10 +207,6 @@ class Results:
 META_KEYS = ("model", "backend", "seed", "duration_ms", "phases", "cells", "synapses", "created", "host", "timings", "versions", "backend_info")
 
 
-def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split())
-
-
 def _absent(p: Path) -> str:
     aside = sorted(p.parent.glob(f".{glob.escape(p.name)}.old-*")) if not p.exists() else []
     if aside:
@@ -222,9 +218,9 @@ def _read_meta(p: Path) -> dict[str, Any]:
     try:
         meta = json.loads((p / META).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
-        raise CorruptRunError(f"{p} is corrupt: {META} cannot be read ({_one_line(err)})") from None
+        raise CorruptRunError(f"{p} is corrupt: {META} cannot be read ({one_line(err)})") from None
     except json.JSONDecodeError as err:
-        raise CorruptRunError(f"{p} is corrupt: {META} is not valid JSON ({_one_line(err)})") from None
+        raise CorruptRunError(f"{p} is corrupt: {META} is not valid JSON ({one_line(err)})") from None
     if not isinstance(meta, dict):
         raise CorruptRunError(f"{p} is corrupt: {META} does not hold a JSON object")
     return meta
@@ -252,7 +248,7 @@ def _read_model(p: Path) -> Model:
         raw = tomllib.loads((p / MODEL).read_text(encoding="utf-8"))
         return read_resolved(raw, str(p / MODEL))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ModelError) as err:
-        raise CorruptRunError(f"{p} is corrupt: {MODEL} cannot be read as a model ({_one_line(err)})") from None
+        raise CorruptRunError(f"{p} is corrupt: {MODEL} cannot be read as a model ({one_line(err)})") from None
 
 
 def load(path: str | Path) -> Results:

@@ -61,30 +61,41 @@ def plot_distributions(
             pooled = {b: v[np.isfinite(v)] for b, v in pooled.items()}
             values = np.concatenate(list(pooled.values()))
             lo, hi = np.percentile(values, [0.5, 99.5])
-            bins = np.linspace(lo, hi if hi > lo else lo + 1e-12, 40)
-            for i, (backend, v) in enumerate(pooled.items()):
-                name = (labels or {}).get(backend, backend)
-                ax.hist(v, bins=bins, density=True, histtype="step", lw=1.8, color=COLOURS[i % len(COLOURS)], label=f"{name} (n={len(v)})")
+            if values.min() == values.max():  # a histogram of one value (all rates 0) has no width to read
+                note = "\n".join(f"{(labels or {}).get(b, b)}: all {len(v)} values = {values[0]:g}" for b, v in pooled.items())
+                ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.3")
+                ax.set_xticks([])
+                ax.set_yticks([])
+            else:
+                bins = np.linspace(lo, hi if hi > lo else values.max(), 40)
+                for i, (backend, v) in enumerate(pooled.items()):
+                    name = (labels or {}).get(backend, backend)
+                    ax.hist(v, bins=bins, density=True, histtype="step", lw=1.8, color=COLOURS[i % len(COLOURS)], label=f"{name} (n={len(v)})")
+                ax.set_ylabel("density")
+                ax.legend(fontsize=7, frameon=False)
             verdict = _verdict_of(verdicts, target, key[1])
             ax.set_title(f"{target}: {key[1]}  [{verdict}]", fontsize=10, color=VERDICT_COLOUR[verdict], fontweight="bold")
             unit = (units or {}).get(key, by_name(key[1]).unit)
             ax.set_xlabel(LABELS.get(key[1], key[1]) + (f" ({unit})" if unit and key[1] == "weight" else ""))
-            ax.set_ylabel("density")
-            ax.legend(fontsize=7, frameon=False)
     fig.suptitle("Distributions per backend, all seeds pooled (verdict in brackets)", fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def plot_baseline(scores: pd.DataFrame, labels: Mapping[str, str] | None = None) -> Figure:
+def plot_baseline(scores: pd.DataFrame, labels: Mapping[str, str] | None = None, verdicts: pd.DataFrame | None = None) -> Figure:
     """Each score divided by the largest seed-to-seed value of the reference: grey dots are the baseline pairs
     (at most 1 by construction), coloured diamonds the cross-backend values per seed, a bar their mean. A measure
-    fails where a bar rises above the dashed line at 1."""
+    fails where a bar rises above the dashed line at 1. An inconclusive measure (per ``verdicts``) is named in its
+    slot instead: its distances, 0 within 0, would look like a pass."""
     keys = list(dict.fromkeys(zip(scores.target, scores.measure, strict=True))) if not scores.empty else []
     others = list(dict.fromkeys(scores.other)) if not scores.empty else []
     fig, axes = plt.subplots(len(DISTANCES), 1, figsize=(max(6.0, 1.1 * len(keys) + 2), 2.4 * len(DISTANCES)), sharex=True, squeeze=False)
     for ax, name in zip(axes[:, 0], DISTANCES, strict=True):
         for x, (target, measure) in enumerate(keys):
+            judged = verdicts[(verdicts.target == target) & (verdicts.measure == measure)] if verdicts is not None else None
+            if judged is not None and not judged.empty and (judged.verdict == "inconclusive").all():
+                ax.text(x, 0.5, "inconclusive", ha="center", va="center", rotation=90, fontsize=8, color=VERDICT_COLOUR["inconclusive"])
+                continue
             rows = scores[(scores.target == target) & (scores.measure == measure)]
             for j, other in enumerate(others):
                 sub = rows[rows.other == other]
@@ -101,13 +112,14 @@ def plot_baseline(scores: pd.DataFrame, labels: Mapping[str, str] | None = None)
         ax.axhline(1.0, color="k", ls="--", lw=1)
         ax.set_xlim(-0.6, len(keys) - 0.4)  # one slot per measure, however few
         ax.set_ylabel(f"{DISTANCE_LABELS[name]}\n/ baseline max", fontsize=9)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1.1))  # the line at 1 stays in view
         ax.grid(axis="y", alpha=0.3)
     axes[-1, 0].set_xticks(range(len(keys)), [f"{t}\n{m}" for t, m in keys], fontsize=8)
     handles, names = axes[0, 0].get_legend_handles_labels()
     axes[0, 0].set_title("Cross-backend distances (mean = bar) against the reference's seed-to-seed spread", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.legend(handles, names, fontsize=8, loc="lower center", ncol=len(names), frameon=False)
+    if names:  # none where every measure is inconclusive
+        fig.legend(handles, names, fontsize=8, loc="lower center", ncol=len(names), frameon=False)
     return fig
 
 

@@ -186,7 +186,7 @@ def write_report(cmp: Comparison) -> Path:
     lab = labels(cmp)
     figs = {
         "distributions": compare_plots.plot_distributions(cmp.samples, cmp.verdicts, lab, units(cmp)),
-        "baseline": compare_plots.plot_baseline(cmp.scores, lab),
+        "baseline": compare_plots.plot_baseline(cmp.scores, lab, cmp.verdicts),
     }
     if not cmp.exact.empty:
         figs["counts"] = compare_plots.plot_counts(cmp.counts, cmp.reference, cmp.seeds[0], lab)

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYNEST_QUIET", "1")
     import spikebridge
     from spikebridge.models.io import load_model
-    from spikebridge.sweeps import Experiment, Grid, SweepPlan, dask_client, run_sweep
+    from spikebridge.workflows.sweeps import Experiment, Grid, SweepPlan, dask_client, run_sweep
 
     sets = (f"populations.inputs.size={args.inputs}", f"simulation.duration={args.duration:g}", f"record_weights.interval={args.duration / 4:g}")
     seeds = list(range(1, args.trials + 1))

@@ -15,9 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from spikebridge.selectivity import Protocol, Workflow
-from spikebridge.selectivity.pipeline import describe, run_pipeline
 from spikebridge.stimuli import boundary_contour_shapes
+from spikebridge.workflows.selectivity import Protocol, Workflow
+from spikebridge.workflows.selectivity.pipeline import describe, run_pipeline
 
 
 def main(argv: list[str] | None = None) -> int:

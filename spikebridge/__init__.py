@@ -9,7 +9,7 @@
 from .errors import BackendError, ModelError, RunDirectoryError, SpikebridgeError
 from .models import Model, instantiate, load_model, validate
 from .rundir import Results, load
-from .runner import run
+from .workflows.run import run
 
 __version__ = "0.1.0"
 

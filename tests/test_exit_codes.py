@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from spikebridge import cli
+from spikebridge.cli import app as cli
 from spikebridge.errors import BackendError, SimulatorError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,7 +128,7 @@ def test_argparse_errors_exit_2_and_help_names_the_table() -> None:
 
 def test_a_crash_during_compare_is_exit_3_not_a_failed_verdict(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr("spikebridge.validation.compare.run", _boom)
+    monkeypatch.setattr("spikebridge.workflows.compare.workflow.run", _boom)
     code, out, err = invoke(["compare", "ei_weight_matrix", "--backends", "nest,brian2", "--seeds", "2", "--out", str(tmp_path / "cmp"), "--quiet"])
     assert code == 3 and "verdict" not in out
     one_error_line(err, "spikebridge: internal error: RuntimeError: boom")
@@ -148,7 +148,7 @@ def test_a_crash_during_compare_is_exit_3_not_a_failed_verdict(monkeypatch: pyte
     ],
 )
 def test_sweep_with_a_bad_grid_exits_2_before_dask(grid: str, message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("spikebridge.sweeps.engine.dask_client", _boom)  # reaching Dask would be exit 3
+    monkeypatch.setattr("spikebridge.workflows.sweeps.engine.dask_client", _boom)  # reaching Dask would be exit 3
     code, out, err = invoke(["sweep", "ei_weight_matrix", "--grid", grid, "--out", str(tmp_path / "exp"), "--quiet"])
     line = one_error_line(err)
     assert code == 2 and message in line and "rerun" not in line + out, line
@@ -161,7 +161,7 @@ def test_compare_refuses_a_corrupt_run_instead_of_reusing_or_replacing_it(tiny_r
     import shutil
 
     import spikebridge
-    from spikebridge.validation.compare import _reusable
+    from spikebridge.workflows.compare.workflow import _reusable
 
     model = spikebridge.load(tiny_run).model
     copy = tmp_path / "cmp" / "runs" / "nest_seed42"
@@ -183,13 +183,13 @@ def test_compare_refuses_a_corrupt_run_instead_of_reusing_or_replacing_it(tiny_r
     [(["--noise", "-5"], "--noise: expected finite amplitudes >= 0"), (["--backend", "nope"], "unknown backend 'nope'"), (["--k", "0"], "--k must be >= 1")],
 )
 def test_selectivity_checks_its_arguments_before_building_anything(args: list[str], message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("spikebridge.selectivity.pipeline.run_pipeline", _boom)
+    monkeypatch.setattr("spikebridge.workflows.selectivity.pipeline.run_pipeline", _boom)
     code, _, err = invoke(["selectivity", *args, "--out", str(tmp_path / "fs"), "--quiet"])
     assert code == 2 and message in one_error_line(err)
 
 
 def test_compare_refuses_bad_backend_options_before_the_first_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("spikebridge.validation.compare.run", _boom)  # a run would be exit 3
+    monkeypatch.setattr("spikebridge.workflows.compare.workflow.run", _boom)  # a run would be exit 3
     argv = ["compare", "ei_weight_matrix", "--backends", "nest,brian2", "--set", "simulation.backend_options.threads=abc", "--seeds", "2"]
     code, _, err = invoke([*argv, "--out", str(tmp_path / "cmp"), "--quiet"])
     assert code == 2 and "nest option 'threads' must be an integer >= 1, got 'abc'" in one_error_line(err)

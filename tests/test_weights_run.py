@@ -13,9 +13,9 @@ import pytest
 
 import spikebridge
 from spikebridge.analysis.weights import weight_matrices, weight_matrix
-from spikebridge.checkpoint import CheckpointError
 from spikebridge.errors import RunDirectoryError
 from spikebridge.models import validate
+from spikebridge.rundir.checkpoint import CheckpointError
 
 from .backends.test_nest import STDP_RAW
 
@@ -53,8 +53,8 @@ def test_snapshots_are_taken_at_every_interval_and_reload(trained: spikebridge.R
 
 def test_restore_reproduces_saved_weights_before_the_next_run(trained: spikebridge.Results, tmp_path: Path) -> None:
     from spikebridge import backends
-    from spikebridge.checkpoint import restore
     from spikebridge.models import instantiate
+    from spikebridge.rundir.checkpoint import restore
 
     net = restore(instantiate(trained.model), trained)
     sim = backends.create("nest")
@@ -131,8 +131,8 @@ def test_brian2_snapshots_reload_and_match_nest(trained_brian2: spikebridge.Resu
 @pytest.mark.parametrize(("source", "target"), [("nest", "brian2"), ("brian2", "nest")])
 def test_restore_into_the_other_backend(source: str, target: str, trained: spikebridge.Results, tmp_path: Path) -> None:
     from spikebridge import backends
-    from spikebridge.checkpoint import restore
     from spikebridge.models import instantiate
+    from spikebridge.rundir.checkpoint import restore
 
     checkpoint = trained if source == "nest" else spikebridge.run(stdp_model(), source, tmp_path / "src", progress=False, figure=False)
     sim = backends.create(target)

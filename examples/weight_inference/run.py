@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 import spikebridge
-from spikebridge.analysis.inference_run import (
+from spikebridge.workflows.inference import (
     DEFAULT_GRID,
     METHODS,
     best_parameters,

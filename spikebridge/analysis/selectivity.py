@@ -1,6 +1,6 @@
 """Rates of image presentations and how selective each neuron is for an image annotation.
 
-``infer_rates`` turns spike records (dims ``img, rep, layer, nrn_cls``; see :mod:`spikebridge.selectivity`)
+``infer_rates`` turns spike records (dims ``img, rep, layer, nrn_cls``; see :mod:`spikebridge.workflows.selectivity`)
 into rates (Hz) with a trailing ``nrn`` dimension. Selectivity is the mutual information (bits) between a
 neuron's response (its rate, in equal-count bins) and an annotation of the image (e.g. whether the left side is
 convex), minus the mean information of the same responses under shuffled image labels: a neuron that fires

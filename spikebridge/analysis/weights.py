@@ -26,7 +26,7 @@ postsynaptic neuron ``i`` (row = post, column = pre), so ``W @ r_pre`` is the
 input to the post population.
 
 This module does not import matplotlib; the figures are in
-:mod:`spikebridge.analysis.weight_plots`.
+:mod:`spikebridge.plotting.weights`.
 """
 
 from __future__ import annotations

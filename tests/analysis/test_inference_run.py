@@ -15,7 +15,7 @@ import pytest
 
 import spikebridge
 from spikebridge.analysis.inference import InferenceInputError
-from spikebridge.analysis.inference_run import (
+from spikebridge.workflows.inference import (
     METHODS,
     InferenceData,
     InferenceOutcome,
@@ -185,7 +185,7 @@ def test_refusals(run: spikebridge.Results) -> None:
 
 def test_inference_runs_end_to_end_on_brian2_recordings(tmp_path: Path) -> None:
     import spikebridge
-    from spikebridge.analysis.inference_run import infer_run
+    from spikebridge.workflows.inference import infer_run
 
     model = spikebridge.load_model("weight_inference", ["simulation.duration=20000"])
     res = spikebridge.run(model, "brian2:cpp", tmp_path / "b2", progress=False, figure=False)

@@ -1,4 +1,4 @@
-"""Tests of spikebridge.analysis.weights and spikebridge.analysis.weight_plots."""
+"""Tests of spikebridge.analysis.weights and spikebridge.plotting.weights."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from matplotlib import colors
 from matplotlib.patches import Rectangle
 
-from spikebridge.analysis.weight_plots import hist_weights, plot_weight_evolution, plot_weight_matrices, save_figure
 from spikebridge.analysis.weights import (
     ProjectionInfo,
     bimodality,
@@ -29,6 +28,7 @@ from spikebridge.analysis.weights import (
     weight_matrix,
     write_table,
 )
+from spikebridge.plotting.weights import hist_weights, plot_weight_evolution, plot_weight_matrices, save_figure
 
 
 @pytest.fixture(autouse=True)

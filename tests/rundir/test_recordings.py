@@ -266,7 +266,7 @@ def test_migrate_refuses_without_trust_then_converts_in_place(
 
 def test_migrate_without_checksums_and_refusing_a_changed_pickle(run: tuple[spikebridge.Results, neo.Block], tmp_path: Path) -> None:
     res, block = run
-    from spikebridge.cli_migrate import migrate
+    from spikebridge.cli.migrate import migrate
 
     older = old_style(res, block, tmp_path / "older", checksums=False)  # written before meta.json had checksums
     migrate(older, trust_pickle=True)
@@ -297,7 +297,7 @@ def test_failed_migration_changes_nothing(run: tuple[spikebridge.Results, neo.Bl
         raise OSError("disk full")
 
     monkeypatch.setattr(recordings, "write_recordings", broken)
-    from spikebridge.cli_migrate import migrate
+    from spikebridge.cli.migrate import migrate
 
     with pytest.raises(OSError, match="disk full"):
         migrate(old, trust_pickle=True)

@@ -22,7 +22,7 @@ from spikebridge.rundir import guard, swap
 from spikebridge.rundir.checksums import sha256_file
 from spikebridge.rundir.guard import claim
 from spikebridge.rundir.outputs import register
-from spikebridge.runner import default_out
+from spikebridge.workflows.run import default_out
 
 from .conftest import CLI, ENV, OLD_SEED, cli_run, copy_run, snapshot
 

@@ -11,7 +11,7 @@ import xarray as xr
 
 from spikebridge.analysis.selectivity import infer_rates, mutual_information, selectivity, top_k
 from spikebridge.analysis.traceback import image_sensitivities, sensitivities
-from spikebridge.selectivity.records import SpikeRecord, load_records, records_array, save_records
+from spikebridge.workflows.selectivity.records import SpikeRecord, load_records, records_array, save_records
 
 LABELS = pd.DataFrame({"image_id": range(8), "left": [0, 1] * 4, "top": [0, 0, 0, 0, 1, 1, 1, 1]})
 

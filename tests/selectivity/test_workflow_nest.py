@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from spikebridge import load
-from spikebridge.selectivity import Protocol, Workflow, WorkflowError
-from spikebridge.selectivity.pipeline import run_pipeline
 from spikebridge.stimuli import boundary_contour_shapes
+from spikebridge.workflows.selectivity import Protocol, Workflow, WorkflowError
+from spikebridge.workflows.selectivity.pipeline import run_pipeline
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from spikebridge.sweeps import Experiment, Grid, SweepPlan, dask_client, run_sweep
+from spikebridge.workflows.sweeps import Experiment, Grid, SweepPlan, dask_client, run_sweep
 
 A_PLUS = "projections.input_post.synapse.timing.A_plus"
 # stdp_bimodal shrunk to 100 inputs (weights x10, so that the cell still fires): ~0.2-0.5 s a trial

@@ -6,7 +6,7 @@ import os
 import signal
 from typing import Any
 
-from spikebridge.sweeps.trial import TrialSpec, execute_trial
+from spikebridge.workflows.sweeps.trial import TrialSpec, execute_trial
 
 CRASH_SEED = 2
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from spikebridge.cli_sweep import add_parser, cmd_sweep, main
-from spikebridge.sweeps import Experiment
+from spikebridge.cli.sweep import add_parser, cmd_sweep, main
+from spikebridge.workflows.sweeps import Experiment
 
 from .conftest import EI_SETS
 

@@ -13,8 +13,8 @@ import pytest
 import spikebridge
 from spikebridge.analysis.activity import firing_stats
 from spikebridge.models.io import load_model
-from spikebridge.sweeps import Experiment, ExperimentError, Grid, GridError, SweepError, SweepPlan, run_sweep
-from spikebridge.sweeps.summaries import weight_statistic
+from spikebridge.workflows.sweeps import Experiment, ExperimentError, Grid, GridError, SweepError, SweepPlan, run_sweep
+from spikebridge.workflows.sweeps.summaries import weight_statistic
 
 from .conftest import A_PLUS, EI_SETS
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import spikebridge
-from spikebridge.sweeps import Experiment, ExperimentError, Grid, SweepPlan, dask_client, run_sweep
-from spikebridge.sweeps.trial import TrialSpec, execute_trial
+from spikebridge.workflows.sweeps import Experiment, ExperimentError, Grid, SweepPlan, dask_client, run_sweep
+from spikebridge.workflows.sweeps.trial import TrialSpec, execute_trial
 
 from .conftest import EI_SETS
 from .crashing import segfault_on_seed_2
@@ -68,7 +68,7 @@ def test_isolated_trials_run_in_their_own_process(client: object, tmp_path: Path
     exp = Experiment(report.path)
     for trial in exp:
         assert trial.results.meta["seed"] == trial.params["simulation.seed"]
-        # the run's own record of its command line: python -m spikebridge.sweeps.trial SPEC OUTCOME
+        # the run's own record of its command line: python -m spikebridge.workflows.sweeps.trial SPEC OUTCOME
         assert trial.results.meta["command"][0].endswith("spikebridge/sweeps/trial.py")
         assert json.loads(trial.results.meta["command"][1])["trial"] == trial.id
     assert not list((report.path / ".trials").glob("*outcome*"))

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from spikebridge.models.io import apply_overrides
-from spikebridge.sweeps.grid import Grid, GridError, canonical, override, parse_axis, resolve_name, short_names, slug, split_params
+from spikebridge.workflows.sweeps.grid import (
+    Grid,
+    GridError,
+    canonical,
+    override,
+    parse_axis,
+    resolve_name,
+    short_names,
+    slug,
+    split_params,
+)
 
 
 def test_values_are_read_as_yaml() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from spikebridge.sweeps import Experiment, SweepError
-from spikebridge.sweeps.summaries import over_time, plot_bands, plot_multiseed_band, weight_statistic
+from spikebridge.workflows.sweeps import Experiment, SweepError
+from spikebridge.workflows.sweeps.summaries import over_time, plot_bands, plot_multiseed_band, weight_statistic
 
 
 def test_weight_statistic_is_a_series_over_snapshot_times(stdp_experiment: Experiment) -> None:

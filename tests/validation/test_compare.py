@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import spikebridge
-from spikebridge.validation import baseline
-from spikebridge.validation.compare import CompareError, compare
-from spikebridge.validation.report import write_report
-from spikebridge.validation.scores import cohens_d, score
+from spikebridge.analysis.validation import baseline
+from spikebridge.analysis.validation.scores import cohens_d, score
+from spikebridge.workflows.compare.report import write_report
+from spikebridge.workflows.compare.workflow import CompareError, compare
 
 SEEDS = 5
 BROKEN = ["populations.exc.parameters.tau_syn_E=6.0", "populations.inh.parameters.tau_syn_E=6.0"]  # 5 ms, +20 %

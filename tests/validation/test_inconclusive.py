@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import spikebridge
-from spikebridge.validation import baseline
-from spikebridge.validation.compare import Comparison
-from spikebridge.validation.report import write_report
+from spikebridge.analysis.validation import baseline
+from spikebridge.workflows.compare.report import write_report
+from spikebridge.workflows.compare.workflow import Comparison
 
 SEEDS = (1, 2, 3)
 Runs = dict[int, dict[tuple[str, str], np.ndarray]]
@@ -108,8 +108,9 @@ def test_the_report_shows_inconclusive_measures(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("verdict", "code"), [("pass", 0), ("fail", 1), ("inconclusive", 1)])
 def test_compare_exit_code_follows_the_verdict(verdict: str, code: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from spikebridge import cli
-    from spikebridge.validation import compare, report
+    from spikebridge.cli import app as cli
+    from spikebridge.workflows.compare import report
+    from spikebridge.workflows.compare import workflow as compare
 
     fake = SimpleNamespace(verdicts=pd.DataFrame({"other": ["b"], "target": ["E"], "measure": ["rate"], "verdict": [verdict]}), verdict=verdict)
     monkeypatch.setattr(compare, "compare", lambda *a, **k: fake)
@@ -122,7 +123,7 @@ def test_a_real_silent_network_measured_on_nest_is_inconclusive(tmp_path: Path) 
 
     ``compare`` needs two different backends, so the same NEST runs stand in for the second one: what matters
     is that real measures of a silent network (rates of 0, no CVs, no correlations) give no pass."""
-    from spikebridge.validation import measures
+    from spikebridge.analysis.validation import measures
 
     silent_sets = ["simulation.duration=50", "populations.E.parameters.i_offset=0", "populations.I.parameters.i_offset=0"]
     runs = {}

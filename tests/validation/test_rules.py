@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spikebridge import cli
+from spikebridge.cli import app as cli
 from spikebridge.errors import SpikebridgeError
-from spikebridge.validation import rules as R
+from spikebridge.workflows import rules as R
 
 pytestmark = pytest.mark.validation
 

@@ -1,0 +1,133 @@
+"""What is measured on one run: per-population and per-projection samples, one value per cell, pair or synapse.
+
+A measure knows nothing about other runs; :mod:`spikebridge.analysis.validation.scores` compares two samples. This is the
+split NetworkUnit makes between tests (what is measured) and scores (how two measurements are compared).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import neo
+import numpy as np
+import quantities as pq
+from elephant.conversion import BinnedSpikeTrain
+from elephant.spike_train_correlation import correlation_coefficient
+from elephant.statistics import cv, isi, mean_firing_rate
+
+from ...models.schema import Model
+from ...rundir import Results
+
+Target = Literal["population", "projection"]
+CORRELATION_CELLS = 200
+CORRELATION_BIN_MS = 10.0
+MIN_SAMPLE = 5
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A named quantity sampled on one run: ``sample(results, target, phase, trains)`` returns one value per element.
+
+    ``trains`` are the target population's spike trains in that phase (None for projection measures).
+    """
+
+    name: str
+    unit: str
+    target: Target
+    description: str
+    sample: Callable[[Results, str, str, list[neo.SpikeTrain] | None], np.ndarray]
+
+
+def _rates(results: Results, population: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:
+    assert trains is not None
+    return np.array([float(mean_firing_rate(st).rescale(pq.Hz).magnitude) for st in trains])
+
+
+def _cv_isi(results: Results, population: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:
+    assert trains is not None
+    return np.array([cv(isi(st)) for st in trains if len(st) >= 3], dtype=float)
+
+
+def _correlations(results: Results, population: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:
+    assert trains is not None
+    trains = trains[:CORRELATION_CELLS]
+    if len(trains) < 2:
+        return np.empty(0)
+    with warnings.catch_warnings():
+        # a spike exactly at t_stop falls outside the last bin; silent cells give NaN pairs: both warned about
+        warnings.simplefilter("ignore")
+        matrix = correlation_coefficient(BinnedSpikeTrain(trains, bin_size=CORRELATION_BIN_MS * pq.ms))
+    values = matrix[np.triu_indices(len(trains), k=1)]
+    return values[np.isfinite(values)]
+
+
+def _final_weights(results: Results, projection: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:
+    return np.asarray(results.connections(projection).weight, dtype=float)
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure("rate", "Hz", "population", "mean firing rate of each recorded cell (elephant.statistics.mean_firing_rate)", _rates),
+    Measure("cv_isi", "", "population", "CV of the inter-spike intervals of each cell with >= 3 spikes (elephant.statistics.cv)", _cv_isi),
+    Measure(
+        "correlation",
+        "",
+        "population",
+        f"pairwise spike-count correlation, {CORRELATION_BIN_MS:g} ms bins, first {CORRELATION_CELLS} recorded cells "
+        "(elephant BinnedSpikeTrain + correlation_coefficient)",
+        _correlations,
+    ),
+    Measure("weight", "", "projection", "final weight of each synapse of a plastic projection (uS, or nA onto current-based cells)", _final_weights),
+)
+
+
+def targets(results: Results) -> Iterator[tuple[str, Measure]]:
+    """(target, measure) pairs that apply to this run: spiking recorded populations, plastic projections.
+
+    Spike sources are left out: their trains are the same arrays on every backend by construction.
+    """
+    model = results.model
+    for name, rec in model.recording.items():
+        if "spikes" in rec.variables and model.populations[name].cell_type not in ("SpikeSourcePoisson", "SpikeSourceArray"):
+            for m in MEASURES:
+                if m.target == "population":
+                    yield name, m
+    for name, prj in model.projections.items():
+        if prj.synapse.type != "static":
+            for m in MEASURES:
+                if m.target == "projection":
+                    yield name, m
+
+
+def default_phase(results: Results) -> str:
+    return results.phases[-1]
+
+
+def measure_run(results: Results, phase: str | None = None) -> dict[tuple[str, str], np.ndarray]:
+    """Every applicable measure of one run, keyed by (target, measure name)."""
+    phase = phase or default_phase(results)
+    trains: dict[str, list[neo.SpikeTrain]] = {}
+    out = {}
+    for target, m in targets(results):
+        if m.target == "population" and target not in trains:
+            trains[target] = results.spiketrains(target, phase)
+        out[(target, m.name)] = m.sample(results, target, phase, trains.get(target))
+    return out
+
+
+def unit(model: Model, target: str, measure: str) -> str:
+    """The unit of a measure on one target: a weight's is the post cells' synapse type's (PyNN: uS or nA)."""
+    if measure == "weight":
+        return "uS" if "cond" in model.populations[model.projections[target].post].cell_type else "nA"
+    return by_name(measure).unit
+
+
+def by_name(name: str) -> Measure:
+    return next(m for m in MEASURES if m.name == name)
+
+
+def counts(results: Results, population: str, phase: str | None = None) -> np.ndarray:
+    """Spike count of every recorded cell (for exact-mode, per-neuron comparisons)."""
+    return results.counts(population, phase or default_phase(results)).astype(float)

@@ -1,0 +1,99 @@
+"""``spikebridge compare``: one model on several backends and seeds, scored against the seed-to-seed baseline.
+
+Hooked into ``spikebridge.cli.app`` by :func:`add_parser`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+EPILOG = """examples:
+  spikebridge compare vogels_abbott_coba --backends nest,brian2:cpp --seeds 5
+  spikebridge compare stdp_bimodal --backends nest,brian2 --seeds 3 --set simulation.duration=20000
+  spikebridge compare vogels_abbott_coba --backends nest,brian2 --perturb brian2:populations.exc.parameters.tau_syn_E=6
+
+The first backend is the reference. Complete run directories under OUT/runs/ made from the same model and backend
+are reused. Writes OUT/report.md (and report.html), OUT/figures/, scores.csv, verdicts.csv, exact.csv, angles.csv
+and comparison.json. Exit code 0 when the verdict passes (at least one measure passed, none failed), 1 when it fails
+or is inconclusive (no measure had data to judge, e.g. nothing spiked), 2 on bad input, 3 when a simulator or
+spikebridge itself failed (see docs/exit_codes.md)."""
+
+
+def _backends(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if len(names) < 2:
+        raise argparse.ArgumentTypeError(f"expected at least two comma-separated backends, e.g. nest,brian2, got {text!r}")
+    return names
+
+
+def _seeds(text: str) -> int | list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seeds (5) or a list of seeds (1,2,3), got {text!r}") from None
+    if len(values) == 1:
+        return values[0]
+    return values
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "compare",
+        help="run a model on several backends and seeds; judge the differences against the seed-to-seed baseline",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model", help="a model file (.toml/.yaml) or the name of a bundled model")
+    p.add_argument("--backends", type=_backends, default=["nest", "brian2"], metavar="A,B", help="reference first (default nest,brian2)")
+    p.add_argument("--seeds", type=_seeds, default=5, metavar="N|S1,S2", help="N seeds counting up from the model's, or a list (default 5)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a model field on every backend")
+    p.add_argument("--perturb", action="append", default=[], metavar="BACKEND:PATH=VALUE", help="override a model field on one backend only (a deliberately broken variant)")
+    p.add_argument("--phase", help="phase to measure (default: the last)")
+    p.add_argument("--threads", type=int, help="simulator threads per run")
+    p.add_argument("--out", type=Path, help="comparison directory (default: comparisons/MODEL)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_compare)
+    return p
+
+
+def _perturbations(items: list[str], backends: list[str]) -> dict[str, list[str]]:
+    from ..workflows.compare.workflow import CompareError
+
+    out: dict[str, list[str]] = {}
+    for item in items:
+        # backend names may contain ':' (brian2:cpp): take the longest listed backend that prefixes the item
+        match = max((b for b in backends if item.startswith(f"{b}:")), key=len, default=None)
+        if match is None:
+            raise CompareError(f"--perturb {item!r}: expected BACKEND:PATH=VALUE with BACKEND one of {', '.join(backends)}")
+        out.setdefault(match, []).append(item[len(match) + 1 :])
+    return out
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from ..analysis.validation.baseline import PASS
+    from ..models.io import find_model_file, load_model
+    from ..workflows.compare.report import write_report
+    from ..workflows.compare.workflow import CompareError, compare
+
+    model = load_model(args.model, args.set)
+    perturb = _perturbations(args.perturb, args.backends)
+    for overrides in perturb.values():  # fail on a bad perturbation before anything runs
+        load_model(args.model, [*args.set, *overrides])
+    options = {b: {"threads": args.threads} for b in args.backends} if args.threads else None
+    out = args.out or Path("comparisons") / model.name
+    if out.exists() and not out.is_dir():
+        raise CompareError(f"--out {out}: exists and is not a directory")
+    cmp = compare(model, args.backends, args.seeds, out, perturb=perturb, options=options, phase=args.phase, progress=not args.quiet, base=find_model_file(args.model).parent)
+    report = write_report(cmp)
+    code = 0 if cmp.verdict == PASS else 1
+    try:
+        if not cmp.verdicts.empty:
+            shown = cmp.verdicts.reindex(columns=["other", "target", "measure", "verdict", "failing", "reason"]).fillna("")
+            print(shown.to_string(index=False))
+        print(f"verdict: {cmp.verdict.upper()}  (report: {report})", flush=True)
+    except BrokenPipeError:  # the reader stopped early (| head): the verdict still decides the exit code
+        from .app import silence_stdout
+
+        silence_stdout()
+    return code

@@ -1,0 +1,94 @@
+"""Weight figures of a run directory, as ``spikebridge plot weights`` draws them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+from ..analysis.weights import projection_infos, weight_evolution, weight_matrices
+from ..errors import SpikebridgeError
+from ..models.check import CONDUCTANCE_BASED
+from ..rundir import Results
+from .figures import save_figure
+
+
+def guess_exc_inh(results: Results) -> tuple[str, str]:
+    """The excitatory and inhibitory populations: those whose outgoing projections are all of one receptor."""
+    outgoing: dict[str, set[str]] = {}
+    for prj in results.model.projections.values():
+        if results.model.populations[prj.pre].cell_type not in ("SpikeSourcePoisson", "SpikeSourceArray"):
+            outgoing.setdefault(prj.pre, set()).add(prj.receptor)
+    exc = [p for p, r in outgoing.items() if r == {"excitatory"}]
+    inh = [p for p, r in outgoing.items() if r == {"inhibitory"}]
+    if len(exc) != 1 or len(inh) != 1:
+        raise SpikebridgeError(f"cannot tell the excitatory and inhibitory populations apart (candidates: exc {exc}, inh {inh}); name them with --exc and --inh")
+    return exc[0], inh[0]
+
+
+def _units(results: Results, population: str) -> str:
+    return "uS" if CONDUCTANCE_BASED.get(results.model.populations[population].cell_type, False) else "nA"
+
+
+def _plastic(results: Results) -> list[str]:
+    plastic = [n for n, p in results.model.projections.items() if p.synapse.type == "stdp"]
+    return plastic or list(results.model.projections)
+
+
+def check_arguments(results: Results, kind: str, exc: str | None, inh: str | None, bins: int) -> None:
+    """Refuse, naming what exists, a kind, population or bin count that :func:`plot_run_weights` cannot draw."""
+    if kind not in ("matrix", "hist", "evolution"):
+        raise SpikebridgeError(f"unknown kind {kind!r}; expected matrix, hist or evolution")
+    populations = list(results.model.populations)
+    for flag, name in (("--exc", exc), ("--inh", inh)):
+        if name is not None and name not in populations:
+            raise SpikebridgeError(f"{flag} {name!r}: no population {name!r} in {results.path} (populations: {', '.join(populations)})")
+    if exc is not None and exc == inh:
+        raise SpikebridgeError(f"--exc and --inh name the same population {exc!r}; name two different ones")
+    if bins < 1:
+        raise SpikebridgeError(f"--bins must be >= 1, got {bins}")
+    if kind != "matrix" and not results.model.projections:
+        raise SpikebridgeError(f"{results.path} has no projections: no weights to draw")
+
+
+def plot_run_weights(results: Results, kind: str, exc: str | None = None, inh: str | None = None, bins: int = 80) -> list[Path]:
+    """Draw one kind of weight figure (``matrix``, ``hist`` or ``evolution``) into ``RUN_DIR/figures``."""
+    check_arguments(results, kind, exc, inh, bins)
+    matplotlib.use("Agg")
+    from .weights import hist_weights, plot_weight_evolution, plot_weight_matrices
+
+    title = f"{results.meta['model']} on {results.meta['backend']}"
+    out = results.path / "figures" / f"weights_{kind}"
+    if kind == "matrix":
+        if exc is None or inh is None:
+            guessed = guess_exc_inh(results)
+            exc, inh = exc or guessed[0], inh or guessed[1]
+            if exc == inh:
+                raise SpikebridgeError(f"--exc and --inh would both be {exc!r} (one given, the other guessed); name both")
+        mats = weight_matrices(results, exc, inh)
+        fig = plot_weight_matrices(mats, title=f"Weight matrices: {title}", units=_units(results, exc), pops=(exc, inh))
+        return save_figure(fig, out)
+    infos = projection_infos(results)
+    names = _plastic(results)
+    table = results.weights(projection=names)
+    units = _units(results, results.model.projections[names[0]].post)
+    if kind == "hist":
+        labels = list(dict.fromkeys(infos[n].label or n for n in names))
+        times = sorted(set(table.columns.get_level_values("t").astype(float)))
+        before = table if len(times) > 1 else None
+        axes = hist_weights(
+            table,
+            labels,
+            {n: infos[n] for n in names},
+            bins=bins,
+            sharex=False,  # projection classes have their own bounds (FF vs lateral vs feedback)
+            before=before,
+            before_t=times[0] if before is not None else None,
+            units=units,
+            title=f"Weights at t = {times[-1]:g} ms: {title}",
+        )
+        return save_figure(axes.flat[0].figure, out)
+    if kind == "evolution":
+        fig = plot_weight_evolution(weight_evolution(table), infos={n: infos[n] for n in names}, units=units, title=f"Weight evolution: {title}")
+        return save_figure(fig, out)
+    raise SpikebridgeError(f"unknown kind {kind!r}; expected matrix, hist or evolution")

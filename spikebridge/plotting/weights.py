@@ -1,0 +1,496 @@
+"""Figures of synaptic weights: E/I weight matrices, per-layer weight histograms,
+weight evolution; and an atomic figure writer.
+
+All functions take the weight table and :class:`ProjectionInfo` described in
+:mod:`spikebridge.analysis.weights`, create their own figure through
+:mod:`matplotlib.pyplot` (so it shows in notebooks; close it with
+``plt.close(fig)`` in loops) and never call ``plt.show``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import colors
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.gridspec import GridSpec
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+from mpl_toolkits.axes_grid1 import make_axes_locatable
+
+from spikebridge.analysis.weights import (
+    PERCENTILES,
+    ProjectionInfo,
+    bimodality,
+    panel_weights,
+    snapshot_times,
+)
+from spikebridge.plotting.figures import save_figure
+
+__all__ = [
+    "PROJECTION_TITLES",
+    "hist_weights",
+    "plot_weight_evolution",
+    "plot_weight_matrices",
+    "save_figure",
+]
+
+#: Column headers of :func:`hist_weights` for the usual projection labels.
+PROJECTION_TITLES: dict[str, str] = {
+    "FF": "Feedforward",
+    "E2E": "Lateral",
+    "FB": "Feedback",
+    "E2I": "E \u2192 I",
+    "I2E": "I \u2192 E",
+    "I2I": "I \u2192 I",
+}
+
+_MATRIX_PANELS: tuple[tuple[str, str, str, str], ...] = (
+    # key, TeX title, pre population, post population
+    ("W_EE", r"$W_{EE}$", "E", "E"),
+    ("W_EI", r"$W_{EI}$", "I", "E"),
+    ("W_IE", r"$W_{IE}$", "E", "I"),
+    ("W_II", r"$W_{II}$", "I", "I"),
+)
+
+
+# ---------------------------------------------------------------------------
+# weight matrices
+# ---------------------------------------------------------------------------
+
+
+def _matrix_norm(w: np.ndarray, pos_cmap: str, neg_cmap: str, div_cmap: str) -> tuple[str, colors.Normalize]:
+    """Colormap and norm: diverging centred at 0 when ``w`` has both signs."""
+    finite = w[np.isfinite(w)]
+    lo = float(finite.min()) if finite.size else 0.0
+    hi = float(finite.max()) if finite.size else 0.0
+    if lo < 0.0 < hi:
+        return div_cmap, colors.TwoSlopeNorm(vmin=lo, vcenter=0.0, vmax=hi)
+    if hi > 0.0:
+        return pos_cmap, colors.Normalize(vmin=0.0, vmax=hi)
+    if lo < 0.0:
+        return neg_cmap, colors.Normalize(vmin=lo, vmax=0.0)
+    return "Greys", colors.Normalize(vmin=0.0, vmax=1.0)
+
+
+def plot_weight_matrices(
+    mats: Mapping[str, np.ndarray],
+    *,
+    title: str | None = "Weight matrices",
+    units: str = "uS",
+    pops: tuple[str, str] = ("E", "I"),
+    pos_cmap: str = "Reds",
+    neg_cmap: str = "Blues_r",
+    div_cmap: str = "RdBu_r",
+    interpolation: str = "nearest",
+    figsize: tuple[float, float] = (8.0, 7.5),
+) -> Figure:
+    """Plot the four E/I weight matrices as one block matrix.
+
+    Layout (``GridSpec(4, 4)``, as in NEST's weight-matrix example):
+    ``W_EE`` in ``gs[:-1, :-1]``, ``W_EI`` (I -> E) in ``gs[:-1, -1]``,
+    ``W_IE`` (E -> I) in ``gs[-1, :-1]``, ``W_II`` in ``gs[-1, -1]``. With the
+    post x pre orientation of :func:`~spikebridge.analysis.weights.weight_matrices`
+    the panels line up as the whole network's matrix: rows are postsynaptic
+    neurons (E then I), columns presynaptic neurons (E then I); so the axis
+    labels ("presynaptic index" / "postsynaptic index") sit on the outer
+    edges (bottom row / left column) and every panel has its own colour bar.
+
+    Parameters
+    ----------
+    mats
+        ``{"W_EE": (n_E, n_E), "W_EI": (n_E, n_I), "W_IE": (n_I, n_E),
+        "W_II": (n_I, n_I)}`` as returned by ``weight_matrices``.
+    title
+        Figure suptitle (``None``: none).
+    units
+        Weight units for the colour-bar labels (``"uS"`` or ``"nA"``).
+    pops
+        Display names of the excitatory and inhibitory populations.
+    pos_cmap, neg_cmap, div_cmap
+        Colormaps for matrices with only non-negative weights (0 at the light
+        end), only non-positive weights, and both signs (diverging, centred at
+        0 with :class:`~matplotlib.colors.TwoSlopeNorm`).
+    interpolation
+        ``imshow`` interpolation; ``"nearest"`` shows every synapse.
+    figsize
+        Figure size (inches).
+
+    Returns
+    -------
+    Figure
+        The figure; its four image axes are ``fig.axes[0:8:2]`` (each followed
+        by its colour bar axes).
+    """
+    missing = [k for k, *_ in _MATRIX_PANELS if k not in mats]
+    if missing:
+        raise KeyError(f"weight matrices missing: {missing}")
+    e_name, i_name = pops
+    pop_name = {"E": e_name, "I": i_name}
+    fig = plt.figure(figsize=figsize)
+    gs = GridSpec(4, 4, figure=fig, wspace=0.9, hspace=0.9)
+    slots = {"W_EE": gs[:-1, :-1], "W_EI": gs[:-1, -1], "W_IE": gs[-1, :-1], "W_II": gs[-1, -1]}
+    for key, tex, pre, post in _MATRIX_PANELS:
+        w = np.asarray(mats[key], dtype=float)
+        if w.ndim != 2:
+            raise ValueError(f"{key} must be 2-D (n_post, n_pre), got shape {w.shape}")
+        ax = fig.add_subplot(slots[key])
+        cmap, norm = _matrix_norm(w, pos_cmap, neg_cmap, div_cmap)
+        im = ax.imshow(w, cmap=cmap, norm=norm, aspect="auto", interpolation=interpolation, origin="upper")
+        ax.set_title(f"{tex}  ({pop_name[pre]} \u2192 {pop_name[post]})", fontsize=10)
+        # the panels form one block matrix: label its outer edges only
+        if post == "I":  # bottom row
+            ax.set_xlabel(f"presynaptic index ({pop_name[pre]})", fontsize=9)
+        if pre == "E":  # left column
+            ax.set_ylabel(f"postsynaptic index ({pop_name[post]})", fontsize=9)
+        ax.tick_params(labelsize=7)
+        divider = make_axes_locatable(ax)
+        cax = divider.append_axes("right", size=0.12, pad=0.06)
+        cbar = fig.colorbar(im, cax=cax)
+        cbar.ax.tick_params(labelsize=7)
+        cbar.set_label(f"weight ({units})", fontsize=7)
+        if not np.any(w != 0.0):
+            ax.text(0.5, 0.5, "no connections", ha="center", va="center", transform=ax.transAxes, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=13)
+    fig.subplots_adjust(left=0.09, right=0.93, bottom=0.08, top=0.9 if title else 0.95)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# weight histograms per layer x projection
+# ---------------------------------------------------------------------------
+
+
+def _panel_bounds(infos: Sequence[ProjectionInfo]) -> tuple[float | None, float | None]:
+    lows = [i.w_min for i in infos]
+    highs = [i.w_max for i in infos]
+    w_min = None if any(v is None for v in lows) else min(lows)  # type: ignore[type-var]
+    w_max = None if any(v is None for v in highs) else max(highs)  # type: ignore[type-var]
+    return w_min, w_max
+
+
+def _bin_edges(samples: Iterable[np.ndarray], bounds: Iterable[float | None], bins: int) -> np.ndarray:
+    values = [float(v) for v in bounds if v is not None]
+    for s in samples:
+        if s.size:
+            values += [float(s.min()), float(s.max())]
+    lo, hi = min(values), max(values)
+    if hi <= lo:  # all weights equal: a small symmetric window
+        half = max(abs(lo) * 0.05, 1e-12)
+        lo, hi = lo - half, hi + half
+    return np.linspace(lo, hi, bins + 1)
+
+
+def _format_summary(stats: Mapping[str, float], bounds_known: bool) -> str:
+    lines = [f"n = {int(stats['n'])}"]
+    if np.isfinite(stats["frac_low"]):
+        where = "at bounds" if bounds_known else "at data min/max"
+        lines.append(
+            f"{where} {100 * stats['frac_bounds']:.0f}%\n(low {100 * stats['frac_low']:.0f}%, high {100 * stats['frac_high']:.0f}%)"
+        )
+    if np.isfinite(stats["coef"]):
+        lines.append(f"b = {stats['coef']:.2f}" + (" > 5/9" if stats["coef"] > 5 / 9 else ""))
+    return "\n".join(lines)
+
+
+def _pair_label(infos: Sequence[ProjectionInfo]) -> str:
+    pairs = list(dict.fromkeys((i.pre, i.post) for i in infos))
+    return ", ".join(f"{a} \u2194 {b}" if a == b else f"{a} \u2192 {b}" for a, b in pairs)
+
+
+def hist_weights(
+    table: pd.DataFrame,
+    projections: Sequence[str],
+    infos: Mapping[str, ProjectionInfo] | Iterable[ProjectionInfo],
+    *,
+    rows_by: str = "post",
+    bins: int = 80,
+    t: float | None = None,
+    before: pd.DataFrame | None = None,
+    before_t: float | None = None,
+    sharex: bool = True,
+    sharey: bool = False,
+    density: bool = True,
+    hist_kwargs: Mapping[str, Any] | None = None,
+    text_kwargs: Mapping[str, Any] | None = None,
+    figsize: tuple[float, float] | None = None,
+    units: str = "uS",
+    tol: float = 0.1,
+    title: str | None = None,
+) -> np.ndarray:
+    """Weight histograms on a grid of layers (rows) x projection classes (columns).
+
+    Panel ``(r, c)`` pools every projection whose ``label`` (or name when the
+    label is ``None``) is ``projections[c]`` and whose post population (or pre
+    population with ``rows_by="pre"``) is the row's population, e.g. rows
+    ``L1, L2`` and columns ``FF, E2E, FB`` give *Feedforward L0 -> L1*,
+    *Lateral L1 <-> L1*, *Feedback L2 -> L1* on the ``L1`` row. Panels without
+    any weight are switched off. Each panel is annotated with the
+    :func:`~spikebridge.analysis.weights.bimodality` summary of the weights at
+    ``t`` (bounds from the projections' ``w_min``/``w_max``, dotted lines, or
+    the data range when a bound is unknown).
+
+    Parameters
+    ----------
+    table
+        Weight table (see :mod:`spikebridge.analysis.weights`).
+    projections
+        Column labels, e.g. ``["FF", "E2E", "FB"]``.
+    infos
+        Projection descriptions (``{name: ProjectionInfo}`` or an iterable).
+    rows_by
+        ``"post"`` (rows are postsynaptic populations) or ``"pre"``.
+    bins
+        Number of bins per panel; "before" and "after" share the bin edges.
+    t
+        Snapshot time (ms) of ``table``; ``None``: the last one.
+    before
+        Optional weight table before training, overlaid as an outline.
+    before_t
+        Snapshot of ``before`` (ms); ``None``: its first one.
+    sharex, sharey
+        Share the x / y axes across all panels.
+    density
+        Plot probability densities (y label "density") instead of counts.
+    hist_kwargs
+        Extra keyword arguments for the "after" ``ax.hist`` call.
+    text_kwargs
+        Overrides of the annotation ``ax.text`` keyword arguments
+        (default: top centre, small font, white rounded box).
+    figsize
+        Figure size (inches); default ``(3.2 * n_cols, 2.4 * n_rows)``.
+    units
+        Weight units for the x label ("uS" or "nA").
+    tol
+        Band width at each bound for the bimodality fractions.
+    title
+        Suptitle; default names the snapshot time(s).
+
+    Returns
+    -------
+    np.ndarray of Axes, shape (n_rows, n_cols)
+        ``axes[r, c]``; ``axes[0, 0].figure`` is the figure.
+    """
+    if rows_by not in ("post", "pre"):
+        raise ValueError(f"rows_by must be 'post' or 'pre', got {rows_by!r}")
+    if not projections:
+        raise ValueError("projections (column labels) must not be empty")
+    info_list = list(infos.values()) if isinstance(infos, Mapping) else list(infos)
+    wanted = set(projections)
+    used = [i for i in info_list if (i.label or i.name) in wanted]
+    rows = list(dict.fromkeys(getattr(i, rows_by) for i in used))
+    if not rows:
+        raise ValueError(f"no projection has a label in {list(projections)}")
+    n_rows, n_cols = len(rows), len(projections)
+
+    times = snapshot_times(table)
+    t_after = float(times[-1]) if t is None else float(t)
+    if before is not None:
+        t_before = float(snapshot_times(before)[0]) if before_t is None else float(before_t)
+
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        sharex=sharex,
+        sharey=sharey,
+        squeeze=False,
+        figsize=figsize or (3.2 * n_cols + 0.6, 2.4 * n_rows + 0.6),
+        layout="constrained",
+    )
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    visible = np.zeros((n_rows, n_cols), dtype=bool)
+    y_label = "density" if density else "count"
+    for r, row in enumerate(rows):
+        for c, label in enumerate(projections):
+            ax: Axes = axes[r, c]
+            members = [i for i in used if getattr(i, rows_by) == row and (i.label or i.name) == label]
+            after_w = panel_weights(table, members, t_after)
+            before_w = panel_weights(before, members, t_before) if before is not None else np.empty(0)
+            if after_w.size == 0 and before_w.size == 0:
+                ax.axis("off")
+                continue
+            visible[r, c] = True
+            w_min, w_max = _panel_bounds(members)
+            edges = _bin_edges([after_w, before_w], [w_min, w_max], bins)
+            colour = colours[c % len(colours)]
+            if after_w.size:
+                kw: dict[str, Any] = {"histtype": "stepfilled", "alpha": 0.55, "color": colour, "edgecolor": colour}
+                kw.update(hist_kwargs or {})
+                ax.hist(after_w, bins=edges, density=density, **kw)
+            if before_w.size:
+                ax.hist(before_w, bins=edges, density=density, histtype="step", color="0.15", lw=1.0, ls="--")
+            for bound in (w_min, w_max):
+                if bound is not None:
+                    ax.axvline(bound, color="0.45", lw=0.8, ls=":")
+            stats = bimodality(after_w if after_w.size else before_w, w_min, w_max, tol=tol)
+            tk: dict[str, Any] = {
+                "x": 0.5,
+                "y": 0.96,
+                "transform": ax.transAxes,
+                "ha": "center",
+                "va": "top",
+                "fontsize": 7,
+                "bbox": {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.7", "alpha": 0.85},
+            }
+            tk.update(text_kwargs or {})
+            x, y = tk.pop("x"), tk.pop("y")
+            ax.text(x, y, _format_summary(stats, w_min is not None and w_max is not None), **tk)
+            ax.set_title(_pair_label(members), fontsize=9)
+            ax.tick_params(labelsize=7)
+            # weights of order 1e-4 uS would otherwise print as long, overlapping decimals
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3), useMathText=True)
+            ax.xaxis.get_offset_text().set_fontsize(7)
+            ax.margins(y=0.45)  # headroom for the summary box
+
+    # column headers, row labels, axis labels on the outermost visible panels
+    for c, label in enumerate(projections):
+        header = f"{PROJECTION_TITLES.get(label, label)} ({label})" if label in PROJECTION_TITLES else label
+        axes[0, c].annotate(
+            header,
+            xy=(0.5, 1.0),
+            xycoords="axes fraction",
+            xytext=(0, 17),  # above the panel's own title line
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            fontweight="bold",
+            annotation_clip=False,
+        )
+        shown = np.flatnonzero(visible[:, c])
+        if shown.size:
+            bottom = axes[shown[-1], c]
+            bottom.tick_params(labelbottom=True)
+            bottom.set_xlabel(f"Weight ({units})", fontsize=8)
+    for r, row in enumerate(rows):
+        shown = np.flatnonzero(visible[r])
+        if shown.size:
+            axes[r, shown[0]].tick_params(labelleft=True)
+            axes[r, shown[0]].set_ylabel(y_label, fontsize=8)
+        axes[r, 0].annotate(
+            str(row),
+            xy=(0.0, 0.5),
+            xycoords="axes fraction",
+            xytext=(-46, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            rotation=90,
+            fontsize=11,
+            fontweight="bold",
+            annotation_clip=False,
+        )
+    if before is not None:
+        handles = [
+            Patch(facecolor="0.6", alpha=0.55, label=f"after (t = {t_after:g} ms)"),
+            Line2D([], [], color="0.15", ls="--", lw=1.0, label=f"before (t = {t_before:g} ms)"),
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    if title is None:
+        title = f"Weight distributions at t = {t_after:g} ms"
+        title += f" ({'posts' if rows_by == 'post' else 'pres'}ynaptic populations as rows)"
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return axes
+
+
+# ---------------------------------------------------------------------------
+# weight evolution
+# ---------------------------------------------------------------------------
+
+
+def plot_weight_evolution(
+    evo: pd.DataFrame,
+    *,
+    infos: Mapping[str, ProjectionInfo] | Iterable[ProjectionInfo] | None = None,
+    units: str = "uS",
+    ncols: int = 3,
+    sharey: bool = False,
+    figsize: tuple[float, float] | None = None,
+    title: str | None = "Weight evolution",
+) -> Figure:
+    """Mean weight with 25-75 % and 5-95 % percentile bands, one panel per projection.
+
+    Parameters
+    ----------
+    evo
+        Output of :func:`~spikebridge.analysis.weights.weight_evolution`.
+    infos
+        Optional projection descriptions; panel titles then name the
+        populations, e.g. ``"ff01  (L0 \u2192 L1)"``.
+    units
+        Weight units for the y label.
+    ncols
+        Maximum number of panel columns.
+    sharey
+        Share the y axis between projections.
+    figsize
+        Figure size (inches); default from the number of panels.
+    title
+        Suptitle (``None``: none).
+
+    Returns
+    -------
+    Figure
+    """
+    need = {"projection", "t", "mean", "p50", *(f"p{p}" for p in PERCENTILES)}
+    if missing := need - set(evo.columns):
+        raise KeyError(f"evolution table lacks columns {sorted(missing)}")
+    names = list(dict.fromkeys(evo["projection"]))
+    if not names:
+        raise ValueError("evolution table is empty")
+    n_cols = max(1, min(ncols, len(names)))
+    n_rows = -(-len(names) // n_cols)
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        sharex=True,
+        sharey=sharey,
+        squeeze=False,
+        figsize=figsize or (3.6 * n_cols + 0.4, 2.6 * n_rows + 0.6),
+        layout="constrained",
+    )
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    by_name: dict[str, ProjectionInfo] = {}
+    if infos is not None:
+        by_name = {i.name: i for i in (infos.values() if isinstance(infos, Mapping) else infos)}
+    for k, name in enumerate(names):
+        ax: Axes = axes.flat[k]
+        d = evo[evo["projection"] == name].sort_values("t")
+        tt = d["t"].to_numpy(float)
+        colour = colours[k % len(colours)]
+        ax.fill_between(tt, d["p5"], d["p95"], color=colour, alpha=0.15, lw=0, label="5\u201395 %")
+        ax.fill_between(tt, d["p25"], d["p75"], color=colour, alpha=0.35, lw=0, label="25\u201375 %")
+        marker = "o" if len(tt) <= 30 else None
+        ax.plot(tt, d["mean"], color=colour, lw=1.8, marker=marker, ms=3, label="mean")
+        ax.plot(tt, d["p50"], color="0.2", lw=0.9, ls="--", label="median")
+        info = by_name.get(str(name))
+        ax.set_title(f"{name}  ({_pair_label([info])})" if info else str(name), fontsize=10)
+        ax.set_ylabel(f"weight ({units})", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3, lw=0.5)
+        if k == 0:
+            ax.legend(fontsize=7, loc="best", framealpha=0.85)
+    for k in range(len(names), n_rows * n_cols):
+        axes.flat[k].axis("off")
+    for c in range(n_cols):
+        col = [axes[r, c] for r in range(n_rows) if r * n_cols + c < len(names)]
+        if col:
+            col[-1].tick_params(labelbottom=True)
+            col[-1].set_xlabel("time (ms)", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# saving
+# ---------------------------------------------------------------------------

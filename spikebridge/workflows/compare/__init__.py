@@ -1,0 +1,1 @@
+"""``spikebridge compare``: one model on several backends and seeds, measured, scored and reported."""

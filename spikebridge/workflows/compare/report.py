@@ -1,0 +1,209 @@
+"""The comparison report: one list of sections rendered as Markdown and as HTML, with its figures (PNG + PDF)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ...analysis.validation import baseline, measures
+from ...analysis.validation.measures import MEASURES
+from ...analysis.validation.scores import DISTANCES
+from ...plotting import compare as compare_plots
+from ...plotting.figures import save_figure
+from ...rundir import atomic_file
+from .workflow import Comparison, write_tables
+
+TABLE_LABELS = {"ks": "KS D", "abs_d": "abs(Cohen's d)", "wasserstein": "Wasserstein"}
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    text: str = ""
+    table: pd.DataFrame | None = None
+    image: str | None = None
+
+
+def labels(cmp: Comparison) -> dict[str, str]:
+    """Backend names as shown, marking perturbed backends."""
+    return {b: f"{b} [{'; '.join(cmp.perturb[b])}]" if cmp.perturb.get(b) else b for b in cmp.backends}
+
+
+def units(cmp: Comparison) -> dict[tuple[str, str], str]:
+    keys = {k for runs in cmp.samples.values() for s in runs.values() for k in s}
+    return {k: measures.unit(cmp.model, *k) for k in keys}
+
+
+def _number(value: object, form: str) -> str:
+    """``value`` formatted, or blank where there is no number (an inconclusive measure)."""
+    return format(float(value), form) if isinstance(value, int | float) and np.isfinite(value) else ""  # type: ignore[arg-type]
+
+
+def _verdict_table(cmp: Comparison) -> pd.DataFrame:
+    """The verdicts as shown: distances against the baseline, Cohen's d with its CI, and why a measure is inconclusive."""
+    if cmp.verdicts.empty:
+        return pd.DataFrame()
+    v = cmp.verdicts
+    out = pd.DataFrame({"backend": v.other.map(labels(cmp)), "target": v.target, "measure": v.measure})
+    for name in DISTANCES:
+        if f"{name}_cross" in v:
+            out[f"{TABLE_LABELS[name]} (cross / baseline max)"] = [
+                f"{_number(c, '.3g')} / {_number(b, '.3g')}" if np.isfinite(c) or np.isfinite(b) else ""
+                for c, b in zip(v[f"{name}_cross"], v[f"{name}_baseline_max"], strict=True)
+            ]
+    if "cohens_d_cross" in v:
+        out["Cohen's d [95 % CI]"] = [
+            f"{_number(d, '+.3f')} [{_number(lo, '+.3f')}, {_number(hi, '+.3f')}]" if np.isfinite(d) else ""
+            for d, lo, hi in zip(v.cohens_d_cross, v.d_low, v.d_high, strict=True)
+        ]
+        out["KS p (min over seeds)"] = [_number(p, ".2g") for p in v.ks_p_cross]
+    out["verdict"] = [f"**{x.upper()}**" if x == baseline.FAIL else x for x in v.verdict]
+    if "reason" in v:
+        out["why inconclusive"] = [r if x == baseline.INCONCLUSIVE and isinstance(r, str) else "" for x, r in zip(v.verdict, v.reason, strict=True)]
+    return out
+
+
+def _exact_table(cmp: Comparison) -> pd.DataFrame:
+    if cmp.exact.empty:
+        return pd.DataFrame()
+    e = cmp.exact
+    return pd.DataFrame(
+        {
+            "backend": e.other.map(labels(cmp)),
+            "population": e.target,
+            "r per cell (mean over seeds)": [_number(x, ".3f") for x in e.r_cross],
+            "r min": [_number(x, ".3f") for x in e.r_cross_min],
+            "r between reference seeds (max)": [_number(x, ".3f") for x in e.r_baseline_max],
+            "mean count ratio": [_number(x, ".3f") for x in e.mean_count_ratio],
+            "verdict": e.verdict,
+        }
+    )
+
+
+def _backend_table(cmp: Comparison) -> pd.DataFrame:
+    rows = []
+    for b in cmp.backends:
+        runs = list(cmp.runs[b].values())
+        meta = runs[0].meta
+        info = meta.get("backend_info", {})
+        versions = meta.get("versions", {})
+        simulator = "nest-simulator" if b.startswith("nest") else "brian2"
+        rows.append(
+            {
+                "backend": labels(cmp)[b],
+                "simulator": f"{simulator} {versions.get(simulator)}",
+                "PyNN": versions.get("PyNN"),
+                "integration": "; ".join(f"{k}: {v}" for k, v in info.get("integration", {}).items()),
+                "build (s, mean)": round(float(np.mean([r.meta["timings"]["build_s"] for r in runs])), 2),
+                # standalone devices simulate when results are first read, so collect_s holds their simulation
+                "run + collect (s, mean)": round(float(np.mean([r.meta["timings"]["run_s"] + r.meta["timings"]["collect_s"] for r in runs])), 2),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
+    lab = labels(cmp)
+    verdict = cmp.verdict
+    head = (
+        f"**Verdict: {verdict.upper()}**. Reference: `{cmp.reference}`; compared: {', '.join(f'`{lab[b]}`' for b in cmp.backends[1:])}; "
+        f"seeds {', '.join(map(str, cmp.seeds))}; phase `{cmp.phase or 'last'}`. "
+        + (
+            "Every backend simulated the identical drawn network and input at each seed (equal network digests)."
+            if cmp.same_network
+            else "The drawn networks differ between backends at equal seeds (a perturbation changes drawn parameters); connectivity and input are still shared."
+        )
+    )
+    if cmp.perturb:
+        head += " Perturbed on purpose: " + "; ".join(f"`{b}`: {', '.join(v)}" for b, v in cmp.perturb.items()) + "."
+    out = [
+        Section(f"Cross-simulator comparison: {cmp.model.name}", head),
+        Section("Rule", f"{baseline.RULE}\n\n{baseline.EXACT_RULE}\n\n{baseline.INCONCLUSIVE_RULE}"),
+        Section("Verdicts per measure", "Scores: two-sample Kolmogorov-Smirnov (scipy.stats.ks_2samp), Cohen's d (pooled s.d., normal-approximation CI), Wasserstein distance (scipy.stats.wasserstein_distance).", _verdict_table(cmp)),
+        Section("Distributions", "", None, figures.get("distributions")),
+        Section("Distances against the seed baseline", "", None, figures.get("baseline")),
+    ]
+    if not cmp.exact.empty:
+        out.append(Section("Exact mode: per-cell spike counts", "Same network and input on both backends, so cell i is the same cell.", _exact_table(cmp), figures.get("counts")))
+    if not cmp.angles.empty:
+        last = cmp.angles.sort_values("t_ms").groupby(["other", "projection", "seed"]).tail(1)
+        table = pd.DataFrame({"backend": last.other.map(lab), "projection": last.projection, "seed": last.seed, "t (s)": last.t_ms / 1000, "angle (deg)": last.angle_deg.round(2)})
+        out.append(Section("Learning: angle between weight-change vectors", "Angle between w(t) - w(0) on the reference and on each backend at equal seeds; 0 deg = identical learning.", table, figures.get("angles")))
+    out.append(Section("Backends", "", _backend_table(cmp)))
+    out.append(Section("What is measured", "\n".join(f"- `{m.name}`: {m.description}" for m in MEASURES)))
+    files = "\n".join(
+        f"- `{name}`: {what}"
+        for name, what in (
+            ("scores.csv", "every score, cross-backend and baseline"),
+            ("verdicts.csv", "the table above, unrounded"),
+            ("exact.csv", "per-cell count correlations"),
+            ("angles.csv", "weight-change angles per snapshot"),
+            ("comparison.json", "backends, seeds, rule, verdict, run directories"),
+            ("runs/", "one run directory per backend and seed (reused by a rerun)"),
+        )
+    )
+    out.append(Section("Files", files))
+    return out
+
+
+def to_markdown(parts: list[Section]) -> str:
+    lines = []
+    for k, s in enumerate(parts):
+        lines.append(("# " if k == 0 else "## ") + s.title)
+        lines.append("")
+        if s.text:
+            lines += [s.text, ""]
+        if s.table is not None and not s.table.empty:
+            lines += [s.table.to_markdown(index=False), ""]
+        if s.image:
+            lines += [f"![{s.title}]({s.image})", ""]
+    return "\n".join(lines)
+
+
+def to_html(parts: list[Section]) -> str:
+    body = []
+    for k, s in enumerate(parts):
+        tag = "h1" if k == 0 else "h2"
+        body.append(f"<{tag}>{html.escape(s.title)}</{tag}>")
+        for para in s.text.split("\n\n") if s.text else []:
+            text = html.escape(para).replace("**", "")
+            body.append(f"<p>{text.replace(chr(10), '<br>')}</p>")
+        if s.table is not None and not s.table.empty:
+            body.append(s.table.replace(r"\*\*", "", regex=True).to_html(index=False, border=0, classes="scores"))
+        if s.image:
+            body.append(f'<p><img src="{html.escape(s.image)}" style="max-width:100%"></p>')
+    style = "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table.scores{border-collapse:collapse;font-size:90%}table.scores td,table.scores th{padding:3px 8px;border-bottom:1px solid #ddd}"
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(parts[0].title)}</title><style>{style}</style></head><body>{''.join(body)}</body></html>"
+
+
+def write_report(cmp: Comparison) -> Path:
+    """Write the tables, figures, report.md and report.html into the comparison directory; return report.md."""
+    write_tables(cmp)
+    lab = labels(cmp)
+    figs = {
+        "distributions": compare_plots.plot_distributions(cmp.samples, cmp.verdicts, lab, units(cmp)),
+        "baseline": compare_plots.plot_baseline(cmp.scores, lab, cmp.verdicts),
+    }
+    if not cmp.exact.empty:
+        figs["counts"] = compare_plots.plot_counts(cmp.counts, cmp.reference, cmp.seeds[0], lab)
+    if not cmp.angles.empty:
+        figs["angles"] = compare_plots.plot_angles(cmp.angles, lab)
+    for stale in ("counts", "angles"):  # left by an earlier report of this directory
+        if stale not in figs:
+            for suffix in ("png", "pdf"):
+                (cmp.out / "figures" / f"{stale}.{suffix}").unlink(missing_ok=True)
+    paths = {}
+    for name, fig in figs.items():
+        save_figure(fig, cmp.out / "figures" / name)
+        plt.close(fig)
+        paths[name] = f"figures/{name}.png"
+    parts = sections(cmp, paths)
+    for name, text in (("report.md", to_markdown(parts)), ("report.html", to_html(parts))):
+        with atomic_file(cmp.out / name) as fh:
+            fh.write(text.encode())
+    return cmp.out / "report.md"

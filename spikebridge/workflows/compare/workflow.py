@@ -1,0 +1,229 @@
+"""``compare``: run one model on several backends and seeds, measure every run, score and judge the differences.
+
+Each (backend, seed) run is an ordinary run directory under ``OUT/runs/``; a complete one made from the same model
+text and backend is reused, so a comparison can be extended (more seeds, another backend) without rerunning.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ... import backends as registry
+from ...analysis.validation import baseline, measures
+from ...analysis.weights import table_from_arrays
+from ...errors import CorruptRunError, SpikebridgeError
+from ...models.io import apply_overrides, dumps_toml, model_digest, validate
+from ...models.schema import Model
+from ...rundir import Results, atomic_file, load
+from ..run import run
+
+
+class CompareError(SpikebridgeError):
+    """A comparison cannot be set up as asked."""
+
+
+@dataclass
+class Comparison:
+    """Everything a comparison measured and decided; :func:`spikebridge.workflows.compare.report.write_report` draws it."""
+
+    out: Path
+    model: Model
+    reference: str
+    backends: list[str]
+    seeds: list[int]
+    runs: dict[str, dict[int, Results]]
+    samples: dict[str, dict[int, dict[tuple[str, str], np.ndarray]]]
+    counts: dict[str, dict[int, dict[str, np.ndarray]]]
+    scores: pd.DataFrame
+    verdicts: pd.DataFrame
+    exact: pd.DataFrame
+    angles: pd.DataFrame
+    perturb: dict[str, list[str]] = field(default_factory=dict)
+    phase: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        return baseline.overall(self.verdicts, self.exact)
+
+    @property
+    def same_network(self) -> bool:
+        """Whether every backend simulated the identical drawn network at each seed (equal network digests)."""
+        return all(len({self.runs[b][s].meta["network_sha256"] for b in self.backends}) == 1 for s in self.seeds)
+
+
+def with_overrides(model: Model, overrides: Sequence[str]) -> Model:
+    if not overrides:
+        return model
+    return validate(apply_overrides(tomllib.loads(dumps_toml(model)), overrides), model.name)
+
+
+def seed_list(model: Model, seeds: int | Sequence[int]) -> list[int]:
+    """``seeds`` seeds counting up from the model's, or the given list."""
+    if isinstance(seeds, int):
+        if seeds < 2:
+            raise CompareError(f"--seeds must be at least 2 (the baseline compares different seeds of one backend), got {seeds}")
+        return [model.simulation.seed + k for k in range(seeds)]
+    out = sorted({int(s) for s in seeds})
+    if len(out) < 2:
+        raise CompareError(f"need at least 2 different seeds for the baseline, got {list(seeds)}")
+    return out
+
+
+def run_directory(out: Path, backend: str, seed: int) -> Path:
+    return out / "runs" / f"{backend.replace(':', '-')}_seed{seed}"
+
+
+def _reusable(path: Path, model: Model, backend: str) -> Results | None:
+    if not path.is_dir():
+        return None
+    try:
+        res = load(path)
+    except CorruptRunError as err:
+        # A damaged run is evidence of a problem, not a cache miss: re-running would hide it, reusing would judge it.
+        raise CompareError(f"cannot reuse {path}: {err}; remove it or choose another --out") from None
+    except SpikebridgeError:
+        return None  # a run of an older format: run it again
+    same = res.meta.get("model_sha256") == model_digest(model) and res.meta.get("backend") == backend
+    return res if same else None
+
+
+def weight_angles(runs: Mapping[str, Mapping[int, Results]], reference: str) -> pd.DataFrame:
+    """Angle (degrees) between the weight-change vectors w(t) - w(0) of two backends at equal seeds, per snapshot.
+
+    0 deg: both backends changed every weight in the same proportions. Computed for plastic projections with
+    weight snapshots; w(0) is the drawn initial weight, identical on both backends.
+    """
+    rows = []
+    for other, by_seed in runs.items():
+        if other == reference:
+            continue
+        for seed, res_b in by_seed.items():
+            res_a = runs[reference].get(seed)
+            if res_a is None:
+                continue
+            for name in _plastic_recorded(res_a) if res_a.meta.get("weight_snapshots_ms") else []:
+                wa = res_a.weights(name).xs("w", axis=1, level="var")
+                wb = res_b.weights(name).xs("w", axis=1, level="var").reindex(wa.index)
+                drawn = {name: tuple(res_a.network[f"prj/{name}/{f}"] for f in ("pre_idx", "post_idx", "weight", "delay"))}
+                w0 = table_from_arrays({0.0: drawn}).xs("w", axis=1, level="var")[0.0].reindex(wa.index)
+                for t in wa.columns:
+                    if float(t) == 0.0 or t not in wb.columns:
+                        continue
+                    da, db = wa[t].to_numpy() - w0.to_numpy(), wb[t].to_numpy() - w0.to_numpy()
+                    norm = np.linalg.norm(da) * np.linalg.norm(db)
+                    angle = float(np.degrees(np.arccos(np.clip(np.dot(da, db) / norm, -1.0, 1.0)))) if norm > 0 else np.nan
+                    rows.append({"other": other, "projection": name, "seed": seed, "t_ms": float(t), "angle_deg": angle, "dw_norm_a": float(np.linalg.norm(da)), "dw_norm_b": float(np.linalg.norm(db))})
+    return pd.DataFrame(rows)
+
+
+def _plastic_recorded(res: Results) -> list[str]:
+    spec = res.model.record_weights
+    if spec is None:
+        return []
+    names = list(res.model.projections) if spec.projections == "all" else list(spec.projections)
+    return [n for n in names if res.model.projections[n].synapse.type != "static"]
+
+
+def compare(
+    model: Model,
+    backends: Sequence[str],
+    seeds: int | Sequence[int],
+    out: str | Path,
+    *,
+    perturb: Mapping[str, Sequence[str]] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    phase: str | None = None,
+    progress: bool = True,
+    base: Path | None = None,
+) -> Comparison:
+    """Run ``model`` on each backend at each seed (reusing complete runs), then measure, score and judge.
+
+    ``backends[0]`` is the reference. ``perturb`` maps a backend to extra ``PATH=VALUE`` overrides applied only on
+    that backend: a deliberately broken variant, to check that the verdict detects a difference of that size.
+    """
+    names = list(dict.fromkeys(backends))
+    if len(names) < 2:
+        raise CompareError(f"--backends needs at least two different backends, got {list(backends)}")
+    for name in names:
+        registry.factory(name)  # an unknown backend fails here, before anything runs
+    perturb = {k: list(v) for k, v in (perturb or {}).items()}
+    for name in perturb:
+        if name not in names:
+            raise CompareError(f"--perturb names backend {name!r}, which is not among --backends {names}")
+    for name in names:  # bad backend options (threads=abc) fail here, not after the other backends have run
+        variant = with_overrides(model, perturb.get(name, []))
+        own = variant.simulation.backend_options if name == variant.simulation.backend else {}  # as runner.run merges them
+        registry.create(name, {**own, **(options or {}).get(name, {})})
+    out = Path(out)
+    seed_values = seed_list(model, seeds)
+    runs: dict[str, dict[int, Results]] = {b: {} for b in names}
+    jobs = [(b, s) for b in names for s in seed_values]
+    with tqdm(total=len(jobs), desc=f"compare {model.name}", unit="run", disable=not progress) as bar:
+        for backend, seed in jobs:
+            variant = with_overrides(model, [f"simulation.seed={seed}", *perturb.get(backend, [])])
+            path = run_directory(out, backend, seed)
+            res = _reusable(path, variant, backend)
+            bar.set_postfix_str(f"{backend} seed {seed}" + (" (reused)" if res is not None else ""))
+            if res is None:
+                res = run(variant, backend, path, options=(options or {}).get(backend), overwrite=True, progress=False, figure=False, base=base)
+            runs[backend][seed] = res
+            bar.update()
+    reference = names[0]
+    samples = {b: {s: measures.measure_run(r, phase) for s, r in by_seed.items()} for b, by_seed in runs.items()}
+    spiking = sorted({t for b in samples.values() for s in b.values() for (t, m) in s if measures.by_name(m).target == "population"})
+    counts = {b: {s: {p: measures.counts(r, p, phase) for p in spiking} for s, r in by_seed.items()} for b, by_seed in runs.items()}
+    scores = baseline.score_table(samples, reference, measures.MIN_SAMPLE)
+    return Comparison(
+        out=out,
+        model=model,
+        reference=reference,
+        backends=names,
+        seeds=seed_values,
+        runs=runs,
+        samples=samples,
+        counts=counts,
+        scores=scores,
+        verdicts=baseline.verdicts(scores, baseline.expected_measures(samples, reference)),
+        exact=baseline.exact_table(counts, reference),
+        angles=weight_angles(runs, reference),
+        perturb=perturb,
+        phase=phase,
+    )
+
+
+def write_tables(cmp: Comparison) -> list[Path]:
+    """scores.csv, verdicts.csv, exact.csv, angles.csv and comparison.json in the comparison directory, atomically."""
+    cmp.out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in (("scores", cmp.scores), ("verdicts", cmp.verdicts), ("exact", cmp.exact), ("angles", cmp.angles)):
+        path = cmp.out / f"{name}.csv"
+        with atomic_file(path) as fh:
+            fh.write(frame.to_csv(index=False).encode())
+        written.append(path)
+    summary = {
+        "model": cmp.model.name,
+        "backends": cmp.backends,
+        "reference": cmp.reference,
+        "seeds": cmp.seeds,
+        "perturb": cmp.perturb,
+        "verdict": cmp.verdict,
+        "same_network": cmp.same_network,
+        "rule": baseline.RULE,
+        "exact_rule": baseline.EXACT_RULE,
+        "inconclusive_rule": baseline.INCONCLUSIVE_RULE,
+        "runs": {b: {str(s): str(r.path) for s, r in by_seed.items()} for b, by_seed in cmp.runs.items()},
+    }
+    path = cmp.out / "comparison.json"
+    with atomic_file(path) as fh:
+        fh.write(json.dumps(summary, indent=2).encode())
+    written.append(path)
+    return written

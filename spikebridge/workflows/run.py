@@ -1,0 +1,182 @@
+"""Run a model on a backend and write its run directory: instantiate, build, run every phase, write."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import socket
+import sys
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from .. import backends
+from ..errors import RunDirectoryError
+from ..models.instantiate import instantiate
+from ..models.io import model_digest
+from ..models.schema import Model
+from ..rundir import WEIGHTS, Results, load, write_run
+from ..rundir.guard import claim
+from ..rundir.lock import TargetLock
+
+PACKAGES = (
+    "spikebridge",
+    "PyNN",
+    "nest-simulator",
+    "brian2",
+    "brian2cuda",
+    "neo",
+    "elephant",
+    "quantities",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pydantic",
+    "matplotlib",
+)
+
+
+def package_versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def default_out(model: Model, backend: str) -> Path:
+    """``runs/MODEL/BACKEND_seedN_STAMP``; refuses a model name that would put it anywhere but under runs/."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    runs = Path("runs")
+    name = model.name
+    leaf = re.sub(r"[^A-Za-z0-9._+-]", "-", f"{backend}_seed{model.simulation.seed}_{stamp}")
+    out = runs / name / leaf
+    one_folder = bool(name) and name not in (".", "..") and not any(c in name for c in ("/", "\\", "\0"))
+    if not one_folder or Path(os.path.normpath(out)).parts != (runs.name, name, leaf):
+        raise RunDirectoryError(f"model name {name!r} cannot name a folder under runs/; give --out")
+    return out
+
+
+def run(
+    model: Model,
+    backend: str | None = None,
+    out: str | Path | None = None,
+    *,
+    options: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    figure: bool = True,
+    base: Path | None = None,
+    restore: str | Path | None = None,
+) -> Results:
+    """Simulate ``model`` on ``backend`` (default: the model's) and return the written run directory.
+
+    ``options`` are merged over the model's ``simulation.backend_options``. ``restore`` names a run directory
+    whose final weights and delays replace the drawn ones (its connectivity must match).
+
+    Before anything is simulated, :class:`~spikebridge.errors.RunDirectoryError` refuses a target that exists
+    (without ``overwrite``) or is anything but a run directory (with it), an unwritable folder, and a target
+    another run is writing to (see :mod:`spikebridge.rundir.guard`).
+    """
+    name = backend or model.simulation.backend
+    opts = {**model.simulation.backend_options, **(options or {})}
+    if backend is not None and backend != model.simulation.backend:
+        opts = dict(options or {})
+    target = Path(out) if out is not None else default_out(model, name)
+    # Refused now, not after the simulation: an unwritable folder, another run writing there, or anything at
+    # target that --overwrite may not replace. The lock is held until the results are read back.
+    with claim(target, overwrite=overwrite, protect=[base] if base is not None else []) as lock:
+        return _run(model, name, opts, target, lock, overwrite=overwrite, progress=progress, figure=figure, base=base, restore=restore)
+
+
+def _run(
+    model: Model,
+    name: str,
+    opts: dict[str, Any],
+    target: Path,
+    lock: TargetLock,
+    *,
+    overwrite: bool,
+    progress: bool,
+    figure: bool,
+    base: Path | None,
+    restore: str | Path | None,
+) -> Results:
+    """The body of :func:`run`, with ``target`` claimed."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    network = instantiate(model, base)
+    restored_from = None
+    if restore is not None:
+        from ..rundir.checkpoint import restore as restore_weights
+
+        checkpoint = load(restore)
+        network = restore_weights(network, checkpoint)
+        restored_from = {"path": str(checkpoint.path), "backend": checkpoint.meta.get("backend"), "network_sha256": checkpoint.meta.get("network_sha256")}
+    timings["instantiate_s"] = time.perf_counter() - t0
+    sim = backends.create(name, opts)
+    try:
+        t0 = time.perf_counter()
+        sim.build(network)
+        timings["build_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with tqdm(total=network.duration, unit="ms", desc=f"{model.name} on {name}", disable=not progress, leave=False) as bar:
+            for phase in network.phases:
+                bar.set_postfix_str(phase.name)
+                sim.run(phase, bar.update)
+        timings["run_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        block = sim.recordings()
+        finals = {p: sim.connections(p) for p in network.projections}
+        snapshots = sim.weight_snapshots()
+        timings["collect_s"] = time.perf_counter() - t0
+        info = sim.info()
+    finally:
+        sim.end()
+    meta = {
+        "model": model.name,
+        "model_sha256": model_digest(model),
+        "network_sha256": network.digest(),
+        "seed": model.simulation.seed,
+        "restored_from": restored_from,
+        "weight_snapshots_ms": sorted(snapshots),
+        "backend": name,
+        "backend_info": info,
+        "dt_ms": network.dt,
+        "duration_ms": network.duration,
+        "phases": [{"name": p.name, "duration_ms": float(p.duration), "plasticity": p.plasticity} for p in network.phases],
+        "cells": network.n_cells,
+        "synapses": network.n_synapses,
+        "versions": package_versions(),
+        "timings": timings,
+        "host": {"hostname": socket.gethostname(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "command": sys.argv,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+    def add_files(tmp: Path) -> None:
+        if snapshots:
+            from ..analysis.weights import table_from_arrays, write_table
+
+            arrays = {t: {p: (c.pre, c.post, c.weight, c.delay) for p, c in conns.items()} for t, conns in sorted(snapshots.items())}
+            write_table(table_from_arrays(arrays), tmp / WEIGHTS)
+        if not figure:
+            return
+        from ..plotting.summary import plot_summary, save_figure
+
+        partial = Results.__new__(Results)
+        partial.path, partial.meta = tmp, meta
+        save_figure(plot_summary(partial), tmp / "figures" / "summary")
+
+    path = write_run(target, model, block, network.arrays(), finals, meta, extra=add_files, overwrite=overwrite, lock=lock)
+    results = load(path)
+    results.block  # noqa: B018  read under the lock, so what the caller prints is this run's even if another replaces it next
+    return results

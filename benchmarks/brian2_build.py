@@ -65,7 +65,13 @@ def stock(cells: int, duration: float) -> dict[str, float]:
             pops[name].record("spikes")
     for prj in net.projections.values():
         rows = list(zip(prj.pre_idx.tolist(), prj.post_idx.tolist(), prj.weight.tolist(), prj.delay.tolist(), strict=True))
-        sim.Projection(pops[prj.pre], pops[prj.post], sim.FromListConnector(rows, column_names=["weight", "delay"]), sim.StaticSynapse(), receptor_type=prj.receptor)
+        sim.Projection(
+            pops[prj.pre],
+            pops[prj.post],
+            sim.FromListConnector(rows, column_names=["weight", "delay"]),
+            sim.StaticSynapse(),
+            receptor_type=prj.receptor,
+        )
     build = time.perf_counter() - t0
     t0 = time.perf_counter()
     sim.run(duration)
@@ -215,7 +221,9 @@ def main() -> None:
     parser.add_argument("--skip-stock", action="store_true", help="do not run stock pyNN.brian2")
     parser.add_argument("--stock-timeout", type=float, default=1800.0, help="give up on stock pyNN.brian2 after this many seconds")
     parser.add_argument("--duration", type=float, default=1000.0, help="simulated time (ms)")
-    parser.add_argument("--build-dir", default=None, help="compiled-code cache (default: a fresh temporary folder, so the first run compiles)")
+    parser.add_argument(
+        "--build-dir", default=None, help="compiled-code cache (default: a fresh temporary folder, so the first run compiles)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -246,7 +254,8 @@ def main() -> None:
         label = f"stock pyNN.brian2 (4000 cells, EXTRAPOLATED: {a * 1e3:.2f} ms/cell + {b * 1e3:.3f} ms/synapse)"
         rows.insert(len(small), (label, {"build_s": estimate, "synapses": full["synapses"]}, "extrapolated"))
 
-    print(f"\nVogels-Abbott COBA, {FULL_CELLS} cells, {full['synapses'] if full else '?'} synapses, {args.duration:g} ms simulated, dt 0.1 ms; cache {build_dir}")
+    synapses = full["synapses"] if full else "?"
+    print(f"\nVogels-Abbott COBA, {FULL_CELLS} cells, {synapses} synapses, {args.duration:g} ms simulated, dt 0.1 ms; cache {build_dir}")
     print(f"{'configuration':58s} {'import s':>9s} {'build s':>9s} {'run s':>9s} {'total s':>9s} {'make s':>8s} {'spikes':>8s}")
     for label, r, _ in rows:
         if isinstance(r, str):
@@ -256,12 +265,22 @@ def main() -> None:
         total = r["build_s"] + run if run is not None else None
         fmt = lambda v: f"{v:9.2f}" if v is not None else f"{'-':>9s}"  # noqa: E731
         make = r.get("standalone_make_s")
-        print(f"{label:58s} {fmt(r.get('import_s'))} {fmt(r['build_s'])} {fmt(run)} {fmt(total)} {f'{make:8.2f}' if make is not None else '-':>8s} {r.get('spikes', '-'):>8}")
+        make_text = f"{make:8.2f}" if make is not None else "-"
+        print(f"{label:58s} {fmt(r.get('import_s'))} {fmt(r['build_s'])} {fmt(run)} {fmt(total)} {make_text:>8s} {r.get('spikes', '-'):>8}")
     table = {label: r for label, r, _ in rows if isinstance(r, dict)}
     stock_key = next((k for k in table if k.startswith("stock pyNN.brian2 (4000 cells")), None)
-    sb, cpp, nat = table.get("spikebridge brian2 (runtime)"), table.get("spikebridge brian2:cpp (cached)"), table.get("native Brian2 cpp_standalone (cached)")
+    sb = table.get("spikebridge brian2 (runtime)")
+    cpp = table.get("spikebridge brian2:cpp (cached)")
+    nat = table.get("native Brian2 cpp_standalone (cached)")
     if stock_key and sb:
-        print(f"build speed-up over stock pyNN.brian2: brian2 x{table[stock_key]['build_s'] / sb['build_s']:.0f}, brian2:cpp x{table[stock_key]['build_s'] / cpp['build_s']:.0f}" if cpp else "")
+        stock_build = table[stock_key]["build_s"]
+        if cpp:
+            print(
+                f"build speed-up over stock pyNN.brian2: brian2 x{stock_build / sb['build_s']:.0f}, "
+                f"brian2:cpp x{stock_build / cpp['build_s']:.0f}"
+            )
+        else:
+            print()
     if cpp and nat:
         print(f"brian2:cpp cached total / native cached total: {(cpp['build_s'] + cpp['run_s']) / (nat['build_s'] + nat['run_s']):.2f}")
 

@@ -23,7 +23,10 @@ from typing import Any
 from _timing import build_and_run
 
 N_EXC, N_INH, N_KICK, P = 3200, 800, 20, 0.02
-CELL = dict(cm=0.2, tau_m=20.0, v_rest=-60.0, v_thresh=-50.0, v_reset=-60.0, tau_refrac=5.0, tau_syn_E=5.0, tau_syn_I=10.0, e_rev_E=0.0, e_rev_I=-80.0)
+CELL = dict(
+    cm=0.2, tau_m=20.0, v_rest=-60.0, v_thresh=-50.0, v_reset=-60.0, tau_refrac=5.0,
+    tau_syn_E=5.0, tau_syn_I=10.0, e_rev_E=0.0, e_rev_I=-80.0,
+)
 
 
 def spikebridge_variant(duration: float) -> dict[str, float]:
@@ -150,13 +153,18 @@ def main() -> None:
     print(f"Vogels-Abbott COBA, {N_EXC + N_INH} cells, {args.duration:g} ms, best of {args.repeats} (seconds)")
     print(f"{'variant':<14}{'build':>9}{'run':>9}{'total':>9}{'spikes':>9}{'build/native':>14}{'total/native':>14}")
     for name, r in best.items():
-        print(f"{name:<14}{r['build']:9.3f}{r['run']:9.3f}{r['total']:9.3f}{r['spikes']:9.0f}{r['build'] / native['build']:14.2f}{r['total'] / native['total']:14.3f}")
+        ratios = f"{r['build'] / native['build']:14.2f}{r['total'] / native['total']:14.3f}"
+        print(f"{name:<14}{r['build']:9.3f}{r['run']:9.3f}{r['total']:9.3f}{r['spikes']:9.0f}{ratios}")
     sb, pynn = best["spikebridge"], best["pyNN.nest"]
     print()
     checks = [
         ("spikebridge build <= 1.5x native NEST build", sb["build"] <= 1.5 * native["build"], f"{sb['build'] / native['build']:.2f}x"),
         ("spikebridge build >= 3x faster than pyNN.nest", pynn["build"] >= 3 * sb["build"], f"{pynn['build'] / sb['build']:.1f}x faster"),
-        ("spikebridge total within 10 % of native NEST", abs(sb["total"] / native["total"] - 1) <= 0.10, f"{100 * (sb['total'] / native['total'] - 1):+.1f} %"),
+        (
+            "spikebridge total within 10 % of native NEST",
+            abs(sb["total"] / native["total"] - 1) <= 0.10,
+            f"{100 * (sb['total'] / native['total'] - 1):+.1f} %",
+        ),
     ]
     for what, ok, value in checks:
         print(f"[{'PASS' if ok else 'FAIL'}] {what}: {value}")

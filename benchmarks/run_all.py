@@ -43,7 +43,9 @@ class Outcome:
 def scripts(directory: Path) -> list[Path]:
     """The benchmark scripts of ``directory``: the known ones in their order, then the others by name."""
     known = [directory / name for name in ORDER if (directory / name).is_file()]
-    others = sorted(p for p in directory.glob("*.py") if p.name not in ORDER and p.name != Path(__file__).name and not p.name.startswith("_"))
+    others = sorted(
+        p for p in directory.glob("*.py") if p.name not in ORDER and p.name != Path(__file__).name and not p.name.startswith("_")
+    )
     return known + others
 
 
@@ -77,7 +79,9 @@ def report(outcomes: Sequence[Outcome], started: datetime, load: tuple[float, fl
     for o in outcomes:
         lines.append(f"| {o.script} | {'timeout' if o.returncode is None else o.returncode} | {o.seconds:.1f} |")
     for o in outcomes:
-        lines += ["", f"## {o.script}", "", f"`{' '.join(o.command)}`: exit code {'timeout' if o.returncode is None else o.returncode}, {o.seconds:.1f} s", "", "```text", o.output.rstrip(), "```"]
+        code = "timeout" if o.returncode is None else o.returncode
+        command = f"`{' '.join(o.command)}`: exit code {code}, {o.seconds:.1f} s"
+        lines += ["", f"## {o.script}", "", command, "", "```text", o.output.rstrip(), "```"]
     return "\n".join(lines) + "\n"
 
 

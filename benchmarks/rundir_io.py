@@ -72,7 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         formats: list[tuple[str, Path, Callable[[], object], Callable[[], object]]] = [
             ("NWB (pynwb write, h5py read)", nwb, lambda: write_recordings(block, nwb), lambda: read_recordings(nwb)),
-            ("Neo PickleIO (former)", pkl, lambda: neo.io.PickleIO(str(pkl)).write_block(block), lambda: neo.io.PickleIO(str(pkl)).read_block()),
+            (
+                "Neo PickleIO (former)",
+                pkl,
+                lambda: neo.io.PickleIO(str(pkl)).write_block(block),
+                lambda: neo.io.PickleIO(str(pkl)).read_block(),
+            ),
         ]
         for name, path, write, read in formats:
             w_first, w_best = best_of(args.repeat, write)

@@ -139,7 +139,9 @@ def pynn_stdp(sim: Any, size: int, duration: float) -> dict[str, Any]:
     post = sim.Population(size, sim.IF_cond_exp(**cell))
     post.initialize(v=model.populations["post"].initial["v"].value)
     stdp = sim.STDPMechanism(
-        timing_dependence=sim.SpikePairRule(tau_plus=timing.tau_plus, tau_minus=timing.tau_minus, A_plus=timing.A_plus, A_minus=timing.A_minus),
+        timing_dependence=sim.SpikePairRule(
+            tau_plus=timing.tau_plus, tau_minus=timing.tau_minus, A_plus=timing.A_plus, A_minus=timing.A_minus
+        ),
         weight_dependence=sim.AdditiveWeightDependence(w_min=wd.w_min, w_max=wd.w_max),
         weight=RandomDistribution("uniform", (prj.weight.low, prj.weight.high), rng=rng),
         delay=prj.delay.value,
@@ -372,7 +374,9 @@ def stock_rows(family: str, backend: str, sizes: tuple[int, ...], base: dict[str
     return rows
 
 
-def measure_family(family: str, backends: tuple[str, ...], sizes: tuple[int, ...], duration: float, cap: float, build_dir: str, log: Any) -> list[Row]:
+def measure_family(
+    family: str, backends: tuple[str, ...], sizes: tuple[int, ...], duration: float, cap: float, build_dir: str, log: Any
+) -> list[Row]:
     """Every variant of every backend at every size of one family."""
     base = {"family": family, "duration": duration, "build_dir": build_dir}
     rows: list[Row] = []
@@ -388,7 +392,10 @@ def measure_family(family: str, backends: tuple[str, ...], sizes: tuple[int, ...
                 for label in labels:
                     log(f"{variant} {backend}, {family} {size} {label}".rstrip())
                     got = launch(base | {"variant": variant, "backend": backend, "size": size}, None)
-                    rows.append(Row(backend, variant, size, label, got if isinstance(got, dict) else None, "" if isinstance(got, dict) else got))
+                    if isinstance(got, dict):
+                        rows.append(Row(backend, variant, size, label, got, ""))
+                    else:
+                        rows.append(Row(backend, variant, size, label, None, got))
         if backend in STOCK_MODULE:
             rows += stock_rows(family, backend, sizes, base, cap, log)
         else:
@@ -396,8 +403,11 @@ def measure_family(family: str, backends: tuple[str, ...], sizes: tuple[int, ...
     return rows
 
 
-VARIANT_NAMES = {"spikebridge": "spikebridge", "native": {"nest": "native NEST", "brian2": "native Brian2 runtime", "brian2:cpp": "native Brian2 cpp_standalone"},
-                 "stock": {"nest": "stock pyNN.nest", "brian2": "stock pyNN.brian2", "brian2:cpp": "stock pyNN.brian2"}}
+VARIANT_NAMES = {
+    "spikebridge": "spikebridge",
+    "native": {"nest": "native NEST", "brian2": "native Brian2 runtime", "brian2:cpp": "native Brian2 cpp_standalone"},
+    "stock": {"nest": "stock pyNN.nest", "brian2": "stock pyNN.brian2", "brian2:cpp": "stock pyNN.brian2"},
+}
 
 
 def variant_name(row: Row) -> str:
@@ -414,7 +424,10 @@ def table(rows: list[Row], size_name: str) -> list[str]:
     def fmt(v: float | None, width: int = 9, digits: int = 2) -> str:
         return f"{v:{width}.{digits}f}" if v is not None else f"{'-':>{width}}"
 
-    head = f"{'backend':<11}{'variant':<30}{'run':<13}{size_name:>11}{'synapses':>10}{'draw s':>8}{'build s':>9}{'run s':>9}{'total s':>9}{'compile s':>10}{'spikes':>9}{'x native':>9}{'x stock':>9}"
+    head = (
+        f"{'backend':<11}{'variant':<30}{'run':<13}{size_name:>11}{'synapses':>10}{'draw s':>8}{'build s':>9}{'run s':>9}"
+        f"{'total s':>9}{'compile s':>10}{'spikes':>9}{'x native':>9}{'x stock':>9}"
+    )
     lines = [head]
     order = {"spikebridge": 0, "stock": 1, "native": 2}
     for r in sorted(rows, key=lambda r: (BACKENDS.index(r.backend), order[r.variant], r.label == "probe" and -1 or 0, r.size)):
@@ -445,7 +458,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--families", default="coba,stdp", help="comma-separated, of coba, stdp")
     parser.add_argument("--coba-duration", type=float, help="simulated ms of COBA (default 1000; --quick 200)")
     parser.add_argument("--stdp-duration", type=float, help="simulated ms of the STDP network (default 1000; --quick 200)")
-    parser.add_argument("--stock-cap", type=float, help="longest stock PyNN run (s) to measure; larger sizes are extrapolated (default 120; --quick 30)")
+    parser.add_argument(
+        "--stock-cap", type=float, help="longest stock PyNN run (s) to measure; larger sizes are extrapolated (default 120; --quick 30)"
+    )
     parser.add_argument("--build-dir", help="compiled-code cache of the standalone variants (default: a fresh temporary folder)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -481,9 +496,15 @@ def main(argv: list[str] | None = None) -> int:
             print()
             if family == "coba":
                 ps = ", ".join(f"{coba_p(s):g} at {s}" for s in sizes)
-                print(f"Vogels-Abbott COBA, 80/20 E/I, p = 0.02 * 4000 / cells to keep ~80 inputs per cell (p = {ps}); {duration:g} ms simulated, dt 0.1 ms")
+                print(
+                    f"Vogels-Abbott COBA, 80/20 E/I, p = 0.02 * 4000 / cells to keep ~80 inputs per cell (p = {ps}); "
+                    f"{duration:g} ms simulated, dt 0.1 ms"
+                )
             else:
-                print(f"STDP (stdp_bimodal): {STDP_INPUTS} Poisson inputs all-to-all onto N post cells, additive pair STDP; {duration:g} ms simulated, dt 0.1 ms")
+                print(
+                    f"STDP (stdp_bimodal): {STDP_INPUTS} Poisson inputs all-to-all onto N post cells, additive pair STDP; "
+                    f"{duration:g} ms simulated, dt 0.1 ms"
+                )
             for line in table(rows, FAMILIES[family][4]):
                 print(line)
         print()

@@ -56,7 +56,10 @@ class CpuMeter:
         wall = time.perf_counter() - self.t0
         busy = self._busy() - self.busy0
         ours = sum(v - self.ours0.get(pid, 0.0) for pid, v in self._ours().items())
-        return f"CPU over {wall:.1f} s: machine busy {busy:.1f} core-s of {wall * psutil.cpu_count():.1f}; this benchmark {ours:.1f}, others {max(busy - ours, 0.0):.1f}"
+        return (
+            f"CPU over {wall:.1f} s: machine busy {busy:.1f} core-s of {wall * psutil.cpu_count():.1f}; "
+            f"this benchmark {ours:.1f}, others {max(busy - ours, 0.0):.1f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,9 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     from spikebridge.models.io import load_model
     from spikebridge.workflows.sweeps import Experiment, Grid, SweepPlan, dask_client, run_sweep
 
-    sets = (f"populations.inputs.size={args.inputs}", f"simulation.duration={args.duration:g}", f"record_weights.interval={args.duration / 4:g}")
+    sets = (
+        f"populations.inputs.size={args.inputs}",
+        f"simulation.duration={args.duration:g}",
+        f"record_weights.interval={args.duration / 4:g}",
+    )
     seeds = list(range(1, args.trials + 1))
-    print(f"{args.trials} trials of stdp_bimodal ({args.inputs} inputs, {args.duration / 1000:g} s simulated, seeds 1-{args.trials}) on NEST")
+    simulated = args.duration / 1000
+    print(f"{args.trials} trials of stdp_bimodal ({args.inputs} inputs, {simulated:g} s simulated, seeds 1-{args.trials}) on NEST")
     print(f"host {os.uname().nodename}: {os.cpu_count()} CPUs, load average before {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="sweep_speedup-") as tmp:
         seq_dir = Path(tmp) / "sequential"
@@ -89,10 +97,12 @@ def main(argv: list[str] | None = None) -> int:
             per_trial.append(time.perf_counter() - t1)
         sequential = time.perf_counter() - t0
         seq_cpu = meter.report()
-        print(f"sequential, one process: {sequential:.1f} s ({np.mean(per_trial):.2f} s a trial, {min(per_trial):.2f}-{max(per_trial):.2f})")
+        spread = f"{min(per_trial):.2f}-{max(per_trial):.2f}"
+        print(f"sequential, one process: {sequential:.1f} s ({np.mean(per_trial):.2f} s a trial, {spread})")
         print(f"  {seq_cpu}")
 
-        plan = SweepPlan(model="stdp_bimodal", grid=Grid.parse([f"simulation.seed={','.join(map(str, seeds))}"]), out=Path(tmp) / "sweep", backend="nest", overrides=sets)
+        grid = Grid.parse([f"simulation.seed={','.join(map(str, seeds))}"])
+        plan = SweepPlan(model="stdp_bimodal", grid=grid, out=Path(tmp) / "sweep", backend="nest", overrides=sets)
         t0 = time.perf_counter()
         with dask_client(None, workers=args.workers, threads=1) as client:
             started = time.perf_counter() - t0
@@ -119,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"final weights identical in all {args.trials} trials")
 
     with_start = sequential / (swept + started)
-    print(f"speedup: {sequential / swept:.2f}x (sweep alone), {with_start:.2f}x (with cluster start-up); target >= {TARGET}x: {'met' if with_start >= TARGET else 'NOT met'}")
+    verdict = "met" if with_start >= TARGET else "NOT met"
+    print(f"speedup: {sequential / swept:.2f}x (sweep alone), {with_start:.2f}x (with cluster start-up); target >= {TARGET}x: {verdict}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

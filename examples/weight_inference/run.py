@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     data = inference_data(results)
     t_read = time.perf_counter() - t0
-    rates = {p: sum(t.size for t in trains) / len(trains) / data.t_stop * 1e3 for p, trains in (("inputs", data.pre), ("outputs", data.post))}
+    rates = {
+        p: sum(t.size for t in trains) / len(trains) / data.t_stop * 1e3 for p, trains in (("inputs", data.pre), ("outputs", data.post))
+    }
     print(f"read {data.t_stop / 1000:g} s of recordings in {t_read:.1f} s (v: {data.v_pre.nbytes / 2**20:.0f} MiB); "
           f"rates inputs {rates['inputs']:.1f} Hz, outputs {rates['outputs']:.1f} Hz; "
           f"{(data.w_true < 0).mean():.0%} of W_true negative")

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 import quantities as pq
 from pyNN.standardmodels import cells as pynn_cells
 
 from ..errors import ModelError
 from . import connectors, delays, physics
-from .schema import SOURCE_TYPES, Distribution, Model, Population, Projection, short
+from .schema import SOURCE_TYPES, Distribution, Model, Population, Projection, as_float, short
 from .spiketrains import FIRST_STEP
 
 CONDUCTANCE_BASED = {
@@ -64,6 +65,12 @@ UNIT = re.compile(r"%|(?:[^\W\d_]+|1)(?:\*\*-?\d)?(?:\s*[*/]\s*[^\W\d_]+(?:\*\*-
 """What a unit may look like ('ms', 'nS', '1/s', 'mV/ms'): anything else never reaches the unit parser."""
 
 
+@overload
+def convert(value: float | str, unit: str, path: str) -> float: ...
+@overload
+def convert(value: float | str | None, unit: str, path: str) -> float | None: ...
+
+
 def convert(value: float | str | None, unit: str, path: str) -> float | None:
     """A number is taken to be in ``unit`` already; a string such as '4 nS' is rescaled to ``unit``.
 
@@ -93,12 +100,15 @@ def convert(value: float | str | None, unit: str, path: str) -> float | None:
 
 def _distribution(d: Distribution, unit: str, path: str) -> Distribution:
     # a constant was written as a bare value, so its errors belong to the field itself
-    where = {name: path if (name == "value" and d.distribution == "constant") else f"{path}.{name}" for name in ("value", "low", "high", "mean", "sd")}
+    where = {
+        name: path if (name == "value" and d.distribution == "constant") else f"{path}.{name}"
+        for name in ("value", "low", "high", "mean", "sd")
+    }
     fields = {name: convert(getattr(d, name), unit, where[name]) for name in where}
     bounds = None
     if d.bounds is not None:
         bounds = (convert(d.bounds[0], unit, f"{path}.bounds[0]"), convert(d.bounds[1], unit, f"{path}.bounds[1]"))
-        if bounds[0] > bounds[1]:  # type: ignore[operator]
+        if bounds[0] > bounds[1]:
             raise ModelError(f"{path}.bounds", f"expected low <= high, got {list(bounds)}")
     needed = {
         "constant": ("value",),
@@ -110,28 +120,29 @@ def _distribution(d: Distribution, unit: str, path: str) -> Distribution:
     for name in needed:
         if values[name] is None:
             raise ModelError(f"{path}.{name}", f"required for a {d.distribution} distribution")
-    if d.distribution == "uniform" and values["low"] > values["high"]:  # type: ignore[operator]
-        raise ModelError(path, f"expected low <= high, got low={values['low']}, high={values['high']}")
-    if d.distribution == "uniform" and not math.isfinite(values["high"] - values["low"]):  # type: ignore[operator]
-        raise ModelError(path, f"the range from low={values['low']:g} to high={values['high']:g} is too wide to draw from")
-    if d.distribution == "normal" and values["sd"] < 0:  # type: ignore[operator]
+    given = {name: value for name, value in values.items() if value is not None}  # holds every needed field
+    if d.distribution == "uniform" and given["low"] > given["high"]:
+        raise ModelError(path, f"expected low <= high, got low={given['low']}, high={given['high']}")
+    if d.distribution == "uniform" and not math.isfinite(given["high"] - given["low"]):
+        raise ModelError(path, f"the range from low={given['low']:g} to high={given['high']:g} is too wide to draw from")
+    if d.distribution == "normal" and given["sd"] < 0:
         raise ModelError(f"{path}.sd", "expected a non-negative standard deviation")
-    if d.distribution == "lognormal" and values["sigma"] < 0:  # type: ignore[operator]
+    if d.distribution == "lognormal" and given["sigma"] < 0:
         raise ModelError(f"{path}.sigma", "expected a non-negative sigma")
     sigma = None if d.sigma is None else d.sigma + 0.0  # -0.0 becomes 0.0, as in convert
     return d.model_copy(update=fields | {"bounds": bounds, "sigma": sigma})
 
 
-def _times(values: list[Any], path: str, earliest: float, strict: bool) -> list[float]:
+def _times(values: Sequence[float | str], path: str, earliest: float, strict: bool) -> list[float]:
     """Times (ms) in order (``strict``: increasing) and not before ``earliest``."""
     times = [convert(t, "ms", f"{path}[{k}]") for k, t in enumerate(values)]
     for k, t in enumerate(times):
-        if t < earliest - 1e-9:  # type: ignore[operator]
+        if t < earliest - 1e-9:
             raise ModelError(f"{path}[{k}]", f"expected a time >= {earliest:g} ms, got {t:g}")
-        if k and (t < times[k - 1] or (strict and t == times[k - 1])):  # type: ignore[operator]
+        if k and (t < times[k - 1] or (strict and t == times[k - 1])):
             order = "increasing" if strict else "sorted"
             raise ModelError(f"{path}[{k}]", f"times must be {order}: {t:g} ms follows {times[k - 1]:g} ms")
-    return times  # type: ignore[return-value]
+    return times
 
 
 def _resolve_population(name: str, pop: Population, dt: float) -> Population:
@@ -172,7 +183,9 @@ def _check_delay(d: Distribution, dt: float, path: str) -> None:
         if d.distribution == "constant":
             raise ModelError(path, f"expected a delay >= dt = {dt:g} ms, got {lo:g}")
         reach = f"reaches down to {lo:g} ms" if math.isfinite(lo) else "is unbounded below"
-        raise ModelError(path, f"delays must be >= dt = {dt:g} ms, but the {d.distribution} distribution {reach}; give bounds = [{dt:g}, ...]")
+        raise ModelError(
+            path, f"delays must be >= dt = {dt:g} ms, but the {d.distribution} distribution {reach}; give bounds = [{dt:g}, ...]"
+        )
 
 
 def _resolve_projection(name: str, prj: Projection, model: Model, dt: float) -> Projection:
@@ -195,13 +208,16 @@ def _resolve_projection(name: str, prj: Projection, model: Model, dt: float) -> 
                 raise ModelError(f"{path}.connector", f"rule 'distance_patch' needs a grid 'shape' on population {getattr(prj, end)!r}")
     if prj.receptor == "signed":
         if CONDUCTANCE_BASED.get(post.cell_type, False):
-            raise ModelError(f"{path}.receptor", f"'signed' needs current-based cells; {prj.post!r} is a conductance-based {post.cell_type}")
+            raise ModelError(
+                f"{path}.receptor", f"'signed' needs current-based cells; {prj.post!r} is a conductance-based {post.cell_type}"
+            )
         taus = []
         for tau in ("tau_syn_E", "tau_syn_I"):
             d = post.parameters.get(tau)
             if d is not None and d.distribution != "constant":
                 raise ModelError(f"{path}.receptor", f"'signed' needs a constant {tau} on {prj.post!r}")
-            taus.append(float(d.value) if d is not None else float(cell_class(post.cell_type).default_parameters[tau]))  # type: ignore[arg-type]
+            # the post population is resolved already: a constant's value is a float
+            taus.append(as_float(d.value) if d is not None else float(cell_class(post.cell_type).default_parameters[tau]))
         if taus[0] != taus[1]:
             raise ModelError(f"{path}.receptor", f"'signed' needs tau_syn_E == tau_syn_I on {prj.post!r}, got {taus[0]} and {taus[1]} ms")
     wunit = weight_unit(post)
@@ -217,16 +233,16 @@ def _resolve_projection(name: str, prj: Projection, model: Model, dt: float) -> 
         if syn.timing is None or syn.weight_dependence is None:
             missing = "timing" if syn.timing is None else "weight_dependence"
             raise ModelError(f"{path}.synapse.{missing}", "required for an stdp synapse")
-        taus = {tau: convert(getattr(syn.timing, tau), "ms", f"{path}.synapse.timing.{tau}") for tau in ("tau_plus", "tau_minus")}
-        for tau, value in taus.items():
+        timing_taus = {tau: convert(getattr(syn.timing, tau), "ms", f"{path}.synapse.timing.{tau}") for tau in ("tau_plus", "tau_minus")}
+        for tau, value in timing_taus.items():
             physics.check_value(tau, value, f"{path}.synapse.timing.{tau}")
-        timing = syn.timing.model_copy(update=taus)
+        timing = syn.timing.model_copy(update=timing_taus)
         wd = syn.weight_dependence
         for mu in ("mu_plus", "mu_minus"):
             physics.check_value(mu, getattr(wd, mu), f"{path}.synapse.weight_dependence.{mu}")
         w_min = convert(wd.w_min, wunit, f"{path}.synapse.weight_dependence.w_min")
         w_max = convert(wd.w_max, wunit, f"{path}.synapse.weight_dependence.w_max")
-        if w_min > w_max:  # type: ignore[operator]
+        if w_min > w_max:
             raise ModelError(f"{path}.synapse.weight_dependence", f"expected w_min <= w_max, got {w_min} > {w_max}")
         if wd.rule == "gutig" and (wd.mu_plus is None or wd.mu_minus is None):
             raise ModelError(f"{path}.synapse.weight_dependence", "rule 'gutig' needs mu_plus and mu_minus")
@@ -261,7 +277,13 @@ def _resolve_stimulus(name: str, stim: Any, model: Model, dt: float) -> Any:
         physics.check_value(field, update[field], f"{path}.{field}")
     if update["start"] is not None and update["stop"] is not None and update["stop"] < update["start"]:
         raise ModelError(f"{path}.stop", f"expected stop >= start = {update['start']:g} ms, got {update['stop']:g}")
-    required = {"poisson": (), "spike_array": ("spike_times",), "dc": ("amplitude",), "step": ("times", "amplitudes"), "rate_schedule": ("file",)}
+    required = {
+        "poisson": (),
+        "spike_array": ("spike_times",),
+        "dc": ("amplitude",),
+        "step": ("times", "amplitudes"),
+        "rate_schedule": ("file",),
+    }
     for field in required[stim.kind]:
         if getattr(stim, field) is None:
             raise ModelError(f"{path}.{field}", f"required for a {stim.kind} stimulus")
@@ -288,10 +310,14 @@ def _resolve_stimulus(name: str, stim: Any, model: Model, dt: float) -> Any:
 
 
 def _window(w: Any, path: str) -> Any:
-    fields = {"start": convert(w.start, "ms", f"{path}.start"), "stop": convert(w.stop, "ms", f"{path}.stop"), "rate": convert(w.rate, "Hz", f"{path}.rate")}
+    fields = {
+        "start": convert(w.start, "ms", f"{path}.start"),
+        "stop": convert(w.stop, "ms", f"{path}.stop"),
+        "rate": convert(w.rate, "Hz", f"{path}.rate"),
+    }
     for field, value in fields.items():
         physics.check_value(field, value, f"{path}.{field}")
-    if fields["stop"] < fields["start"]:  # type: ignore[operator]
+    if fields["stop"] < fields["start"]:
         raise ModelError(f"{path}.stop", f"expected stop >= start = {fields['start']:g} ms, got {fields['stop']:g}")
     return w.model_copy(update=fields)
 
@@ -317,12 +343,15 @@ def resolve(model: Model) -> Model:
         d = convert(phase.duration, "ms", f"simulation.phases[{k}].duration")
         where = "simulation.duration" if sim.phases is None else f"simulation.phases[{k}].duration"
         physics.check_value("duration", d, where)
-        if d < dt * (1 - delays.TOLERANCE):  # type: ignore[operator]
+        if d < dt * (1 - delays.TOLERANCE):
             raise ModelError("simulation.dt", f"expected a time step no longer than {where} = {d:g} ms, got {dt:g} ms")
         resolved_phases.append(phase.model_copy(update={"duration": d}))
     steps = sum(float(p.duration) for p in resolved_phases) / dt
     if steps > MAX_STEPS:
-        raise ModelError("simulation.dt", f"the run would take {steps:.3g} time steps of {dt:g} ms (at most {MAX_STEPS:.3g}); use a longer dt or a shorter run")
+        raise ModelError(
+            "simulation.dt",
+            f"the run would take {steps:.3g} time steps of {dt:g} ms (at most {MAX_STEPS:.3g}); use a longer dt or a shorter run",
+        )
     names = [p.name for p in resolved_phases]
     if len(set(names)) != len(names):
         raise ModelError("simulation.phases", f"phase names must be unique, got {names}")
@@ -341,7 +370,9 @@ def resolve(model: Model) -> Model:
         allowed = list(cell_class(pop.cell_type).recordable)
         for var in rec.variables:
             if var not in allowed:
-                raise ModelError(f"{path}.variables", f"{var!r} cannot be recorded from a {pop.cell_type} (expected one of: {', '.join(allowed)})")
+                raise ModelError(
+                    f"{path}.variables", f"{var!r} cannot be recorded from a {pop.cell_type} (expected one of: {', '.join(allowed)})"
+                )
         size = population_size(pop, f"populations.{pname}")
         if isinstance(rec.cells, int) and not 0 < rec.cells <= size:
             raise ModelError(f"{path}.cells", f"expected a count in [1, {size}], got {rec.cells}")
@@ -358,7 +389,8 @@ def resolve(model: Model) -> Model:
         if record_weights.projections != "all":
             for k, name in enumerate(record_weights.projections):
                 if name not in projections:
-                    raise ModelError(f"{path}.projections[{k}]", f"no projection named {name!r} (known: {', '.join(projections) or 'none'})")
+                    known = ", ".join(projections) or "none"
+                    raise ModelError(f"{path}.projections[{k}]", f"no projection named {name!r} (known: {known})")
         if record_weights.interval != "end":
             interval = convert(record_weights.interval, "ms", f"{path}.interval")
             assert interval is not None

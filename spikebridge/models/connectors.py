@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import ModelError
 from . import delays
 from .files import model_file
-from .schema import Connector, short
+from .schema import Connector, as_float, short
 
 BLOCK = 4_000_000
 
@@ -53,7 +53,9 @@ def fixed_probability(n_pre: int, n_post: int, p: float, allow_self: bool, rng: 
     return pre.astype(np.int64), post.astype(np.int64)
 
 
-def _choose_per_row(n_rows: int, n_cols: int, n: int, allow_self: bool, multapses: bool, rng: np.random.Generator, path: str) -> tuple[np.ndarray, np.ndarray]:
+def _choose_per_row(
+    n_rows: int, n_cols: int, n: int, allow_self: bool, multapses: bool, rng: np.random.Generator, path: str
+) -> tuple[np.ndarray, np.ndarray]:
     """For every row choose n columns (row = the cell with the fixed degree)."""
     available = n_cols - (0 if allow_self else 1)
     if not multapses and n > available:
@@ -80,12 +82,16 @@ def _choose_per_row(n_rows: int, n_cols: int, n: int, allow_self: bool, multapse
     return np.concatenate(rows), np.concatenate(cols)
 
 
-def fixed_indegree(n_pre: int, n_post: int, n: int, allow_self: bool, multapses: bool, rng: np.random.Generator, path: str) -> tuple[np.ndarray, np.ndarray]:
+def fixed_indegree(
+    n_pre: int, n_post: int, n: int, allow_self: bool, multapses: bool, rng: np.random.Generator, path: str
+) -> tuple[np.ndarray, np.ndarray]:
     post, pre = _choose_per_row(n_post, n_pre, n, allow_self, multapses, rng, path)
     return pre, post
 
 
-def fixed_outdegree(n_pre: int, n_post: int, n: int, allow_self: bool, multapses: bool, rng: np.random.Generator, path: str) -> tuple[np.ndarray, np.ndarray]:
+def fixed_outdegree(
+    n_pre: int, n_post: int, n: int, allow_self: bool, multapses: bool, rng: np.random.Generator, path: str
+) -> tuple[np.ndarray, np.ndarray]:
     return _choose_per_row(n_pre, n_post, n, allow_self, multapses, rng, path)
 
 
@@ -106,7 +112,9 @@ def grid_positions(shape: list[int], frame: tuple[int, int]) -> np.ndarray:
     return np.tile(pos, (channels, 1))
 
 
-def distance_patch(pre_shape: list[int], post_shape: list[int], radius: float, p: float, allow_self: bool, same: bool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def distance_patch(
+    pre_shape: list[int], post_shape: list[int], radius: float, p: float, allow_self: bool, same: bool, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Connect each post cell to pre cells within ``radius`` (post-grid units), each with probability p."""
     frame = (post_shape[-2] if len(post_shape) > 1 else 1, post_shape[-1])
     pre_pos = grid_positions(pre_shape, frame)
@@ -129,7 +137,9 @@ def distance_patch(pre_shape: list[int], post_shape: list[int], radius: float, p
     return np.concatenate(pres), np.concatenate(posts)
 
 
-def from_rows(rows: Any, n_pre: int, n_post: int, path: str, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+def from_rows(
+    rows: Any, n_pre: int, n_post: int, path: str, dt: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Explicit connections: rows of [pre, post] or [pre, post, weight, delay].
 
     Every number must be finite and every delay >= dt (the delay policy, :mod:`.delays`); delays are returned as
@@ -181,7 +191,17 @@ def read_connection_file(file: str, base: Path | None, path: str) -> np.ndarray:
         raise ModelError(path, f"cannot read connection file {str(p)!r} (.csv of numbers, .npy or .npz): {short(str(err))}") from None
 
 
-def connect(conn: Connector, pre_shape: list[int], post_shape: list[int], same: bool, rng: np.random.Generator, path: str, base: Path | None = None, *, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+def connect(
+    conn: Connector,
+    pre_shape: list[int],
+    post_shape: list[int],
+    same: bool,
+    rng: np.random.Generator,
+    path: str,
+    base: Path | None = None,
+    *,
+    dt: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Pre and post indices (and explicit weights/delays where the rule carries them)."""
     n_pre, n_post = int(np.prod(pre_shape)), int(np.prod(post_shape))
     allow_self = conn.allow_self_connections or not same
@@ -192,13 +212,16 @@ def connect(conn: Connector, pre_shape: list[int], post_shape: list[int], same: 
         case "one_to_one":
             pre, post = one_to_one(n_pre, n_post, path)
         case "fixed_probability":
-            pre, post = fixed_probability(n_pre, n_post, float(conn.p), allow_self, rng)  # type: ignore[arg-type]
+            pre, post = fixed_probability(n_pre, n_post, as_float(conn.p), allow_self, rng)
         case "fixed_indegree":
-            pre, post = fixed_indegree(n_pre, n_post, int(conn.n), allow_self, conn.allow_multapses, rng, path)  # type: ignore[arg-type]
+            assert conn.n is not None  # check.resolve requires it
+            pre, post = fixed_indegree(n_pre, n_post, int(conn.n), allow_self, conn.allow_multapses, rng, path)
         case "fixed_outdegree":
-            pre, post = fixed_outdegree(n_pre, n_post, int(conn.n), allow_self, conn.allow_multapses, rng, path)  # type: ignore[arg-type]
+            assert conn.n is not None
+            pre, post = fixed_outdegree(n_pre, n_post, int(conn.n), allow_self, conn.allow_multapses, rng, path)
         case "distance_patch":
-            pre, post = distance_patch(pre_shape, post_shape, float(conn.radius), float(conn.p), allow_self, same, rng)  # type: ignore[arg-type]
+            radius, p = as_float(conn.radius), as_float(conn.p)
+            pre, post = distance_patch(pre_shape, post_shape, radius, p, allow_self, same, rng)
         case "from_list":
             pre, post, weight, delay = from_rows(conn.connections, n_pre, n_post, path + ".connections", dt)
         case "from_file":

@@ -58,5 +58,8 @@ def grid_steps(delay: np.ndarray, dt: float) -> np.ndarray:
     ratio = _ratio(delay, dt)
     steps = np.rint(ratio) if ratio.size else ratio
     if ratio.size and (not np.all(np.isfinite(ratio)) or np.any(np.abs(ratio - steps) > TOLERANCE) or steps.min() < 1):
-        raise ValueError(f"delays must lie on the dt = {dt:g} ms grid and be >= dt (the model's instantiate puts them there); got values from {float(np.min(delay)):g} to {float(np.max(delay)):g} ms")
+        raise ValueError(
+            f"delays must lie on the dt = {dt:g} ms grid and be >= dt (the model's instantiate puts them there); "
+            f"got values from {float(np.min(delay)):g} to {float(np.max(delay)):g} ms"
+        )
     return steps.astype(np.int64)

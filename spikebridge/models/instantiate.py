@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from .check import CONDUCTANCE_BASED, cell_class, population_size
 from .memory import check_memory
 from .network import CurrentData, Network, PopulationData, ProjectionData
 from .random import draw, is_constant, stream
-from .schema import Distribution, Model, Population, Stimulus
+from .schema import Distribution, Model, Population, Stimulus, as_float
 
 
 def _population(name: str, pop: Population, model: Model) -> PopulationData:
@@ -24,7 +25,7 @@ def _population(name: str, pop: Population, model: Model) -> PopulationData:
     for kind in ("parameters", "initial"):
         for pname, dist in getattr(pop, kind).items():
             if is_constant(dist):
-                values[kind][pname] = float(dist.value)  # type: ignore[arg-type]
+                values[kind][pname] = as_float(dist.value)
             else:
                 path = f"populations.{name}.{kind}.{pname}"
                 values[kind][pname] = drawn = draw(dist, n, stream(seed, "pop", name, kind, pname), path)
@@ -41,7 +42,7 @@ def _population(name: str, pop: Population, model: Model) -> PopulationData:
     )
 
 
-def _explicit_note(lists: list[list[float]], dt: float, path: str, notes: list[str]) -> None:
+def _explicit_note(lists: Sequence[Sequence[float | str]], dt: float, path: str, notes: list[str]) -> None:
     """Say how many explicit spike times go off the dt grid or share a step (two spikes in one step become one)."""
     off = merged = 0
     for ts in lists:
@@ -53,7 +54,16 @@ def _explicit_note(lists: list[list[float]], dt: float, path: str, notes: list[s
         notes.append(f"{path}: {off} spike times rounded to the dt = {dt:g} ms grid, {merged} merged with another in the same step")
 
 
-def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[str, Stimulus]], model: Model, t_stop: float, base: Path | None, notes: list[str]) -> list[np.ndarray]:
+def _source_trains(
+    name: str,
+    pop: Population,
+    size: int,
+    stimuli: list[tuple[str, Stimulus]],
+    model: Model,
+    t_stop: float,
+    base: Path | None,
+    notes: list[str],
+) -> list[np.ndarray]:
     """All spikes of a spike-source population: its own (Poisson rate or explicit times) plus stimuli."""
     seed, dt = model.simulation.seed, float(model.simulation.dt)
     cells: list[np.ndarray] = []
@@ -66,18 +76,20 @@ def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[st
 
     everyone = np.arange(size, dtype=np.int64)
     if pop.cell_type == "SpikeSourcePoisson":
-        params = {k: float(v.value) for k, v in pop.parameters.items() if is_constant(v)}
+        params = {k: as_float(v.value) for k, v in pop.parameters.items() if is_constant(v)}
         varying = [k for k, v in pop.parameters.items() if not is_constant(v)]
         if set(varying) - {"rate"}:
-            raise ModelError(f"populations.{name}.parameters.{sorted(set(varying) - {'rate'})[0]}", "only 'rate' may vary across cells of a SpikeSourcePoisson")
+            first = sorted(set(varying) - {"rate"})[0]
+            raise ModelError(f"populations.{name}.parameters.{first}", "only 'rate' may vary across cells of a SpikeSourcePoisson")
         rate: float | np.ndarray = params.get("rate", 1.0)
         if "rate" in varying:
-            rate = draw(pop.parameters["rate"], size, stream(seed, "pop", name, "parameters", "rate"), f"populations.{name}.parameters.rate")
+            rng = stream(seed, "pop", name, "parameters", "rate")
+            rate = draw(pop.parameters["rate"], size, rng, f"populations.{name}.parameters.rate")
         start = params.get("start", 0.0)
         add_poisson(rate, start, start + params.get("duration", t_stop), everyone, ("pop", name, "poisson"))
     # explicit spike times were checked (sorted, from spiketrains.FIRST_STEP * dt on) when the model was resolved
     if pop.spike_times is not None:
-        _explicit_note(pop.spike_times, dt, f"populations.{name}.spike_times", notes)  # type: ignore[arg-type]
+        _explicit_note(pop.spike_times, dt, f"populations.{name}.spike_times", notes)
         lists = pop.spike_times if len(pop.spike_times) == size else pop.spike_times * size
         cells.append(np.repeat(everyone, [len(ts) for ts in lists]))
         times.append(np.array([t for ts in lists for t in ts], dtype=np.float64))
@@ -86,11 +98,11 @@ def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[st
         if stim.kind == "poisson" and stim.resample_every is not None:
             c, t = spiketrains.resampled_poisson(
                 len(idx),
-                float(stim.rate),  # type: ignore[arg-type]
+                as_float(stim.rate),
                 float(stim.start or 0.0),
                 min(float(stim.stop if stim.stop is not None else t_stop), t_stop),
                 float(stim.resample_every),
-                float(stim.active_fraction),  # type: ignore[arg-type]
+                as_float(stim.active_fraction),
                 stream(seed, "stim", sname, "resampled"),
             )
             cells.append(idx[c])
@@ -105,13 +117,13 @@ def _source_trains(name: str, pop: Population, size: int, stimuli: list[tuple[st
             windows = (
                 [(float(w.start), float(w.stop), float(w.rate)) for w in stim.windows]
                 if stim.windows is not None
-                else [(float(stim.start or 0.0), float(stim.stop if stim.stop is not None else t_stop), float(stim.rate))]  # type: ignore[arg-type]
+                else [(float(stim.start or 0.0), float(stim.stop if stim.stop is not None else t_stop), as_float(stim.rate))]
             )
             for k, (start, stop, rate) in enumerate(windows):
                 add_poisson(rate, start, stop, idx, ("stim", sname, str(k)))
         else:  # spike_array
             assert stim.spike_times is not None
-            _explicit_note(stim.spike_times, dt, f"stimuli.{sname}.spike_times", notes)  # type: ignore[arg-type]
+            _explicit_note(stim.spike_times, dt, f"stimuli.{sname}.spike_times", notes)
             lists = stim.spike_times if len(stim.spike_times) == len(idx) else stim.spike_times * len(idx)
             if len(lists) != len(idx):
                 raise ModelError(f"stimuli.{sname}.spike_times", f"expected 1 or {len(idx)} lists of times, got {len(stim.spike_times)}")
@@ -178,10 +190,11 @@ def _current(name: str, stim: Stimulus, size: int) -> CurrentData:
     if stim.kind == "dc":
         start = float(stim.start or 0.0)
         times = [start] if stim.stop is None else [start, float(stim.stop)]
-        amps = [float(stim.amplitude)] if stim.stop is None else [float(stim.amplitude), 0.0]  # type: ignore[arg-type]
+        amps = [as_float(stim.amplitude)] if stim.stop is None else [as_float(stim.amplitude), 0.0]
     else:
-        times = [float(t) for t in stim.times]  # type: ignore[union-attr, arg-type]
-        amps = [float(a) for a in stim.amplitudes]  # type: ignore[union-attr, arg-type]
+        assert stim.times is not None and stim.amplitudes is not None  # a step current: resolve requires both
+        times = [float(t) for t in stim.times]
+        amps = [float(a) for a in stim.amplitudes]
     return CurrentData(name, stim.target, cells, np.asarray(times), np.asarray(amps))
 
 
@@ -219,7 +232,11 @@ def _instantiate(model: Model, base: Path | None, notes: list[str]) -> Network:
     for name, pop in model.populations.items():
         data = _population(name, pop, model)
         if data.is_source:
-            stims = [(s, st) for s, st in model.stimuli.items() if st.target == name and st.kind in ("poisson", "spike_array", "rate_schedule")]
+            stims = [
+                (s, st)
+                for s, st in model.stimuli.items()
+                if st.target == name and st.kind in ("poisson", "spike_array", "rate_schedule")
+            ]
             trains = _source_trains(name, pop, data.size, stims, model, t_stop, base, notes)
             data = PopulationData(**{**data.__dict__, "spike_times": trains})
         populations[name] = data

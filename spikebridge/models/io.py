@@ -48,7 +48,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":  # '<<: *anchor' may be overridden by the keys given
                 continue
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             line = key_node.start_mark.line + 1
             try:
                 if key in seen:
@@ -115,7 +115,12 @@ def read_raw(path: Path) -> dict[str, Any]:
     source = str(path)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise ModelError("", f"{path.stat().st_size / 2**20:.0f} MiB is too large for a model file (at most {MAX_FILE_BYTES / 2**20:.0f} MiB; put connections in a from_file file)", source)
+            raise ModelError(
+                "",
+                f"{path.stat().st_size / 2**20:.0f} MiB is too large for a model file "
+                f"(at most {MAX_FILE_BYTES / 2**20:.0f} MiB; put connections in a from_file file)",
+                source,
+            )
         data_bytes = path.read_bytes()
     except OSError as err:
         raise ModelError("", f"cannot read: {err.strerror or type(err).__name__}", source) from None

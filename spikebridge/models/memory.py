@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import ModelError
 from .check import population_size
 from .physics import support
-from .schema import Distribution, Model, Population, Stimulus
+from .schema import Distribution, Model, Population, Stimulus, as_float
 
 GIB = 1024.0**3
 BYTES_PER_CELL = 64.0  # indices, drawn parameters and their temporaries
@@ -64,8 +64,8 @@ def _upper(d: Distribution | None, default: float) -> float:
     if math.isfinite(hi):
         return hi
     if d.distribution == "normal":
-        return float(d.mean) + 4 * float(d.sd)  # type: ignore[arg-type]
-    return math.exp(min(float(d.mu) + 4 * float(d.sigma), 700.0))  # type: ignore[arg-type]
+        return as_float(d.mean) + 4 * as_float(d.sd)
+    return math.exp(min(as_float(d.mu) + 4 * as_float(d.sigma), 700.0))
 
 
 def _synapses(model: Model, name: str) -> float:
@@ -80,17 +80,19 @@ def _synapses(model: Model, name: str) -> float:
         case "one_to_one":
             return n_pre
         case "fixed_probability":
-            return float(conn.p) * n_pre * n_post  # type: ignore[arg-type]
+            return as_float(conn.p) * n_pre * n_post
         case "fixed_indegree":
-            return _f(conn.n) * n_post  # type: ignore[arg-type]
+            assert conn.n is not None  # resolve checked it
+            return _f(conn.n) * n_post
         case "fixed_outdegree":
-            return _f(conn.n) * n_pre  # type: ignore[arg-type]
+            assert conn.n is not None
+            return _f(conn.n) * n_pre
         case "distance_patch":
             shape = post.shape or [1]
             area = _f(shape[-1]) * (_f(shape[-2]) if len(shape) > 1 else 1.0)
-            reach = min(1.0, math.pi * float(conn.radius) * float(conn.radius) / area)  # type: ignore[arg-type]
+            reach = min(1.0, math.pi * as_float(conn.radius) * as_float(conn.radius) / area)
             # plus the distance matrix of one block of post cells against every pre cell
-            return float(conn.p) * reach * n_pre * n_post + n_pre  # type: ignore[arg-type]
+            return as_float(conn.p) * reach * n_pre * n_post + n_pre
         case "from_list":
             return float(len(conn.connections or []))
     return 0.0  # from_file: its size is the file's, read when drawn
@@ -110,7 +112,7 @@ def _source_spikes(pop: Population, n: float, stimuli: list[Stimulus], t_stop: f
             spikes += sum(float(w.rate) * max(min(float(w.stop), t_stop) - float(w.start), 0.0) for w in stim.windows) / 1000.0 * cells
         elif stim.kind == "poisson":
             stop = min(float(stim.stop) if stim.stop is not None else t_stop, t_stop)
-            spikes += float(stim.rate) * max(stop - float(stim.start or 0.0), 0.0) / 1000.0 * cells  # type: ignore[arg-type]
+            spikes += as_float(stim.rate) * max(stop - float(stim.start or 0.0), 0.0) / 1000.0 * cells
         elif stim.spike_times is not None:
             spikes += sum(len(ts) for ts in stim.spike_times) * (cells if len(stim.spike_times) == 1 else 1.0)
     return spikes
@@ -134,7 +136,8 @@ def estimate(model: Model) -> dict[str, float]:
             stimuli = [s for s in model.stimuli.values() if s.target == name]
             items[f"populations.{name}"] = n * BYTES_PER_SOURCE_CELL + _source_spikes(pop, n, stimuli, t_stop) * BYTES_PER_SPIKE
         else:
-            cell = BYTES_PER_CELL * (1 + len(pop.parameters) + len(pop.initial)) + BYTES_PER_BUFFER_STEP * min(buffer_steps, BUFFER_STEPS_OF_A_CELL)
+            state = BYTES_PER_CELL * (1 + len(pop.parameters) + len(pop.initial))
+            cell = state + BYTES_PER_BUFFER_STEP * min(buffer_steps, BUFFER_STEPS_OF_A_CELL)
             items[f"populations.{name}"] = n * cell
     for name in model.projections:
         items[f"projections.{name}"] = _synapses(model, name) * BYTES_PER_SYNAPSE
@@ -165,4 +168,8 @@ def check_memory(model: Model, available: float | None = None) -> None:
     limit = available_bytes() if available is None else available
     if not total <= limit:  # also catches an infinite or NaN estimate
         top, size = max(items.items(), key=lambda kv: kv[1])
-        raise ModelError(top, f"the model needs about {total / GIB:.3g} GiB ({size / GIB:.3g} GiB of it here), more than the {limit / GIB:.3g} GiB of memory available; make it smaller or shorter")
+        raise ModelError(
+            top,
+            f"the model needs about {total / GIB:.3g} GiB ({size / GIB:.3g} GiB of it here), "
+            f"more than the {limit / GIB:.3g} GiB of memory available; make it smaller or shorter",
+        )

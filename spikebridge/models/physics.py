@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelError
-from .schema import Distribution
+from .schema import Distribution, as_float
 
 
 @dataclass(frozen=True)
@@ -79,15 +79,15 @@ def support(d: Distribution) -> tuple[float, float]:
     """The interval a resolved distribution draws from (``-inf``/``inf`` where it is unbounded)."""
     match d.distribution:
         case "constant":
-            lo = hi = float(d.value)  # type: ignore[arg-type]
+            lo = hi = as_float(d.value)
         case "uniform":
-            lo, hi = float(d.low), float(d.high)  # type: ignore[arg-type]
+            lo, hi = as_float(d.low), as_float(d.high)
         case "normal":
-            lo, hi = (-math.inf, math.inf) if d.sd else (float(d.mean), float(d.mean))  # type: ignore[arg-type]
+            lo, hi = (-math.inf, math.inf) if d.sd else (as_float(d.mean), as_float(d.mean))
         case _:  # lognormal: strictly positive
             lo, hi = math.nextafter(0.0, 1.0), math.inf
     if d.bounds is not None:
-        lo, hi = max(lo, float(d.bounds[0])), min(hi, float(d.bounds[1]))  # type: ignore[arg-type]
+        lo, hi = max(lo, float(d.bounds[0])), min(hi, float(d.bounds[1]))
     return lo, hi
 
 
@@ -116,7 +116,11 @@ def check_distribution(field: str, d: Distribution, path: str) -> None:
     if math.isfinite(lo) and not limit.holds(lo):
         if d.distribution == "constant":
             raise ModelError(path, f"expected {limit.describe()}, got {lo:g}")
-        raise ModelError(path, f"expected {limit.describe()}, but the {d.distribution} distribution reaches down to {lo:g}; raise its lower end or give bounds")
+        raise ModelError(
+            path,
+            f"expected {limit.describe()}, but the {d.distribution} distribution reaches down to {lo:g}; "
+            "raise its lower end or give bounds",
+        )
 
 
 def check_drawn(field: str, values: np.ndarray, path: str) -> None:
@@ -128,7 +132,9 @@ def check_drawn(field: str, values: np.ndarray, path: str) -> None:
         return
     bad = ~(values > limit.low if limit.strict else values >= limit.low)
     if bad.any():
-        raise ModelError(path, f"expected {limit.describe()}, but {int(bad.sum())} drawn values are not (min {values.min():.4g}); give bounds")
+        raise ModelError(
+            path, f"expected {limit.describe()}, but {int(bad.sum())} drawn values are not (min {values.min():.4g}); give bounds"
+        )
 
 
 def check_order(parameters: dict[str, Distribution], defaults: dict[str, float], path: str) -> None:
@@ -158,4 +164,5 @@ def check_drawn_order(values: dict[str, float | np.ndarray], defaults: dict[str,
         bad = ~(up > lo if strict else up >= lo)
         if bad.any():
             where = f"{path}.{upper}" if upper in values else f"{path}.{lower}"
-            raise ModelError(where, f"expected {upper} {'above' if strict else 'at or above'} {lower} in every cell; {int(bad.sum())} cells are not")
+            relation = "above" if strict else "at or above"
+            raise ModelError(where, f"expected {upper} {relation} {lower} in every cell; {int(bad.sum())} cells are not")

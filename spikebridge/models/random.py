@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 
 from ..errors import ModelError
-from .schema import Distribution
+from .schema import Distribution, as_float
 
 
 def stream(seed: int, *key: str) -> np.random.Generator:
@@ -22,11 +22,11 @@ def _sample(d: Distribution, n: int, rng: np.random.Generator) -> np.ndarray:
         case "constant":
             return np.full(n, d.value, dtype=np.float64)
         case "uniform":
-            return rng.uniform(d.low, d.high, n)  # type: ignore[arg-type]
+            return rng.uniform(as_float(d.low), as_float(d.high), n)
         case "normal":
-            return rng.normal(d.mean, d.sd, n)  # type: ignore[arg-type]
+            return rng.normal(as_float(d.mean), as_float(d.sd), n)
         case "lognormal":
-            return rng.lognormal(d.mu, d.sigma, n)  # type: ignore[arg-type]
+            return rng.lognormal(as_float(d.mu), as_float(d.sigma), n)
     raise AssertionError(d.distribution)
 
 
@@ -43,7 +43,11 @@ def draw(d: Distribution, n: int, rng: np.random.Generator, path: str = "", max_
         if not bad.any():
             return values
         values[bad] = _sample(d, int(bad.sum()), rng)
-    raise ModelError(path, f"after {max_rounds} redraws values still fall outside bounds [{low}, {high}]; widen the bounds or use out_of_bounds = 'clip'")
+    raise ModelError(
+        path,
+        f"after {max_rounds} redraws values still fall outside bounds [{low}, {high}]; "
+        "widen the bounds or use out_of_bounds = 'clip'",
+    )
 
 
 def is_constant(d: Distribution) -> bool:

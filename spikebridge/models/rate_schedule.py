@@ -33,7 +33,9 @@ def read(file: str, base: Path | None, path: str, n_cells: int) -> tuple[np.ndar
         with np.load(p, allow_pickle=False) as data:
             missing = [k for k in ("times", "rates") if k not in data.files]
             if missing:
-                raise ModelError(path, f"{str(p)!r} lacks array {missing[0]!r} (expected 'times' [n_windows + 1] ms and 'rates' [n_windows, n_cells] Hz)")
+                raise ModelError(
+                    path, f"{str(p)!r} lacks array {missing[0]!r} (expected 'times' [n_windows + 1] ms and 'rates' [n_windows, n_cells] Hz)"
+                )
             times, rates = np.asarray(data["times"], dtype=np.float64), np.asarray(data["rates"], dtype=np.float64)
     except (OSError, ValueError) as err:
         raise ModelError(path, f"cannot read {str(p)!r} as .npz: {err}") from None

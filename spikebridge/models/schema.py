@@ -75,6 +75,32 @@ def short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def as_float(value: float | str | None) -> float:
+    """The number of a field that :func:`~spikebridge.models.check.resolve` has checked and converted.
+
+    In a resolved model every quantity is a float in PyNN's unit for its field, and every field its rule or
+    distribution needs is set; this says so to the type checker.
+
+    Parameters
+    ----------
+    value
+        A resolved quantity (or a plain optional number, such as a connector's ``p``).
+
+    Returns
+    -------
+    float
+        ``float(value)``.
+
+    Raises
+    ------
+    TypeError
+        If the field is not set (``None``), as ``float(None)`` would.
+    """
+    if value is None:
+        raise TypeError("expected a number, got None (a field of an unresolved model?)")
+    return float(value)
+
+
 Quantity = Annotated[float | str, PlainValidator(_quantity), PlainSerializer(lambda v: v)]
 
 
@@ -217,7 +243,8 @@ class Stimulus(Strict):
 
     ``poisson``: spike trains drawn in numpy (rate in Hz, or ``windows`` of [start, stop, rate]) added to a
     spike-source population; with ``resample_every`` (ms) and ``active_fraction``, each such stretch has its
-    own random subset of that fraction of the cells firing at ``rate`` while the others are silent; ``spike_array``: explicit times (ms) for a spike-source population; ``dc``: a
+    own random subset of that fraction of the cells firing at ``rate`` while the others are silent;
+    ``spike_array``: explicit times (ms) for a spike-source population; ``dc``: a
     constant current (nA) from ``start`` to ``stop``; ``step``: a piecewise-constant current with ``times``
     (ms) and ``amplitudes`` (nA); ``rate_schedule``: Poisson trains whose rate changes per window, read from
     ``file`` (``.npz`` relative to the model file's folder: ``times`` [n_windows + 1] ms and ``rates``

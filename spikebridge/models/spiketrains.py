@@ -23,7 +23,9 @@ def poisson(n: int, rate: float | np.ndarray, start: float, stop: float, rng: np
     return cells, times
 
 
-def resampled_poisson(n: int, rate: float, start: float, stop: float, every: float, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def resampled_poisson(
+    n: int, rate: float, start: float, stop: float, every: float, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Poisson trains where, in each stretch of ``every`` ms, a fresh random ``fraction`` of the ``n`` cells fires
     at ``rate`` Hz and the rest are silent. Returns (cell index, time in ms)."""
     edges = np.append(np.arange(start, stop, every), stop)
@@ -55,7 +57,11 @@ def on_grid(cells: np.ndarray, times: np.ndarray, n: int, dt: float) -> list[np.
     steps = np.maximum(np.rint(np.asarray(times) / dt).astype(np.int64), FIRST_STEP)
     span = int(steps.max(initial=0)) + 1
     if n * span >= 2**62:  # the packed (cell, step) key below would overflow int64
-        raise ModelError("simulation", f"{n} spike-source cells x {span} time steps are more than spike times can be indexed by; shorten the run or use a longer dt")
+        raise ModelError(
+            "simulation",
+            f"{n} spike-source cells x {span} time steps are more than spike times can be indexed by; "
+            "shorten the run or use a longer dt",
+        )
     # sort + mask, not np.unique: numpy 2's hash-based unique is ~8x slower on tens of millions of spikes
     key = np.sort(np.asarray(cells, dtype=np.int64) * span + steps)
     key = key[np.concatenate(([True], key[1:] != key[:-1]))] if len(key) else key

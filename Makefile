@@ -2,8 +2,9 @@
 PYTHON ?= python3.12
 VENV := .venv
 STAMP := $(VENV)/.installed
+DOCS_BUILD := build/docs
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,3 +25,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/run_all.py
+
+# The API reference (docs/api, one page per module generated at build time) with warnings as errors, then every
+# doctest in its docstrings (Sphinx's doctest builder, reusing the html build's doctrees). Writes
+# $(DOCS_BUILD)/html/index.html.
+docs: $(STAMP)
+	rm -rf $(DOCS_BUILD) docs/api/generated
+	$(VENV)/bin/python -m sphinx -b html -W --keep-going -q -d $(DOCS_BUILD)/doctrees docs/api $(DOCS_BUILD)/html
+	$(VENV)/bin/python -m sphinx -b doctest -W --keep-going -q -d $(DOCS_BUILD)/doctrees docs/api $(DOCS_BUILD)/doctest

@@ -1,9 +1,17 @@
 """spikebridge: describe a spiking network once, run it on NEST or Brian2 through PyNN, analyse any backend's results.
 
+Load a bundled model (with overrides in the ``--set`` syntax) and draw its network, once, in numpy:
+
 >>> import spikebridge
->>> model = spikebridge.load_model("vogels_abbott_coba", ["simulation.duration=200"])  # doctest: +SKIP
->>> results = spikebridge.run(model, backend="nest")                                    # doctest: +SKIP
->>> spikebridge.load(results.path).rates("exc").mean()                                  # doctest: +SKIP
+>>> model = spikebridge.load_model("vogels_abbott_coba", ["simulation.duration=200"])
+>>> net = spikebridge.instantiate(model)
+>>> net.n_cells, net.duration  # cells, ms
+(4020, 200.0)
+
+Simulating it needs a simulator; any run directory reads back the same way, whichever backend wrote it::
+
+    results = spikebridge.run(model, backend="nest", out="runs/coba")
+    spikebridge.load("runs/coba").rates("exc").mean()   # Hz
 """
 
 from .errors import BackendError, ModelError, RunDirectoryError, SpikebridgeError

@@ -15,9 +15,24 @@ def firing_stats(results: Results, phase: str | None = None) -> pd.DataFrame:
 
     The CV is averaged over cells with at least three spikes (NaN where none has).
 
-    Example
+    Parameters
+    ----------
+    results : Results
+        A run directory, read by :func:`spikebridge.rundir.load`.
+    phase : str, optional
+        Count only this phase's spikes; default: the whole run.
+
+    Returns
     -------
-    >>> firing_stats(spikebridge.load("runs/coba")).loc["exc", "rate_mean"]  # doctest: +SKIP
+    pandas.DataFrame
+        Indexed by population (those recording ``spikes``), with columns ``cells``, ``spikes`` (total count),
+        ``rate_mean`` and ``rate_sd`` (Hz, over cells) and ``cv_isi_mean`` (dimensionless).
+
+    Examples
+    --------
+    The results come from a simulator run, so this is not run as a doctest::
+
+        firing_stats(spikebridge.load("runs/coba")).loc["exc", "rate_mean"]   # Hz
     """
     rows = []
     for name, rec in results.model.recording.items():

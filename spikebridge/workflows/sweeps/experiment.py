@@ -1,9 +1,12 @@
 """Reading an experiment directory: its trials as a table, selections by parameter, analyses over trials.
 
->>> exp = Experiment("experiments/stdp")                                  # doctest: +SKIP
->>> exp.trials[["A_plus", "seed", "status"]]                              # doctest: +SKIP
->>> exp[{"A_plus": 0.02, "seed": 1}].results.weights("input_post")        # doctest: +SKIP
->>> exp.where(A_plus=0.02).collect(lambda r: r.rates("post").mean())      # doctest: +SKIP
+An experiment directory is what ``spikebridge sweep`` writes (its trials are simulator runs), so the
+example is not run as a doctest::
+
+    exp = Experiment("experiments/stdp")
+    exp.trials[["A_plus", "seed", "status"]]                           # one row per trial
+    exp[{"A_plus": 0.02, "seed": 1}].results.weights("input_post")     # a trial's weight table (uS)
+    exp.where(A_plus=0.02).collect(lambda r: r.rates("post").mean())   # one row per trial, rates in Hz
 """
 
 from __future__ import annotations

@@ -6,30 +6,19 @@ to this protocol, or reads the run directory a backend's results were written to
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import neo
 import numpy as np
+from pydantic import BaseModel
 
 from ..models.network import Network
 from ..models.schema import Phase
 
 Progress = Callable[[float], None]
 """Called with the simulated time (ms) advanced since the last call."""
-
-
-def positive_int_option(backend: str, options: Mapping[str, Any], name: str, default: int) -> int:
-    """A backend option that must be an integer >= 1 (``threads``), or ``BackendError`` naming it (bad input)."""
-    from ..errors import BackendError
-
-    value = options.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().lstrip("+-").isdigit():
-        raise BackendError(f"{backend} option {name!r} must be an integer >= 1, got {value!r}")
-    if int(value) < 1:
-        raise BackendError(f"{backend} option {name!r} must be >= 1, got {int(value)}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -42,6 +31,7 @@ class Connections:
     delay: np.ndarray
 
     def sorted(self) -> Connections:
+        """The same synapses ordered by (pre, post)."""
         order = np.lexsort((self.post, self.pre))
         return Connections(self.pre[order], self.post[order], self.weight[order], self.delay[order])
 
@@ -50,7 +40,8 @@ class Connections:
 class Backend(Protocol):
     """Build an instantiated network, run its phases, read spikes, signals and weights."""
 
-    name: str
+    label: str
+    """The full backend name, variant included (``brian2:cpp``)."""
 
     def build(self, network: Network) -> None:
         """Create cells, load every connection and input from the network's arrays, set up recording."""
@@ -60,7 +51,11 @@ class Backend(Protocol):
 
     def recordings(self) -> neo.Block:
         """One Neo segment per phase run so far, named after it; spike trains and signals annotated with
-        ``population`` and ``source_index``."""
+        ``population`` and ``source_index``.
+
+        A phase from t_start to t_stop (ms) holds the spikes of its own steps and the samples at t_start,
+        t_start + interval, ..., t_stop - interval: a signal's ``t_stop`` is the phase's end, and the phases'
+        signals put end to end are those of one run as long as all of them."""
 
     def connections(self, projection: str) -> Connections:
         """The current weights and delays of one projection, in PyNN units."""
@@ -75,5 +70,33 @@ class Backend(Protocol):
         """Release the simulator (it may not be reused afterwards)."""
 
 
-BackendFactory = Callable[[str | None, Mapping[str, Any]], Backend]
-"""``factory(variant, options)``: variant is the part after ':' in a backend name (e.g. 'cpp' in 'brian2:cpp')."""
+@runtime_checkable
+class BackendClass(Protocol):
+    """What an entry point of the ``spikebridge.backends`` group gives: a class that describes itself.
+
+    The registry (:mod:`spikebridge.backends`) asks it for its variants and options and never parses a name
+    beyond splitting ``base:variant``; callers ask the registry (``check``, ``accepts``, ``packages``).
+    """
+
+    name: ClassVar[str]
+    """The name before ':' (``nest``, ``brian2``)."""
+    variants: ClassVar[tuple[str | None, ...]]
+    """Accepted variants, the part after ':'; ``None`` is the plain name."""
+    exercised: ClassVar[tuple[str | None, ...]]
+    """The variants that cross-backend checks (``spikebridge rules``) run by default."""
+    Options: ClassVar[type[BaseModel]]
+    """The options model (pydantic, ``extra="forbid"``); a field whose ``json_schema_extra`` holds
+    ``{"variants": [...]}`` is used by those variants only (others accept and ignore it)."""
+
+    @classmethod
+    def packages(cls, variant: str | None) -> tuple[str, ...]:
+        """The distributions (as ``importlib.metadata`` names them) this variant simulates with."""
+
+    @classmethod
+    def prepare(cls, variant: str | None) -> None:
+        """Refuse (``BackendError``) a variant that cannot run here, e.g. for want of an optional package."""
+
+    @classmethod
+    def create(cls, variant: str | None, options: BaseModel) -> Backend:
+        """A fresh instance for ``variant`` with validated ``options``."""
+

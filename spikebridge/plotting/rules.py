@@ -26,16 +26,17 @@ PROTOCOL_TITLES = {
     "weight": "weight dependence: one pairing at Δt = ±{d:g} ms",
 }
 X_LABELS = {"timing": "Δt = t_post − t_pre (ms)", "rate": "postsynaptic rate (Hz)", "weight": "initial weight w₀ / w_max"}
-# nested markers: large open circle, open square inside it, small filled dot inside that, so coinciding values read as such
-STYLES = {"nest": ("tab:blue", "o", 9.0, "none"), "brian2": ("tab:orange", "s", 5.5, "none"), "brian2:cpp": ("black", ".", 4.0, "full")}
+# nested markers: large open circle, open square inside it, small filled dot inside that, so coinciding values read as
+# such; the backends in their order in the table (the reference first), whatever their names
+STYLES = [("tab:blue", "o", 9.0, "none"), ("tab:orange", "s", 5.5, "none"), ("black", ".", 4.0, "full")]
 EXTRA_STYLES = [("tab:red", "D", 4.0, "none"), ("tab:purple", "v", 4.0, "none"), ("tab:brown", "P", 4.0, "none")]
 CURVE_LINES = {"LTP": "-", "LTD": "--"}
 
 
 def _style(backend: str, order: list[str]) -> tuple[str, str, float, str]:
-    if backend in STYLES:
-        return STYLES[backend]
-    return EXTRA_STYLES[[b for b in order if b not in STYLES].index(backend) % len(EXTRA_STYLES)]
+    """Colour, marker, marker size and fill of ``backend`` by its position in ``order``."""
+    k = order.index(backend)
+    return STYLES[k] if k < len(STYLES) else EXTRA_STYLES[(k - len(STYLES)) % len(EXTRA_STYLES)]
 
 
 def rule_diagram(table: pd.DataFrame, p: Params | None = None) -> Figure:

@@ -303,10 +303,8 @@ def inference_data(
                 )
 
     seg = results.segment(phase)
-    # The spike trains' span is the phase; the segment's own t_stop also covers the
-    # sample of v that some backends record at the very end (t_stop + dt).
-    t_start = float(seg.spiketrains.t_start.rescale(pq.ms).magnitude)
-    t_stop = float(seg.spiketrains.t_stop.rescale(pq.ms).magnitude) - t_start
+    t_start = float(seg.t_start.rescale(pq.ms).magnitude)
+    t_stop = float(seg.t_stop.rescale(pq.ms).magnitude) - t_start
     pre_trains = _trains_ms(results, pre, phase, t_start, t_stop)
     post_trains = _trains_ms(results, post, phase, t_start, t_stop)
 

@@ -1,4 +1,5 @@
-"""The Brian2 backend, on the real simulator (runtime and C++ standalone; CUDA code generation where possible)."""
+"""What only the Brian2 backend does, on the real simulator (runtime and C++ standalone; CUDA code generation where
+possible); the contract every backend meets is in ``test_conformance.py``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import glob
 import os
 import shutil
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,10 +18,9 @@ from spikebridge import backends
 from spikebridge.backends.brian2.standalone import curand_dirs
 from spikebridge.errors import BackendError
 from spikebridge.models import instantiate, load_model, validate
-from spikebridge.models.schema import Phase
 
 from ..models.test_schema_errors import BASE
-from .test_nest import STDP_RAW
+from .networks import STDP_RAW, mixed_projections, stdp_three_phases, step_current
 
 STANDALONE_AND_RUNTIME = ["brian2", "brian2:cpp"]
 
@@ -41,34 +40,30 @@ def spike_counts(segment: Any, population: str, size: int) -> np.ndarray:
     return counts
 
 
-def test_registry_and_options() -> None:
-    assert "brian2" in backends.available()
-    with pytest.raises(BackendError, match="no variant 'gpu'"):
-        backends.create("brian2:gpu")
-    with pytest.raises(BackendError, match="unknown brian2 backend option"):
-        backends.create("brian2", {"treads": 2})
+def test_method_option_is_checked() -> None:
     with pytest.raises(BackendError, match="unknown cell type"):
         backends.create("brian2", {"method": {"IF_cond_xp": "rk4"}})
+    with pytest.raises(BackendError, match=r"^brian2 option 'method' must be a method name or a table"):
+        backends.check("brian2", {"method": 3})
+    assert backends.accepts("brian2:cpp", "threads") and not backends.accepts("brian2", "threads")
+    assert backends.packages("brian2:cuda") == ("brian2", "PyNN", "brian2cuda")
 
 
-@pytest.mark.parametrize("backend", STANDALONE_AND_RUNTIME)
-def test_bulk_loaded_connections_read_back_equal_the_arrays(backend: str) -> None:
-    raw = copy.deepcopy(BASE)
-    raw["projections"]["exc_exc"]["delay"] = {"distribution": "uniform", "low": 0.1, "high": 4.0}
-    raw["projections"]["src_exc"]["delay"] = {"distribution": "uniform", "low": 0.1, "high": 2.0}
-    raw["projections"]["inh"] = {"pre": "exc", "post": "exc", "receptor": "inhibitory", "connector": {"rule": "fixed_indegree", "n": 3}, "weight": 0.05}
-    raw["projections"]["grid"] = {"pre": "src", "post": "grid", "receptor": "inhibitory", "connector": {"rule": "all_to_all"}, "weight": -0.1, "delay": 0.5}
-    net, sim = build(raw, backend)
+def test_cell_types_of_option_method_are_those_of_the_cells() -> None:
+    from spikebridge.backends.brian2 import cells
+    from spikebridge.backends.brian2.options import CELL_TYPES
+
+    assert tuple(cells.SPIKING) == CELL_TYPES
+
+
+@pytest.mark.parametrize("backend", [pytest.param("brian2"), pytest.param("brian2:cpp", marks=pytest.mark.compile)])
+def test_bulk_loaded_projection_is_one_synapses_object(backend: str) -> None:
+    """One Synapses object per projection holds every synapse (the read-back arrays: test_conformance)."""
+    net, sim = build(mixed_projections(), backend)
     try:
         sim.run(net.phases[0])
-        for name, want in net.projections.items():
-            got = sim.connections(name)
-            np.testing.assert_array_equal(got.pre, want.pre_idx)
-            np.testing.assert_array_equal(got.post, want.post_idx)
-            np.testing.assert_allclose(got.weight, want.weight, rtol=1e-12)
-            np.testing.assert_array_equal(got.delay, want.delay)
-        # one Synapses object per projection, holding every synapse
         assert {len(p.synapses) for p in sim.projections.values()} >= {len(net.projections["exc_exc"])}
+        assert all(len(sim.projections[name].synapses) == len(prj) for name, prj in net.projections.items())
     finally:
         sim.end()
 
@@ -159,42 +154,6 @@ def test_weight_dependences_differ_and_match_nest() -> None:
                 assert np.abs(finals[a] - finals[b]).max() > 1e-5, f"{a} and {b} gave the same weights"
 
 
-def test_frozen_phase_keeps_weights_and_plastic_phase_changes_them() -> None:
-    net, sim = build(STDP_RAW)
-    try:
-        w0 = sim.connections("ff").weight
-        sim.run(net.phases[0])
-        w1 = sim.connections("ff").weight
-        sim.run(net.phases[1])
-        w2 = sim.connections("ff").weight
-        block = sim.recordings()
-    finally:
-        sim.end()
-    assert np.abs(w1 - w0).max() > 1e-4, "STDP did not change any weight during the plastic phase"
-    np.testing.assert_array_equal(w2, w1)
-    assert w1.min() >= 0.0 and w1.max() <= 0.01 + 1e-12
-    assert [s.name for s in block.segments] == ["train", "test"]
-    assert all(sum(len(st) for st in seg.spiketrains) > 0 for seg in block.segments)
-
-
-def test_frozen_phase_in_standalone_keeps_weights_of_the_plastic_one() -> None:
-    raw = copy.deepcopy(STDP_RAW)
-    raw["simulation"]["phases"] = [{"name": "train", "duration": 500.0}, {"name": "test", "duration": 500.0, "plasticity": False}, {"name": "more", "duration": 500.0}]
-    net = instantiate(validate(raw))
-    w_after: dict[str, np.ndarray] = {}
-    for phases in (1, 2, 3):
-        sim = backends.create("brian2:cpp")
-        sim.build(net)
-        try:
-            for phase in net.phases[:phases]:
-                sim.run(phase)
-            w_after[net.phases[phases - 1].name] = sim.connections("ff").weight
-        finally:
-            sim.end()
-    np.testing.assert_array_equal(w_after["test"], w_after["train"])
-    assert np.abs(w_after["more"] - w_after["test"]).max() > 1e-4
-
-
 def test_heterogeneous_parameters_are_honoured() -> None:
     raw = {
         "name": "hetero",
@@ -232,33 +191,32 @@ def test_heterogeneous_parameters_are_honoured() -> None:
     np.testing.assert_allclose(counts, np.floor(500.0 / isi), atol=2)
 
 
-def test_current_source_runs_on_runtime_and_is_refused_by_standalone() -> None:
-    raw = copy.deepcopy(BASE)
-    raw["projections"] = {}
-    raw["stimuli"] = {"step": {"kind": "step", "target": "exc", "cells": [0, 1], "times": [20.0, 60.0], "amplitudes": [2.0, 0.0]}}
-    net, sim = build(raw)
+@pytest.mark.compile
+def test_current_source_is_refused_by_standalone() -> None:
+    """(That it drives cells on the runtime device: test_conformance.)"""
+    with pytest.raises(BackendError, match=r"brian2:cpp cannot inject currents.*use backend 'brian2'"):
+        build(step_current(), "brian2:cpp")
+
+
+@pytest.mark.compile
+def test_standalone_refuses_a_phase_after_its_results_were_read() -> None:
+    net, sim = build(stdp_three_phases(), "brian2:cpp")
     try:
-        sim.run(Phase(name="run", duration=100.0))
-        seg = sim.recordings().segments[0]
+        sim.run(net.phases[0])
+        sim.connections("ff")
+        with pytest.raises(BackendError, match="already built and run its binary"):
+            sim.run(net.phases[1])
     finally:
         sim.end()
-    trains = {int(st.annotations["source_index"]): st for st in seg.spiketrains}
-    assert len(trains[0]) > 0 and len(trains[1]) > 0 and len(trains[2]) == 0
-    assert float(trains[0].min()) > 20.0 and float(trains[0].max()) < 61.0
-    with pytest.raises(BackendError, match=r"brian2:cpp cannot inject currents.*use backend 'brian2'"):
-        build(raw, "brian2:cpp")
 
 
-def test_same_seed_gives_identical_spikes_on_runtime(tmp_path: Any) -> None:
-    m = load_model("vogels_abbott_coba", ["simulation.duration=300", "populations.exc.size=800", "populations.inh.size=200", "projections.exc_exc.connector.p=0.08", "projections.exc_inh.connector.p=0.08", "projections.inh_exc.connector.p=0.08", "projections.inh_inh.connector.p=0.08"])
-    a = spikebridge.run(m, "brian2", tmp_path / "a", progress=False, figure=False)
-    b = spikebridge.run(m, "brian2", tmp_path / "b", progress=False, figure=False)
-    ia, ta = a.spikes("exc")
-    ib, tb = b.spikes("exc")
-    assert len(ta) > 100
-    np.testing.assert_array_equal(ia, ib)
-    np.testing.assert_array_equal(ta, tb)
-    assert a.meta["backend_info"]["integration"]["IF_cond_exp"].startswith("euler")
+def test_runtime_compiles_nothing_ahead() -> None:
+    net, sim = build(STDP_RAW, "brian2")
+    try:
+        with pytest.raises(BackendError, match="compiles nothing ahead"):
+            sim.compile()
+    finally:
+        sim.end()
 
 
 def test_integration_method_is_reported_and_selectable() -> None:
@@ -274,6 +232,7 @@ def test_integration_method_is_reported_and_selectable() -> None:
         assert info["clock"] == "defaultclock, dt = 0.1 ms"
 
 
+@pytest.mark.compile
 def test_rerun_of_the_same_structure_reuses_the_compiled_binary(tmp_path: Any) -> None:
     raw = copy.deepcopy(BASE)
     timings = []
@@ -291,6 +250,7 @@ def test_rerun_of_the_same_structure_reuses_the_compiled_binary(tmp_path: Any) -
     assert not list((tmp_path / timings[0]["directory"].split("/")[-1] / "results").iterdir()), "end() keeps no results"
 
 
+@pytest.mark.compile
 def test_runner_and_cli_run_the_standalone_variant(tmp_path: Any) -> None:
     import subprocess
 
@@ -328,6 +288,7 @@ def cuda_toolchain() -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.skipif(not cuda_toolchain(), reason="needs brian2cuda, nvcc and cuRAND")
 def test_cuda_generates_and_compiles_without_a_gpu(tmp_path: Any) -> None:
     net, sim = build(STDP_RAW, "brian2:cuda", {"build_dir": str(tmp_path), "compute_capability": 9.0})
@@ -354,6 +315,7 @@ def subprocess_ok(cmd: list[str]) -> bool:
 
 
 @pytest.mark.gpu
+@pytest.mark.compile
 @pytest.mark.skipif(not (cuda_toolchain() and gpu_present()), reason="needs brian2cuda, nvcc and an NVIDIA GPU")
 def test_cuda_matches_cpp_on_a_gpu(tmp_path: Any) -> None:
     weights = {}
@@ -370,6 +332,7 @@ def test_cuda_matches_cpp_on_a_gpu(tmp_path: Any) -> None:
 
 @pytest.mark.slow
 @pytest.mark.validation
+@pytest.mark.compile
 def test_vogels_abbott_coba_agrees_with_nest_over_5_s() -> None:
     """Same connectivity and input on both simulators; per-neuron spike counts over 5 s.
 
@@ -399,18 +362,3 @@ def test_vogels_abbott_coba_agrees_with_nest_over_5_s() -> None:
     assert abs(ratio - 1) <= 0.05, ratio
 
 
-@pytest.mark.parametrize("backend", ["nest", "brian2"])
-def test_single_synapse_projection_reads_back(backend: str, tmp_path: Path) -> None:
-    """One synapse: simulators answer with scalars where there is one value; the reader keeps arrays."""
-    raw = {
-        "name": "one",
-        "populations": {"src": {"cell_type": "SpikeSourceArray", "size": 1, "spike_times": [[10.0]]}, "post": {"cell_type": "IF_cond_exp", "size": 1}},
-        "projections": {"p": {"pre": "src", "post": "post", "connector": {"rule": "all_to_all"}, "weight": 0.05, "delay": 1.0}},
-        "recording": {"post": {"variables": ["v"]}},
-        "simulation": {"dt": 0.1, "duration": 20.0, "seed": 1},
-    }
-    res = spikebridge.run(validate(raw), backend, tmp_path / backend, progress=False, figure=False)
-    c = res.connections("p")
-    assert c.pre.shape == (1,) and c.weight[0] == pytest.approx(0.05) and c.delay[0] == pytest.approx(1.0)
-    v = res.signals("post", "v").magnitude[:, 0]
-    assert np.argmax(v > v[0] + 1e-9) == 111  # the PSP starts at 11.1 ms: spike at 10 ms, 1 ms delay, one step

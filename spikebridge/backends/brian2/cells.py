@@ -19,6 +19,7 @@ import brian2
 import numpy as np
 
 from ...models.network import PopulationData
+from .options import CELL_TYPES
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ SPIKING: dict[str, Spiking] = {
     ),
     "Izhikevich": Spiking(extra="", threshold="v >= 30*mV", reset="v = v_reset\nu += d", refractory=None),
 }
+assert tuple(SPIKING) == CELL_TYPES, "option 'method' names the cell types of SPIKING"
 
 # pyNN.brian2 decays the inhibitory alpha current with tau_syn_e; NEST's iaf_psc_alpha uses tau_syn_in.
 _CURRENT_ALPHA = brian2.Equations("""
@@ -62,15 +64,13 @@ _CURRENT_ALPHA = brian2.Equations("""
     tau_syn_i                                     : second
 """)
 
-DEFAULT_METHODS = ("exact", "euler", "heun")
-"""Brian2's own default: the first method that can integrate the equations."""
 
 
 class CellGroup(brian2.NeuronGroup):
     """A NeuronGroup holding one PyNN population; PyNN's ``Population`` calls it as ``brian2_model(n, eqs, **params)``."""
 
     def __init__(
-        self, n: int, equations: brian2.Equations, *, spiking: Spiking, method: str, name: str, **parameters: Any
+        self, n: int, equations: brian2.Equations, *, spiking: Spiking, method: str | tuple[str, ...], name: str, **parameters: Any
     ) -> None:
         eqs = equations + brian2.Equations(spiking.extra) if spiking.extra else equations
         super().__init__(

@@ -18,7 +18,7 @@ from pyNN.brian2.recording import Recorder as PyNNRecorder
 
 from ...models.network import PopulationData
 from ...models.schema import Phase
-from ..common.recording import _spike_arrays, recorded_indices
+from ..pynn.recording import _spike_arrays, recorded_indices
 
 
 class Recorder(PyNNRecorder):
@@ -69,8 +69,9 @@ def phase_segments(
         for sig in whole.analogsignals:
             start = float(sig.t_start.rescale(pq.ms).magnitude)
             period = float(sig.sampling_period.rescale(pq.ms).magnitude)
+            # a phase holds its samples t_start <= t < t_stop, as every backend's segments do; the sample at the end
+            # of the run opens no phase and is left out
             edges = np.rint((bounds - start) / period).astype(int)
-            edges[-1] += 1  # the last phase also holds the sample at the end of the run
             for k, segment in enumerate(segments):
                 part = sig[max(edges[k], 0) : edges[k + 1]]
                 part.annotations.update(sig.annotations, population=name)
@@ -80,14 +81,15 @@ def phase_segments(
         segment.annotations["channel_offsets"] = dict(offsets)
         if not spikes:
             continue
-        channels, times = [], []
+        kept_channels: list[np.ndarray] = []
+        kept_times: list[np.ndarray] = []
         for _, ids, t, _, is_source in spikes:
             keep = (t >= t0 - 1e-9) & (t < t1 - 1e-9) if is_source else (t > t0 + 1e-9) & (t <= t1 + 1e-9)
-            channels.append(ids[keep])
-            times.append(t[keep])
+            kept_channels.append(ids[keep])
+            kept_times.append(t[keep])
         segment.spiketrains = SpikeTrainList.from_spike_time_array(
-            np.concatenate(times) * pq.ms,
-            np.concatenate(channels),
+            np.concatenate(kept_times) * pq.ms,
+            np.concatenate(kept_channels),
             np.concatenate([s[3] for s in spikes]),
             t_stop=t1 * pq.ms,
             units="ms",

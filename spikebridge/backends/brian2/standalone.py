@@ -13,7 +13,6 @@ share a project; building is serialised by a file lock.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -27,19 +26,15 @@ from typing import Any
 from ...errors import BackendError, SimulatorError
 from ...models.network import Network
 
-DEVICES = {None: "runtime", "cpp": "cpp_standalone", "cuda": "cuda_standalone"}
-_PROJECTS_BUILT: list[str] = []
-"""Standalone devices activated in this process so far."""
-CUDA_STD = "-std=c++17"
-"""brian2cuda 1.0b1 compiles with -std=c++11; CUDA 13's Thrust refuses anything below C++17."""
-
 
 def default_cache_root() -> Path:
+    """``$XDG_CACHE_HOME/spikebridge/brian2`` (default ``~/.cache/spikebridge/brian2``): compiled projects."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "spikebridge" / "brian2"
 
 
 def import_brian2cuda() -> Any:
+    """The ``brian2cuda`` module, or ``BackendError`` saying which extra to install."""
     try:
         import brian2cuda
     except ImportError as err:
@@ -82,47 +77,9 @@ def curand_dirs() -> tuple[list[str], list[str]]:
     return include, lib
 
 
-def activate(variant: str | None, threads: int, compile_jobs: int, compute_capability: float | None) -> None:
-    """Select and reset the Brian2 device for one build, with this backend's preferences."""
-    import brian2
-    from brian2 import prefs
-
-    if variant == "cuda":
-        import_brian2cuda()
-    prefs.reset_to_defaults()
-    brian2.BrianLogger.log_level_warn()
-    if variant is None:
-        brian2.set_device("runtime")
-        prefs.codegen.target = "cython"
-        return
-    brian2.set_device(DEVICES[variant], build_on_run=False)
-    brian2.device.reinit()
-    if _PROJECTS_BUILT:
-        gc.collect()  # the previous project's code objects: alive, they would push new names to "..._1"
-    _PROJECTS_BUILT.append(variant)
-    brian2.device.activate(build_on_run=False)
-    prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{compile_jobs}"]
-    if variant == "cpp":
-        prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
-    else:
-        cuda = prefs.devices.cuda_standalone.cuda_backend
-        cuda.extra_compile_args_nvcc = [*cuda.extra_compile_args_nvcc, CUDA_STD]
-        prefs.codegen.cpp.extra_compile_args_gcc = [
-            f for f in prefs.codegen.cpp.extra_compile_args_gcc if not f.startswith("-std=")
-        ] + [CUDA_STD]
-        include, lib = curand_dirs()
-        prefs.codegen.cpp.include_dirs = [*prefs.codegen.cpp.include_dirs, *include]
-        prefs.codegen.cpp.library_dirs = [*prefs.codegen.cpp.library_dirs, *lib]
-        prefs.codegen.cpp.runtime_library_dirs = [*prefs.codegen.cpp.runtime_library_dirs, *lib]
-        if compute_capability is not None:
-            cuda.compute_capability = float(compute_capability)
-            cuda.detect_gpus = False
-            cuda.gpu_id = 0
-
-
 def structure_key(network: Network, variant: str | None, settings: dict[str, Any]) -> str:
     """A digest of everything that shapes the generated code, and of nothing that only changes values."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("brian2", "brian2cuda"):
         try:
             versions[package] = version(package)

@@ -1,35 +1,29 @@
-"""The NEST backend: ``pyNN.nest`` cells and recorders, connections loaded in bulk, seeded from the model."""
+"""The NEST backend: ``pyNN.nest`` cells and recorders, connections loaded in bulk, seeded from the model.
+
+Importing this module imports neither NEST nor PyNN: the registry reads the class's options and variants
+without starting a simulator.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
 import warnings
-from collections.abc import Mapping
-from importlib.metadata import version
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import neo
 import numpy as np
+from pydantic import Field
 
 from ...errors import BackendError
 from ...models.network import Network
 from ...models.schema import Phase
-from ..base import Connections, Progress, positive_int_option
-from ..common.cells import create_population, inject_current, setup_recording
-from ..common.recording import collect_segment
-from ..common.synapses import synapse_type
-from . import connections
-from .recording import SignalReader
+from ..base import Connections, Progress
+from ..pynn.backend import PyNNBackend
+from ..pynn.options import PositiveFloat, PyNNOptions
 
-NEST_MODELS = {
-    "IF_cond_exp": "iaf_cond_exp",
-    "IF_curr_exp": "iaf_psc_exp",
-    "IF_cond_alpha": "iaf_cond_alpha",
-    "IF_curr_alpha": "iaf_psc_alpha",
-    "EIF_cond_exp_isfa_ista": "aeif_cond_exp",
-    "Izhikevich": "izhikevich",
-}
+if TYPE_CHECKING:
+    from types import ModuleType
+
 INTEGRATION = {
     "iaf_cond_exp": "GSL adaptive RKF45 (gsl_odeiv_step_rkf45)",
     "iaf_cond_alpha": "GSL adaptive RKF45 (gsl_odeiv_step_rkf45)",
@@ -38,23 +32,34 @@ INTEGRATION = {
     "iaf_psc_alpha": "exact integration (propagator matrix)",
     "izhikevich": "forward Euler",
 }
-OPTIONS = {"threads", "chunk", "verbosity"}
+"""How NEST integrates each model that a PyNN cell type maps to (``nest_name['on_grid']``)."""
 
 
-class NestBackend:
-    """Options: ``threads`` (NEST local_num_threads, default 1), ``chunk`` (ms of simulated time per progress
-    update, default: a tenth of the phase, at least 100 ms)."""
+def nest_model(sim: ModuleType, cell_type: str) -> str:
+    """The NEST model behind a PyNN cell type, as ``pyNN.nest`` names it for on-grid spikes."""
+    return str(getattr(sim, cell_type).nest_name["on_grid"])
 
-    name = "nest"
 
-    def __init__(self, options: Mapping[str, Any]) -> None:
-        unknown = set(options) - OPTIONS
-        if unknown:
-            raise BackendError(f"unknown nest backend option(s) {sorted(unknown)}; known: {sorted(OPTIONS)}")
-        self.options = dict(options)
-        self.threads = positive_int_option("nest", self.options, "threads", 1)
-        self.network: Network | None = None
-        self.populations: dict[str, Any] = {}
+class NestOptions(PyNNOptions):
+    """Options of ``nest``: ``threads`` (NEST's local_num_threads, default 1), ``chunk`` (ms of simulated time per
+    progress update, default: a tenth of the phase, at least 100 ms), ``verbosity`` (NEST's, default ``error``)."""
+
+    chunk: PositiveFloat | None = Field(None, description="ms of simulated time per progress update")
+    verbosity: str = Field("error", description="NEST's verbosity level")
+
+
+class NestBackend(PyNNBackend):
+    """NEST through PyNN, with connections loaded in bulk and multimeters read in one call per population."""
+
+    name: ClassVar[str] = "nest"
+    Options: ClassVar[type[NestOptions]] = NestOptions
+    PACKAGES: ClassVar[tuple[str, ...]] = ("nest-simulator", "PyNN")
+    SIMULATOR: ClassVar[str] = "NEST"
+
+    options: NestOptions
+
+    def __init__(self, variant: str | None, options: NestOptions) -> None:
+        super().__init__(variant, options)
         self.projections: dict[str, Any] = {}
         self.segments: list[neo.Segment] = []
         self.signal_readers: dict[str, Any] = {}
@@ -63,23 +68,27 @@ class NestBackend:
 
     def build(self, network: Network) -> None:
         os.environ.setdefault("PYNEST_QUIET", "1")
-        warnings.filterwarnings("ignore", module=r"(nest|pyNN)(\..*)?")
+        warnings.filterwarnings("ignore", module=r"nest(\..*)?")
         warnings.filterwarnings("ignore", message=".*(deprecated|backward compatibility|nest-config|initial value for|after t_stop).*")
-        logging.getLogger("PyNN").setLevel(logging.ERROR)  # PyNN warns about NEST's unsettable default initial values
+        self.quiet_pynn()  # PyNN warns about NEST's unsettable default initial values
         import pyNN.nest as sim
+
+        from ..pynn.cells import create_population
+        from ..pynn.synapses import synapse_type
+        from . import connections
+        from .recording import SignalReader
 
         self.sim = sim
         self.network = network
         dt = network.dt
-        max_delay = max((float(p.delay.max()) for p in network.projections.values() if len(p)), default=dt)
         sim.setup(
             timestep=dt,
             min_delay=dt,
-            max_delay=max(max_delay, 2 * dt),
-            threads=self.threads,
+            max_delay=self.max_delay(network),
+            threads=self.options.threads,
             rng_seed=network.seed,
             spike_precision="on_grid",
-            verbosity=self.options.get("verbosity", "error"),
+            verbosity=self.options.verbosity,
         )
         for name, pop in network.populations.items():
             # pyNN.nest sends source spikes through a parrot, min_delay early, by subtracting in floating point
@@ -99,10 +108,7 @@ class NestBackend:
                 receptor_type="excitatory" if prj.receptor == "signed" else prj.receptor,
                 label=name,
             )
-        for cur in network.currents.values():
-            inject_current(sim, self.populations[cur.target], cur)
-        for name, pop in network.populations.items():
-            setup_recording(self.populations[name], pop, dt)
+        self.inject_and_record(network)
         self.signal_readers = {
             name: SignalReader(self.populations[name], pop).read
             for name, pop in network.populations.items()
@@ -113,7 +119,7 @@ class NestBackend:
         """Absolute times (ms) at which to stop within this phase: progress chunks and weight snapshots."""
         assert self.network is not None
         dt = self.network.dt
-        chunk = float(self.options.get("chunk", max(duration / 10, 100.0)))
+        chunk = self.options.chunk if self.options.chunk is not None else max(duration / 10, 100.0)
         start, stop = self.t, self.t + duration
         regular = np.arange(start + chunk, stop, chunk)
         snaps = self.network.snapshot_times()
@@ -123,11 +129,16 @@ class NestBackend:
         return np.round(stops, 10), {round(float(t), 6) for t in snaps}
 
     def _snapshot(self, t: float) -> None:
+        from . import connections
+
         assert self.network is not None
         self.snapshots[round(t, 10)] = {name: connections.read(self.projections[name]) for name in self.network.weight_projections}
 
     def run(self, phase: Phase, progress: Progress | None = None) -> None:
-        assert self.network is not None
+        from ..pynn.recording import collect_segment
+        from . import connections
+
+        assert self.network is not None and self.sim is not None
         if self.t == 0.0 and 0.0 in self.network.snapshot_times():
             self._snapshot(0.0)
         frozen = {}
@@ -150,11 +161,11 @@ class NestBackend:
         self.segments.append(collect_segment(self.populations, self.network.populations, phase.name, start, self.t, self.signal_readers))
 
     def recordings(self) -> neo.Block:
-        block = neo.Block(name=self.network.model.name if self.network else "")
-        block.segments.extend(self.segments)
-        return block
+        return self.block(self.segments)
 
     def connections(self, projection: str) -> Connections:
+        from . import connections
+
         # a snapshot taken at the current time is the same state: NEST's SynapseCollection.get needs ~0.85 s per
         # 100k synapses, and a run with snapshots "end" would otherwise read every plastic projection twice
         taken = self.snapshots.get(round(self.t, 10), {})
@@ -166,24 +177,15 @@ class NestBackend:
         return dict(self.snapshots)
 
     def info(self) -> dict[str, Any]:
-        import nest
-
-        used = {p.cell_type for p in self.network.populations.values() if not p.is_source} if self.network else set()
+        used = sorted({p.cell_type for p in self.network.populations.values() if not p.is_source}) if self.network else []
+        models = {c: nest_model(self.sim, c) for c in used} if self.sim is not None else {}
         return {
-            "simulator": "NEST",
-            "versions": {"nest-simulator": nest.__version__, "PyNN": version("PyNN")},
-            "options": {"threads": self.threads, **{k: v for k, v in self.options.items() if k != "threads"}},
-            "integration": {c: f"{NEST_MODELS[c]}: {INTEGRATION[NEST_MODELS[c]]}" for c in sorted(used)},
+            **self.base_info(),
+            "integration": {c: f"{m}: {INTEGRATION[m]}" for c, m in models.items()},
             "delay_semantics": "dendritic (NEST's STDP synapses; dendritic_delay_fraction = 1)",
-            "mpi": {"rank": self.sim.rank(), "processes": self.sim.num_processes()} if hasattr(self, "sim") else {},
+            "mpi": {"rank": self.sim.rank(), "processes": self.sim.num_processes()} if self.sim is not None else {},
         }
 
     def end(self) -> None:
-        if hasattr(self, "sim"):
+        if self.sim is not None:
             self.sim.end()
-
-
-def create(variant: str | None, options: Mapping[str, Any]) -> NestBackend:
-    if variant is not None:
-        raise BackendError(f"backend 'nest' has no variant {variant!r}; use 'nest'")
-    return NestBackend(options)

@@ -4,7 +4,9 @@ PyNN's reader asks NEST for each cell's initial value separately and appends sam
 cells at dt 0.25 ms it spent 5.9 s collecting 10 s of ``v`` that took 0.5 s to simulate. It also
 overwrites the first sample of every segment after the first with the previous segment's last value, which
 shifts the later samples by one step. Here every segment holds the samples at t_start, t_start + interval, ...,
-t_stop (the value at t_start is the previous segment's last sample, or the initial value).
+t_stop - interval, as every backend's segments do (:mod:`spikebridge.backends.base`): the value at t_start is the
+sample at the previous segment's t_stop, or the initial value, and the sample at the end of the last phase is
+not kept.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import quantities as pq
 from nest import nestkernel_api
 
 from ...models.network import PopulationData
-from ..common.recording import recorded_indices
+from ..pynn.recording import recorded_indices
 
 
 class SignalReader:
@@ -42,6 +44,7 @@ class SignalReader:
         self.last = {v: np.atleast_1d(np.asarray(self.nodes.get(self.nest_names[v]), dtype=np.float64)) * self.scale[v] for v in self.variables}
 
     def read(self, t_start: float, t_stop: float) -> list[neo.AnalogSignal]:
+        """The samples of one phase (``t_start`` <= t < ``t_stop``, ms) as one signal per variable."""
         if not self.variables:
             return []
         # every NodeCollection.get/set converts the device's whole event buffer: ask once, clear directly
@@ -62,8 +65,8 @@ class SignalReader:
         for v in self.variables:
             values = np.asarray(events[self.nest_names[v]], dtype=np.float64)[order].reshape(-1, n) * self.scale[v]
             matrix = np.vstack([self.last[v][None, :], values])
-            if len(values):
-                self.last[v] = values[-1]
+            self.last[v] = matrix[-1]  # the sample at t_stop opens the next segment
+            matrix = matrix[:-1]
             sig = neo.AnalogSignal(
                 matrix,
                 units=self.units[v],

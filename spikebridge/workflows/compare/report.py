@@ -85,6 +85,19 @@ def _exact_table(cmp: Comparison) -> pd.DataFrame:
     )
 
 
+def _simulator_versions(backend: str, versions: dict[str, str | None], reported: dict[str, str | None]) -> str:
+    """The simulator distributions the backend declares (PyNN has its own column) with their versions in the run:
+    ``reported`` by the backend, else ``versions`` of the run's metadata."""
+    from ... import backends
+    from ...errors import BackendError
+
+    try:
+        packages = [p for p in backends.packages(backend) if p != "PyNN"]
+    except BackendError:  # a backend no longer installed: what it reported still names what ran
+        packages = [p for p in reported if p != "PyNN"]
+    return ", ".join(f"{p} {reported.get(p, versions.get(p))}" for p in packages)
+
+
 def _backend_table(cmp: Comparison) -> pd.DataFrame:
     rows = []
     for b in cmp.backends:
@@ -92,11 +105,10 @@ def _backend_table(cmp: Comparison) -> pd.DataFrame:
         meta = runs[0].meta
         info = meta.get("backend_info", {})
         versions = meta.get("versions", {})
-        simulator = "nest-simulator" if b.startswith("nest") else "brian2"
         rows.append(
             {
                 "backend": labels(cmp)[b],
-                "simulator": f"{simulator} {versions.get(simulator)}",
+                "simulator": _simulator_versions(b, versions, info.get("versions", {})),
                 "PyNN": versions.get("PyNN"),
                 "integration": "; ".join(f"{k}: {v}" for k, v in info.get("integration", {}).items()),
                 "build (s, mean)": round(float(np.mean([r.meta["timings"]["build_s"] for r in runs])), 2),

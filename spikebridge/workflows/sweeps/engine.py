@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
-from ...errors import SpikebridgeError
+from ...errors import BackendError, SpikebridgeError
 from .errors import SchedulerLostError, SweepError
 from .grid import BACKEND, Grid, Params, canonical, check_points, short_names, slug, split_params
 from .metadata import FORMAT, new_trial, read_metadata, write_metadata
@@ -164,18 +164,23 @@ def _backend_options_checker(plan: SweepPlan) -> Callable[[Params, Model], None]
         key = json.dumps([name, options], sort_keys=True, default=str)
         if key not in seen:
             seen.add(key)
-            backends.create(name, options)  # validates the options only: nothing is built
+            backends.check(name, options)  # the name and options only: nothing is built
 
     return check
 
 
 def trial_options(plan: SweepPlan, backend: str) -> dict[str, Any]:
-    """The options a trial on ``backend`` passes over its model's: ``--threads`` reaches NEST trials only."""
+    """The options a trial on ``backend`` passes over its model's: ``--threads`` reaches the backends that use
+    threads (nest, brian2:cpp; :func:`spikebridge.backends.accepts`)."""
     from ... import backends
 
     options = dict(plan.options)
-    if backends.split_name(backend)[0] != "nest":
-        options.pop("threads", None)
+    try:
+        uses_threads = backends.accepts(backend, "threads")
+    except BackendError:  # an unknown or missing backend: the trial reports it
+        uses_threads = True
+    if "threads" in options and not uses_threads:
+        options.pop("threads")
     return options
 
 

@@ -1,0 +1,207 @@
+"""Brian2's devices as drivers with one lifecycle: ``activate`` → ``run`` × N → ``finish`` → read → ``end``.
+
+As Brian2's own ``RuntimeDevice`` and ``CPPStandaloneDevice`` do, each driver implements the same few methods and
+the backend never asks which one it has. The runtime driver simulates in each ``run`` and has nothing to finish;
+the standalone drivers (``cpp_standalone``, brian2cuda's ``cuda_standalone``) only record each ``run`` in the
+project, and ``finish`` generates, compiles (cached, see :mod:`.standalone`) and runs the binary once, before
+results are first read; after that they refuse another phase.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ...errors import BackendError
+from ...models.network import Network
+from ..base import Progress
+from . import simulator, standalone
+from .options import Brian2Options
+
+CUDA_STD = "-std=c++17"
+"""brian2cuda 1.0b1 compiles with -std=c++11; CUDA 13's Thrust refuses anything below C++17."""
+_PROJECTS_BUILT: list[str] = []
+"""Standalone devices activated in this process so far."""
+
+
+class Driver:
+    """The runtime device: Cython code generation, simulated phase by phase in this process."""
+
+    variant: ClassVar[str | None] = None
+    DESCRIPTION: ClassVar[str] = "runtime (Cython code generation)"
+
+    def __init__(self, label: str, options: Brian2Options) -> None:
+        self.label = label
+        self.options = options
+
+    def refuse(self, network: Network) -> None:
+        """Raise ``BackendError`` for what this device cannot simulate in ``network`` (the runtime simulates all)."""
+
+    def activate(self) -> None:
+        """Select and reset the Brian2 device for one build, with this backend's preferences."""
+        import brian2
+        from brian2 import prefs
+
+        prefs.reset_to_defaults()
+        brian2.BrianLogger.log_level_warn()
+        brian2.set_device("runtime")
+        prefs.codegen.target = "cython"
+
+    def prepare(self, network: Network, methods: dict[str, str | tuple[str, ...]]) -> None:
+        """Called once the network is built: nothing to prepare at runtime."""
+
+    def run(self, duration: float, progress: Progress | None) -> None:
+        """Simulate ``duration`` ms now, reporting progress."""
+        simulator.run(duration, progress)
+
+    def finish(self) -> None:
+        """Make results readable: the runtime has them already."""
+
+    def compile(self) -> None:
+        """Generate and compile ahead: the runtime has no project to build."""
+        raise BackendError(f"{self.label} compiles nothing ahead: only the standalone variants have a project to build")
+
+    def info(self) -> dict[str, Any]:
+        """The device's entries in the backend's ``info()``."""
+        return {"device": self.DESCRIPTION}
+
+    def option_notes(self) -> dict[str, str]:
+        """Options as reported where this device ignores them: ``threads`` outside ``brian2:cpp``."""
+        if self.options.threads != 1:
+            return {"threads": f"{self.options.threads} (ignored: only brian2:cpp runs OpenMP threads)"}
+        return {}
+
+    def end(self) -> None:
+        """Release what the device holds (the runtime holds nothing beyond the network)."""
+
+
+class StandaloneDriver(Driver):
+    """``cpp_standalone``: every phase is recorded into one project, built and run by :meth:`finish`."""
+
+    variant: ClassVar[str | None] = "cpp"
+    DEVICE: ClassVar[str] = "cpp_standalone"
+    DESCRIPTION: ClassVar[str] = "cpp_standalone"
+
+    def __init__(self, label: str, options: Brian2Options) -> None:
+        super().__init__(label, options)
+        self.cache_root = standalone.default_cache_root() if options.build_dir is None else Path(options.build_dir).expanduser()
+        self.project: standalone.Project | None = None
+        self.phases_run = 0
+        self.finished = False
+
+    def refuse(self, network: Network) -> None:
+        if network.currents:
+            raise BackendError(
+                f"{self.label} cannot inject currents ({', '.join(sorted(network.currents))}): pyNN.brian2 drives current "
+                "sources from Python at every step, which a standalone binary cannot do; use backend 'brian2'"
+            )
+
+    def activate(self) -> None:
+        import brian2
+        from brian2 import prefs
+
+        prefs.reset_to_defaults()
+        brian2.BrianLogger.log_level_warn()
+        brian2.set_device(self.DEVICE, build_on_run=False)
+        brian2.device.reinit()
+        if _PROJECTS_BUILT:
+            gc.collect()  # the previous project's code objects: alive, they would push new names to "..._1"
+        _PROJECTS_BUILT.append(self.DEVICE)
+        brian2.device.activate(build_on_run=False)
+        prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{self.options.compile_jobs}"]
+        self.preferences(prefs)
+
+    def preferences(self, prefs: Any) -> None:
+        """This device's own preferences: OpenMP threads."""
+        prefs.devices.cpp_standalone.openmp_threads = self.options.threads if self.options.threads > 1 else 0
+
+    def settings(self, methods: dict[str, str | tuple[str, ...]]) -> dict[str, Any]:
+        """What of the options shapes the generated code (part of the project's cache key)."""
+        return {"threads": self.options.threads, "methods": methods, "compute_capability": self.options.compute_capability}
+
+    def prepare(self, network: Network, methods: dict[str, str | tuple[str, ...]]) -> None:
+        key = standalone.structure_key(network, self.variant, self.settings(methods))
+        self.project = standalone.Project(self.cache_root / key)
+
+    def run(self, duration: float, progress: Progress | None) -> None:
+        if self.finished:
+            raise BackendError(
+                f"{self.label} has already built and run its binary (results were read); run every phase before reading results"
+            )
+        simulator.run(duration, None)
+        if progress is not None:
+            progress(duration)  # the binary simulates every phase later, when results are first read
+        self.phases_run += 1
+
+    def _hold_network(self) -> None:
+        if not self.phases_run:
+            simulator.run(0.0)  # a standalone project needs one run to hold the network
+
+    def finish(self) -> None:
+        """Build and run the binary once, before results are first read."""
+        if self.finished:
+            return
+        assert self.project is not None, "finish() after build()"
+        self._hold_network()
+        self.project.build(run=True)
+        self.finished = True
+
+    def compile(self) -> None:
+        """Generate and compile the project without running it (e.g. CUDA code on a machine with no GPU)."""
+        assert self.project is not None, "compile() after build()"
+        self._hold_network()
+        self.project.build(run=False)
+
+    def info(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"device": self.DESCRIPTION, "openmp_threads": self.options.threads}
+        if self.project is not None:
+            out["build"] = {"directory": str(self.project.directory), **{k: round(v, 3) for k, v in self.project.timings.items()}}
+        return out
+
+    def option_notes(self) -> dict[str, str]:
+        return {}
+
+    def end(self) -> None:
+        if self.project is not None:
+            self.project.clean_results()
+
+
+class CudaDriver(StandaloneDriver):
+    """brian2cuda's ``cuda_standalone``: C++17, cuRAND from the ``nvidia-curand`` wheel, an optional fixed GPU
+    architecture."""
+
+    variant: ClassVar[str | None] = "cuda"
+    DEVICE: ClassVar[str] = "cuda_standalone"
+    DESCRIPTION: ClassVar[str] = "cuda_standalone (brian2cuda)"
+
+    def activate(self) -> None:
+        standalone.import_brian2cuda()
+        super().activate()
+
+    def preferences(self, prefs: Any) -> None:
+        cuda = prefs.devices.cuda_standalone.cuda_backend
+        cuda.extra_compile_args_nvcc = [*cuda.extra_compile_args_nvcc, CUDA_STD]
+        prefs.codegen.cpp.extra_compile_args_gcc = [
+            f for f in prefs.codegen.cpp.extra_compile_args_gcc if not f.startswith("-std=")
+        ] + [CUDA_STD]
+        include, lib = standalone.curand_dirs()
+        prefs.codegen.cpp.include_dirs = [*prefs.codegen.cpp.include_dirs, *include]
+        prefs.codegen.cpp.library_dirs = [*prefs.codegen.cpp.library_dirs, *lib]
+        prefs.codegen.cpp.runtime_library_dirs = [*prefs.codegen.cpp.runtime_library_dirs, *lib]
+        if self.options.compute_capability is not None:
+            cuda.compute_capability = float(self.options.compute_capability)
+            cuda.detect_gpus = False
+            cuda.gpu_id = 0
+
+    def info(self) -> dict[str, Any]:
+        out = super().info()
+        del out["openmp_threads"]
+        return out
+
+    def option_notes(self) -> dict[str, str]:
+        return Driver.option_notes(self)
+
+
+DRIVERS: dict[str | None, type[Driver]] = {None: Driver, "cpp": StandaloneDriver, "cuda": CudaDriver}
+"""The driver of each variant of ``brian2``."""

@@ -1,1 +1,0 @@
-"""What every PyNN-based backend shares: building cells, synapse types and Neo recordings from the arrays."""

@@ -267,10 +267,22 @@ def _clean(err: ModelError, source: str | None) -> ModelError:
     return ModelError(_one_line(err.path, 200), _one_line(err.message), err.source or source)
 
 
-def validate(raw: Mapping[str, Any], source: str | None = None) -> Model:
+def validate(raw: Mapping[str, Any], source: str | None = None, *, folder: str | Path | None = None) -> Model:
     """Validate a raw dict (from a file or Python) and resolve units and physical limits: one ModelError on failure.
 
-    The model remembers ``source`` so that errors found later (while drawing it) name the file too.
+    Parameters
+    ----------
+    raw
+        The model's fields, as read from a file or built in Python.
+    source
+        What the model was read from (a file name); errors found later (while drawing it) name it too.
+    folder
+        The folder its relative data files are read from (:attr:`Model.source_folder`); ``None``: none.
+
+    Returns
+    -------
+    Model
+        The resolved model.
     """
     try:
         model = Model.model_validate(raw)
@@ -284,14 +296,16 @@ def validate(raw: Mapping[str, Any], source: str | None = None) -> Model:
     except ModelError as err:
         raise _clean(err, source) from None
     resolved._source = source
+    resolved.source_folder = folder
     return resolved
 
 
-def read_resolved(raw: Mapping[str, Any], source: str | None = None) -> Model:
+def read_resolved(raw: Mapping[str, Any], source: str | None = None, *, folder: str | Path | None = None) -> Model:
     """A model as a run directory stored it (already resolved): the schema only, not today's physical limits.
 
     A run that was made is history: an older spikebridge may have accepted a value that is refused today (a delay
-    below dt, which it raised to dt), and its run directory must stay readable.
+    below dt, which it raised to dt), and its run directory must stay readable. ``folder`` is the folder of the
+    model file the run was made from, where the model's relative data files are (:attr:`Model.source_folder`).
     """
     try:
         model = Model.model_validate(raw)
@@ -299,14 +313,29 @@ def read_resolved(raw: Mapping[str, Any], source: str | None = None) -> Model:
         first = err.errors()[0]
         raise _clean(ModelError(format_loc(tuple(first["loc"])), _message(first)), source) from None
     model._source = source
+    model.source_folder = folder
     return model
 
 
 def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Model:
-    """Read, override, validate and resolve a model file or bundled model."""
+    """Read, override, validate and resolve a model file or bundled model.
+
+    Parameters
+    ----------
+    name_or_path
+        A model file (TOML or YAML), or the name of a bundled model.
+    overrides
+        ``PATH=VALUE`` settings applied before validation (``--set``).
+
+    Returns
+    -------
+    Model
+        The resolved model; its :attr:`~Model.source_folder` is the folder of the file (absolute), from which its
+        relative data files are read.
+    """
     path = find_model_file(name_or_path)
     raw = apply_overrides(read_raw(path), overrides)
-    return validate(raw, str(path))
+    return validate(raw, str(path), folder=path.parent)
 
 
 def dumps_toml(model: Model) -> str:

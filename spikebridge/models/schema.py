@@ -9,7 +9,9 @@ for that field and refuses a unit of the wrong dimension.
 from __future__ import annotations
 
 import math
+import os
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, PrivateAttr, model_validator
@@ -321,12 +323,28 @@ class Model(Strict):
     name: Annotated[str, AfterValidator(_safe_name)]
     _source: str | None = PrivateAttr(default=None)
     """The file the model was read from (not part of the model: it names the file in errors found later)."""
+    _folder: Path | None = PrivateAttr(default=None)
+    """The absolute folder that the model's relative data files are read from (see :attr:`source_folder`)."""
 
     def __eq__(self, other: object) -> bool:
-        """Equal fields, wherever each model was read from (``_source`` is not part of the model)."""
+        """Equal fields, wherever each model was read from (``_source`` and ``_folder`` are not part of the model)."""
         if not isinstance(other, Model):
             return NotImplemented
         return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    @property
+    def source_folder(self) -> Path | None:
+        """The folder of the file the model was loaded from, as an absolute path; ``None`` for a model built in Python.
+
+        Relative data files (``from_file`` connectors, ``rate_schedule`` stimuli) are read from here. A model read
+        back from a run directory has the folder of the model file the run was made from. Set it on a model built
+        in Python whose files are relative to some folder.
+        """
+        return self._folder
+
+    @source_folder.setter
+    def source_folder(self, folder: str | os.PathLike[str] | None) -> None:
+        self._folder = None if folder is None else Path(os.path.abspath(folder))
     description: str = ""
     populations: dict[str, Population]
     projections: dict[str, Projection] = {}

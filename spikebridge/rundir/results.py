@@ -26,7 +26,7 @@ from __future__ import annotations
 import glob
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -42,25 +42,60 @@ from ..models.check import population_size
 from ..models.io import read_resolved
 from ..models.schema import Model
 from .checksums import verify
+from .connections import read_connections
 from .layout import CONNECTIONS, META, MODEL, NETWORK, RECORDINGS, REQUIRED, WEIGHTS
 from .recordings import read_recordings, refuse_legacy
 
 
 class Results:
-    """A complete run directory, read lazily. Spike times are in ms, rates in Hz."""
+    """A complete run directory, read lazily. Spike times are in ms, rates in Hz.
 
-    def __init__(self, path: Path, meta: dict[str, Any] | None = None) -> None:
+    Open one with :func:`load`, which verifies it; ``Results(path)`` reads meta.json and checks nothing.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], meta: dict[str, Any] | None = None) -> None:
         self.path = Path(path)
         self.meta: dict[str, Any] = meta if meta is not None else json.loads((self.path / META).read_text(encoding="utf-8"))
+        self.verified = False
+        """Whether :func:`load` checked that the directory is complete and every file has its recorded SHA-256."""
+
+    @classmethod
+    def partial(cls, path: str | os.PathLike[str], meta: dict[str, Any]) -> Results:
+        """A run directory being written, seen before its meta.json is: what is in ``path`` so far, and ``meta``.
+
+        For what draws a run's files while they are written (the summary figure); nothing is verified.
+        """
+        return cls(path, dict(meta))
 
     def __repr__(self) -> str:
         return f"Results({str(self.path)!r}, model={self.meta.get('model')!r}, backend={self.meta.get('backend')!r})"
 
     @cached_property
     def model(self) -> Model:
+        """The model as resolved for this run; its ``source_folder`` is that of the model file it was made from."""
         import tomllib
 
-        return read_resolved(tomllib.loads((self.path / MODEL).read_text(encoding="utf-8")), str(self.path / MODEL))
+        text = (self.path / MODEL).read_text(encoding="utf-8")
+        return read_resolved(tomllib.loads(text), str(self.path / MODEL), folder=self.meta.get("model_folder"))
+
+    def matches(
+        self,
+        model: Model,
+        backend: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        *,
+        base: Path | None = None,
+        restore: str | Path | Results | None = None,
+    ) -> bool:
+        """Whether this is the run that running ``model`` now would make, so that it can be reused.
+
+        Parameters are those of :func:`spikebridge.workflows.run.run`; the criterion is
+        :mod:`spikebridge.rundir.reuse`'s (complete, verified, same format, model, backend, options, data files
+        and restored weights). :func:`spikebridge.rundir.reuse.mismatch` says why not.
+        """
+        from .reuse import mismatch
+
+        return mismatch(self, model, backend, options, base=base, restore=restore) is None
 
     @cached_property
     def block(self) -> neo.Block:
@@ -157,7 +192,7 @@ class Results:
 
     @cached_property
     def _snapshots(self) -> pd.DataFrame | None:
-        from ..analysis.weights import read_table
+        from .weights import read_table
 
         return read_table(self.path / WEIGHTS) if (self.path / WEIGHTS).is_file() else None
 
@@ -167,7 +202,7 @@ class Results:
 
         Projections without snapshots appear with their final weights at the end of the run.
         """
-        from ..analysis.weights import table_from_arrays
+        from .weights import table_from_arrays
 
         names = list(self.model.projections) if projection is None else [projection] if isinstance(projection, str) else list(projection)
         for name in names:
@@ -197,10 +232,7 @@ class Results:
 
     def connections(self, projection: str) -> Connections:
         """Weights (uS or nA) and delays (ms) of a projection at the end of the run."""
-        with np.load(self.path / CONNECTIONS) as data:
-            if f"{projection}__pre" not in data.files:
-                raise RunDirectoryError(f"no projection {projection!r} in {self.path}")
-            return Connections(*(data[f"{projection}__{f}"] for f in ("pre", "post", "weight", "delay")))
+        return read_connections(self.path / CONNECTIONS, projection)
 
 
 # what `spikebridge info` and the analyses read from meta.json without checking
@@ -241,12 +273,12 @@ def _digests(p: Path, meta: dict[str, Any]) -> dict[str, str]:
     return digests
 
 
-def _read_model(p: Path) -> Model:
+def _read_model(p: Path, meta: Mapping[str, Any]) -> Model:
     import tomllib
 
     try:
         raw = tomllib.loads((p / MODEL).read_text(encoding="utf-8"))
-        return read_resolved(raw, str(p / MODEL))
+        return read_resolved(raw, str(p / MODEL), folder=meta.get("model_folder"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ModelError) as err:
         raise CorruptRunError(f"{p} is corrupt: {MODEL} cannot be read as a model ({one_line(err)})") from None
 
@@ -289,5 +321,6 @@ def _load(p: Path) -> Results:
         raise CorruptRunError(f"{p} is corrupt: {META} lacks {', '.join(absent)}")
     verify(p, _digests(p, meta))
     results = Results(p, meta)
-    results.__dict__["model"] = _read_model(p)  # fills the cached property
+    results.__dict__["model"] = _read_model(p, meta)  # fills the cached property
+    results.verified = True
     return results

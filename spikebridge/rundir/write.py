@@ -25,8 +25,9 @@ from ..models.io import dumps_toml
 from ..models.schema import Model
 from . import swap
 from .checksums import digest_files
+from .connections import write_connections
 from .guard import MARKER, check_target, claim, locate, partial_name
-from .layout import CONNECTIONS, META, MODEL, NETWORK, RECORDINGS
+from .layout import CONNECTIONS, FORMAT, META, MODEL, NETWORK, RECORDINGS
 from .lock import TargetLock
 from .recordings import write_recordings
 
@@ -43,6 +44,9 @@ def write_run(
     lock: TargetLock | None = None,
 ) -> Path:
     """Write a complete run directory at ``path`` atomically; ``extra(tmp_dir)`` may add files (figures).
+
+    meta.json gets ``meta`` with ``format`` (:data:`~spikebridge.rundir.layout.FORMAT`), the write time, the
+    SHA-256 of every other file and ``complete``.
 
     ``lock`` is the caller's :func:`~spikebridge.rundir.guard.claim` on ``path`` (taken before simulating);
     without one, the claim is made here. ``overwrite`` replaces an existing run directory, and nothing else.
@@ -62,16 +66,12 @@ def write_run(
         (tmp / MODEL).write_text(dumps_toml(model), encoding="utf-8")
         write_recordings(block, tmp / RECORDINGS)
         np.savez(tmp / NETWORK, **{k.replace("/", "__"): v for k, v in network_arrays.items()})
-        flat = {}
-        for name, c in connections.items():
-            for field in ("pre", "post", "weight", "delay"):
-                flat[f"{name}__{field}"] = getattr(c, field)
-        np.savez(tmp / CONNECTIONS, **flat)
+        write_connections(tmp / CONNECTIONS, connections)
         if extra is not None:
             extra(tmp)
         timings = {**meta.get("timings", {}), "write_s": time.perf_counter() - started}
         digests = digest_files(tmp)  # of the final files, so any later change to one of them is detected
-        (tmp / META).write_text(json.dumps({**meta, "timings": timings, "sha256": digests, "complete": True}, indent=2, default=str), encoding="utf-8")
+        (tmp / META).write_text(json.dumps({**meta, "format": FORMAT, "timings": timings, "sha256": digests, "complete": True}, indent=2, default=str), encoding="utf-8")
         _sync_tree(tmp)
         _install(tmp, target, overwrite)
     except BaseException:

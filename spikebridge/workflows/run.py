@@ -8,6 +8,7 @@ import re
 import socket
 import sys
 import time
+import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -17,13 +18,14 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from .. import backends
-from ..errors import RunDirectoryError
+from ..errors import ModelWarning, RunDirectoryError
 from ..models.instantiate import instantiate
-from ..models.io import model_digest
 from ..models.schema import Model
 from ..rundir import WEIGHTS, Results, load, write_run
 from ..rundir.guard import claim
 from ..rundir.lock import TargetLock
+from ..rundir.reuse import backend_options, identity
+from ..rundir.weights import table_from_arrays, write_table
 
 PACKAGES = (
     "spikebridge",
@@ -79,17 +81,49 @@ def run(
 ) -> Results:
     """Simulate ``model`` on ``backend`` (default: the model's) and return the written run directory.
 
-    ``options`` are merged over the model's ``simulation.backend_options``. ``restore`` names a run directory
-    whose final weights and delays replace the drawn ones (its connectivity must match).
-
     Before anything is simulated, :class:`~spikebridge.errors.RunDirectoryError` refuses a target that exists
     (without ``overwrite``) or is anything but a run directory (with it), an unwritable folder, and a target
     another run is writing to (see :mod:`spikebridge.rundir.guard`).
+
+    Parameters
+    ----------
+    model
+        The model to simulate.
+    backend
+        The backend (``nest``, ``brian2:cpp``, ...); ``None``: the model's ``simulation.backend``.
+    out
+        The run directory to write; ``None``: ``runs/MODEL/BACKEND_seedN_STAMP`` (:func:`default_out`).
+    options
+        Backend options, merged over the model's ``simulation.backend_options``. On a backend other than the
+        model's, each model option that backend accepts still applies; the others are left out with a
+        :class:`~spikebridge.errors.ModelWarning` naming them
+        (:func:`~spikebridge.rundir.reuse.backend_options`).
+    overwrite
+        Replace an existing run directory at ``out`` (and nothing else).
+    progress
+        Show a progress bar (simulated ms).
+    figure
+        Draw the summary figure into ``figures/``.
+    base
+        The folder of the model's relative data files (``from_file`` connections, ``rate_schedule``
+        stimuli); ``None``: ``model.source_folder``, the folder of the file the model was loaded from.
+    restore
+        A run directory whose final weights and delays replace the drawn ones (its connectivity must match).
+
+    Returns
+    -------
+    Results
+        The run directory written, opened with :func:`~spikebridge.rundir.load`.
     """
-    name = backend or model.simulation.backend
-    opts = {**model.simulation.backend_options, **(options or {})}
-    if backend is not None and backend != model.simulation.backend:
-        opts = dict(options or {})
+    name, opts, left_out = backend_options(model, backend, options)
+    if left_out:
+        warnings.warn(
+            f"backend option(s) {', '.join(sorted(left_out))} of model {model.name!r} are written for "
+            f"{model.simulation.backend!r} and {name!r} does not take them; it runs without them",
+            ModelWarning,
+            stacklevel=2,
+        )
+    base = Path(os.path.abspath(base)) if base is not None else model.source_folder
     target = Path(out) if out is not None else default_out(model, name)
     # Refused now, not after the simulation: an unwritable folder, another run writing there, or anything at
     # target that --overwrite may not replace. The lock is held until the results are read back.
@@ -115,6 +149,7 @@ def _run(
     t0 = time.perf_counter()
     network = instantiate(model, base)
     restored_from = None
+    checkpoint: Results | None = None
     if restore is not None:
         from ..rundir.checkpoint import restore as restore_weights
 
@@ -122,6 +157,7 @@ def _run(
         network = restore_weights(network, checkpoint)
         restored_from = {"path": str(checkpoint.path), "backend": checkpoint.meta.get("backend"), "network_sha256": checkpoint.meta.get("network_sha256")}
     timings["instantiate_s"] = time.perf_counter() - t0
+    ident = identity(model, name, opts, base=base, restore=checkpoint)
     sim = backends.create(name, opts)
     try:
         t0 = time.perf_counter()
@@ -143,12 +179,12 @@ def _run(
         sim.end()
     meta = {
         "model": model.name,
-        "model_sha256": model_digest(model),
+        **ident,  # format, model_sha256, backend, backend_options, files_sha256, restored_sha256: see rundir.reuse
+        "model_folder": str(base) if base is not None else None,
         "network_sha256": network.digest(),
         "seed": model.simulation.seed,
         "restored_from": restored_from,
         "weight_snapshots_ms": sorted(snapshots),
-        "backend": name,
         "backend_info": info,
         "dt_ms": network.dt,
         "duration_ms": network.duration,
@@ -164,17 +200,14 @@ def _run(
 
     def add_files(tmp: Path) -> None:
         if snapshots:
-            from ..analysis.weights import table_from_arrays, write_table
-
             arrays = {t: {p: (c.pre, c.post, c.weight, c.delay) for p, c in conns.items()} for t, conns in sorted(snapshots.items())}
             write_table(table_from_arrays(arrays), tmp / WEIGHTS)
         if not figure:
             return
-        from ..plotting.summary import plot_summary, save_figure
+        from ..plotting.figures import save_figure
+        from ..plotting.summary import plot_summary
 
-        partial = Results.__new__(Results)
-        partial.path, partial.meta = tmp, meta
-        save_figure(plot_summary(partial), tmp / "figures" / "summary")
+        save_figure(plot_summary(Results.partial(tmp, meta)), tmp / "figures" / "summary")
 
     path = write_run(target, model, block, network.arrays(), finals, meta, extra=add_files, overwrite=overwrite, lock=lock)
     results = load(path)

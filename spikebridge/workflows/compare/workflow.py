@@ -1,7 +1,8 @@
 """``compare``: run one model on several backends and seeds, measure every run, score and judge the differences.
 
-Each (backend, seed) run is an ordinary run directory under ``OUT/runs/``; a complete one made from the same model
-text and backend is reused, so a comparison can be extended (more seeds, another backend) without rerunning.
+Each (backend, seed) run is an ordinary run directory under ``OUT/runs/``; one that holds the very run that would be
+made (:func:`spikebridge.rundir.reusable`: same model, backend, options and data files) is reused, so a comparison
+can be extended (more seeds, another backend) without rerunning.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from tqdm.auto import tqdm
 
 from ... import backends as registry
 from ...analysis.validation import baseline, measures
-from ...analysis.weights import table_from_arrays
 from ...errors import CorruptRunError, SpikebridgeError
-from ...models.io import apply_overrides, dumps_toml, model_digest, validate
+from ...models.io import apply_overrides, dumps_toml, validate
 from ...models.schema import Model
-from ...rundir import Results, atomic_file, load
+from ...rundir import Results, atomic_file, reusable
+from ...rundir.reuse import backend_options
+from ...rundir.weights import table_from_arrays
 from ..run import run
 
 
@@ -63,7 +65,7 @@ class Comparison:
 def with_overrides(model: Model, overrides: Sequence[str]) -> Model:
     if not overrides:
         return model
-    return validate(apply_overrides(tomllib.loads(dumps_toml(model)), overrides), model.name)
+    return validate(apply_overrides(tomllib.loads(dumps_toml(model)), overrides), model.name, folder=model.source_folder)
 
 
 def seed_list(model: Model, seeds: int | Sequence[int]) -> list[int]:
@@ -82,18 +84,12 @@ def run_directory(out: Path, backend: str, seed: int) -> Path:
     return out / "runs" / f"{backend.replace(':', '-')}_seed{seed}"
 
 
-def _reusable(path: Path, model: Model, backend: str) -> Results | None:
-    if not path.is_dir():
-        return None
+def _reusable(path: Path, model: Model, backend: str, options: Mapping[str, Any] | None, base: Path | None) -> Results | None:
     try:
-        res = load(path)
+        return reusable(path, model, backend, options, base=base)
     except CorruptRunError as err:
         # A damaged run is evidence of a problem, not a cache miss: re-running would hide it, reusing would judge it.
         raise CompareError(f"cannot reuse {path}: {err}; remove it or choose another --out") from None
-    except SpikebridgeError:
-        return None  # a run of an older format: run it again
-    same = res.meta.get("model_sha256") == model_digest(model) and res.meta.get("backend") == backend
-    return res if same else None
 
 
 def weight_angles(runs: Mapping[str, Mapping[int, Results]], reference: str) -> pd.DataFrame:
@@ -161,8 +157,7 @@ def compare(
             raise CompareError(f"--perturb names backend {name!r}, which is not among --backends {names}")
     for name in names:  # bad backend options (threads=abc) fail here, not after the other backends have run
         variant = with_overrides(model, perturb.get(name, []))
-        own = variant.simulation.backend_options if name == variant.simulation.backend else {}  # as runner.run merges them
-        registry.create(name, {**own, **(options or {}).get(name, {})})
+        registry.create(name, backend_options(variant, name, (options or {}).get(name))[1])  # as runner.run merges them
     out = Path(out)
     seed_values = seed_list(model, seeds)
     runs: dict[str, dict[int, Results]] = {b: {} for b in names}
@@ -171,7 +166,7 @@ def compare(
         for backend, seed in jobs:
             variant = with_overrides(model, [f"simulation.seed={seed}", *perturb.get(backend, [])])
             path = run_directory(out, backend, seed)
-            res = _reusable(path, variant, backend)
+            res = _reusable(path, variant, backend, (options or {}).get(backend), base)
             bar.set_postfix_str(f"{backend} seed {seed}" + (" (reused)" if res is not None else ""))
             if res is None:
                 res = run(variant, backend, path, options=(options or {}).get(backend), overwrite=True, progress=False, figure=False, base=base)

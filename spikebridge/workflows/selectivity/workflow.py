@@ -49,19 +49,15 @@ class RunTask:
 
 
 def _reusable(task: RunTask) -> bool:
-    """Whether ``task.out`` is a complete run of exactly this network (same drawn arrays, same restored weights)."""
-    from ...errors import RunDirectoryError
-    from ...models.instantiate import instantiate
-    from ...rundir.checkpoint import restore
+    """Whether ``task.out`` holds this very run (:func:`spikebridge.rundir.reusable`: same model, backend, options,
+    input files and restored weights); a damaged one is run again."""
+    from ...errors import CorruptRunError
+    from ...rundir import reusable
 
     try:
-        done = load(task.out)
-    except RunDirectoryError:
+        return reusable(task.out, task.model, task.backend, task.options, restore=task.restore) is not None
+    except CorruptRunError:
         return False
-    network = instantiate(task.model)
-    if task.restore is not None:
-        network = restore(network, load(task.restore))
-    return bool(done.meta.get("network_sha256") == network.digest())
 
 
 def run_task(task: RunTask) -> str:
@@ -126,7 +122,7 @@ class Workflow:
         raw["stimuli"] = {stimulus: {"kind": "rate_schedule", "target": self.layers.input, "file": str(file.resolve())}}
         phase = "train" if plasticity else "test"
         raw["simulation"]["phases"] = [{"name": phase, "duration": n_presentations * self.protocol.slot_ms, "plasticity": plasticity}]
-        return validate(raw, f"{self.model} ({stimulus})")
+        return validate(raw, f"{self.model} ({stimulus})", folder=self.base_model.source_folder)
 
     def _run_all(self, tasks: Sequence[RunTask], desc: str) -> list[Path]:
         if self.workers > 1 and len(tasks) > 1:

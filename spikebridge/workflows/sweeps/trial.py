@@ -94,7 +94,7 @@ def count_attempts(experiment: str | Path, trial: str) -> int:
 
 
 def is_complete(run_dir: str | Path) -> bool:
-    """Whether ``spikebridge.load`` accepts ``run_dir``."""
+    """Whether ``spikebridge.load`` accepts ``run_dir`` (whatever run it holds: see :func:`is_reusable`)."""
     from ...errors import RunDirectoryError
     from ...rundir import load
 
@@ -103,6 +103,23 @@ def is_complete(run_dir: str | Path) -> bool:
     except RunDirectoryError:
         return False
     return True
+
+
+def is_reusable(spec: TrialSpec) -> bool:
+    """Whether the trial's run directory holds the very run the trial would make.
+
+    The criterion is :func:`spikebridge.rundir.reusable`'s (complete, verified, same format, model, backend,
+    options and data files). A damaged run directory, or a trial whose model cannot be loaded, is not reusable.
+    """
+    from ...errors import SpikebridgeError
+    from ...models.io import load_model
+    from ...rundir import reusable
+
+    try:
+        model = load_model(spec.model_file, spec.overrides)
+        return reusable(spec.run_dir, model, spec.backend, spec.options) is not None
+    except SpikebridgeError:
+        return False
 
 
 def _worker_address() -> str | None:
@@ -149,7 +166,7 @@ def _remove_partials(run_dir: Path) -> None:
 
 
 def simulate(spec: TrialSpec) -> dict[str, Any]:
-    """Load the trial's model and run it into its run directory, in this process.
+    """Load the trial's model and run it into its run directory, in this process (replacing a run made otherwise).
 
     Returns
     -------
@@ -168,9 +185,9 @@ def simulate(spec: TrialSpec) -> dict[str, Any]:
             backend=spec.backend,
             out=spec.run_dir,
             options=spec.options,
+            overwrite=True,  # we hold the trial's lock, and its run directory is not reusable (other options, say)
             progress=False,
             figure=spec.figure,
-            base=Path(spec.model_file).parent,
         )
     except Exception as err:
         return {"status": "failed", "error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()}
@@ -217,7 +234,7 @@ def execute_trial(spec: TrialSpec) -> dict[str, Any]:
     run_dir = Path(spec.run_dir)
     where = {"trial": spec.trial, "token": spec.token, "host": socket.gethostname(), "pid": os.getpid(), "worker": _worker_address()}
     with _PROCESS_LOCK, _trial_lock(spec) as log:
-        if is_complete(run_dir):
+        if is_reusable(spec):
             # run by an earlier attempt (e.g. one a killed client left running): report that run, not this call
             ran = json.loads((run_dir / "meta.json").read_text(encoding="utf-8"))
             return {

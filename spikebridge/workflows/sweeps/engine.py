@@ -29,7 +29,7 @@ from ...errors import BackendError, SpikebridgeError
 from .errors import SchedulerLostError, SweepError
 from .grid import BACKEND, Grid, Params, canonical, check_points, short_names, slug, split_params
 from .metadata import FORMAT, new_trial, read_metadata, write_metadata
-from .trial import TrialSpec, count_attempts, execute_trial, is_complete, now
+from .trial import TrialSpec, count_attempts, execute_trial, is_reusable, now
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -260,10 +260,11 @@ def _exclusive(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _reconcile(path: Path, trial: dict[str, Any]) -> None:
-    """Set a trial's status from what is on disk: a complete run directory wins; 'running' was interrupted."""
+def _reconcile(path: Path, trial: dict[str, Any], spec: TrialSpec) -> None:
+    """Set a trial's status from what is on disk: a reusable run directory (:func:`.trial.is_reusable`) wins;
+    'running' was interrupted, and a run made otherwise (other options, say) runs again."""
     run_dir = path / trial["dir"]
-    if is_complete(run_dir):
+    if is_reusable(spec):
         if trial["status"] != "complete":
             run_meta = json.loads((run_dir / "meta.json").read_text(encoding="utf-8"))
             trial.update(status="complete", error=None, timings=run_meta.get("timings"), finished=run_meta.get("created"))
@@ -316,6 +317,25 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2, threads: int 
         yield client
 
 
+def trial_spec(path: Path, meta: Mapping[str, Any], plan: SweepPlan, trial: Mapping[str, Any], token: str = "", topic: str = "") -> TrialSpec:
+    """What a worker needs to run ``trial`` of the experiment at ``path`` (its ``metadata.json`` is ``meta``)."""
+    backend, overrides = split_params(trial["params"])
+    backend = backend or meta["backend"]
+    return TrialSpec(
+        experiment=str(path),
+        trial=trial["id"],
+        run_dir=str(path / trial["dir"]),
+        model_file=meta["model_file"],
+        overrides=(*plan.overrides, *overrides),
+        backend=backend,
+        options=trial_options(plan, backend),
+        figure=plan.figure,
+        isolate=plan.isolate,
+        token=token,
+        topic=topic,
+    )
+
+
 def _failure(exc: BaseException) -> str:
     from distributed import KilledWorker
 
@@ -342,22 +362,7 @@ class _Sweep:
             self.dirty = False
 
     def spec(self, trial: dict[str, Any], token: str) -> TrialSpec:
-        backend, overrides = split_params(trial["params"])
-        backend = backend or self.meta["backend"]
-        options = trial_options(self.plan, backend)
-        return TrialSpec(
-            experiment=str(self.path),
-            trial=trial["id"],
-            run_dir=str(self.path / trial["dir"]),
-            model_file=self.meta["model_file"],
-            overrides=(*self.plan.overrides, *overrides),
-            backend=backend,
-            options=options,
-            figure=self.plan.figure,
-            isolate=self.plan.isolate,
-            token=token,
-            topic=self.topic,
-        )
+        return trial_spec(self.path, self.meta, self.plan, trial, token, self.topic)
 
     def invalid(self, trial: dict[str, Any]) -> str | None:
         """The model error of a trial's parameters, found before anything is submitted."""
@@ -374,7 +379,7 @@ class _Sweep:
         keys = ("status", "error", "host", "worker", "started", "finished", "duration_s", "timings")
         trial.update({k: outcome.get(k, trial.get(k)) for k in keys})
         if outcome.get("reused"):
-            _reconcile(self.path, trial)
+            _reconcile(self.path, trial, self.spec(trial, ""))
         trial["attempts"] = count_attempts(self.path, trial["id"])
         self.dirty = True
 
@@ -502,7 +507,7 @@ def run_sweep(
         wanted = {canonical(p) for p in plan.grid}
         trials = [t for t in meta["trials"] if canonical(t["params"]) in wanted]
         for trial in trials:
-            _reconcile(path, trial)
+            _reconcile(path, trial, trial_spec(path, meta, plan, trial))
         already = sum(t["status"] == "complete" for t in trials)
         sweep = _Sweep(path, meta, plan, client, task, progress)
         sweep.run([t for t in trials if t["status"] != "complete"], len(trials))

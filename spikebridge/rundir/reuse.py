@@ -45,8 +45,9 @@ def backend_options(model: Model, backend: str | None = None, options: Mapping[s
     """The backend a run of ``model`` uses, the options it gets, and the model's options it does not get.
 
     The model's ``simulation.backend_options`` are written for its ``simulation.backend``. On that backend they
-    all apply; on another one (``backend`` given and different), each one the other backend accepts applies
-    (``threads`` of ``nest`` reaches ``brian2:cpp``), and the others are left out. ``options`` (explicit, e.g.
+    all apply; on another one (``backend`` given and different), each one the other backend uses applies
+    (``threads`` of ``nest`` reaches ``brian2:cpp``, :func:`spikebridge.backends.accepts`), and the others are
+    left out. ``options`` (explicit, e.g.
     ``--threads``) are merged over the model's.
 
     Parameters
@@ -76,17 +77,17 @@ def backend_options(model: Model, backend: str | None = None, options: Mapping[s
     left_out: dict[str, Any] = {}
     for key, value in own.items():
         if key not in given:
-            (applies if _accepts(name, key, value) else left_out)[key] = value
+            (applies if _accepts(name, key) else left_out)[key] = value
     return name, {**applies, **given}, left_out
 
 
-def _accepts(name: str, key: str, value: Any) -> bool:
-    """Whether backend ``name`` accepts the option ``key = value`` (it is created with that option alone)."""
+def _accepts(name: str, key: str) -> bool:
+    """Whether backend ``name`` uses the option ``key`` (:func:`spikebridge.backends.accepts`); an unknown or
+    missing backend uses none (running it fails with the reason)."""
     try:
-        backends.create(name, {key: value}).end()
+        return backends.accepts(name, key)
     except BackendError:
         return False
-    return True
 
 
 def data_files(model: Model) -> dict[str, str]:

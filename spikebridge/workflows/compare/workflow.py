@@ -157,7 +157,7 @@ def compare(
             raise CompareError(f"--perturb names backend {name!r}, which is not among --backends {names}")
     for name in names:  # bad backend options (threads=abc) fail here, not after the other backends have run
         variant = with_overrides(model, perturb.get(name, []))
-        registry.create(name, backend_options(variant, name, (options or {}).get(name))[1])  # as runner.run merges them
+        registry.check(name, backend_options(variant, name, (options or {}).get(name))[1])  # merged as runner.run does
     out = Path(out)
     seed_values = seed_list(model, seeds)
     runs: dict[str, dict[int, Results]] = {b: {} for b in names}

@@ -94,7 +94,7 @@ def _boom(*args: Any, **kwargs: Any) -> NoReturn:
 
 def test_internal_error_is_one_line_exit_3_with_a_traceback_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(cli, "cmd_models", _boom)
+    monkeypatch.setattr("spikebridge.cli.models.cmd_models", _boom)
     code, _, err = invoke(["models"])
     line = one_error_line(err, "spikebridge: internal error: RuntimeError: boom in two lines (details: ")
     log = Path(re.fullmatch(r".*\(details: (.+)\)", line).group(1))  # type: ignore[union-attr]
@@ -114,7 +114,7 @@ def test_error_classes_map_to_the_table(error: BaseException, code: int, prefix:
     def fail(args: Any) -> int:
         raise error
 
-    monkeypatch.setattr(cli, "cmd_models", fail)
+    monkeypatch.setattr("spikebridge.cli.models.cmd_models", fail)
     got, _, err = invoke(["models"])
     assert got == code and err.startswith(prefix) and err.count("\n") == 1, err
 

@@ -1,12 +1,13 @@
-"""``spikebridge compare``: one model on several backends and seeds, scored against the seed-to-seed baseline.
-
-Hooked into ``spikebridge.cli.app`` by :func:`add_parser`.
-"""
+"""``spikebridge compare``: one model on several backends and seeds, scored against the seed-to-seed baseline."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from .args import add_backends, add_model, add_out, add_overrides, add_quiet, add_threads, seeds
+from .dispatch import silence_stdout
+from .exits import EXIT_OK, EXIT_VERDICT
 
 EPILOG = """examples:
   spikebridge compare vogels_abbott_coba --backends nest,brian2:cpp --seeds 5
@@ -20,41 +21,32 @@ or is inconclusive (no measure had data to judge, e.g. nothing spiked), 2 on bad
 spikebridge itself failed (see docs/exit_codes.md)."""
 
 
-def _backends(text: str) -> list[str]:
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if len(names) < 2:
-        raise argparse.ArgumentTypeError(f"expected at least two comma-separated backends, e.g. nest,brian2, got {text!r}")
-    return names
-
-
-def _seeds(text: str) -> int | list[int]:
-    try:
-        values = [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seeds (5) or a list of seeds (1,2,3), got {text!r}") from None
-    if len(values) == 1:
-        return values[0]
-    return values
-
-
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``compare`` command to ``spikebridge``'s subparsers."""
     p = subparsers.add_parser(
         "compare",
         help="run a model on several backends and seeds; judge the differences against the seed-to-seed baseline",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("model", help="a model file (.toml/.yaml) or the name of a bundled model")
-    p.add_argument("--backends", type=_backends, default=["nest", "brian2"], metavar="A,B", help="reference first (default nest,brian2)")
-    p.add_argument("--seeds", type=_seeds, default=5, metavar="N|S1,S2", help="N seeds counting up from the model's, or a list (default 5)")
-    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a model field on every backend")
-    p.add_argument("--perturb", action="append", default=[], metavar="BACKEND:PATH=VALUE", help="override a model field on one backend only (a deliberately broken variant)")
+    add_model(p)
+    add_backends(p, help="reference first (default nest,brian2)", default=["nest", "brian2"], pair=True)
+    p.add_argument(
+        "--seeds", type=seeds, default=5, metavar="N|S1,S2", help="N seeds counting up from the model's, or a list (default 5)"
+    )
+    add_overrides(p, help="override a model field on every backend")
+    p.add_argument(
+        "--perturb",
+        action="append",
+        default=[],
+        metavar="BACKEND:PATH=VALUE",
+        help="override a model field on one backend only (a deliberately broken variant)",
+    )
     p.add_argument("--phase", help="phase to measure (default: the last)")
-    p.add_argument("--threads", type=int, help="simulator threads per run")
-    p.add_argument("--out", type=Path, help="comparison directory (default: comparisons/MODEL)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_threads(p, help="simulator threads per run")
+    add_out(p, help="comparison directory (default: comparisons/MODEL)")
+    add_quiet(p)
     p.set_defaults(func=cmd_compare)
-    return p
 
 
 def _perturbations(items: list[str], backends: list[str]) -> dict[str, list[str]]:
@@ -71,6 +63,14 @@ def _perturbations(items: list[str], backends: list[str]) -> dict[str, list[str]
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare, write the report, print the verdict table.
+
+    Returns
+    -------
+    int
+        0 when the verdict passes, 1 when it fails or is inconclusive. The exit code is decided before anything
+        is printed, so a reader that stops early (``| head``) cannot change it.
+    """
     from ..analysis.validation.baseline import PASS
     from ..models.io import find_model_file, load_model
     from ..workflows.compare.report import write_report
@@ -84,16 +84,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = args.out or Path("comparisons") / model.name
     if out.exists() and not out.is_dir():
         raise CompareError(f"--out {out}: exists and is not a directory")
-    cmp = compare(model, args.backends, args.seeds, out, perturb=perturb, options=options, phase=args.phase, progress=not args.quiet, base=find_model_file(args.model).parent)
+    cmp = compare(
+        model,
+        args.backends,
+        args.seeds,
+        out,
+        perturb=perturb,
+        options=options,
+        phase=args.phase,
+        progress=not args.quiet,
+        base=find_model_file(args.model).parent,
+    )
     report = write_report(cmp)
-    code = 0 if cmp.verdict == PASS else 1
+    code = EXIT_OK if cmp.verdict == PASS else EXIT_VERDICT
     try:
         if not cmp.verdicts.empty:
             shown = cmp.verdicts.reindex(columns=["other", "target", "measure", "verdict", "failing", "reason"]).fillna("")
             print(shown.to_string(index=False))
         print(f"verdict: {cmp.verdict.upper()}  (report: {report})", flush=True)
     except BrokenPipeError:  # the reader stopped early (| head): the verdict still decides the exit code
-        from .app import silence_stdout
-
         silence_stdout()
     return code

@@ -1,8 +1,5 @@
 """``spikebridge migrate RUN --trust-pickle``: convert a run directory's old pickle recordings (``recordings.neo.pkl``)
-to the NWB file of today's run directories, in place.
-
-Hooked into ``spikebridge.cli.app`` by :func:`add_parser`.
-"""
+to the NWB file of today's run directories, in place."""
 
 from __future__ import annotations
 
@@ -19,8 +16,8 @@ The new recordings file is written under a temporary name and renamed into place
 updated, then the pickle is removed. An interrupted migration can be run again."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    """Add the ``migrate`` subcommand to ``spikebridge``'s subparsers."""
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``migrate`` command to ``spikebridge``'s subparsers."""
     p = subparsers.add_parser(
         "migrate",
         help="convert an old run directory's pickle recordings (recordings.neo.pkl) to NWB (recordings.nwb)",
@@ -31,10 +28,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("run_dir", type=Path, metavar="RUN", help="the run directory")
     p.add_argument("--trust-pickle", action="store_true", help="open the pickle although it can run code: only for directories you trust")
     p.set_defaults(func=cmd_migrate)
-    return p
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    """Migrate the run directory (:func:`migrate`) and say so; return 0."""
     path = migrate(args.run_dir, trust_pickle=args.trust_pickle)
     print(f"{args.run_dir}: recordings converted to {path.name}")
     return 0

@@ -1,7 +1,4 @@
-"""``spikebridge rules``: measure every STDP weight dependence by three protocols on each backend; draw the rule diagram.
-
-Hooked into ``spikebridge.cli.app`` by :func:`add_parser`.
-"""
+"""``spikebridge rules``: measure every STDP weight dependence by three protocols on each backend; draw the rule diagram."""
 
 from __future__ import annotations
 
@@ -10,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SpikebridgeError
+from .args import add_backends, add_out, add_quiet, names
 
 EPILOG = """examples:
   spikebridge rules                                            # every rule on nest, brian2, brian2:cpp
@@ -19,15 +17,8 @@ Writes DIR/rules.csv (one row per backend, rule, protocol, curve and x; weights 
 and DIR/figures/rule_diagram.png/.pdf."""
 
 
-def _names(text: str) -> list[str]:
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
-    return names
-
-
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    """Add the ``rules`` subcommand to ``spikebridge``'s subparsers."""
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``rules`` command to ``spikebridge``'s subparsers."""
     p = subparsers.add_parser(
         "rules",
         help="measure the STDP rules (timing, rate, weight protocols) on each backend and draw the rule diagram",
@@ -37,17 +28,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     # defaults resolved in cmd_rules: importing the validation code here would slow every spikebridge command
-    p.add_argument("--backends", type=_names, metavar="A,B", help="default nest,brian2,brian2:cpp")
-    p.add_argument("--rules", type=_names, metavar="A,B",
-                   help="weight dependences, default additive,multiplicative,additive_potentiation_multiplicative_depression,gutig")
-    p.add_argument("--out", type=Path, default=Path("validation/rules"), metavar="DIR", help="default validation/rules")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_backends(p, help="default nest,brian2,brian2:cpp")
+    p.add_argument(
+        "--rules",
+        type=names,
+        metavar="A,B",
+        help="weight dependences, default additive,multiplicative,additive_potentiation_multiplicative_depression,gutig",
+    )
+    add_out(p, help="default validation/rules", default=Path("validation/rules"), metavar="DIR")
+    add_quiet(p)
     p.set_defaults(func=cmd_rules)
-    return p
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    """Measure, write ``rules.csv`` atomically, draw the figure; print the largest deviations per backend."""
+    """Measure, write ``rules.csv`` atomically, draw the figure; print the largest deviations per backend; return 0."""
     import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
 
@@ -56,17 +50,17 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from ..rundir import atomic_file
     from ..workflows.rules import BACKENDS, PROTOCOLS, RULES, check_names, deviations, measure_all
 
-    names, rules = args.backends or list(BACKENDS), args.rules or list(RULES)
-    check_names(rules, names)
+    backends, rules = args.backends or list(BACKENDS), args.rules or list(RULES)
+    check_names(rules, backends)
     if args.out.exists() and not args.out.is_dir():
         raise SpikebridgeError(f"--out {args.out}: exists and is not a directory")
-    with tqdm(total=len(names) * len(PROTOCOLS), desc="rules", unit="run", disable=args.quiet, file=sys.stderr) as bar:
+    with tqdm(total=len(backends) * len(PROTOCOLS), desc="rules", unit="run", disable=args.quiet, file=sys.stderr) as bar:
 
         def step(backend: str, protocol: str) -> None:
             bar.set_postfix_str(f"{protocol} on {backend}")
             bar.update()
 
-        table = measure_all(names, rules, PROTOCOLS, progress=step)
+        table = measure_all(backends, rules, PROTOCOLS, progress=step)
     with atomic_file(args.out / "rules.csv") as fh:
         table.to_csv(fh, index=False)
     fig = rule_diagram(table)

@@ -1,13 +1,12 @@
 """``spikebridge selectivity``: train a layered network on shapes, test it before and after training (with
-pixel noise), score each neuron's selectivity and draw the figures.
-
-Hooked into ``spikebridge.cli.app`` by :func:`add_parser`.
-"""
+pixel noise), score each neuron's selectivity and draw the figures."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from .args import add_backend, add_model, add_out, add_overrides, add_quiet, comma_list
 
 EPILOG = """examples:
   spikebridge selectivity --backend nest --out runs/fs
@@ -17,15 +16,12 @@ EPILOG = """examples:
 Rerunning the same command reuses every run that is already complete."""
 
 
-def _floats(text: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+numbers = comma_list(float, "comma-separated numbers")
+"""An argparse ``type``: comma-separated numbers (``--noise 0,60``)."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    """Add the ``selectivity`` subcommand to ``spikebridge``'s subparsers."""
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``selectivity`` command to ``spikebridge``'s subparsers."""
     p = subparsers.add_parser(
         "selectivity",
         help="feature-selectivity workflow: train on shapes, test pre/post training under noise, figures",
@@ -33,10 +29,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("model", nargs="?", default="feature_selectivity", help="model file or bundled model (default feature_selectivity)")
-    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a model field")
-    p.add_argument("--backend", help="backend (default: the model's)")
-    p.add_argument("--out", type=Path, default=Path("runs/feature_selectivity"), help="workflow directory")
+    add_model(p, help="model file or bundled model (default feature_selectivity)", nargs="?", default="feature_selectivity")
+    add_overrides(p)
+    add_backend(p, help="backend (default: the model's)")
+    add_out(p, help="workflow directory", default=Path("runs/feature_selectivity"))
     p.add_argument("--dataset", type=Path, help="a folder of PNGs and annotations.csv (default: 4 synthetic shapes x 2 variants)")
     p.add_argument("--shapes", type=int, default=4, help="synthetic shapes (N)")
     p.add_argument("--variants", type=int, default=2, help="boundary-contour variants per shape (P)")
@@ -44,13 +40,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--present", type=float, default=200.0, help="ms per image")
     p.add_argument("--gap", type=float, default=50.0, help="ms of silence after each image")
-    p.add_argument("--noise", type=_floats, default=[0.0, 60.0], help="Gaussian pixel-noise amplitudes (grey levels), e.g. 0,60")
+    p.add_argument("--noise", type=numbers, default=[0.0, 60.0], help="Gaussian pixel-noise amplitudes (grey levels), e.g. 0,60")
     p.add_argument("--k", type=int, default=10, help="top-k neurons whose mean selectivity is reported")
     p.add_argument("--workers", type=int, default=1, help="test repetitions run in parallel on a local Dask cluster")
     p.add_argument("--figures", type=Path, help="figure folder (default OUT/figures)")
-    p.add_argument("--quiet", action="store_true")
+    add_quiet(p, help=None)
     p.set_defaults(func=cmd_selectivity)
-    return p
 
 
 def check_arguments(args: argparse.Namespace) -> None:
@@ -76,6 +71,7 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 
 def cmd_selectivity(args: argparse.Namespace) -> int:
+    """Check the arguments, run (or resume) the workflow, print its summary; return 0."""
     from ..stimuli import ImageSet, boundary_contour_shapes
     from ..workflows.selectivity import Protocol, Workflow
     from ..workflows.selectivity.pipeline import describe, run_pipeline

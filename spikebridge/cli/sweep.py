@@ -1,6 +1,7 @@
 """``spikebridge sweep``: run the Cartesian product of parameter grids as trials on Dask distributed.
 
-Hooked into ``spikebridge.cli.app`` by :func:`add_parser`; also runs alone as ``python -m spikebridge.cli.sweep``.
+Also runs alone as ``python -m spikebridge.cli.sweep`` (:func:`main`), and :func:`add_parser` hooks it into another
+program's command line.
 """
 
 from __future__ import annotations
@@ -8,7 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+
+from .args import add_backend, add_model, add_out, add_overrides, add_quiet, add_threads
+from .dispatch import execute
+from .exits import EXIT_FAILURE, EXIT_OK
 
 EPILOG = """examples:
   spikebridge sweep stdp_bimodal --grid projections.input_post.synapse.timing.A_plus=0.005,0.02 \\
@@ -22,27 +26,30 @@ complete, 2 on bad input (nothing runs), 3 when some trials failed at run time (
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The ``sweep`` command's arguments."""
-    p.add_argument("model", help="a model file (.toml/.yaml) or the name of a bundled model")
+    add_model(p)
     p.add_argument(
         "--grid",
         action="append",
         default=[],
         metavar="PATH=V1,V2",
-        help="a swept model field and its values (YAML), e.g. simulation.seed=1,2,3; repeat for a Cartesian product; backend=nest,brian2 sweeps backends",
+        help="a swept model field and its values (YAML), e.g. simulation.seed=1,2,3; repeat for a Cartesian product; "
+        "backend=nest,brian2 sweeps backends",
     )
-    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a model field in every trial")
-    p.add_argument("--backend", help="backend of every trial (default: the model's simulation.backend)")
+    add_overrides(p, help="override a model field in every trial")
+    add_backend(p, help="backend of every trial (default: the model's simulation.backend)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="use the Dask scheduler there (default: start a local cluster)")
     p.add_argument("--workers", type=int, help="worker processes of the local cluster, one trial each at a time (default 2)")
-    p.add_argument("--threads", type=int, help="NEST threads per trial (default: the model's backend option, else 1)")
-    p.add_argument("--out", type=Path, metavar="EXP_DIR", help="experiment directory (default: experiments/MODEL_HASH, the same for the same command)")
-    p.add_argument("--isolate", action="store_true", help="run each trial in a fresh Python process (for simulators that crash or keep state)")
+    add_threads(p, help="NEST threads per trial (default: the model's backend option, else 1)")
+    add_out(p, metavar="EXP_DIR", help="experiment directory (default: experiments/MODEL_HASH, the same for the same command)")
+    p.add_argument(
+        "--isolate", action="store_true", help="run each trial in a fresh Python process (for simulators that crash or keep state)"
+    )
     p.add_argument("--figures", action="store_true", help="draw each trial's summary figure")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(p)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    """Add the ``sweep`` subcommand to ``spikebridge``'s subparsers."""
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Add the ``sweep`` command to a program's subparsers; return its parser (:func:`register` without the return)."""
     p = subparsers.add_parser(
         "sweep",
         help="run a parameter grid (x seeds x backends) as trials on Dask distributed",
@@ -55,6 +62,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``sweep`` command to ``spikebridge``'s subparsers."""
+    add_parser(subparsers)
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run the sweep; print the experiment directory and the failed trials.
 
@@ -63,7 +75,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..workflows.sweeps.engine import SweepPlan, check_plan, dask_client, local_threads, run_sweep
     from ..workflows.sweeps.errors import SweepError
     from ..workflows.sweeps.grid import Grid
-    from .app import EXIT_FAILURE, EXIT_OK
 
     if args.scheduler and args.workers is not None:
         raise SweepError(f"--workers applies to the local cluster only; the scheduler at {args.scheduler} has its own workers")
@@ -94,10 +105,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m spikebridge.cli.sweep MODEL --grid ...`` (the same as ``spikebridge sweep``)."""
-    from .app import main as cli_main
+    """``python -m spikebridge.cli.sweep MODEL --grid ...``: the same as ``spikebridge sweep MODEL --grid ...``.
 
-    return cli_main(["sweep", *(sys.argv[1:] if argv is None else argv)])
+    Parameters
+    ----------
+    argv
+        The arguments after ``sweep`` (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code (docs/exit_codes.md); argparse's errors and ``--help`` raise ``SystemExit``.
+    """
+    p = argparse.ArgumentParser(prog="spikebridge")  # the sweep command alone, with the same usage and errors
+    register(p.add_subparsers(dest="command", required=True))
+    return execute(p, ["sweep", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -42,7 +39,29 @@ def plot_distributions(
     """One panel per (target, measure): each backend's sample, pooled over seeds, as a density step histogram.
 
     Measures with fewer than ``min_sample`` values in some run (a one-cell population's rate) are left out, as
-    they are from the verdicts."""
+    they are from the verdicts. x: the measure in its units (rate in Hz, CV and correlation without units,
+    weight in ``units``), between the 0.5th and 99.5th percentiles of the pooled values; y: probability density.
+    A panel whose values are all one number says so instead of drawing a histogram. Titles carry the verdict.
+
+    Parameters
+    ----------
+    samples
+        ``backend -> seed -> (target, measure) -> values`` (the measures of
+        :mod:`spikebridge.analysis.validation.measures`).
+    verdicts
+        The verdict table (columns ``target``, ``measure``, ``verdict``); empty: every panel "inconclusive".
+    labels
+        Backend names as shown (default: the names).
+    units
+        Units by (target, measure), for the weight panels' x labels.
+    min_sample
+        Fewest finite values a measure needs in every run to be drawn.
+
+    Returns
+    -------
+    Figure
+        Rows: targets; columns: their measures.
+    """
 
     def enough(key: tuple[str, str]) -> bool:
         return all(np.isfinite(s.get(key, np.empty(0))).sum() >= min_sample for runs in samples.values() for s in runs.values())
@@ -83,10 +102,28 @@ def plot_distributions(
 
 
 def plot_baseline(scores: pd.DataFrame, labels: Mapping[str, str] | None = None, verdicts: pd.DataFrame | None = None) -> Figure:
-    """Each score divided by the largest seed-to-seed value of the reference: grey dots are the baseline pairs
-    (at most 1 by construction), coloured diamonds the cross-backend values per seed, a bar their mean. A measure
-    fails where a bar rises above the dashed line at 1. An inconclusive measure (per ``verdicts``) is named in its
-    slot instead: its distances, 0 within 0, would look like a pass."""
+    """Each score divided by the largest seed-to-seed value of the reference, one panel per distance.
+
+    Grey dots are the baseline pairs (at most 1 by construction), coloured diamonds the cross-backend values per
+    seed, a bar their mean. A measure fails where a bar rises above the dashed line at 1. An inconclusive measure
+    (per ``verdicts``) is named in its slot instead: its distances, 0 within 0, would look like a pass. x: one slot
+    per (target, measure); y: distance / baseline maximum (no units).
+
+    Parameters
+    ----------
+    scores
+        Every score: columns ``target``, ``measure``, ``other`` (backend), ``kind`` (``baseline`` or ``cross``)
+        and one column per distance of :data:`~spikebridge.analysis.validation.scores.DISTANCES`.
+    labels
+        Backend names as shown (default: the names).
+    verdicts
+        The verdict table (columns ``target``, ``measure``, ``verdict``), to name inconclusive measures.
+
+    Returns
+    -------
+    Figure
+        One row per distance, shared x axis.
+    """
     keys = list(dict.fromkeys(zip(scores.target, scores.measure, strict=True))) if not scores.empty else []
     others = list(dict.fromkeys(scores.other)) if not scores.empty else []
     fig, axes = plt.subplots(len(DISTANCES), 1, figsize=(max(6.0, 1.1 * len(keys) + 2), 2.4 * len(DISTANCES)), sharex=True, squeeze=False)
@@ -124,7 +161,26 @@ def plot_baseline(scores: pd.DataFrame, labels: Mapping[str, str] | None = None,
 
 
 def plot_counts(counts: Mapping[str, Mapping[int, Mapping[str, np.ndarray]]], reference: str, seed: int, labels: Mapping[str, str] | None = None) -> Figure:
-    """Exact mode: per-cell spike counts of each backend against the reference, same network and input (one seed)."""
+    """Exact mode: per-cell spike counts of each backend against the reference, same network and input (one seed).
+
+    One panel per backend (rows) and population (columns): a dot per cell, x its spike count on the reference,
+    y on the other backend (spikes), the identity line, and Pearson r in the title.
+
+    Parameters
+    ----------
+    counts
+        ``backend -> seed -> population -> spike count per cell``.
+    reference
+        The reference backend (x axes).
+    seed
+        The seed drawn.
+    labels
+        Backend names as shown (default: the names).
+
+    Returns
+    -------
+    Figure
+    """
     others = [b for b in counts if b != reference]
     pops = sorted(counts[reference][seed])
     fig, axes = plt.subplots(len(others) or 1, len(pops) or 1, figsize=(3.6 * max(len(pops), 1), 3.4 * max(len(others), 1)), squeeze=False)
@@ -147,13 +203,30 @@ def plot_counts(counts: Mapping[str, Mapping[int, Mapping[str, np.ndarray]]], re
 
 
 def plot_angles(angles: pd.DataFrame, labels: Mapping[str, str] | None = None, seeds: Sequence[int] | None = None) -> Figure:
-    """Angle between the weight-change vectors of two backends (same seed) against training time."""
+    """Angle between the weight-change vectors of two backends (same seed) against training time.
+
+    x: training time (s); y: angle between w(t) - w(0) on the reference and on the other backend (degrees,
+    0 to 90); one line per backend, projection and seed.
+
+    Parameters
+    ----------
+    angles
+        Columns ``other`` (backend), ``projection``, ``seed``, ``t_ms`` (ms) and ``angle_deg`` (degrees).
+    labels
+        Backend names as shown (default: the names).
+    seeds
+        Draw only these seeds (default: all).
+
+    Returns
+    -------
+    Figure
+    """
     fig, ax = plt.subplots(figsize=(6.0, 3.6))
     for i, ((other, projection), group) in enumerate(angles.groupby(["other", "projection"], sort=False)):
         for k, (seed, g) in enumerate(group.groupby("seed")):
             if seeds is not None and seed not in seeds:
                 continue
-            ax.plot(g.t_ms / 1000.0, g.angle_deg, marker="o", ms=3, color=COLOURS[(i + 1) % len(COLOURS)], alpha=0.8, label=f"{projection}: {(labels or {}).get(other, other)} vs reference" if k == 0 else None)
+            ax.plot(g.t_ms / 1000.0, g.angle_deg, marker="o", ms=3, color=COLOURS[(i + 1) % len(COLOURS)], alpha=0.8, label=f"{projection}: {(labels or {}).get(str(other), str(other))} vs reference" if k == 0 else None)
     ax.set_xlabel("training time (s)")
     ax.set_ylabel("angle between Δw vectors (deg)")
     ax.set_ylim(0, 90)

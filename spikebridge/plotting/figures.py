@@ -6,9 +6,12 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from ..rundir import atomic_file
+
+__all__ = ["Figure", "save_figure"]  # Figure: for callers that annotate what they get, without importing matplotlib
 
 
 def save_figure(
@@ -17,6 +20,7 @@ def save_figure(
     *,
     formats: Sequence[str] = ("png", "pdf"),
     dpi: int = 150,
+    close: bool = False,
 ) -> list[Path]:
     """Write ``fig`` as PNG (``dpi``) and PDF next to each other, atomically.
 
@@ -26,6 +30,20 @@ def save_figure(
     over the target with :func:`os.replace`, so readers never see a partial
     file and a failure leaves no temporary file behind.
 
+    Parameters
+    ----------
+    fig
+        The figure.
+    path_without_suffix
+        Target path; each format's suffix is appended.
+    formats
+        File formats, in the order written.
+    dpi
+        Resolution of raster formats (dots per inch).
+    close
+        Close the figure afterwards (release it from :mod:`matplotlib.pyplot`), as code that draws many
+        figures in a loop should.
+
     Returns
     -------
     list[Path]
@@ -34,9 +52,13 @@ def save_figure(
     base = Path(path_without_suffix)
     base.parent.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for fmt in formats:
-        target = base.with_name(f"{base.name}.{fmt}")
-        with atomic_file(target) as fh:
-            fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight")
-        written.append(target)
+    try:
+        for fmt in formats:
+            target = base.with_name(f"{base.name}.{fmt}")
+            with atomic_file(target) as fh:
+                fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight")
+            written.append(target)
+    finally:
+        if close:
+            plt.close(fig)
     return written

@@ -1,31 +1,61 @@
 """Figures of weight inference on a run: true vs inferred weights, scores over time and under noise.
 
-Every function takes an :class:`~spikebridge.workflows.inference.InferenceOutcome`
-or its tidy ``scores`` table (columns ``method``, ``noise`` (fraction),
-``time`` (ms), ``pearson``, ``sign_alignment``), creates its own figure
-through :mod:`matplotlib.pyplot` and returns it without showing it; write it
-with :func:`spikebridge.plotting.figures.save_figure` and close it with
-``plt.close(fig)``. Times are drawn in seconds of simulated time, noise levels
-in percent.
+Every function takes an outcome of :func:`~spikebridge.workflows.inference.infer_run`
+(anything with its ``estimates``, ``w_true`` and ``scores``) or its tidy ``scores`` table
+(columns ``method``, ``noise`` (fraction), ``time`` (ms), ``pearson``,
+``sign_alignment``), creates its own figure through :mod:`matplotlib.pyplot`
+and returns it without showing it; write it with
+:func:`spikebridge.plotting.figures.save_figure` (``close=True`` releases it).
+Times are drawn in seconds of simulated time, noise levels in percent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from spikebridge.analysis import inference as inf
 
-if TYPE_CHECKING:
-    from spikebridge.workflows.inference import InferenceOutcome
+__all__ = [
+    "COLORS",
+    "LABELS",
+    "InferenceResult",
+    "inference_figures",
+    "plot_noise",
+    "plot_over_time",
+    "plot_over_time_by_noise",
+    "plot_scatter",
+]
 
-__all__ = ["COLORS", "LABELS", "plot_noise", "plot_over_time", "plot_over_time_by_noise", "plot_scatter"]
+
+class InferenceResult(Protocol):
+    """What the figures read of an outcome (:class:`~spikebridge.workflows.inference.InferenceOutcome` has it).
+
+    Attributes
+    ----------
+    scores
+        Tidy scores: ``method``, ``noise`` (fraction), ``time`` (ms), ``pearson``, ``sign_alignment``.
+    estimates
+        ``(method, noise) -> running estimate``, dims ``("time", "post", "pre")``, ``time`` in ms.
+    w_true
+        True weights, ``(n_post, n_pre)``.
+    """
+
+    @property
+    def scores(self) -> pd.DataFrame: ...
+
+    @property
+    def estimates(self) -> Mapping[tuple[str, float], xr.DataArray]: ...
+
+    @property
+    def w_true(self) -> np.ndarray: ...
 
 #: Display name of each method.
 LABELS: dict[str, str] = {"akrout": "Akrout", "rdd": "RDD", "stdwi": "STDWI"}
@@ -48,12 +78,12 @@ def _methods(scores: pd.DataFrame) -> list[str]:
     return sorted(scores["method"].unique(), key=lambda m: (order.get(m, len(order)), m))
 
 
-def _closest(values: Sequence[float], wanted: float) -> float:
-    values = np.asarray(sorted(set(values)), dtype=float)
-    return float(values[np.argmin(np.abs(values - wanted))])
+def _closest(values: Iterable[float], wanted: float) -> float:
+    levels = np.asarray(sorted(set(values)), dtype=float)
+    return float(levels[np.argmin(np.abs(levels - wanted))])
 
 
-def plot_scatter(outcome: InferenceOutcome, noise: float = 0.0, *, title: str | None = None,
+def plot_scatter(outcome: InferenceResult, noise: float = 0.0, *, title: str | None = None,
                  units: str = "nA") -> Figure:
     """True vs final inferred weight, one panel per method.
 
@@ -62,9 +92,12 @@ def plot_scatter(outcome: InferenceOutcome, noise: float = 0.0, *, title: str | 
     show the signs); Pearson r and sign alignment are scale-free. Points
     whose sign is right are green, the others red.
 
+    x: true weight (``units``); y: final estimate over its standard deviation
+    (no units).
+
     Parameters
     ----------
-    outcome : InferenceOutcome
+    outcome : InferenceResult
         Output of :func:`~spikebridge.workflows.inference.infer_run`.
     noise : float
         Noise level (fraction) to draw; the closest one run is used.
@@ -219,3 +252,31 @@ def plot_over_time_by_noise(scores: pd.DataFrame, *, title: str | None = None) -
     head = "Weight inference over time at each noise level"
     fig.suptitle(f"{head}: {title}" if title else head)
     return fig
+
+
+def inference_figures(outcome: InferenceResult, *, title: str | None = None) -> dict[str, Figure]:
+    """The figure set of an outcome, by file stem.
+
+    ``scatter`` (:func:`plot_scatter`) and ``over_time`` (:func:`plot_over_time`) at the lowest noise level
+    run; with several levels also ``noise`` (:func:`plot_noise`) and ``over_time_by_noise``
+    (:func:`plot_over_time_by_noise`).
+
+    Parameters
+    ----------
+    outcome : InferenceResult
+        Output of :func:`~spikebridge.workflows.inference.infer_run`.
+    title : str, optional
+        Suffix of every figure's title (e.g. the model and backend).
+
+    Returns
+    -------
+    dict
+        ``stem -> matplotlib.figure.Figure``.
+    """
+    noises = sorted({n for _, n in outcome.estimates})
+    figures = {"scatter": plot_scatter(outcome, noise=noises[0], title=title),
+               "over_time": plot_over_time(outcome.scores, noise=noises[0], title=title)}
+    if len(noises) > 1:
+        figures["noise"] = plot_noise(outcome.scores, title=title)
+        figures["over_time_by_noise"] = plot_over_time_by_noise(outcome.scores, title=title)
+    return figures

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -42,7 +38,20 @@ def _style(backend: str, order: list[str]) -> tuple[str, str, float, str]:
 def rule_diagram(table: pd.DataFrame, p: Params | None = None) -> Figure:
     """Draw the tidy table of :func:`spikebridge.workflows.rules.measure_all`; Δw and w₀ in units of w_max − w_min.
 
-    Markers: measured (mean ± s.e.m. over pairs for the rate protocol), black line: analytic expectation.
+    Rows: rules; columns: protocols (x: Δt in ms, postsynaptic rate in Hz, or w₀ / w_max; y: Δw / w_max).
+    Markers: measured, one style per backend (mean ± s.e.m. over pairs for the rate protocol); black line:
+    analytic expectation (dashed: LTD).
+
+    Parameters
+    ----------
+    table
+        Columns ``backend``, ``rule``, ``protocol``, ``curve``, ``x``, ``dw``, ``sem`` and ``analytic`` (uS).
+    p
+        The rule and protocol parameters the table was measured with (default: the defaults).
+
+    Returns
+    -------
+    Figure
     """
     p = Params() if p is None else p
     rules = [r for r in RULES if r in set(table["rule"])]

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
 from ..analysis.weights import projection_infos, weight_evolution, weight_matrices
 from ..errors import SpikebridgeError
 from ..models.check import CONDUCTANCE_BASED
 from ..rundir import Results
 from .figures import save_figure
+from .weights import HistStyle, hist_weights, plot_weight_evolution, plot_weight_matrices
 
 
 def guess_exc_inh(results: Results) -> tuple[str, str]:
-    """The excitatory and inhibitory populations: those whose outgoing projections are all of one receptor."""
+    """The excitatory and inhibitory populations: those whose outgoing projections are all of one receptor.
+
+    Parameters
+    ----------
+    results
+        A run directory.
+
+    Returns
+    -------
+    tuple[str, str]
+        The excitatory and the inhibitory population.
+
+    Raises
+    ------
+    SpikebridgeError
+        Unless exactly one population of each kind sends projections.
+    """
     outgoing: dict[str, set[str]] = {}
     for prj in results.model.projections.values():
         if results.model.populations[prj.pre].cell_type not in ("SpikeSourcePoisson", "SpikeSourceArray"):
@@ -36,7 +51,18 @@ def _plastic(results: Results) -> list[str]:
 
 
 def check_arguments(results: Results, kind: str, exc: str | None, inh: str | None, bins: int) -> None:
-    """Refuse, naming what exists, a kind, population or bin count that :func:`plot_run_weights` cannot draw."""
+    """Refuse, naming what exists, a kind, population or bin count that :func:`plot_run_weights` cannot draw.
+
+    Parameters
+    ----------
+    results, kind, exc, inh, bins
+        As :func:`plot_run_weights` takes them.
+
+    Raises
+    ------
+    SpikebridgeError
+        For an unknown kind or population, ``exc == inh``, ``bins < 1``, or a run without projections.
+    """
     if kind not in ("matrix", "hist", "evolution"):
         raise SpikebridgeError(f"unknown kind {kind!r}; expected matrix, hist or evolution")
     populations = list(results.model.populations)
@@ -52,10 +78,36 @@ def check_arguments(results: Results, kind: str, exc: str | None, inh: str | Non
 
 
 def plot_run_weights(results: Results, kind: str, exc: str | None = None, inh: str | None = None, bins: int = 80) -> list[Path]:
-    """Draw one kind of weight figure (``matrix``, ``hist`` or ``evolution``) into ``RUN_DIR/figures``."""
+    """Draw one kind of weight figure into ``RUN_DIR/figures/weights_<kind>.png/.pdf``.
+
+    ``matrix``: the four E/I weight matrices (:func:`~spikebridge.plotting.weights.plot_weight_matrices`) at the
+    last snapshot; ``hist``: the weight histograms of the plastic projections (every projection if none is
+    plastic) by post population and label (:func:`~spikebridge.plotting.weights.hist_weights`) at the last
+    snapshot, the first one outlined when there are several; ``evolution``: their mean and percentiles over time
+    (:func:`~spikebridge.plotting.weights.plot_weight_evolution`). Weights in uS (conductance-based cells) or nA.
+
+    Parameters
+    ----------
+    results
+        A run directory with recorded weights.
+    kind
+        ``"matrix"``, ``"hist"`` or ``"evolution"``.
+    exc, inh
+        The excitatory and inhibitory populations of ``matrix`` (default: :func:`guess_exc_inh`).
+    bins
+        Bins per histogram panel.
+
+    Returns
+    -------
+    list[Path]
+        The PNG and the PDF written.
+
+    Raises
+    ------
+    SpikebridgeError
+        See :func:`check_arguments` and :func:`guess_exc_inh`.
+    """
     check_arguments(results, kind, exc, inh, bins)
-    matplotlib.use("Agg")
-    from .weights import hist_weights, plot_weight_evolution, plot_weight_matrices
 
     title = f"{results.meta['model']} on {results.meta['backend']}"
     out = results.path / "figures" / f"weights_{kind}"
@@ -81,11 +133,11 @@ def plot_run_weights(results: Results, kind: str, exc: str | None = None, inh: s
             labels,
             {n: infos[n] for n in names},
             bins=bins,
-            sharex=False,  # projection classes have their own bounds (FF vs lateral vs feedback)
             before=before,
             before_t=times[0] if before is not None else None,
             units=units,
             title=f"Weights at t = {times[-1]:g} ms: {title}",
+            style=HistStyle(sharex=False),  # projection classes have their own bounds (FF vs lateral vs feedback)
         )
         return save_figure(axes.flat[0].figure, out)
     if kind == "evolution":

@@ -17,6 +17,8 @@ from ..analysis.selectivity import infer_rates
 
 CLASSES = ("EXC", "INH")
 STATE_COLOURS = ("tab:grey", "tab:red", "tab:blue", "tab:green")
+#: Display names of the network states.
+STATE_TITLES = {"untrained": "Untrained", "trained": "Trained"}
 
 
 def _states(records: xr.DataArray | Mapping[str, xr.DataArray]) -> dict[str, xr.DataArray]:
@@ -45,9 +47,30 @@ def hist_rates(
 ) -> Figure:
     """Rate distributions on a grid of layers (rows) x EXC/INH (columns), pooled over images and repetitions.
 
-    ``records``: spike records (dims ``layer, nrn_cls`` and any of ``img, rep``), or several by state name
-    (e.g. ``{"untrained": pre, "trained": post}``), drawn as overlaid step histograms. ``xmax``: the x limit
-    of the EXC and INH columns.
+    x: firing rate (Hz) from 0; y: probability density (no ticks). Several states are overlaid as step
+    histograms, their mean rates in the legend.
+
+    Parameters
+    ----------
+    records
+        Spike records (dims ``layer, nrn_cls`` and any of ``img, rep``), or several by state name (e.g.
+        ``{"untrained": pre, "trained": post}``).
+    duration
+        Counting window (ms) per presentation (default: each record's own).
+    offset
+        Time (ms) after each onset left out.
+    bins
+        Number of bins (fewer where rates are whole spike counts over the window).
+    xmax
+        The x limit (Hz) of the EXC and INH columns (default: each panel's largest rate).
+    figsize
+        Figure size (inches).
+    xlabel
+        Label of the bottom row's x axes.
+
+    Returns
+    -------
+    Figure
     """
     states = _states(records)
     first = next(iter(states.values()))
@@ -85,9 +108,30 @@ def topographic_rates(
     plot_ticks: bool = False,
     cmap: str = "viridis",
 ) -> Figure:
-    """Each layer's mean rates (over images and repetitions) as an image on its grid: rows are layers,
-    columns EXC and INH (per state when ``records`` maps state names to records). The input layer's
-    channels are averaged."""
+    """Each layer's mean rates (over images and repetitions) as an image on its grid.
+
+    Rows are layers, columns EXC and INH (per state when ``records`` maps state names to records); the input
+    layer's channels are averaged. Colour: rate (Hz), one scale per layer and class shared by the states.
+
+    Parameters
+    ----------
+    records
+        Spike records (dims ``layer, nrn_cls`` and any of ``img, rep``), or several by state name.
+    duration
+        Counting window (ms) per presentation (default: each record's own).
+    offset
+        Time (ms) after each onset left out.
+    figsize
+        Figure size (inches).
+    plot_ticks
+        Keep the grid's axis ticks.
+    cmap
+        Colour map of the rates.
+
+    Returns
+    -------
+    Figure
+    """
     states = _states(records)
     first = next(iter(states.values()))
     layers = [int(v) for v in first["layer"].values]
@@ -129,10 +173,29 @@ def plot_contour_selectivity(
     rotate_xticklabels: bool = False,
     axes: Axes | None = None,
 ) -> Axes:
-    """One neuron's rates grouped by annotation: for every column of ``labels`` but ``image_id``, one group
-    per value (``"left: 0"`` concave, ``"left: 1"`` convex), each point an image x repetition.
+    """One neuron's rates grouped by annotation, as box (or violin) plots with every point on top.
 
-    ``rates`` has dims ``img``, ``nrn`` and optionally ``rep`` (one layer and class).
+    For every column of ``labels`` but ``image_id``, one group per value (``"left: 0"`` concave, ``"left: 1"``
+    convex), each point an image x repetition. x: the groups; y: rate (Hz).
+
+    Parameters
+    ----------
+    rates
+        Rates (Hz) with dims ``img``, ``nrn`` and optionally ``rep`` (one layer and class).
+    nrn_id
+        The neuron drawn.
+    labels
+        Image annotations: ``image_id`` and the columns to group by.
+    violinplot
+        Violins instead of boxes.
+    show_xlabels, rotate_xticklabels
+        Write the group names under the x axis, rotated by 45 degrees.
+    axes
+        Draw here (default: a new 3 x 2.5 inch figure).
+
+    Returns
+    -------
+    Axes
     """
     ax = axes if axes is not None else plt.subplots(figsize=(3, 2.5))[1]
     r = rates.sel(nrn=nrn_id)
@@ -157,3 +220,36 @@ def plot_contour_selectivity(
     ax.set_xticklabels(names if show_xlabels else [], rotation=45 if rotate_xticklabels else 0, fontsize=7)
     ax.set_ylabel("Rate (Hz)")
     return ax
+
+
+def selectivity_figure(rates: Mapping[str, xr.DataArray], nrn: int, labels: pd.DataFrame, column: str, layer: int) -> Figure:
+    """One neuron's rates grouped by one image annotation, one panel per network state (rows), shared axes.
+
+    Each panel is :func:`plot_contour_selectivity` of that state's rates: groups ``"<column>: 0"`` and
+    ``"<column>: 1"`` on the x axis, rate (Hz) on the y axis from 0.
+
+    Parameters
+    ----------
+    rates
+        Rates (Hz) by state name (e.g. ``{"untrained": ..., "trained": ...}``), each with dims ``img``, ``nrn``
+        and optionally ``rep``, of one layer and class.
+    nrn
+        The neuron drawn.
+    labels
+        Image annotations: columns ``image_id`` and ``column`` at least.
+    column
+        The annotation the rates are grouped by.
+    layer
+        The neuron's layer (for the titles).
+
+    Returns
+    -------
+    Figure
+    """
+    fig, axes = plt.subplots(len(rates), 1, figsize=(2.4, 1.8 * len(rates) + 0.4), sharex=True, sharey=True, squeeze=False)
+    for ax, (state, r) in zip(axes[:, 0], rates.items(), strict=True):
+        plot_contour_selectivity(r, nrn, labels[["image_id", column]], axes=ax)
+        ax.set_title(f"{STATE_TITLES.get(state, state)}: L{layer} #{nrn}", fontsize=9, fontweight="bold")
+    axes[0, 0].set_ylim(bottom=0)
+    fig.tight_layout()
+    return fig

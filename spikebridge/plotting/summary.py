@@ -6,13 +6,29 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..rundir import Results
-from .figures import save_figure
 
-__all__ = ["plot_summary", "save_figure"]
+__all__ = ["plot_summary"]
 
 
 def plot_summary(results: Results, phase: str | None = None, max_cells: int = 200) -> Figure:
-    """Raster (up to ``max_cells`` per population) and per-cell rate histograms of every recorded population."""
+    """Raster (up to ``max_cells`` per population) and per-cell rate histograms of every recorded population.
+
+    One row per population that records spikes: left, the raster (x: time in ms, y: cell index); right, the
+    histogram of per-cell firing rates (x: rate in Hz, y: number of cells) with their mean in the title.
+
+    Parameters
+    ----------
+    results
+        A run directory (or one being written: its ``meta`` and recordings are read).
+    phase
+        Draw this phase only (default: every phase, overlaid).
+    max_cells
+        Cells shown per raster (the first ones by index).
+
+    Returns
+    -------
+    Figure
+    """
     names = [n for n, r in results.model.recording.items() if "spikes" in r.variables]
     phases = [phase] if phase is not None else results.phases
     fig = Figure(figsize=(11, 2.2 + 2.0 * len(names)), layout="constrained")

@@ -1,5 +1,5 @@
 """Figures of synaptic weights: E/I weight matrices, per-layer weight histograms,
-weight evolution; and an atomic figure writer.
+weight evolution. Write them with :func:`spikebridge.plotting.figures.save_figure`.
 
 All functions take the weight table and :class:`ProjectionInfo` described in
 :mod:`spikebridge.analysis.weights`, create their own figure through
@@ -10,6 +10,7 @@ All functions take the weight table and :class:`ProjectionInfo` described in
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -31,14 +32,17 @@ from spikebridge.analysis.weights import (
     panel_weights,
     snapshot_times,
 )
-from spikebridge.plotting.figures import save_figure
 
 __all__ = [
     "PROJECTION_TITLES",
+    "HistStyle",
+    "WeightPanel",
+    "WeightPanels",
+    "draw_weight_panels",
     "hist_weights",
     "plot_weight_evolution",
     "plot_weight_matrices",
-    "save_figure",
+    "weight_panels",
 ]
 
 #: Column headers of :func:`hist_weights` for the usual projection labels.
@@ -168,11 +172,101 @@ def plot_weight_matrices(
 # ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HistStyle:
+    """How :func:`hist_weights` draws its grid (the data drawn are chosen by its other arguments).
+
+    Parameters
+    ----------
+    density
+        Plot probability densities (y label "density", 1/weight units) instead of counts.
+    sharex, sharey
+        Share the x / y axes across all panels.
+    figsize
+        Figure size (inches); default ``(3.2 * n_cols + 0.6, 2.4 * n_rows + 0.6)``.
+    hist_kwargs
+        Extra keyword arguments for the "after" ``ax.hist`` call.
+    text_kwargs
+        Overrides of the summary box's ``ax.text`` keyword arguments (default: top centre, small font,
+        white rounded box).
+    tol
+        Width of the band counted as "at a bound" in the summary box, as a fraction of ``w_max - w_min``
+        (see :func:`~spikebridge.analysis.weights.bimodality`).
+    """
+
+    density: bool = True
+    sharex: bool = True
+    sharey: bool = False
+    figsize: tuple[float, float] | None = None
+    hist_kwargs: Mapping[str, Any] | None = None
+    text_kwargs: Mapping[str, Any] | None = None
+    tol: float = 0.1
+
+
+@dataclass(frozen=True)
+class WeightPanel:
+    """The weights of one histogram panel: the projections of one class onto (or from) one population.
+
+    Attributes
+    ----------
+    members
+        The projections pooled in the panel.
+    after, before
+        Their non-NaN weights (weight units) at the drawn snapshot and at the "before" snapshot (empty when
+        there is none).
+    w_min, w_max
+        Bounds of the panel: the lowest ``w_min`` and highest ``w_max`` of its projections; ``None`` where
+        some projection has none.
+    edges
+        Bin edges (weight units), shared by "after" and "before".
+    """
+
+    members: tuple[ProjectionInfo, ...]
+    after: np.ndarray
+    before: np.ndarray
+    w_min: float | None
+    w_max: float | None
+    edges: np.ndarray
+
+    @property
+    def empty(self) -> bool:
+        """No weight at either snapshot: the panel is switched off."""
+        return self.after.size == 0 and self.before.size == 0
+
+
+@dataclass(frozen=True)
+class WeightPanels:
+    """Everything :func:`draw_weight_panels` draws: a grid of :class:`WeightPanel`, rows x columns.
+
+    Attributes
+    ----------
+    rows
+        Row populations, in order of first appearance among the projections.
+    columns
+        Column labels (projection classes), as asked for.
+    panels
+        ``panels[r][c]``: the panel of row ``r`` and column ``c``.
+    rows_by
+        ``"post"`` (rows are postsynaptic populations) or ``"pre"``.
+    t_after
+        Snapshot time (ms) drawn filled.
+    t_before
+        Snapshot time (ms) drawn as an outline; ``None`` without "before" weights.
+    """
+
+    rows: list[str]
+    columns: list[str]
+    panels: list[list[WeightPanel]]
+    rows_by: str
+    t_after: float
+    t_before: float | None
+
+
 def _panel_bounds(infos: Sequence[ProjectionInfo]) -> tuple[float | None, float | None]:
     lows = [i.w_min for i in infos]
     highs = [i.w_max for i in infos]
-    w_min = None if any(v is None for v in lows) else min(lows)  # type: ignore[type-var]
-    w_max = None if any(v is None for v in highs) else max(highs)  # type: ignore[type-var]
+    w_min = None if any(v is None for v in lows) else min(v for v in lows if v is not None)
+    w_max = None if any(v is None for v in highs) else max(v for v in highs if v is not None)
     return w_min, w_max
 
 
@@ -186,6 +280,81 @@ def _bin_edges(samples: Iterable[np.ndarray], bounds: Iterable[float | None], bi
         half = max(abs(lo) * 0.05, 1e-12)
         lo, hi = lo - half, hi + half
     return np.linspace(lo, hi, bins + 1)
+
+
+def weight_panels(
+    table: pd.DataFrame,
+    projections: Sequence[str],
+    infos: Mapping[str, ProjectionInfo] | Iterable[ProjectionInfo],
+    *,
+    rows_by: str = "post",
+    t: float | None = None,
+    before: pd.DataFrame | None = None,
+    before_t: float | None = None,
+    bins: int = 80,
+) -> WeightPanels:
+    """The weights of each panel of :func:`hist_weights`, pooled and binned; draws nothing.
+
+    Panel ``(r, c)`` pools every projection whose ``label`` (or name when the label is ``None``) is
+    ``projections[c]`` and whose post population (or pre population with ``rows_by="pre"``) is the row's.
+
+    Parameters
+    ----------
+    table
+        Weight table (see :mod:`spikebridge.analysis.weights`).
+    projections
+        Column labels, e.g. ``["FF", "E2E", "FB"]``.
+    infos
+        Projection descriptions (``{name: ProjectionInfo}`` or an iterable).
+    rows_by
+        ``"post"`` (rows are postsynaptic populations) or ``"pre"``.
+    t
+        Snapshot time (ms) of ``table``; ``None``: the last one.
+    before
+        Optional weight table before training.
+    before_t
+        Snapshot of ``before`` (ms); ``None``: its first one.
+    bins
+        Number of bins per panel, over the panel's bounds and the range of both samples.
+
+    Returns
+    -------
+    WeightPanels
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``rows_by``, no column labels, or no projection with one of the labels.
+    """
+    if rows_by not in ("post", "pre"):
+        raise ValueError(f"rows_by must be 'post' or 'pre', got {rows_by!r}")
+    if not projections:
+        raise ValueError("projections (column labels) must not be empty")
+    info_list = list(infos.values()) if isinstance(infos, Mapping) else list(infos)
+    wanted = set(projections)
+    used = [i for i in info_list if (i.label or i.name) in wanted]
+    rows = list(dict.fromkeys(getattr(i, rows_by) for i in used))
+    if not rows:
+        raise ValueError(f"no projection has a label in {list(projections)}")
+    t_after = float(snapshot_times(table)[-1]) if t is None else float(t)
+    t_before = None
+    if before is not None:
+        t_before = float(snapshot_times(before)[0]) if before_t is None else float(before_t)
+    panels = []
+    for row in rows:
+        panel_row = []
+        for label in projections:
+            members = tuple(i for i in used if getattr(i, rows_by) == row and (i.label or i.name) == label)
+            after_w = panel_weights(table, members, t_after)
+            before_w = panel_weights(before, members, t_before) if before is not None else np.empty(0)
+            if after_w.size == 0 and before_w.size == 0:
+                panel_row.append(WeightPanel(members, after_w, before_w, None, None, np.empty(0)))
+                continue
+            w_min, w_max = _panel_bounds(members)
+            edges = _bin_edges([after_w, before_w], [w_min, w_max], bins)
+            panel_row.append(WeightPanel(members, after_w, before_w, w_min, w_max, edges))
+        panels.append(panel_row)
+    return WeightPanels(rows, list(projections), panels, rows_by, t_after, t_before)
 
 
 def _format_summary(stats: Mapping[str, float], bounds_known: bool) -> str:
@@ -205,153 +374,49 @@ def _pair_label(infos: Sequence[ProjectionInfo]) -> str:
     return ", ".join(f"{a} \u2194 {b}" if a == b else f"{a} \u2192 {b}" for a, b in pairs)
 
 
-def hist_weights(
-    table: pd.DataFrame,
-    projections: Sequence[str],
-    infos: Mapping[str, ProjectionInfo] | Iterable[ProjectionInfo],
-    *,
-    rows_by: str = "post",
-    bins: int = 80,
-    t: float | None = None,
-    before: pd.DataFrame | None = None,
-    before_t: float | None = None,
-    sharex: bool = True,
-    sharey: bool = False,
-    density: bool = True,
-    hist_kwargs: Mapping[str, Any] | None = None,
-    text_kwargs: Mapping[str, Any] | None = None,
-    figsize: tuple[float, float] | None = None,
-    units: str = "uS",
-    tol: float = 0.1,
-    title: str | None = None,
-) -> np.ndarray:
-    """Weight histograms on a grid of layers (rows) x projection classes (columns).
+def _draw_panel(ax: Axes, panel: WeightPanel, colour: str, style: HistStyle) -> None:
+    """The "after" weights filled, the "before" ones outlined, the bounds dotted."""
+    if panel.after.size:
+        kw: dict[str, Any] = {"histtype": "stepfilled", "alpha": 0.55, "color": colour, "edgecolor": colour}
+        kw.update(style.hist_kwargs or {})
+        ax.hist(panel.after, bins=panel.edges.tolist(), density=style.density, **kw)
+    if panel.before.size:
+        ax.hist(panel.before, bins=panel.edges.tolist(), density=style.density, histtype="step", color="0.15", lw=1.0, ls="--")
+    for bound in (panel.w_min, panel.w_max):
+        if bound is not None:
+            ax.axvline(bound, color="0.45", lw=0.8, ls=":")
 
-    Panel ``(r, c)`` pools every projection whose ``label`` (or name when the
-    label is ``None``) is ``projections[c]`` and whose post population (or pre
-    population with ``rows_by="pre"``) is the row's population, e.g. rows
-    ``L1, L2`` and columns ``FF, E2E, FB`` give *Feedforward L0 -> L1*,
-    *Lateral L1 <-> L1*, *Feedback L2 -> L1* on the ``L1`` row. Panels without
-    any weight are switched off. Each panel is annotated with the
-    :func:`~spikebridge.analysis.weights.bimodality` summary of the weights at
-    ``t`` (bounds from the projections' ``w_min``/``w_max``, dotted lines, or
-    the data range when a bound is unknown).
 
-    Parameters
-    ----------
-    table
-        Weight table (see :mod:`spikebridge.analysis.weights`).
-    projections
-        Column labels, e.g. ``["FF", "E2E", "FB"]``.
-    infos
-        Projection descriptions (``{name: ProjectionInfo}`` or an iterable).
-    rows_by
-        ``"post"`` (rows are postsynaptic populations) or ``"pre"``.
-    bins
-        Number of bins per panel; "before" and "after" share the bin edges.
-    t
-        Snapshot time (ms) of ``table``; ``None``: the last one.
-    before
-        Optional weight table before training, overlaid as an outline.
-    before_t
-        Snapshot of ``before`` (ms); ``None``: its first one.
-    sharex, sharey
-        Share the x / y axes across all panels.
-    density
-        Plot probability densities (y label "density") instead of counts.
-    hist_kwargs
-        Extra keyword arguments for the "after" ``ax.hist`` call.
-    text_kwargs
-        Overrides of the annotation ``ax.text`` keyword arguments
-        (default: top centre, small font, white rounded box).
-    figsize
-        Figure size (inches); default ``(3.2 * n_cols, 2.4 * n_rows)``.
-    units
-        Weight units for the x label ("uS" or "nA").
-    tol
-        Band width at each bound for the bimodality fractions.
-    title
-        Suptitle; default names the snapshot time(s).
+def _annotate_bimodality(ax: Axes, panel: WeightPanel, style: HistStyle) -> None:
+    """The :func:`~spikebridge.analysis.weights.bimodality` summary of the panel's weights in a box on top."""
+    stats = bimodality(panel.after if panel.after.size else panel.before, panel.w_min, panel.w_max, tol=style.tol)
+    tk: dict[str, Any] = {
+        "x": 0.5,
+        "y": 0.96,
+        "transform": ax.transAxes,
+        "ha": "center",
+        "va": "top",
+        "fontsize": 7,
+        "bbox": {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.7", "alpha": 0.85},
+    }
+    tk.update(style.text_kwargs or {})
+    x, y = tk.pop("x"), tk.pop("y")
+    ax.text(x, y, _format_summary(stats, panel.w_min is not None and panel.w_max is not None), **tk)
 
-    Returns
-    -------
-    np.ndarray of Axes, shape (n_rows, n_cols)
-        ``axes[r, c]``; ``axes[0, 0].figure`` is the figure.
-    """
-    if rows_by not in ("post", "pre"):
-        raise ValueError(f"rows_by must be 'post' or 'pre', got {rows_by!r}")
-    if not projections:
-        raise ValueError("projections (column labels) must not be empty")
-    info_list = list(infos.values()) if isinstance(infos, Mapping) else list(infos)
-    wanted = set(projections)
-    used = [i for i in info_list if (i.label or i.name) in wanted]
-    rows = list(dict.fromkeys(getattr(i, rows_by) for i in used))
-    if not rows:
-        raise ValueError(f"no projection has a label in {list(projections)}")
-    n_rows, n_cols = len(rows), len(projections)
 
-    times = snapshot_times(table)
-    t_after = float(times[-1]) if t is None else float(t)
-    if before is not None:
-        t_before = float(snapshot_times(before)[0]) if before_t is None else float(before_t)
+def _format_panel_axes(ax: Axes, panel: WeightPanel) -> None:
+    ax.set_title(_pair_label(panel.members), fontsize=9)
+    ax.tick_params(labelsize=7)
+    # weights of order 1e-4 uS would otherwise print as long, overlapping decimals
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3), useMathText=True)
+    ax.xaxis.get_offset_text().set_fontsize(7)
+    ax.margins(y=0.45)  # headroom for the summary box
 
-    fig, axes = plt.subplots(
-        n_rows,
-        n_cols,
-        sharex=sharex,
-        sharey=sharey,
-        squeeze=False,
-        figsize=figsize or (3.2 * n_cols + 0.6, 2.4 * n_rows + 0.6),
-        layout="constrained",
-    )
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    visible = np.zeros((n_rows, n_cols), dtype=bool)
-    y_label = "density" if density else "count"
-    for r, row in enumerate(rows):
-        for c, label in enumerate(projections):
-            ax: Axes = axes[r, c]
-            members = [i for i in used if getattr(i, rows_by) == row and (i.label or i.name) == label]
-            after_w = panel_weights(table, members, t_after)
-            before_w = panel_weights(before, members, t_before) if before is not None else np.empty(0)
-            if after_w.size == 0 and before_w.size == 0:
-                ax.axis("off")
-                continue
-            visible[r, c] = True
-            w_min, w_max = _panel_bounds(members)
-            edges = _bin_edges([after_w, before_w], [w_min, w_max], bins)
-            colour = colours[c % len(colours)]
-            if after_w.size:
-                kw: dict[str, Any] = {"histtype": "stepfilled", "alpha": 0.55, "color": colour, "edgecolor": colour}
-                kw.update(hist_kwargs or {})
-                ax.hist(after_w, bins=edges, density=density, **kw)
-            if before_w.size:
-                ax.hist(before_w, bins=edges, density=density, histtype="step", color="0.15", lw=1.0, ls="--")
-            for bound in (w_min, w_max):
-                if bound is not None:
-                    ax.axvline(bound, color="0.45", lw=0.8, ls=":")
-            stats = bimodality(after_w if after_w.size else before_w, w_min, w_max, tol=tol)
-            tk: dict[str, Any] = {
-                "x": 0.5,
-                "y": 0.96,
-                "transform": ax.transAxes,
-                "ha": "center",
-                "va": "top",
-                "fontsize": 7,
-                "bbox": {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.7", "alpha": 0.85},
-            }
-            tk.update(text_kwargs or {})
-            x, y = tk.pop("x"), tk.pop("y")
-            ax.text(x, y, _format_summary(stats, w_min is not None and w_max is not None), **tk)
-            ax.set_title(_pair_label(members), fontsize=9)
-            ax.tick_params(labelsize=7)
-            # weights of order 1e-4 uS would otherwise print as long, overlapping decimals
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
-            ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3), useMathText=True)
-            ax.xaxis.get_offset_text().set_fontsize(7)
-            ax.margins(y=0.45)  # headroom for the summary box
 
-    # column headers, row labels, axis labels on the outermost visible panels
-    for c, label in enumerate(projections):
+def _label_grid(axes: np.ndarray, grid: WeightPanels, visible: np.ndarray, units: str, y_label: str) -> None:
+    """Column headers, row labels, and axis labels on the outermost visible panels."""
+    for c, label in enumerate(grid.columns):
         header = f"{PROJECTION_TITLES.get(label, label)} ({label})" if label in PROJECTION_TITLES else label
         axes[0, c].annotate(
             header,
@@ -370,7 +435,7 @@ def hist_weights(
             bottom = axes[shown[-1], c]
             bottom.tick_params(labelbottom=True)
             bottom.set_xlabel(f"Weight ({units})", fontsize=8)
-    for r, row in enumerate(rows):
+    for r, row in enumerate(grid.rows):
         shown = np.flatnonzero(visible[r])
         if shown.size:
             axes[r, shown[0]].tick_params(labelleft=True)
@@ -388,18 +453,135 @@ def hist_weights(
             fontweight="bold",
             annotation_clip=False,
         )
-    if before is not None:
+
+
+def draw_weight_panels(grid: WeightPanels, *, units: str = "uS", title: str | None = None, style: HistStyle | None = None) -> np.ndarray:
+    """Draw the histograms of :func:`weight_panels` on a grid of rows x projection classes.
+
+    Each panel shows the "after" weights filled and the "before" weights (if any) as a dashed outline on shared
+    bin edges, its bounds as dotted lines, and a box with the
+    :func:`~spikebridge.analysis.weights.bimodality` summary of the "after" weights (bounds from the
+    projections' ``w_min``/``w_max``, or the data range when a bound is unknown). Empty panels are switched
+    off. x: weight (``units``); y: probability density (1/``units``) or count.
+
+    Parameters
+    ----------
+    grid
+        The panels, from :func:`weight_panels`.
+    units
+        Weight units for the x label ("uS" or "nA").
+    title
+        Suptitle; ``None``: one naming the snapshot time; ``""``: none.
+    style
+        Densities or counts, shared axes, size, extra keyword arguments (default :class:`HistStyle`).
+
+    Returns
+    -------
+    np.ndarray of Axes, shape (n_rows, n_cols)
+        ``axes[r, c]``; ``axes[0, 0].figure`` is the figure.
+    """
+    style = style or HistStyle()
+    n_rows, n_cols = len(grid.rows), len(grid.columns)
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        sharex=style.sharex,
+        sharey=style.sharey,
+        squeeze=False,
+        figsize=style.figsize or (3.2 * n_cols + 0.6, 2.4 * n_rows + 0.6),
+        layout="constrained",
+    )
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    visible = np.zeros((n_rows, n_cols), dtype=bool)
+    for r in range(n_rows):
+        for c in range(n_cols):
+            ax: Axes = axes[r, c]
+            panel = grid.panels[r][c]
+            if panel.empty:
+                ax.axis("off")
+                continue
+            visible[r, c] = True
+            _draw_panel(ax, panel, colours[c % len(colours)], style)
+            _annotate_bimodality(ax, panel, style)
+            _format_panel_axes(ax, panel)
+    _label_grid(axes, grid, visible, units, "density" if style.density else "count")
+    if grid.t_before is not None:
         handles = [
-            Patch(facecolor="0.6", alpha=0.55, label=f"after (t = {t_after:g} ms)"),
-            Line2D([], [], color="0.15", ls="--", lw=1.0, label=f"before (t = {t_before:g} ms)"),
+            Patch(facecolor="0.6", alpha=0.55, label=f"after (t = {grid.t_after:g} ms)"),
+            Line2D([], [], color="0.15", ls="--", lw=1.0, label=f"before (t = {grid.t_before:g} ms)"),
         ]
         fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     if title is None:
-        title = f"Weight distributions at t = {t_after:g} ms"
-        title += f" ({'posts' if rows_by == 'post' else 'pres'}ynaptic populations as rows)"
+        title = f"Weight distributions at t = {grid.t_after:g} ms"
+        title += f" ({'posts' if grid.rows_by == 'post' else 'pres'}ynaptic populations as rows)"
     if title:
         fig.suptitle(title, fontsize=11)
     return axes
+
+
+def hist_weights(
+    table: pd.DataFrame,
+    projections: Sequence[str],
+    infos: Mapping[str, ProjectionInfo] | Iterable[ProjectionInfo],
+    *,
+    rows_by: str = "post",
+    t: float | None = None,
+    before: pd.DataFrame | None = None,
+    before_t: float | None = None,
+    bins: int = 80,
+    units: str = "uS",
+    title: str | None = None,
+    style: HistStyle | None = None,
+) -> np.ndarray:
+    """Weight histograms on a grid of layers (rows) x projection classes (columns).
+
+    Panel ``(r, c)`` pools every projection whose ``label`` (or name when the
+    label is ``None``) is ``projections[c]`` and whose post population (or pre
+    population with ``rows_by="pre"``) is the row's population, e.g. rows
+    ``L1, L2`` and columns ``FF, E2E, FB`` give *Feedforward L0 -> L1*,
+    *Lateral L1 <-> L1*, *Feedback L2 -> L1* on the ``L1`` row. Panels without
+    any weight are switched off. Each panel is annotated with the
+    :func:`~spikebridge.analysis.weights.bimodality` summary of the weights at
+    ``t`` (bounds from the projections' ``w_min``/``w_max``, dotted lines, or
+    the data range when a bound is unknown). x: weight (``units``); y:
+    probability density (1/``units``) or count.
+
+    :func:`weight_panels` followed by :func:`draw_weight_panels`.
+
+    Parameters
+    ----------
+    table
+        Weight table (see :mod:`spikebridge.analysis.weights`).
+    projections
+        Column labels, e.g. ``["FF", "E2E", "FB"]``.
+    infos
+        Projection descriptions (``{name: ProjectionInfo}`` or an iterable).
+    rows_by
+        ``"post"`` (rows are postsynaptic populations) or ``"pre"``.
+    t
+        Snapshot time (ms) of ``table``; ``None``: the last one.
+    before
+        Optional weight table before training, overlaid as an outline.
+    before_t
+        Snapshot of ``before`` (ms); ``None``: its first one.
+    bins
+        Number of bins per panel; "before" and "after" share the bin edges.
+    units
+        Weight units for the x label ("uS" or "nA").
+    title
+        Suptitle; default names the snapshot time(s).
+    style
+        Densities or counts, shared axes, figure size, extra keyword arguments of the histograms and the
+        summary box, bound band width (default :class:`HistStyle`).
+
+    Returns
+    -------
+    np.ndarray of Axes, shape (n_rows, n_cols)
+        ``axes[r, c]``; ``axes[0, 0].figure`` is the figure.
+    """
+    grid = weight_panels(table, projections, infos, rows_by=rows_by, t=t, before=before, before_t=before_t, bins=bins)
+    return draw_weight_panels(grid, units=units, title=title, style=style)
+
 
 
 # ---------------------------------------------------------------------------
@@ -418,6 +600,8 @@ def plot_weight_evolution(
     title: str | None = "Weight evolution",
 ) -> Figure:
     """Mean weight with 25-75 % and 5-95 % percentile bands, one panel per projection.
+
+    x: time (ms); y: weight (``units``); the median is a dashed line.
 
     Parameters
     ----------
@@ -489,8 +673,3 @@ def plot_weight_evolution(
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
-
-
-# ---------------------------------------------------------------------------
-# saving
-# ---------------------------------------------------------------------------

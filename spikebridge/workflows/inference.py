@@ -168,7 +168,7 @@ class InferenceOutcome:
 
 
 def _as_results(results: Results | str | os.PathLike[str]) -> Results:
-    return results if isinstance(results, Results) else load(results)
+    return results if isinstance(results, Results) else load(Path(results))
 
 
 def _neuron_parameter(results: Results, population: str, name: str) -> float | None:
@@ -428,8 +428,8 @@ def run_method(
     if method == "rdd":
         if data.v_pre is None or data.v_dt is None:
             raise InferenceInputError("RDD needs the membrane potential of the pre cells: read it with with_v=True")
-        missing = [n for n in _NEURON if getattr(data, n) is None]
-        if missing:
+        if data.v_thresh is None or data.v_reset is None or data.tau_m is None:
+            missing = [n for n in _NEURON if getattr(data, n) is None]
             raise InferenceInputError(f"RDD needs {', '.join(missing)} of the pre cells, which their cell type lacks")
         return inf.rdd(pre, post, data.v_pre, data.t_stop, v_thresh=data.v_thresh, v_reset=data.v_reset,
                        dt=data.v_dt, tau_m=data.tau_m, check_every=check_every, **parameters)
@@ -656,7 +656,7 @@ def best_parameters(grid_table: pd.DataFrame, by: str = "pearson") -> dict[str, 
     key = (grid_table["pearson"] + grid_table["sign_alignment"]) / 2 if by == "mean" else grid_table[by]
     ranked = grid_table.assign(_key=key).sort_values(["_key", "pearson"], ascending=False, kind="stable")
     first = ranked.groupby("method", sort=False).head(1)
-    return {row.method: json.loads(row.parameters) for row in first.itertuples()}
+    return {str(row.method): json.loads(str(row.parameters)) for row in first.itertuples()}
 
 
 def tunable_parameters(method: str) -> dict[str, Any]:
@@ -784,18 +784,8 @@ def write_outcome(
     list of pathlib.Path
         The files written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from spikebridge.plotting.figures import save_figure
-    from spikebridge.plotting.inference import (
-        plot_noise,
-        plot_over_time,
-        plot_over_time_by_noise,
-        plot_scatter,
-    )
+    from spikebridge.plotting.inference import inference_figures
 
     if out_dir is None:
         run_dir = _as_results(results).path if results is not None else Path(outcome.source["run_dir"])
@@ -817,15 +807,8 @@ def write_outcome(
     written.append(path)
 
     title = f"{outcome.source.get('model', 'run')} on {outcome.source.get('backend', '?')}"
-    noises = sorted({n for _, n in outcome.estimates})
-    figures = {"scatter": plot_scatter(outcome, noise=noises[0], title=title),
-               "over_time": plot_over_time(outcome.scores, noise=noises[0], title=title)}
-    if len(noises) > 1:
-        figures["noise"] = plot_noise(outcome.scores, title=title)
-        figures["over_time_by_noise"] = plot_over_time_by_noise(outcome.scores, title=title)
-    for stem, fig in figures.items():
-        written += save_figure(fig, target / stem)
-        plt.close(fig)
+    for stem, fig in inference_figures(outcome, title=title).items():
+        written += save_figure(fig, target / stem, close=True)
     return written
 
 

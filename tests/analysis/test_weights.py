@@ -28,7 +28,8 @@ from spikebridge.analysis.weights import (
     weight_matrix,
     write_table,
 )
-from spikebridge.plotting.weights import hist_weights, plot_weight_evolution, plot_weight_matrices, save_figure
+from spikebridge.plotting.figures import save_figure
+from spikebridge.plotting.weights import HistStyle, hist_weights, plot_weight_evolution, plot_weight_matrices
 
 
 @pytest.fixture(autouse=True)
@@ -311,7 +312,7 @@ def test_hist_weights_grid_empty_panels_and_overlay() -> None:
 
 def test_hist_weights_density_bins_and_summary() -> None:
     table, _, infos = _layered()
-    axes = hist_weights(table, ["FF", "E2E", "FB"], infos, bins=80, hist_kwargs={"histtype": "bar"})
+    axes = hist_weights(table, ["FF", "E2E", "FB"], infos, bins=80, style=HistStyle(hist_kwargs={"histtype": "bar"}))
     ax = axes[0, 0]
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(bars) == 80

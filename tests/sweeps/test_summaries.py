@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from spikebridge.workflows.sweeps import Experiment, SweepError
-from spikebridge.workflows.sweeps.summaries import over_time, plot_bands, plot_multiseed_band, weight_statistic
+from spikebridge.workflows.sweeps.summaries import band_statistics, over_time, plot_multiseed_band, weight_statistic
 
 
 def test_weight_statistic_is_a_series_over_snapshot_times(stdp_experiment: Experiment) -> None:
@@ -24,6 +24,11 @@ def test_weight_statistic_is_a_series_over_snapshot_times(stdp_experiment: Exper
 def test_band_figure_of_two_conditions_across_seeds(stdp_experiment: Experiment, tmp_path: Path) -> None:
     table = over_time(stdp_experiment, weight_statistic("p50"))
     assert table.columns.tolist() == ["A_plus", "seed", "t", "value"] and len(table) == 4 * 5
+    bands = band_statistics(table, "A_plus")
+    low = table[table["A_plus"] == table["A_plus"].min()].groupby("t")["value"]
+    assert bands["label"].tolist()[:5] == ["A_plus = 0.005"] * 5 and bands["n"].tolist() == [2] * 10
+    assert bands["mean"].tolist()[:5] == pytest.approx(low.mean().tolist())
+    assert bands["sd"].tolist()[:5] == pytest.approx(low.std().tolist())
     fig = plot_multiseed_band(stdp_experiment, weight_statistic("mean", relative=True), "A_plus", path=tmp_path / "band", ylabel="mean weight / w_max")
     assert (tmp_path / "band.png").stat().st_size > 10_000 and (tmp_path / "band.pdf").is_file()
     ax = fig.axes[0]
@@ -32,6 +37,6 @@ def test_band_figure_of_two_conditions_across_seeds(stdp_experiment: Experiment,
     assert ax.get_lines()[0].get_xdata().tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
 
     with pytest.raises(SweepError, match="seed vary within a condition"):
-        plot_bands(table, "A_plus", over="t", x="t")
+        band_statistics(table, "A_plus", over="t", x="t")
     with pytest.raises(SweepError, match=r"no column\(s\) backend"):
-        plot_bands(table, "backend")
+        band_statistics(table, "backend")

@@ -6,7 +6,6 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -211,8 +210,7 @@ def write_report(cmp: Comparison) -> Path:
                 (cmp.out / "figures" / f"{stale}.{suffix}").unlink(missing_ok=True)
     paths = {}
     for name, fig in figs.items():
-        save_figure(fig, cmp.out / "figures" / name)
-        plt.close(fig)
+        save_figure(fig, cmp.out / "figures" / name, close=True)
         paths[name] = f"figures/{name}.png"
     parts = sections(cmp, paths)
     for name, text in (("report.md", to_markdown(parts)), ("report.html", to_html(parts))):

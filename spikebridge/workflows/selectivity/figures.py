@@ -1,7 +1,9 @@
 """The workflow's figure set, pre (untrained) vs post (trained) training, per noise amplitude.
 
-rate histograms, topographic rate maps, one neuron's selectivity panel and its traceback panels; each saved
-as PNG and PDF with :func:`~spikebridge.plotting.figures.save_figure`.
+Rate histograms, topographic rate maps, one neuron's selectivity panel and its traceback panels; the data are
+gathered here from the workflow, drawn by :mod:`spikebridge.plotting.selectivity` and
+:mod:`spikebridge.plotting.traceback`, and saved as PNG and PDF with
+:func:`~spikebridge.plotting.figures.save_figure`.
 """
 
 from __future__ import annotations
@@ -9,25 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import xarray as xr
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import xarray as xr  # noqa: E402
-
-from ...analysis.selectivity import infer_rates  # noqa: E402
-from ...analysis.traceback import image_sensitivities  # noqa: E402
-from ...models.random import stream  # noqa: E402
-from ...plotting.figures import save_figure  # noqa: E402
-from ...plotting.selectivity import hist_rates, plot_contour_selectivity, topographic_rates  # noqa: E402
-from ...plotting.traceback import plot_traceback  # noqa: E402
-from .schedule import input_image  # noqa: E402
-from .workflow import Workflow  # noqa: E402
-
-TITLES = {"untrained": "Untrained", "trained": "Trained"}
+from ...analysis.selectivity import infer_rates
+from ...analysis.traceback import image_sensitivities
+from ...models.random import stream
+from ...plotting.figures import save_figure
+from ...plotting.selectivity import hist_rates, selectivity_figure, topographic_rates
+from ...plotting.traceback import traceback_figure
+from .schedule import input_image
+from .workflow import Workflow
 
 
 def contrast_pair(labels: pd.DataFrame, column: str, preferred_img: int) -> tuple[int, int]:
@@ -41,49 +36,40 @@ def contrast_pair(labels: pd.DataFrame, column: str, preferred_img: int) -> tupl
     return (other, preferred_img) if row[column] == 1 else (preferred_img, other)
 
 
-def selectivity_figure(rates: Mapping[str, xr.DataArray], nrn: int, labels: pd.DataFrame, column: str, layer: int) -> plt.Figure:
-    """One neuron's rates grouped by ``column``, one panel per state (rows), shared axes."""
-    fig, axes = plt.subplots(len(rates), 1, figsize=(2.4, 1.8 * len(rates) + 0.4), sharex=True, sharey=True, squeeze=False)
-    for ax, (state, r) in zip(axes[:, 0], rates.items(), strict=True):
-        plot_contour_selectivity(r, nrn, labels[["image_id", column]], axes=ax)
-        ax.set_title(f"{TITLES.get(state, state)}: L{layer} #{nrn}", fontsize=9, fontweight="bold")
-    axes[0, 0].set_ylim(bottom=0)
-    fig.tight_layout()
-    return fig
-
-
-def traceback_figure(
+def traceback_data(
     wf: Workflow,
     rates: Mapping[str, xr.DataArray],
     weights: Mapping[str, Mapping[int, np.ndarray]],
     nrn: int,
     layer: int,
-    pair: tuple[int, int],
     noise: float,
-) -> plt.Figure:
-    """Rows: states; columns: negative image, positive image, average over every image (on a grey, noisy
-    background). Dot areas share one scale per row."""
-    size = wf.protocol.image_size
-    fig, axes = plt.subplots(len(rates), 3, figsize=(6, 2.1 * len(rates)), squeeze=False)
+) -> tuple[dict[str, xr.DataArray], dict[int, np.ndarray], np.ndarray]:
+    """What :func:`~spikebridge.plotting.traceback.traceback_figure` draws for one neuron at one noise amplitude.
+
+    Parameters
+    ----------
+    wf
+        The workflow (its images, input grid and seed).
+    rates
+        Excitatory rates (Hz) by state, dims ``layer``, ``img``, ``nrn`` and optionally ``rep``.
+    weights
+        Feed-forward weights by state and layer.
+    nrn, layer
+        The neuron traced back.
+    noise
+        Pixel noise amplitude (grey levels).
+
+    Returns
+    -------
+    tuple
+        Sensitivities by state (dims ``img`` and the input grid), the images as shown (by image id, repetition
+        0, grey levels) and a grey background with the same noise, drawn from the workflow's seed.
+    """
     background_rng = stream(wf.seed, "selectivity", "figure_background")
-    background = input_image(np.full(wf.dataset.shape, 128.0), size, noise, background_rng)
+    background = input_image(np.full(wf.dataset.shape, 128.0), wf.protocol.image_size, noise, background_rng)
     shown = dict(zip(wf.dataset.annotations["image_id"], wf.input_images(noise, rep=0), strict=True))
-    for i, (state, r) in enumerate(rates.items()):
-        sens = image_sensitivities(nrn, layer, r, weights[state], wf.input_shape)
-        average = sens.mean("img").values
-        top = float(max(sens.max(), average.max()))
-        for j, img in enumerate([*pair, None]):
-            if img is None:
-                plot_traceback(average, background, sensitivities_max=top, axes=axes[i, j])
-                title = "average"
-            else:
-                plot_traceback(sens.sel(img=img).values, shown[img], sensitivities_max=top, axes=axes[i, j])
-                title = f"image {img} ({'negative' if j == 0 else 'positive'})"
-            axes[i, j].set_title(title, fontsize=8)
-        axes[i, 0].set_ylabel(TITLES.get(state, state), fontweight="bold")
-    fig.suptitle(f"Traceback of L{layer} #{nrn}, noise {noise:g}", fontsize=9)
-    fig.tight_layout()
-    return fig
+    sens = {state: image_sensitivities(nrn, layer, r, weights[state], wf.input_shape) for state, r in rates.items()}
+    return sens, shown, background
 
 
 def make_figures(
@@ -95,20 +81,45 @@ def make_figures(
     out: Path,
     offset: float = 50.0,
 ) -> list[Path]:
-    """Every figure for every noise amplitude in ``records`` (noise -> state -> records) into ``out``."""
+    """Every figure for every noise amplitude in ``records`` (noise -> state -> records) into ``out``.
+
+    Parameters
+    ----------
+    wf
+        The workflow.
+    records
+        Spike records by noise amplitude (grey levels) and state.
+    weights
+        Feed-forward weights by state and layer.
+    nrn
+        The neuron whose selectivity and traceback are drawn (in the last layer).
+    column
+        The image annotation its rates are grouped by.
+    out
+        Directory of the figures.
+    offset
+        Time (ms) after each image onset left out of the rates.
+
+    Returns
+    -------
+    list[Path]
+        The files written (PNG and PDF of each figure).
+    """
     written: list[Path] = []
     layer = wf.layers.last
     labels = wf.dataset.annotations
     for noise, by_state in records.items():
         tag = f"noise_{noise:g}"
         hidden = {s: r.sel(layer=r["layer"].values[1:]) for s, r in by_state.items()}
-        written += save_figure(hist_rates(hidden, offset=offset), out / f"rates_hist_{tag}")
-        written += save_figure(topographic_rates(hidden, offset=offset), out / f"topographic_rates_{tag}")
+        written += save_figure(hist_rates(hidden, offset=offset), out / f"rates_hist_{tag}", close=True)
+        written += save_figure(topographic_rates(hidden, offset=offset), out / f"topographic_rates_{tag}", close=True)
         exc = {s: infer_rates(r.sel(nrn_cls="EXC"), None, offset) for s, r in by_state.items()}
         last = {s: r.sel(layer=layer) for s, r in exc.items()}
-        written += save_figure(selectivity_figure(last, nrn, labels, column, layer), out / f"selectivity_L{layer}_{nrn}_{tag}")
+        fig = selectivity_figure(last, nrn, labels, column, layer)
+        written += save_figure(fig, out / f"selectivity_L{layer}_{nrn}_{tag}", close=True)
         preferred = int(last["trained"].sel(nrn=nrn).mean("rep").idxmax("img")) if "trained" in last else int(labels["image_id"][0])
         pair = contrast_pair(labels, column, preferred)
-        written += save_figure(traceback_figure(wf, exc, weights, nrn, layer, pair, noise), out / f"traceback_L{layer}_{nrn}_{tag}")
-        plt.close("all")
+        sens, shown, background = traceback_data(wf, exc, weights, nrn, layer, noise)
+        fig = traceback_figure(sens, shown, background, pair, nrn=nrn, layer=layer, noise=noise)
+        written += save_figure(fig, out / f"traceback_L{layer}_{nrn}_{tag}", close=True)
     return written

@@ -11,13 +11,13 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from ...plotting.figures import save_figure
+from ...plotting.figures import Figure, save_figure
+from ...plotting.sweeps import plot_bands
 from ...rundir import Results
 from .errors import SweepError
 from .experiment import Experiment
@@ -26,8 +26,6 @@ from .grid import resolve_name
 if TYPE_CHECKING:
     from distributed import Client
 
-# Okabe & Ito's palette: distinguishable with the common colour-vision deficiencies
-COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 STATISTICS = ("mean", "std", "p5", "p25", "p50", "p75", "p95")
 
 
@@ -103,7 +101,7 @@ def over_time(experiment: Experiment, metric: Callable[[Results], pd.Series], cl
     if wide.empty:
         raise SweepError(f"no complete trials in {experiment.path} to summarise")
     wide.columns = pd.Index(wide.columns.astype(float), name="t")
-    return wide.stack().rename("value").reset_index()
+    return cast(pd.Series, wide.stack()).rename("value").reset_index()  # one column level: a Series
 
 
 def _label(names: Sequence[str], key: Any) -> str:
@@ -111,20 +109,15 @@ def _label(names: Sequence[str], key: Any) -> str:
     return ", ".join(f"{n} = {v:g}" if isinstance(v, float) else f"{n} = {v}" for n, v in zip(names, values, strict=True))
 
 
-def plot_bands(
+def band_statistics(
     table: pd.DataFrame,
     condition: str | Sequence[str],
     *,
     over: str = "seed",
     x: str = "t",
     value: str = "value",
-    x_scale: float = 1e-3,
-    xlabel: str = "training time (s)",
-    ylabel: str = "value",
-    title: str | None = None,
-    figsize: tuple[float, float] = (6.4, 4.0),
-) -> Figure:
-    """Mean +- s.d. across ``over`` (seeds) of ``value`` against ``x``, one line and band per condition.
+) -> pd.DataFrame:
+    """Mean and s.d. across ``over`` (seeds) of ``value`` at every ``x``, per condition: what a band figure draws.
 
     Parameters
     ----------
@@ -136,12 +129,19 @@ def plot_bands(
         The column(s) whose values make the lines (e.g. ``A_plus``, or ``["A_plus", "backend"]``).
     over
         The column that repeats a condition (the band's spread is across it).
-    x_scale, xlabel, ylabel, title, figsize
-        ``x`` is multiplied by ``x_scale`` (default: ms to s); labels and size of the figure.
+    x, value
+        The columns of the abscissa (e.g. time in ms) and of the metric.
 
     Returns
     -------
-    Figure
+    pd.DataFrame
+        Columns ``label`` (e.g. ``"A_plus = 0.005"``), ``x``, ``mean``, ``sd`` (0 where there is one
+        repetition) and ``n`` (repetitions of the condition); conditions sorted by value, ``x`` ascending.
+
+    Raises
+    ------
+    SweepError
+        A named column is missing, or another column varies within a condition.
     """
     conditions = [condition] if isinstance(condition, str) else list(condition)
     missing = [c for c in [*conditions, over, x, value] if c not in table.columns]
@@ -151,24 +151,21 @@ def plot_bands(
     varying = [c for c in others if table[c].astype(str).nunique() > 1]
     if varying:
         raise SweepError(f"{', '.join(varying)} vary within a condition: add them to the condition or select trials with where()")
-    fig = Figure(figsize=figsize, layout="constrained")
-    ax = fig.add_subplot()
-    groups = table.groupby(conditions if len(conditions) > 1 else conditions[0], sort=True)
-    for k, (key, group) in enumerate(groups):
-        stats = group.groupby(x)[value].agg(["mean", "std", "count"]).sort_index()
-        t = stats.index.to_numpy(float) * x_scale
-        mean, sd = stats["mean"].to_numpy(float), np.nan_to_num(stats["std"].to_numpy(float))
-        n = int(group[over].nunique())
-        colour = COLOURS[k % len(COLOURS)]
-        ax.fill_between(t, mean - sd, mean + sd, color=colour, alpha=0.22, lw=0)
-        ax.plot(t, mean, color=colour, lw=2.0, marker="o" if len(t) <= 30 else None, ms=3.5, label=f"{_label(conditions, key)}  (n = {n})")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3, lw=0.5)
-    ax.legend(frameon=False, title=f"mean \u00b1 s.d. across {over}s", title_fontsize=9, fontsize=9)
-    if title:
-        ax.set_title(title, fontsize=11)
-    return fig
+    frames = []
+    for key, group in table.groupby(conditions if len(conditions) > 1 else conditions[0], sort=True):
+        stats = group.groupby(x)[value].agg(["mean", "std"]).sort_index()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "label": _label(conditions, key),
+                    "x": stats.index.to_numpy(float),
+                    "mean": stats["mean"].to_numpy(float),
+                    "sd": np.nan_to_num(stats["std"].to_numpy(float)),
+                    "n": int(group[over].nunique()),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["label", "x", "mean", "sd", "n"])
 
 
 def plot_multiseed_band(
@@ -196,7 +193,8 @@ def plot_multiseed_band(
     client
         Compute the metric on this Dask client's workers.
     style
-        Passed to :func:`plot_bands` (``ylabel``, ``title``, ``xlabel``, ``x_scale``, ``figsize``).
+        Passed to :func:`spikebridge.plotting.sweeps.plot_bands` (``ylabel``, ``title``, ``xlabel``, ``x_scale``,
+        ``figsize``).
 
     Returns
     -------
@@ -207,7 +205,7 @@ def plot_multiseed_band(
     cols = [names[resolve_name(c, experiment.paths)] for c in conditions]
     over_col = names[resolve_name(over, experiment.paths)]
     table = over_time(experiment, metric, client)
-    fig = plot_bands(table, cols if len(cols) > 1 else cols[0], over=over_col, **style)
+    fig = plot_bands(band_statistics(table, cols if len(cols) > 1 else cols[0], over=over_col), over=over_col, **style)
     if path is not None:
         save_figure(fig, Path(path))
     return fig

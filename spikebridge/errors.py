@@ -5,7 +5,23 @@ from __future__ import annotations
 
 
 def one_line(text: object) -> str:
-    """``text`` (an error, usually) with every run of white space, newlines included, as one space."""
+    """``text`` (an error, usually) with every run of white space, newlines included, as one space.
+
+    Parameters
+    ----------
+    text : object
+        Anything; its ``str`` is taken.
+
+    Returns
+    -------
+    str
+        The text on one line.
+
+    Examples
+    --------
+    >>> one_line(ValueError("bad value\\n  in line 2"))
+    'bad value in line 2'
+    """
     return " ".join(str(text).split())
 
 
@@ -14,7 +30,22 @@ class SpikebridgeError(Exception):
 
 
 class ModelError(SpikebridgeError):
-    """A model description is malformed: names the source, the field path and what was expected."""
+    """A model description is malformed: names the source, the field path and what was expected.
+
+    Parameters
+    ----------
+    path : str
+        The field's dotted path in the model (``projections.ff.weight``); empty for the model as a whole.
+    message : str
+        What was expected, and what was found.
+    source : str, optional
+        The file the model came from.
+
+    Examples
+    --------
+    >>> str(ModelError("populations.exc.size", "expected an integer > 0, got -1", "tiny.toml"))
+    'tiny.toml: populations.exc.size: expected an integer > 0, got -1'
+    """
 
     def __init__(self, path: str, message: str, source: str | None = None) -> None:
         self.path = path
@@ -27,6 +58,18 @@ class ModelError(SpikebridgeError):
         return f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
 
     def with_source(self, source: str) -> ModelError:
+        """The same error, naming the file (or other source) the model came from.
+
+        Parameters
+        ----------
+        source : str
+            The model file, e.g. ``"models/coba.toml"``.
+
+        Returns
+        -------
+        ModelError
+            A new error with the same field path and message.
+        """
         return ModelError(self.path, self.message, source)
 
 

@@ -61,7 +61,6 @@ autosummary_mock_imports = ["spikebridge.cli.__main__"]
 
 numpydoc_show_class_members = False  # autodoc lists the members; numpydoc's tables would need stub pages
 numpydoc_class_members_toctree = False
-numpydoc_attributes_as_param_list = False
 numpydoc_xref_param_type = False
 
 # GL08: a public object has a docstring

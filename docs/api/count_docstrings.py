@@ -22,9 +22,9 @@ def _public(name: str) -> bool:
 
 
 def _overload(node: ast.AST) -> bool:
-    """True for a ``typing.overload`` stub, which carries no docstring of its own."""
+    """True for a ``typing.overload`` stub or a property's setter/deleter, which carry no docstring of their own."""
     decorators = getattr(node, "decorator_list", [])
-    return any((d.id if isinstance(d, ast.Name) else getattr(d, "attr", "")) == "overload" for d in decorators)
+    return any((d.id if isinstance(d, ast.Name) else getattr(d, "attr", "")) in {"overload", "setter", "deleter"} for d in decorators)
 
 
 def missing(path: Path) -> tuple[int, list[tuple[int, str]]]:

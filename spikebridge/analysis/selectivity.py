@@ -21,9 +21,10 @@ def infer_rates(records: xr.DataArray, duration: float | None = None, offset: fl
 
     Parameters
     ----------
-    records
-        Spike records, any subset of the dims ``img, rep, layer, nrn_cls`` (one :class:`SpikeRecord` each).
-    duration, offset
+    records : xarray.DataArray
+        Spike records, any subset of the dims ``img, rep, layer, nrn_cls`` (one
+        :class:`~spikebridge.workflows.selectivity.records.SpikeRecord` each).
+    duration, offset : float, optional
         The observation window (ms from the onset); ``duration`` defaults to the rest of the presentation.
 
     Returns
@@ -49,7 +50,25 @@ def _bins(x: np.ndarray, n_bins: int) -> np.ndarray:
 
 
 def mutual_information(response: np.ndarray, labels: np.ndarray) -> float:
-    """Plug-in mutual information (bits) between two discrete sequences of equal length."""
+    """Plug-in mutual information (bits) between two discrete sequences of equal length.
+
+    Parameters
+    ----------
+    response, labels : numpy.ndarray
+        Discrete values (any hashable dtype), one per trial.
+
+    Returns
+    -------
+    float
+        ``I(response; labels)`` in bits, not bias-corrected.
+
+    Examples
+    --------
+    >>> mutual_information(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 1]))
+    1.0
+    >>> mutual_information(np.array([0, 1, 0, 1]), np.array([0, 0, 1, 1]))
+    0.0
+    """
     _, r = np.unique(response, return_inverse=True)
     _, s = np.unique(labels, return_inverse=True)
     joint = np.zeros((r.max() + 1, s.max() + 1))
@@ -73,7 +92,27 @@ def selectivity(
 
     ``rates`` has dims ``img``, ``rep`` (optional) and ``nrn``; ``labels`` an ``image_id`` column matching
     ``img``. The shuffle baseline permutes the labels across images (repetitions keep their image), with a
-    generator seeded by ``seed``. Columns whose value never changes are skipped. Returns dims ``nrn, label``.
+    generator seeded by ``seed``. Columns whose value never changes are skipped.
+
+    Parameters
+    ----------
+    rates : xarray.DataArray
+        Rates (Hz), dims ``img``, optionally ``rep``, and ``nrn`` (:func:`infer_rates`).
+    labels : pandas.DataFrame
+        Annotations: an ``image_id`` column matching ``img`` and the annotation columns.
+    columns : sequence of str, optional
+        The annotation columns scored.
+    n_bins : int, optional
+        Equal-count bins of a neuron's rates.
+    shuffles : int, optional
+        Label permutations averaged for the bias correction (0: none).
+    seed : int, optional
+        Seed of the permutations.
+
+    Returns
+    -------
+    xarray.DataArray
+        Selectivity in bits, dims ``nrn, label`` (0 for a neuron whose rate never changes).
     """
     r = rates.transpose("img", ..., "nrn")
     values = r.values.reshape(r.sizes["img"], -1, r.sizes["nrn"])  # img, rep, nrn
@@ -97,15 +136,45 @@ def selectivity(
 
 
 def top_k(scores: xr.DataArray, k: int) -> xr.DataArray:
-    """The ``k`` highest scores (best first), with their ``nrn`` coordinate; ``scores`` has dim ``nrn``
-    (a ``label`` dim is reduced by its maximum: a neuron's selectivity for its best annotation)."""
+    """The ``k`` highest scores (best first), with their ``nrn`` coordinate.
+
+    Parameters
+    ----------
+    scores : xarray.DataArray
+        Selectivities (bits) with dim ``nrn``; a ``label`` dim is reduced by its maximum (a neuron's selectivity
+        for its best annotation).
+    k : int
+        How many neurons to keep.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dim ``nrn``, at most ``k`` long, in decreasing order.
+    """
     best = scores.max("label") if "label" in scores.dims else scores
     order = np.argsort(-best.values, kind="stable")[:k]
     return best.isel(nrn=order)
 
 
 def selectivity_summary(rates: xr.DataArray, labels: pd.DataFrame, k: int = 10, **kwargs: object) -> dict[str, float]:
-    """Mean selectivity (bits) of the top ``k`` neurons and of all neurons, for ``rates`` (dims img, rep, nrn)."""
+    """Mean selectivity (bits) of the top ``k`` neurons and of all neurons, for ``rates`` (dims img, rep, nrn).
+
+    Parameters
+    ----------
+    rates : xarray.DataArray
+        Rates (Hz), as for :func:`selectivity`.
+    labels : pandas.DataFrame
+        Annotations, as for :func:`selectivity`.
+    k : int, optional
+        How many of the most selective neurons to average.
+    **kwargs
+        Passed on to :func:`selectivity`.
+
+    Returns
+    -------
+    dict
+        ``top_k_mean`` and ``mean`` (bits, each neuron by its best annotation) and ``k``.
+    """
     scores = selectivity(rates, labels, **kwargs)  # type: ignore[arg-type]
     best = scores.max("label")
     return {"top_k_mean": float(top_k(scores, k).mean()), "mean": float(best.mean()), "k": float(k)}

@@ -24,7 +24,25 @@ def sensitivities(nrn: int, layer: int, rates: Mapping[int, np.ndarray], weights
     rates
         Rates (Hz) by layer, ``0 .. layer - 1`` needed: one value per cell of that layer.
     weights
-        Feed-forward weights by layer ``l = 1 .. layer``: ``W[l]`` of shape ``(n_l, n_{l-1})`` (post, pre).
+        Feed-forward weights by layer ``l = 1 .. layer``: ``W[l]`` of shape ``(n_l, n_{l-1})`` (post, pre), any
+        one unit (the result is normalised).
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per cell of layer 0, summing to 1 (all 0 when no path reaches the focal neuron).
+
+    Raises
+    ------
+    ValueError
+        If ``layer < 1`` or a weight matrix's shape does not match the layers' sizes.
+
+    Examples
+    --------
+    One neuron fed by three input cells with weights 1, 0 and 1; the inputs fire at 2, 5 and 2 Hz:
+
+    >>> sensitivities(0, 1, {0: np.array([2.0, 5.0, 2.0])}, {1: np.array([[1.0, 0.0, 1.0]])})
+    array([0.5, 0. , 0.5])
     """
     if layer < 1:
         raise ValueError(f"layer must be >= 1 (layer 0 is the input), got {layer}")
@@ -45,6 +63,22 @@ def image_sensitivities(nrn: int, layer: int, rates: xr.DataArray, weights: Mapp
 
     ``rates`` (EXC cells) has dims ``img``, ``layer``, ``nrn`` and optionally ``rep`` (averaged first); rows
     are trimmed of NaN padding to each layer's size as given by ``weights``.
+
+    Parameters
+    ----------
+    nrn, layer : int
+        The focal neuron's index in its layer's excitatory population, and the layer (>= 1).
+    rates : xarray.DataArray
+        Rates (Hz) of the excitatory cells, dims ``img, layer, nrn`` (and optionally ``rep``).
+    weights : Mapping
+        Feed-forward weights by layer, as for :func:`sensitivities`.
+    input_shape : tuple of int
+        ``(channels, rows, cols)`` of the input layer.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``img, row, col``; each image's map sums to 1 (or is all 0). Attrs ``nrn`` and ``layer``.
     """
     r = rates.mean("rep") if "rep" in rates.dims else rates
     sizes = {k - 1: w.shape[1] for k, w in weights.items()} | {k: w.shape[0] for k, w in weights.items()}

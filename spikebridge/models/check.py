@@ -36,18 +36,84 @@ RULE_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def cell_class(cell_type: str) -> Any:
+    """PyNN's standard cell class of that name.
+
+    Parameters
+    ----------
+    cell_type : str
+        A PyNN standard cell type, e.g. ``"IF_cond_exp"``.
+
+    Returns
+    -------
+    type
+        The class in :mod:`pyNN.standardmodels.cells` (its ``default_parameters`` and ``units`` are read).
+
+    Raises
+    ------
+    AttributeError
+        If PyNN has no such cell type.
+    """
     return getattr(pynn_cells, cell_type)
 
 
 def cell_units(cell_type: str) -> dict[str, str]:
+    """PyNN's unit of every parameter and state variable of a cell type.
+
+    Parameters
+    ----------
+    cell_type : str
+        A PyNN standard cell type.
+
+    Returns
+    -------
+    dict
+        ``{name: unit}``, e.g. ``"tau_m": "ms"``, ``"v_rest": "mV"``, ``"cm": "nF"``, ``"i_offset": "nA"``.
+
+    Examples
+    --------
+    >>> units = cell_units("IF_cond_exp")
+    >>> units["tau_m"], units["v_thresh"], units["gsyn_exc"]
+    ('ms', 'mV', 'uS')
+    """
     return dict(cell_class(cell_type).units)
 
 
 def weight_unit(post: Population) -> str:
+    """The unit of a weight onto ``post``: ``"uS"`` onto conductance-based cells, else ``"nA"`` (PyNN's).
+
+    Parameters
+    ----------
+    post : Population
+        The postsynaptic population's description.
+
+    Returns
+    -------
+    str
+        ``"uS"`` or ``"nA"``.
+    """
     return "uS" if CONDUCTANCE_BASED.get(post.cell_type, False) else "nA"
 
 
 def population_size(pop: Population, path: str) -> int:
+    """The number of cells of a population, from its ``size`` or the product of its ``shape``.
+
+    Parameters
+    ----------
+    pop : Population
+        The population's description.
+    path : str
+        Its field path, for errors (``populations.exc``).
+
+    Returns
+    -------
+    int
+        The number of cells.
+
+    Raises
+    ------
+    ModelError
+        If neither or both of ``size`` and ``shape`` are given, or ``shape`` has more than 3 dimensions.
+    """
     if (pop.size is None) == (pop.shape is None):
         raise ModelError(path, "give exactly one of 'size' or 'shape'")
     if pop.shape is not None:
@@ -75,6 +141,34 @@ def convert(value: float | str | None, unit: str, path: str) -> float | None:
     """A number is taken to be in ``unit`` already; a string such as '4 nS' is rescaled to ``unit``.
 
     The result is a finite float (NaN and infinities are refused, also after rescaling).
+
+    Parameters
+    ----------
+    value : float, str or None
+        A number, or a quantity written with its unit (``"4 nS"``, ``"0.02 s"``); None passes through.
+    unit : str
+        The unit of the result (PyNN's unit of the field: ``"ms"``, ``"mV"``, ``"uS"``, ``"nA"``, ...; ``"1"``
+        for a dimensionless field).
+    path : str
+        The field's path, for errors.
+
+    Returns
+    -------
+    float or None
+        The value in ``unit``.
+
+    Raises
+    ------
+    ModelError
+        For an unknown unit, a unit of the wrong dimension, or a value that is not finite.
+
+    Examples
+    --------
+    >>> convert("4 nS", "uS", "projections.ff.weight"), convert("0.02 s", "ms", "simulation.dt")
+    (0.004, 20.0)
+    >>> convert("4 mV", "uS", "projections.ff.weight")
+    Traceback (most recent call last):
+    spikebridge.errors.ModelError: projections.ff.weight: expected a quantity in uS, got '4 mV' (wrong dimension)
     """
     if value is None:
         return None
@@ -323,7 +417,24 @@ def _window(w: Any, path: str) -> Any:
 
 
 def resolve(model: Model) -> Model:
-    """Check references and units; return the model with every quantity as a float in PyNN's units."""
+    """Check references and units; return the model with every quantity as a float in PyNN's units.
+
+    Parameters
+    ----------
+    model : Model
+        A model as read or built (quantities may still be strings with units).
+
+    Returns
+    -------
+    Model
+        A copy in which every quantity is a float in PyNN's unit for its field (ms, mV, nA, uS, nF, Hz).
+
+    Raises
+    ------
+    ModelError
+        Naming the first field path that is wrong: an unknown reference, unit, parameter or rule field, a value
+        outside its physical limits, unordered times, or a delay below ``dt``.
+    """
     sim = model.simulation
     dt = convert(sim.dt, "ms", "simulation.dt")
     assert dt is not None

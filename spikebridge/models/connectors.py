@@ -25,6 +25,25 @@ def _sorted(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def all_to_all(n_pre: int, n_post: int, allow_self: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Every pre cell onto every post cell.
+
+    Parameters
+    ----------
+    n_pre, n_post : int
+        Population sizes.
+    allow_self : bool
+        Keep the pairs ``pre == post`` (False within one population to leave out autapses).
+
+    Returns
+    -------
+    pre, post : numpy.ndarray
+        Presynaptic and postsynaptic cell indices (int64), one entry per connection.
+
+    Examples
+    --------
+    >>> all_to_all(2, 2, allow_self=False)
+    (array([0, 1]), array([1, 0]))
+    """
     pre, post = np.divmod(np.arange(n_pre * n_post, dtype=np.int64), n_post)
     if not allow_self:
         keep = pre != post
@@ -33,6 +52,25 @@ def all_to_all(n_pre: int, n_post: int, allow_self: bool) -> tuple[np.ndarray, n
 
 
 def one_to_one(n_pre: int, n_post: int, path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Cell ``i`` onto cell ``i``.
+
+    Parameters
+    ----------
+    n_pre, n_post : int
+        Population sizes (must be equal).
+    path : str
+        The connector's field path, for errors.
+
+    Returns
+    -------
+    pre, post : numpy.ndarray
+        Presynaptic and postsynaptic cell indices (int64), one entry per connection.
+
+    Raises
+    ------
+    ModelError
+        If the sizes differ.
+    """
     if n_pre != n_post:
         raise ModelError(path, f"rule 'one_to_one' needs equal sizes, got {n_pre} pre and {n_post} post cells")
     idx = np.arange(n_pre, dtype=np.int64)
@@ -40,7 +78,24 @@ def one_to_one(n_pre: int, n_post: int, path: str) -> tuple[np.ndarray, np.ndarr
 
 
 def fixed_probability(n_pre: int, n_post: int, p: float, allow_self: bool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Each pair independently with probability p: the count is binomial, then a uniform subset of pairs."""
+    """Each pair independently with probability p: the count is binomial, then a uniform subset of pairs.
+
+    Parameters
+    ----------
+    n_pre, n_post : int
+        Population sizes.
+    p : float
+        Connection probability (0-1).
+    allow_self : bool
+        Whether the pairs ``pre == post`` may be drawn.
+    rng : numpy.random.Generator
+        The projection's connectivity stream.
+
+    Returns
+    -------
+    pre, post : numpy.ndarray
+        Presynaptic and postsynaptic cell indices (int64), one entry per connection. Sorted by (pre, post).
+    """
     exclude_diag = not allow_self
     n_pairs = n_pre * (n_post - 1) if exclude_diag else n_pre * n_post
     k = rng.binomial(n_pairs, p)
@@ -85,6 +140,39 @@ def _choose_per_row(
 def fixed_indegree(
     n_pre: int, n_post: int, n: int, allow_self: bool, multapses: bool, rng: np.random.Generator, path: str
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Each post cell receives exactly ``n`` connections from pre cells chosen uniformly.
+
+    Parameters
+    ----------
+    n_pre, n_post : int
+        Population sizes.
+    n : int
+        The in-degree of every post cell.
+    allow_self : bool
+        Whether a cell may connect to itself.
+    multapses : bool
+        Whether one pre cell may be chosen more than once for a post cell.
+    rng : numpy.random.Generator
+        The projection's connectivity stream.
+    path : str
+        The connector's field path, for errors.
+
+    Returns
+    -------
+    pre, post : numpy.ndarray
+        Presynaptic and postsynaptic cell indices (int64), one entry per connection.
+
+    Raises
+    ------
+    ModelError
+        If ``n`` distinct partners are asked for but fewer exist.
+
+    Examples
+    --------
+    >>> pre, post = fixed_indegree(10, 3, 4, True, False, np.random.default_rng(1), "projections.ff.connector")
+    >>> np.bincount(post)
+    array([4, 4, 4])
+    """
     post, pre = _choose_per_row(n_post, n_pre, n, allow_self, multapses, rng, path)
     return pre, post
 
@@ -92,6 +180,20 @@ def fixed_indegree(
 def fixed_outdegree(
     n_pre: int, n_post: int, n: int, allow_self: bool, multapses: bool, rng: np.random.Generator, path: str
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Each pre cell sends exactly ``n`` connections to post cells chosen uniformly.
+
+    Parameters are those of :func:`fixed_indegree`, with ``n`` the out-degree of every pre cell.
+
+    Returns
+    -------
+    pre, post : numpy.ndarray
+        Presynaptic and postsynaptic cell indices (int64), one entry per connection.
+
+    Raises
+    ------
+    ModelError
+        If ``n`` distinct partners are asked for but fewer exist.
+    """
     return _choose_per_row(n_pre, n_post, n, allow_self, multapses, rng, path)
 
 
@@ -99,6 +201,26 @@ def grid_positions(shape: list[int], frame: tuple[int, int]) -> np.ndarray:
     """(n, 2) row/column positions of a grid's cells, rescaled to a frame of ``frame`` rows x columns.
 
     The last two axes of ``shape`` are spatial; leading axes (channels) repeat the same positions.
+
+    Parameters
+    ----------
+    shape : list of int
+        The population's grid shape (1 to 3 dimensions).
+    frame : tuple of int
+        ``(rows, columns)`` of the common frame (the post population's grid).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, 2)`` positions (row, column) in frame units, cell centres.
+
+    Examples
+    --------
+    >>> grid_positions([2, 2], (4, 4))
+    array([[0.5, 0.5],
+           [0.5, 2.5],
+           [2.5, 0.5],
+           [2.5, 2.5]])
     """
     dims = list(shape)
     if len(dims) == 1:
@@ -115,7 +237,28 @@ def grid_positions(shape: list[int], frame: tuple[int, int]) -> np.ndarray:
 def distance_patch(
     pre_shape: list[int], post_shape: list[int], radius: float, p: float, allow_self: bool, same: bool, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Connect each post cell to pre cells within ``radius`` (post-grid units), each with probability p."""
+    """Connect each post cell to pre cells within ``radius`` (post-grid units), each with probability p.
+
+    Parameters
+    ----------
+    pre_shape, post_shape : list of int
+        Grid shapes of the two populations; the pre grid is rescaled onto the post grid (:func:`grid_positions`).
+    radius : float
+        Largest distance, in post-grid cells.
+    p : float
+        Probability of each pair within the radius (0-1).
+    allow_self : bool
+        Whether a cell may connect to itself (only matters when ``same``).
+    same : bool
+        Whether pre and post are one population.
+    rng : numpy.random.Generator
+        The projection's connectivity stream.
+
+    Returns
+    -------
+    pre, post : numpy.ndarray
+        Presynaptic and postsynaptic cell indices (int64), one entry per connection.
+    """
     frame = (post_shape[-2] if len(post_shape) > 1 else 1, post_shape[-1])
     pre_pos = grid_positions(pre_shape, frame)
     post_pos = grid_positions(post_shape, frame)
@@ -144,6 +287,28 @@ def from_rows(
 
     Every number must be finite and every delay >= dt (the delay policy, :mod:`.delays`); delays are returned as
     given, and rounded to the grid with the drawn ones.
+
+    Parameters
+    ----------
+    rows : array_like
+        ``[pre, post]`` or ``[pre, post, weight]`` or ``[pre, post, weight, delay]`` rows (weight in uS or nA,
+        delay in ms).
+    n_pre, n_post : int
+        Population sizes (the indices' ranges).
+    path : str
+        The connector's field path, for errors.
+    dt : float
+        The simulation step (ms).
+
+    Returns
+    -------
+    tuple
+        ``(pre, post, weight, delay)``: int64 index arrays, and float arrays or None where the rows lack them.
+
+    Raises
+    ------
+    ModelError
+        For ragged rows, non-finite numbers, non-integer or out-of-range indices, or a delay below ``dt``.
     """
     try:
         rows = np.asarray(rows, dtype=np.float64)
@@ -172,11 +337,49 @@ def from_rows(
 
 
 def check_list(rows: list[list[float]], n_pre: int, n_post: int, dt: float, path: str) -> None:
-    """Refuse a malformed ``from_list`` (shape, indices, non-finite numbers, delays below dt) when the model is resolved."""
+    """Refuse a malformed ``from_list`` (shape, indices, non-finite numbers, delays below dt) when the model is resolved.
+
+    Parameters
+    ----------
+    rows : list of list of float
+        The connector's ``connections``.
+    n_pre, n_post : int
+        Population sizes.
+    dt : float
+        The simulation step (ms).
+    path : str
+        The connector's field path, for errors.
+
+    Raises
+    ------
+    ModelError
+        As :func:`from_rows`.
+    """
     from_rows(rows, n_pre, n_post, path, dt)
 
 
 def read_connection_file(file: str, base: Path | None, path: str) -> np.ndarray:
+    """Read a ``from_file`` connection list: CSV of numbers, ``.npy``, or ``.npz`` with pre/post(/weight/delay).
+
+    Parameters
+    ----------
+    file : str
+        The file name as written in the model.
+    base : pathlib.Path or None
+        The model file's folder; a relative ``file`` is found there.
+    path : str
+        The connector's field path, for errors.
+
+    Returns
+    -------
+    numpy.ndarray
+        Rows as for :func:`from_rows` (not yet checked).
+
+    Raises
+    ------
+    ModelError
+        If the file is missing or cannot be read as numbers.
+    """
     p = model_file(file, base, path, "connection")
     try:
         if p.suffix == ".npy":
@@ -202,7 +405,36 @@ def connect(
     *,
     dt: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Pre and post indices (and explicit weights/delays where the rule carries them)."""
+    """Pre and post indices (and explicit weights/delays where the rule carries them).
+
+    Parameters
+    ----------
+    conn : Connector
+        The projection's resolved connector.
+    pre_shape, post_shape : list of int
+        Grid shapes (a plain population is ``[size]``).
+    same : bool
+        Whether pre and post are one population (self-connections then follow ``allow_self_connections``).
+    rng : numpy.random.Generator
+        The projection's connectivity stream.
+    path : str
+        The connector's field path, for errors.
+    base : pathlib.Path, optional
+        The model file's folder, for ``from_file``.
+    dt : float
+        The simulation step (ms).
+
+    Returns
+    -------
+    tuple
+        ``(pre, post, weight, delay)``, sorted by (pre, post); ``weight`` (uS or nA) and ``delay`` (ms) are None
+        unless the rule gives them.
+
+    Raises
+    ------
+    ModelError
+        As the rules above.
+    """
     n_pre, n_post = int(np.prod(pre_shape)), int(np.prod(post_shape))
     allow_self = conn.allow_self_connections or not same
     weight = delay = None

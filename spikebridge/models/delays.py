@@ -34,7 +34,22 @@ def _tolerance(delay: np.ndarray, ratio: np.ndarray) -> np.ndarray | float:
 
 
 def check_minimum(delay: np.ndarray, dt: float, path: str) -> None:
-    """Refuse delays below dt (and NaN/inf) with an error naming ``path``."""
+    """Refuse delays below dt (and NaN/inf) with an error naming ``path``.
+
+    Parameters
+    ----------
+    delay : numpy.ndarray
+        Delays (ms).
+    dt : float
+        The simulation step (ms).
+    path : str
+        The field the delays come from, for the error.
+
+    Raises
+    ------
+    ModelError
+        If a delay is not finite or is below ``dt``.
+    """
     ratio = _ratio(delay, dt)
     if not np.all(np.isfinite(ratio)):
         raise ModelError(path, "delays must be finite numbers of ms")
@@ -44,7 +59,32 @@ def check_minimum(delay: np.ndarray, dt: float, path: str) -> None:
 
 
 def snap(delay: np.ndarray, dt: float, path: str) -> tuple[np.ndarray, int]:
-    """Delays (all >= dt) rounded to the nearest step, halves upwards; and how many were off the grid."""
+    """Delays (all >= dt) rounded to the nearest step, halves upwards; and how many were off the grid.
+
+    Parameters
+    ----------
+    delay : numpy.ndarray
+        Delays (ms).
+    dt : float
+        The simulation step (ms).
+    path : str
+        The field the delays come from, for errors.
+
+    Returns
+    -------
+    tuple
+        ``(delays, n_rounded)``: the delays on the grid (ms, float64) and how many were moved.
+
+    Raises
+    ------
+    ModelError
+        As :func:`check_minimum`.
+
+    Examples
+    --------
+    >>> snap(np.array([1.05, 0.3, 2.0]), 0.1, "projections.ff.delay")
+    (array([1.1, 0.3, 2. ]), 1)
+    """
     check_minimum(delay, dt, path)
     ratio = _ratio(delay, dt)
     tolerance = _tolerance(delay, ratio)
@@ -54,7 +94,30 @@ def snap(delay: np.ndarray, dt: float, path: str) -> tuple[np.ndarray, int]:
 
 
 def grid_steps(delay: np.ndarray, dt: float) -> np.ndarray:
-    """Delays as whole steps (int64), for a backend. Raises ValueError on a delay below dt or off the grid."""
+    """Delays as whole steps (int64), for a backend.
+
+    Parameters
+    ----------
+    delay : numpy.ndarray
+        Delays (ms), on the ``dt`` grid and >= dt (as :func:`spikebridge.models.instantiate` leaves them).
+    dt : float
+        The simulation step (ms).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``delay / dt`` as int64 steps (each >= 1).
+
+    Raises
+    ------
+    ValueError
+        On a delay below dt, off the grid or not finite (a bug upstream, not a user error).
+
+    Examples
+    --------
+    >>> grid_steps(np.array([0.1, 1.5]), 0.1)
+    array([ 1, 15])
+    """
     ratio = _ratio(delay, dt)
     steps = np.rint(ratio) if ratio.size else ratio
     if ratio.size and (not np.all(np.isfinite(ratio)) or np.any(np.abs(ratio - steps) > TOLERANCE) or steps.min() < 1):

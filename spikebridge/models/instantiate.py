@@ -208,6 +208,34 @@ def instantiate(model: Model, base: Path | None = None) -> Network:
     (:mod:`.memory`). Errors found while drawing are ModelErrors naming the model's file. Off-grid delays are
     rounded to the dt grid with a :class:`~spikebridge.errors.ModelWarning` per projection (:mod:`.delays`),
     issued once the whole network is drawn.
+
+    Parameters
+    ----------
+    model : Model
+        A model, resolved or not (it is resolved first if needed: :func:`spikebridge.models.check.resolve`).
+    base : pathlib.Path, optional
+        The folder of the model file, for relative data-file names.
+
+    Returns
+    -------
+    Network
+        Every array a backend loads: cell parameters and initial values (PyNN units), spike-source trains (ms),
+        connections with weights (uS or nA) and delays (ms), injected currents (nA).
+
+    Raises
+    ------
+    ModelError
+        If the model is invalid, names a missing data file, or would not fit in memory.
+
+    Examples
+    --------
+    >>> from spikebridge.models import load_model
+    >>> model = load_model("stdp_bimodal", ["simulation.duration=100"])
+    >>> net = instantiate(model)
+    >>> net.n_cells, net.n_synapses, list(net.projections)
+    (1001, 1000, ['input_post'])
+    >>> instantiate(model).digest() == net.digest()   # the same model and seed: the same arrays
+    True
     """
     source = model._source
     notes: list[str] = []

@@ -23,12 +23,39 @@ LIBRARY = Path(__file__).parent / "library"
 
 
 def bundled_models() -> dict[str, Path]:
-    """Names of the bundled models and their files."""
+    """Names of the bundled models and their files.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{name: TOML file}``, sorted by name.
+
+    Examples
+    --------
+    >>> sorted(bundled_models())[:3]
+    ['ei_weight_matrix', 'feature_selectivity', 'hierarchical_stdp']
+    """
     return {p.stem: p for p in sorted(LIBRARY.glob("*.toml"))}
 
 
 def find_model_file(name_or_path: str | Path) -> Path:
-    """A path to a model file, or the name of a bundled model."""
+    """A path to a model file, or the name of a bundled model.
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A ``.toml``/``.yaml``/``.yml`` file or an existing path, else the name of a bundled model.
+
+    Returns
+    -------
+    pathlib.Path
+        The model file.
+
+    Raises
+    ------
+    ModelError
+        If the file does not exist, or the name is neither a file nor a bundled model.
+    """
     path = Path(name_or_path)
     if path.suffix.lower() in (".toml", ".yaml", ".yml") or path.exists():
         if not path.is_file():
@@ -44,6 +71,25 @@ class UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, except that a key given twice in one mapping is an error (not last-wins)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping as :class:`yaml.SafeLoader` does, after refusing duplicate keys.
+
+        Parameters
+        ----------
+        node : yaml.MappingNode
+            The mapping being read.
+        deep : bool, optional
+            Build nested objects now (PyYAML's meaning).
+
+        Returns
+        -------
+        dict
+            The mapping.
+
+        Raises
+        ------
+        DuplicateKeyError
+            If a key occurs twice (``<<`` merge keys excepted).
+        """
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":  # '<<: *anchor' may be overridden by the keys given
@@ -60,6 +106,16 @@ class UniqueKeyLoader(yaml.SafeLoader):
 
 
 class DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping gives one key twice; names the key and both lines.
+
+    Parameters
+    ----------
+    key : object
+        The repeated key.
+    line, first : int
+        The (1-based) lines of the repetition and of the first occurrence.
+    """
+
     def __init__(self, key: Any, line: int, first: int) -> None:
         super().__init__(f"duplicate key {short(key)} at line {line} (first given at line {first})")
 
@@ -111,6 +167,21 @@ def read_raw(path: Path) -> dict[str, Any]:
 
     A file that is not text, does not parse, or nests absurdly deep gives one ModelError that names the file but
     never quotes its contents.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file; ``.yaml``/``.yml`` is read as YAML, anything else as TOML.
+
+    Returns
+    -------
+    dict
+        The file's top-level table, not yet validated.
+
+    Raises
+    ------
+    ModelError
+        If the file cannot be read or parsed, is too large, or is not a table.
     """
     source = str(path)
     try:
@@ -155,7 +226,30 @@ _INDEX = re.compile(r"^(?P<key>[^\[\]]+)((\[(?P<i>\d+)\])?)$")
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
-    """Apply ``a.b.c=value`` settings (value parsed as YAML: numbers, lists, strings) to a raw model dict."""
+    """Apply ``a.b.c=value`` settings (value parsed as YAML: numbers, lists, strings) to a raw model dict.
+
+    Parameters
+    ----------
+    raw : dict
+        A raw model (not changed: a copy is returned).
+    overrides : iterable of str
+        ``PATH=VALUE`` settings; a path element may index a list (``simulation.phases[1].duration=500``).
+
+    Returns
+    -------
+    dict
+        A copy of ``raw`` with the settings applied (missing tables are created).
+
+    Raises
+    ------
+    ModelError
+        For a setting without ``=``, an unreadable value, or a path through something that is not a table.
+
+    Examples
+    --------
+    >>> apply_overrides({"simulation": {"dt": 0.1}}, ["simulation.dt=0.05", "simulation.seed=7"])
+    {'simulation': {'dt': 0.05, 'seed': 7}}
+    """
     data = copy.deepcopy(raw)
     for item in overrides:
         key, sep, text = item.partition("=")
@@ -228,6 +322,23 @@ def _allowed_fields(loc: tuple[Any, ...]) -> list[str] | None:
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as a model field path: dotted names and ``[index]``, validator labels left out.
+
+    Parameters
+    ----------
+    loc : tuple
+        The ``loc`` of one of :meth:`pydantic.ValidationError.errors`.
+
+    Returns
+    -------
+    str
+        E.g. ``simulation.phases[0].duration``.
+
+    Examples
+    --------
+    >>> format_loc(("simulation", "phases", 0, "duration"))
+    'simulation.phases[0].duration'
+    """
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -283,6 +394,11 @@ def validate(raw: Mapping[str, Any], source: str | None = None, *, folder: str |
     -------
     Model
         The resolved model.
+
+    Raises
+    ------
+    ModelError
+        Naming the first wrong field (and how many more errors there are).
     """
     try:
         model = Model.model_validate(raw)
@@ -306,6 +422,25 @@ def read_resolved(raw: Mapping[str, Any], source: str | None = None, *, folder: 
     A run that was made is history: an older spikebridge may have accepted a value that is refused today (a delay
     below dt, which it raised to dt), and its run directory must stay readable. ``folder`` is the folder of the
     model file the run was made from, where the model's relative data files are (:attr:`Model.source_folder`).
+
+    Parameters
+    ----------
+    raw : Mapping
+        The model's fields as the run directory stored them.
+    source : str, optional
+        What it was read from, for errors.
+    folder : str or pathlib.Path, optional
+        The folder of the original model file.
+
+    Returns
+    -------
+    Model
+        The model, validated against the schema only.
+
+    Raises
+    ------
+    ModelError
+        If the stored model does not fit the schema.
     """
     try:
         model = Model.model_validate(raw)
@@ -332,6 +467,17 @@ def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Model
     Model
         The resolved model; its :attr:`~Model.source_folder` is the folder of the file (absolute), from which its
         relative data files are read.
+
+    Raises
+    ------
+    ModelError
+        If the file is missing or unreadable, an override is malformed, or the model is invalid.
+
+    Examples
+    --------
+    >>> model = load_model("vogels_abbott_coba", ["simulation.duration=200", "simulation.seed=7"])
+    >>> model.simulation.seed, [p.duration for p in model.simulation.phases]  # durations in ms
+    (7, [200.0])
     """
     path = find_model_file(name_or_path)
     raw = apply_overrides(read_raw(path), overrides)
@@ -339,9 +485,32 @@ def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Model
 
 
 def dumps_toml(model: Model) -> str:
+    """A model as TOML text (unset fields left out), which :func:`load_model` reads back.
+
+    Parameters
+    ----------
+    model : Model
+        Any model, resolved or not.
+
+    Returns
+    -------
+    str
+        The TOML document.
+    """
     return tomli_w.dumps(model.model_dump(mode="json", exclude_none=True))
 
 
 def model_digest(model: Model) -> str:
-    """SHA-256 of the model as resolved (its TOML text): equal digests mean the same model."""
+    """SHA-256 of the model as resolved (its TOML text): equal digests mean the same model.
+
+    Parameters
+    ----------
+    model : Model
+        A resolved model.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+    """
     return hashlib.sha256(dumps_toml(model).encode()).hexdigest()

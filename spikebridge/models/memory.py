@@ -31,7 +31,13 @@ RECORDED_RATE_HZ = 100.0  # a generous firing rate for recorded spikes of neuron
 
 
 def available_bytes() -> float:
-    """Memory available to a new allocation now: MemAvailable from /proc/meminfo, else physical pages x page size."""
+    """Memory available to a new allocation now: MemAvailable from /proc/meminfo, else physical pages x page size.
+
+    Returns
+    -------
+    float
+        Bytes.
+    """
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -119,7 +125,26 @@ def _source_spikes(pop: Population, n: float, stimuli: list[Stimulus], t_stop: f
 
 
 def estimate(model: Model) -> dict[str, float]:
-    """Bytes by item (``populations.X``, ``projections.Y``, ``recording.X``, ...) for a resolved model."""
+    """Bytes by item (``populations.X``, ``projections.Y``, ``recording.X``, ...) for a resolved model.
+
+    Parameters
+    ----------
+    model : Model
+        A resolved model (phases filled in).
+
+    Returns
+    -------
+    dict of str to float
+        Estimated bytes by field path: cells and their spike buffers, synapses, recordings (analog samples and
+        spikes at an assumed rate), weight snapshots. Floats, so that a huge model gives ``inf``, not an overflow.
+
+    Examples
+    --------
+    >>> from spikebridge.models import load_model
+    >>> items = estimate(load_model("vogels_abbott_coba"))
+    >>> sorted(items)[:3], sum(items.values()) > 0
+    (['populations.exc', 'populations.inh', 'populations.kick'], True)
+    """
     sim = model.simulation
     dt = float(sim.dt)
     t_stop = sum(float(p.duration) for p in sim.phases or [])
@@ -162,7 +187,20 @@ def estimate(model: Model) -> dict[str, float]:
 
 
 def check_memory(model: Model, available: float | None = None) -> None:
-    """Refuse (one ModelError) a resolved model whose estimated arrays exceed the available memory."""
+    """Refuse (one ModelError) a resolved model whose estimated arrays exceed the available memory.
+
+    Parameters
+    ----------
+    model : Model
+        A resolved model.
+    available : float, optional
+        Bytes available; default: :func:`available_bytes`.
+
+    Raises
+    ------
+    ModelError
+        Naming the largest item, if the estimate (:func:`estimate`) exceeds ``available``.
+    """
     items = {k: math.inf if math.isnan(v) else v for k, v in estimate(model).items()}  # nan: 0 x inf
     total = sum(items.values())
     limit = available_bytes() if available is None else available

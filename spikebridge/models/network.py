@@ -32,6 +32,7 @@ class PopulationData:
 
     @property
     def is_source(self) -> bool:
+        """Whether the population is a spike source (Poisson or array), whose trains are drawn here."""
         return self.cell_type in ("SpikeSourcePoisson", "SpikeSourceArray")
 
 
@@ -66,6 +67,20 @@ class CurrentData:
 
 @dataclass(frozen=True)
 class Network:
+    """A model with every random quantity drawn: what :func:`~spikebridge.models.instantiate` returns.
+
+    Attributes
+    ----------
+    model : Model
+        The resolved model (every quantity a float in PyNN's units, phases filled in).
+    populations : dict of str to PopulationData
+        By population name.
+    projections : dict of str to ProjectionData
+        By projection name.
+    currents : dict of str to CurrentData
+        Injected currents by stimulus name.
+    """
+
     model: Model
     populations: dict[str, PopulationData]
     projections: dict[str, ProjectionData]
@@ -73,19 +88,23 @@ class Network:
 
     @property
     def seed(self) -> int:
+        """The model's seed (``simulation.seed``), from which every array was drawn."""
         return self.model.simulation.seed
 
     @property
     def dt(self) -> float:
+        """The simulation step (ms)."""
         return float(self.model.simulation.dt)
 
     @property
     def phases(self) -> list[Phase]:
+        """The run's phases, in order (each with a name and a duration in ms)."""
         assert self.model.simulation.phases is not None
         return list(self.model.simulation.phases)
 
     @property
     def duration(self) -> float:
+        """The whole run's duration (ms): the sum of the phases'."""
         return float(sum(float(p.duration) for p in self.phases))
 
     @property
@@ -97,7 +116,13 @@ class Network:
         return list(self.projections) if spec.projections == "all" else list(spec.projections)
 
     def snapshot_times(self) -> np.ndarray:
-        """Times (ms) of weight snapshots: 0, interval, 2 interval, ... and the end; or only the end."""
+        """Times (ms) of weight snapshots: 0, interval, 2 interval, ... and the end; or only the end.
+
+        Returns
+        -------
+        numpy.ndarray
+            Snapshot times in ms (empty when the model records no weights).
+        """
         spec = self.model.record_weights
         if spec is None:
             return np.empty(0)
@@ -111,14 +136,23 @@ class Network:
 
     @property
     def n_cells(self) -> int:
+        """Cells in all populations, spike sources included."""
         return sum(p.size for p in self.populations.values())
 
     @property
     def n_synapses(self) -> int:
+        """Connections in all projections."""
         return sum(len(p) for p in self.projections.values())
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Every drawn array by a stable name (for hashing, saving and comparing)."""
+        """Every drawn array by a stable name (for hashing, saving and comparing).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            Names such as ``pop/exc/param/tau_m``, ``pop/inputs/spikes/times``, ``prj/ff/weight``,
+            ``cur/step/amplitudes``; values in PyNN units (ms, mV, nA, uS, nF, Hz).
+        """
         out: dict[str, np.ndarray] = {}
         for pop in self.populations.values():
             for kind, values in (("param", pop.parameters), ("init", pop.initial)):
@@ -139,7 +173,13 @@ class Network:
         return out
 
     def digest(self) -> str:
-        """SHA-256 over every drawn array (names, dtypes and bytes): equal digests mean identical networks."""
+        """SHA-256 over every drawn array (names, dtypes and bytes): equal digests mean identical networks.
+
+        Returns
+        -------
+        str
+            64 hexadecimal digits.
+        """
         h = hashlib.sha256()
         for name, arr in sorted(self.arrays().items()):
             a = np.ascontiguousarray(arr)

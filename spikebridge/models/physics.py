@@ -23,16 +23,51 @@ from .schema import Distribution, as_float
 
 @dataclass(frozen=True)
 class Limit:
-    """A lower limit: values must be > ``low`` (``strict``) or >= ``low``."""
+    """A lower limit: values must be > ``low`` (``strict``) or >= ``low``.
+
+    Attributes
+    ----------
+    low : float
+        The limit, in the field's PyNN unit.
+    strict : bool
+        Whether ``low`` itself is refused.
+    what : str
+        What a valid value is, for messages (``"a positive time constant in ms"``).
+
+    Examples
+    --------
+    >>> limit = limit_for("tau_m")
+    >>> limit.describe(), limit.holds(0.0), limit.holds(20.0)
+    ('a positive time constant in ms (> 0)', False, True)
+    """
 
     low: float
     strict: bool
     what: str
 
     def holds(self, value: float) -> bool:
+        """Whether ``value`` (in the field's unit) satisfies the limit.
+
+        Parameters
+        ----------
+        value : float
+            The value.
+
+        Returns
+        -------
+        bool
+            True if it is above (or, unless strict, at) ``low``.
+        """
         return value > self.low if self.strict else value >= self.low
 
     def describe(self) -> str:
+        """What the limit asks for, with the bound: ``"a positive value (> 0)"``.
+
+        Returns
+        -------
+        str
+            The description.
+        """
         return f"{self.what} ({'>' if self.strict else '>='} {self.low:g})"
 
 
@@ -69,14 +104,36 @@ ORDER: tuple[tuple[str, str, bool], ...] = (
 
 
 def limit_for(field: str) -> Limit | None:
-    """The limit on a field named ``field`` (e.g. ``tau_m``, ``cm``, ``rate``), or None if any finite value goes."""
+    """The limit on a field named ``field`` (e.g. ``tau_m``, ``cm``, ``rate``), or None if any finite value goes.
+
+    Parameters
+    ----------
+    field : str
+        The field's name (its last path element), e.g. ``tau_m``, ``cm``, ``rate``.
+
+    Returns
+    -------
+    Limit or None
+        Every ``tau_*`` field is a positive time constant (ms).
+    """
     if field in FIELD_LIMITS:
         return FIELD_LIMITS[field]
     return TIME_CONSTANT if field.startswith("tau_") else None
 
 
 def support(d: Distribution) -> tuple[float, float]:
-    """The interval a resolved distribution draws from (``-inf``/``inf`` where it is unbounded)."""
+    """The interval a resolved distribution draws from (``-inf``/``inf`` where it is unbounded).
+
+    Parameters
+    ----------
+    d : Distribution
+        A resolved distribution (floats in the field's unit), bounds included.
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``, in the field's unit.
+    """
     match d.distribution:
         case "constant":
             lo = hi = as_float(d.value)
@@ -92,14 +149,44 @@ def support(d: Distribution) -> tuple[float, float]:
 
 
 def check_value(field: str, value: float | None, path: str) -> None:
-    """Refuse a single number that breaks the limit of ``field``."""
+    """Refuse a single number that breaks the limit of ``field``.
+
+    Parameters
+    ----------
+    field : str
+        The field's name (its last path element), e.g. ``tau_m``, ``cm``, ``rate``.
+    value : float or None
+        The value in the field's unit (None: not given, nothing to check).
+    path : str
+        The field's path in the model, for the error.
+
+    Raises
+    ------
+    ModelError
+        If the value breaks the limit.
+    """
     limit = limit_for(field)
     if value is not None and limit is not None and not limit.holds(value):
         raise ModelError(path, f"expected {limit.describe()}, got {value:g}")
 
 
 def check_values(field: str, values: list[float] | None, path: str) -> None:
-    """Refuse a list of numbers any of which breaks the limit of ``field``."""
+    """Refuse a list of numbers any of which breaks the limit of ``field``.
+
+    Parameters
+    ----------
+    field : str
+        The field's name (its last path element), e.g. ``tau_m``, ``cm``, ``rate``.
+    values : list of float or None
+        The values in the field's unit.
+    path : str
+        The field's path in the model, for the error.
+
+    Raises
+    ------
+    ModelError
+        If a value breaks the limit.
+    """
     for k, value in enumerate(values or []):
         check_value(field, value, f"{path}[{k}]")
 
@@ -108,6 +195,20 @@ def check_distribution(field: str, d: Distribution, path: str) -> None:
     """Refuse a distribution whose bounded support breaks the limit of ``field``.
 
     An unbounded lower end is left to :func:`check_drawn`: ``normal(20, 2)`` is a fine ``tau_m`` in practice.
+
+    Parameters
+    ----------
+    field : str
+        The field's name (its last path element), e.g. ``tau_m``, ``cm``, ``rate``.
+    d : Distribution
+        The resolved distribution.
+    path : str
+        The field's path in the model, for the error.
+
+    Raises
+    ------
+    ModelError
+        If the distribution's finite lower end breaks the limit.
     """
     limit = limit_for(field)
     if limit is None:
@@ -124,7 +225,22 @@ def check_distribution(field: str, d: Distribution, path: str) -> None:
 
 
 def check_drawn(field: str, values: np.ndarray, path: str) -> None:
-    """Refuse drawn values that are not finite or break the limit of ``field`` (from an unbounded distribution)."""
+    """Refuse drawn values that are not finite or break the limit of ``field`` (from an unbounded distribution).
+
+    Parameters
+    ----------
+    field : str
+        The field's name (its last path element), e.g. ``tau_m``, ``cm``, ``rate``.
+    values : numpy.ndarray
+        The drawn values, in the field's unit.
+    path : str
+        The field's path in the model, for the error.
+
+    Raises
+    ------
+    ModelError
+        If a value is not finite or breaks the limit.
+    """
     if values.size and not np.all(np.isfinite(values)):
         raise ModelError(path, "drew values that are not finite numbers; narrow the distribution")
     limit = limit_for(field)
@@ -141,6 +257,20 @@ def check_order(parameters: dict[str, Distribution], defaults: dict[str, float],
     """Refuse cell parameters (given or PyNN's defaults) that are out of order, e.g. ``v_thresh <= v_reset``.
 
     Supports that could overlap are left to :func:`check_drawn_order`.
+
+    Parameters
+    ----------
+    parameters : dict of str to Distribution
+        The population's given cell parameters (resolved, mV).
+    defaults : dict of str to float
+        PyNN's defaults for the cell type (mV).
+    path : str
+        The population's parameters path, for the error.
+
+    Raises
+    ------
+    ModelError
+        If no draw can be in order (e.g. ``v_thresh`` entirely below ``v_reset``).
     """
     for lower, upper, strict in ORDER:
         if lower not in defaults or upper not in defaults:
@@ -155,7 +285,22 @@ def check_order(parameters: dict[str, Distribution], defaults: dict[str, float],
 
 
 def check_drawn_order(values: dict[str, float | np.ndarray], defaults: dict[str, float], path: str) -> None:
-    """Refuse drawn cell parameters that are out of order in any cell."""
+    """Refuse drawn cell parameters that are out of order in any cell.
+
+    Parameters
+    ----------
+    values : dict
+        Drawn parameters: a float (homogeneous) or one value per cell (mV).
+    defaults : dict of str to float
+        PyNN's defaults for the cell type (mV).
+    path : str
+        The population's parameters path, for the error.
+
+    Raises
+    ------
+    ModelError
+        Naming how many cells are out of order.
+    """
     for lower, upper, strict in ORDER:
         if lower not in defaults or upper not in defaults:
             continue

@@ -12,7 +12,20 @@ from .schema import Distribution, as_float
 
 
 def stream(seed: int, *key: str) -> np.random.Generator:
-    """A generator for one named random quantity of a model with this seed."""
+    """A generator for one named random quantity of a model with this seed.
+
+    Parameters
+    ----------
+    seed : int
+        The model's seed (``simulation.seed``).
+    *key : str
+        The quantity's name, e.g. ``("projection", "ff", "weight")``; each part is hashed into the spawn key.
+
+    Returns
+    -------
+    numpy.random.Generator
+        A PCG64 generator independent of every other key's.
+    """
     spawn_key = tuple(zlib.crc32(part.encode()) for part in key)
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=spawn_key)))
 
@@ -31,7 +44,40 @@ def _sample(d: Distribution, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def draw(d: Distribution, n: int, rng: np.random.Generator, path: str = "", max_rounds: int = 100) -> np.ndarray:
-    """``n`` values of a resolved distribution (float64); bounds are honoured by redrawing or clipping."""
+    """``n`` values of a resolved distribution (float64); bounds are honoured by redrawing or clipping.
+
+    Parameters
+    ----------
+    d : Distribution
+        A resolved distribution (floats in the field's PyNN unit).
+    n : int
+        How many values.
+    rng : numpy.random.Generator
+        The quantity's stream (:func:`stream`).
+    path : str, optional
+        The field's path, for the error.
+    max_rounds : int, optional
+        Redraws of out-of-bounds values before giving up (``out_of_bounds = "redraw"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` values in the field's unit.
+
+    Raises
+    ------
+    ModelError
+        If values still fall outside the bounds after ``max_rounds`` redraws.
+
+    Examples
+    --------
+    >>> from spikebridge.models.schema import Distribution
+    >>> d = Distribution(distribution="normal", mean=0.004, sd=0.001, bounds=(0.0, 0.005))   # weights, uS
+    >>> a = draw(d, 5, stream(7, "projection", "ff", "weight"))
+    >>> b = draw(d, 5, stream(7, "projection", "ff", "weight"))
+    >>> bool(np.array_equal(a, b)), bool(a.max() <= 0.005)
+    (True, True)
+    """
     values = _sample(d, n, rng)
     if d.bounds is None:
         return values
@@ -51,4 +97,16 @@ def draw(d: Distribution, n: int, rng: np.random.Generator, path: str = "", max_
 
 
 def is_constant(d: Distribution) -> bool:
+    """Whether a distribution is a constant (drawn as a homogeneous value, with no random draws).
+
+    Parameters
+    ----------
+    d : Distribution
+        Any distribution.
+
+    Returns
+    -------
+    bool
+        True for ``distribution = "constant"``.
+    """
     return d.distribution == "constant"

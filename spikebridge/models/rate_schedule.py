@@ -17,7 +17,27 @@ from .files import model_file
 
 
 def write(path: str | Path, times: np.ndarray, rates: np.ndarray) -> Path:
-    """Save a schedule: ``times`` [n_windows + 1] ms, ``rates`` [n_windows, n_cells] Hz (checked first)."""
+    """Save a schedule: ``times`` [n_windows + 1] ms, ``rates`` [n_windows, n_cells] Hz (checked first).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The ``.npz`` file to write (atomically).
+    times : numpy.ndarray
+        Window edges (ms), increasing from >= 0.
+    rates : numpy.ndarray
+        Rates (Hz, >= 0), one row per window, one column per cell.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ModelError
+        If the arrays do not form a schedule (shapes, order, negative or non-finite values).
+    """
     times, rates = np.asarray(times, dtype=np.float64), np.asarray(rates, dtype=np.float64)
     _check(times, rates, str(path), "", None)
     target = Path(path)
@@ -27,7 +47,29 @@ def write(path: str | Path, times: np.ndarray, rates: np.ndarray) -> Path:
 
 
 def read(file: str, base: Path | None, path: str, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
-    """Window edges (ms) and rates (Hz) of ``file`` (relative to ``base``); errors name ``path`` and the file."""
+    """Window edges (ms) and rates (Hz) of ``file`` (relative to ``base``); errors name ``path`` and the file.
+
+    Parameters
+    ----------
+    file : str
+        The ``.npz`` file as the model names it.
+    base : pathlib.Path or None
+        The model file's folder.
+    path : str
+        The stimulus field that names the file, for errors.
+    n_cells : int
+        Cells of the target population (the number of columns expected).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(times, rates)``: edges [n_windows + 1] (ms) and rates [n_windows, n_cells] (Hz).
+
+    Raises
+    ------
+    ModelError
+        If the file is missing or unreadable or its arrays do not form a schedule for ``n_cells`` cells.
+    """
     p = model_file(file, base, path, "rate schedule")
     try:
         with np.load(p, allow_pickle=False) as data:
@@ -62,7 +104,22 @@ def _check(times: np.ndarray, rates: np.ndarray, where: str, path: str, n_cells:
 
 
 def poisson(edges: np.ndarray, rates: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson spikes of every cell in every window: (cell index, time in ms), unsorted."""
+    """Poisson spikes of every cell in every window: (cell index, time in ms), unsorted.
+
+    Parameters
+    ----------
+    edges : numpy.ndarray
+        Window edges (ms).
+    rates : numpy.ndarray
+        Rates [n_windows, n_cells] (Hz).
+    rng : numpy.random.Generator
+        The stimulus's stream.
+
+    Returns
+    -------
+    cells, times : numpy.ndarray
+        Cell indices (int64) and spike times (ms), one entry per spike.
+    """
     lengths = np.diff(edges)
     counts = rng.poisson(rates * lengths[:, None] / 1000.0)
     n_windows, n_cells = rates.shape

@@ -68,7 +68,25 @@ def _finite(value: float) -> float:
 
 
 def short(value: Any, limit: int = 40) -> str:
-    """``repr`` of a value from a model file, cut to ``limit`` characters (a message quotes, never dumps, input)."""
+    """``repr`` of a value from a model file, cut to ``limit`` characters (a message quotes, never dumps, input).
+
+    Parameters
+    ----------
+    value : object
+        Any value; a table or a list is named, not shown.
+    limit : int, optional
+        Longest result, in characters.
+
+    Returns
+    -------
+    str
+        The ``repr``, or ``"a table"``/``"a list"``.
+
+    Examples
+    --------
+    >>> short("4 nS"), short({"a": 1}), short("x" * 100, limit=10)
+    ("'4 nS'", 'a table', "'xxxxxx...")
+    """
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
@@ -107,6 +125,8 @@ Quantity = Annotated[float | str, PlainValidator(_quantity), PlainSerializer(lam
 
 
 class Strict(BaseModel):
+    """Base of every schema table: unknown fields, NaN and infinities are refused, and so are bad assignments."""
+
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
@@ -235,6 +255,8 @@ class Projection(Strict):
 
 
 class Window(Strict):
+    """One window of a ``poisson`` stimulus: cells fire at ``rate`` (Hz) from ``start`` to ``stop`` (ms)."""
+
     start: Quantity
     stop: Quantity
     rate: Quantity
@@ -296,6 +318,14 @@ class Phase(Strict):
 
 
 class Simulation(Strict):
+    """How the network is simulated: the step ``dt`` (ms), how long, the seed, and the backend to run it on.
+
+    Give ``duration`` (ms: one phase called ``run``) or ``phases``, not both; a resolved model always has ``phases``.
+    ``seed`` (0 to 2**32 - 1) determines every random array (:mod:`spikebridge.models.random`).
+    ``backend`` and ``backend_options`` are the default for ``spikebridge run`` (the command line may choose
+    another backend).
+    """
+
     dt: Quantity = 0.1
     duration: Quantity | None = None
     phases: list[Phase] | None = None

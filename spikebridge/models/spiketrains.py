@@ -10,7 +10,32 @@ from ..errors import ModelError
 def poisson(n: int, rate: float | np.ndarray, start: float, stop: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Homogeneous Poisson trains for ``n`` cells at ``rate`` Hz (one value, or one per cell) on [start, stop) ms.
 
-    Returns (cell index, time in ms) arrays, unsorted.
+    Parameters
+    ----------
+    n : int
+        Cells.
+    rate : float or numpy.ndarray
+        Rate (Hz, >= 0), one value or one per cell.
+    start, stop : float
+        The window (ms).
+    rng : numpy.random.Generator
+        The stimulus's stream.
+
+    Returns
+    -------
+    cells, times : numpy.ndarray
+        Cell indices (int64) and spike times (ms, off the grid: see :func:`on_grid`), unsorted.
+
+    Raises
+    ------
+    ValueError
+        If a rate is negative or not finite.
+
+    Examples
+    --------
+    >>> cells, times = poisson(100, 20.0, 0.0, 1000.0, np.random.default_rng(0))   # 100 cells, 20 Hz, 1 s
+    >>> len(cells), bool(times.min() >= 0.0 and times.max() < 1000.0)
+    (2104, True)
     """
     rates = np.broadcast_to(np.asarray(rate, dtype=np.float64), (n,))
     if rates.size and not (np.all(np.isfinite(rates)) and rates.min() >= 0):
@@ -27,7 +52,28 @@ def resampled_poisson(
     n: int, rate: float, start: float, stop: float, every: float, fraction: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Poisson trains where, in each stretch of ``every`` ms, a fresh random ``fraction`` of the ``n`` cells fires
-    at ``rate`` Hz and the rest are silent. Returns (cell index, time in ms)."""
+    at ``rate`` Hz and the rest are silent.
+
+    Parameters
+    ----------
+    n : int
+        Cells.
+    rate : float
+        Rate of an active cell (Hz).
+    start, stop : float
+        The window (ms).
+    every : float
+        Length of each stretch (ms).
+    fraction : float
+        Fraction of the cells active in a stretch (0-1).
+    rng : numpy.random.Generator
+        The stimulus's stream.
+
+    Returns
+    -------
+    cells, times : numpy.ndarray
+        Cell indices (int64) and spike times (ms), unsorted.
+    """
     edges = np.append(np.arange(start, stop, every), stop)
     n_win = len(edges) - 1
     k = int(round(fraction * n))
@@ -53,6 +99,32 @@ def on_grid(cells: np.ndarray, times: np.ndarray, n: int, dt: float) -> list[np.
 
     A simulator can only deliver a spike on a time step: snapping here makes every backend deliver the
     same spikes, instead of each rounding (or refusing) off-grid times in its own way.
+
+    Parameters
+    ----------
+    cells, times : numpy.ndarray
+        Cell indices and spike times (ms), as :func:`poisson` returns them.
+    n : int
+        Cells.
+    dt : float
+        The simulation step (ms).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One sorted array of spike times (ms) per cell.
+
+    Raises
+    ------
+    ModelError
+        If ``n`` times the number of steps is too large to index.
+
+    Examples
+    --------
+    Times round to the nearest step (dt = 0.1 ms), and nothing fires before step 2 (0.04 ms becomes 0.2 ms):
+
+    >>> on_grid(np.array([0, 0, 1, 0]), np.array([0.04, 1.26, 3.0, 1.24]), 2, 0.1)
+    [array([0.2, 1.2, 1.3]), array([3.])]
     """
     steps = np.maximum(np.rint(np.asarray(times) / dt).astype(np.int64), FIRST_STEP)
     span = int(steps.max(initial=0)) + 1

@@ -25,7 +25,20 @@ class DatasetError(SpikebridgeError):
 
 @dataclass(frozen=True)
 class ImageSet:
-    """Images ``[n, rows, cols]`` (float64, grey levels 0-255) and their annotations (one row per image)."""
+    """Images ``[n, rows, cols]`` (float64, grey levels 0-255) and their annotations (one row per image).
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        ``[n, rows, cols]`` grey levels.
+    annotations : pandas.DataFrame
+        One row per image, with an ``image_id`` column.
+
+    Raises
+    ------
+    DatasetError
+        If the images are not 3-D, the row count differs, or ``image_id`` is missing.
+    """
 
     images: np.ndarray
     annotations: pd.DataFrame
@@ -46,10 +59,22 @@ class ImageSet:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """``(rows, cols)`` of every image (pixels)."""
         return (int(self.images.shape[1]), int(self.images.shape[2]))
 
     def save(self, folder: str | Path) -> Path:
-        """Write ``{image_id}.png`` per image (8-bit grey) and ``annotations.csv``; returns the folder."""
+        """Write ``{image_id}.png`` per image (8-bit grey) and ``annotations.csv``.
+
+        Parameters
+        ----------
+        folder : str or pathlib.Path
+            Created if missing; existing files of the same names are replaced (atomically).
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+        """
         from PIL import Image
 
         out = Path(folder)
@@ -63,7 +88,23 @@ class ImageSet:
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> ImageSet:
-        """Read a data set folder (see the module docstring)."""
+        """Read a data set folder (see the module docstring).
+
+        Parameters
+        ----------
+        folder : str or pathlib.Path
+            Holds ``annotations.csv`` and the PNG files it names.
+
+        Returns
+        -------
+        ImageSet
+            The images as float64 grey levels.
+
+        Raises
+        ------
+        DatasetError
+            If the table or an image is missing or unreadable, or the images differ in size.
+        """
         from PIL import Image, UnidentifiedImageError
 
         root = Path(folder)
@@ -103,6 +144,35 @@ def boundary_contour_shapes(n_shapes: int = 4, n_variants: int = 2, size: int = 
     variants of one shape differ only in their left side; beyond 16 images the patterns repeat at a smaller
     scale. ``half_side`` and ``bulge`` are fractions of ``size``. Annotations: ``image_id, top, left, bottom,
     right`` (plus ``shape`` and ``variant``).
+
+    Parameters
+    ----------
+    n_shapes, n_variants : int, optional
+        Shapes, and variants of each (at least 1 each).
+    size : int, optional
+        Side of each image (pixels).
+    half_side : float, optional
+        Half the square's side, as a fraction of ``size``.
+    bulge : float, optional
+        How far a side bows out or in at its middle, as a fraction of ``size``.
+
+    Returns
+    -------
+    ImageSet
+        ``n_shapes * n_variants`` images, grey levels 0 (black) to 255 (white), anti-aliased.
+
+    Raises
+    ------
+    DatasetError
+        If ``n_shapes`` or ``n_variants`` is below 1.
+
+    Examples
+    --------
+    >>> images = boundary_contour_shapes(2, 2, size=32)
+    >>> len(images), images.shape
+    (4, (32, 32))
+    >>> images.annotations[["image_id", "left", "right", "shape", "variant"]].values.tolist()
+    [[0, 0, 0, 0, 0], [1, 1, 0, 0, 1], [2, 0, 1, 1, 0], [3, 1, 1, 1, 1]]
     """
     if n_shapes < 1 or n_variants < 1:
         raise DatasetError(f"need at least one shape and one variant, got {n_shapes} x {n_variants}")

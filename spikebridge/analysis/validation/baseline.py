@@ -47,7 +47,38 @@ EXACT_RULE = (
 
 
 def score_table(samples: Samples, reference: str, min_sample: int = 5) -> pd.DataFrame:
-    """Every score between two runs used by a verdict: one row per (target, measure, kind, runs compared)."""
+    """Every score between two runs used by a verdict: one row per (target, measure, kind, runs compared).
+
+    Parameters
+    ----------
+    samples : Mapping
+        ``samples[backend][seed][(target, measure)]``: a 1-D sample in the measure's unit
+        (:func:`~spikebridge.analysis.validation.measures.measure_run` of each run).
+    reference : str
+        The backend whose seed-to-seed spread is the baseline.
+    min_sample : int, optional
+        Pairs where either sample has fewer finite values are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``target, measure, kind`` (``"cross"`` or ``"baseline"``), ``other, a, seed_a, b, seed_b`` and
+        every field of :class:`~spikebridge.analysis.validation.scores.Score`.
+
+    Examples
+    --------
+    Three seeds of two backends whose rates (Hz) differ by three standard deviations:
+
+    >>> rng = np.random.default_rng(0)
+    >>> samples = {b: {s: {("exc", "rate"): rng.normal(mu, 1.0, 50)} for s in (1, 2, 3)}
+    ...            for b, mu in (("nest", 5.0), ("brian2", 8.0))}
+    >>> table = score_table(samples, "nest")
+    >>> table["kind"].value_counts().to_dict()
+    {'cross': 3, 'baseline': 3}
+    >>> rows = verdicts(table, expected_measures(samples, "nest"))
+    >>> rows[["other", "target", "measure", "verdict"]].values.tolist(), overall(rows)
+    ([['brian2', 'exc', 'rate', 'fail']], 'fail')
+    """
     rows = []
     backends = list(samples)
     keys = sorted({k for runs in samples.values() for sample in runs.values() for k in sample})
@@ -99,6 +130,20 @@ def verdicts(scores: pd.DataFrame, expected: Iterable[tuple[str, str, str]] = ()
 
     ``expected`` lists (other, target, measure) triples that were measured; those without scores (too few values
     in some run) get an ``inconclusive`` row, so a measure without data is shown rather than silently dropped.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        A :func:`score_table`.
+    expected : iterable of tuple, optional
+        ``(other backend, target, measure)`` triples that must get a row (:func:`expected_measures`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per triple: ``seeds``, ``baseline_pairs``, ``{score}_cross`` (mean over seeds),
+        ``{score}_baseline_max``, ``failing`` (the scores over their baseline), ``verdict`` (``pass``, ``fail`` or
+        ``inconclusive``) and ``reason``.
     """
     rows = []
     groups = scores.groupby(["other", "target", "measure"], sort=False) if not scores.empty else []
@@ -120,7 +165,20 @@ def verdicts(scores: pd.DataFrame, expected: Iterable[tuple[str, str, str]] = ()
 
 
 def expected_measures(samples: Samples, reference: str) -> list[tuple[str, str, str]]:
-    """(other backend, target, measure) for every measure sampled in any run: what :func:`verdicts` must judge."""
+    """(other backend, target, measure) for every measure sampled in any run: what :func:`verdicts` must judge.
+
+    Parameters
+    ----------
+    samples : Mapping
+        ``samples[backend][seed][(target, measure)]``, as for :func:`score_table`.
+    reference : str
+        The reference backend (left out of the triples).
+
+    Returns
+    -------
+    list of tuple
+        ``(other backend, target, measure)``, sorted by target and measure within each backend.
+    """
     keys = sorted({k for runs in samples.values() for sample in runs.values() for k in sample})
     return [(other, *key) for other in samples if other != reference for key in keys]
 
@@ -133,7 +191,23 @@ def _count_r(counts: Mapping[str, Mapping[int, Mapping[str, np.ndarray]]], pop: 
 
 
 def exact_table(counts: Mapping[str, Mapping[int, Mapping[str, np.ndarray]]], reference: str) -> pd.DataFrame:
-    """Per-cell spike-count correlation across backends at equal seeds against the seed-to-seed correlation."""
+    """Per-cell spike-count correlation across backends at equal seeds against the seed-to-seed correlation.
+
+    Parameters
+    ----------
+    counts : Mapping
+        ``counts[backend][seed][population]``: the spike count of every recorded cell
+        (:func:`~spikebridge.analysis.validation.measures.counts`).
+    reference : str
+        The reference backend.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (other backend, population) with at least three cells: ``r_cross`` (mean Pearson r over
+        seeds), ``r_cross_min``, ``r_baseline_max`` (largest r between two seeds of the reference),
+        ``mean_count_ratio`` (other / reference) and ``verdict`` (``pass`` when ``r_cross > r_baseline_max``).
+    """
     rows = []
     pops = sorted({p for runs in counts.values() for c in runs.values() for p in c})
     for other in counts:
@@ -168,6 +242,18 @@ def overall(verdict_rows: pd.DataFrame, exact_rows: pd.DataFrame | None = None) 
     """'fail' when a verdict fails; 'pass' when none fails and at least one passes; else 'inconclusive'.
 
     A comparison whose measures are all inconclusive (nothing spiked, no plastic weights) never passes.
+
+    Parameters
+    ----------
+    verdict_rows : pandas.DataFrame
+        :func:`verdicts`.
+    exact_rows : pandas.DataFrame, optional
+        :func:`exact_table`, in exact mode.
+
+    Returns
+    -------
+    str
+        ``"pass"``, ``"fail"`` or ``"inconclusive"``.
     """
     found = [v for frame in (verdict_rows, exact_rows) if frame is not None and not frame.empty for v in frame["verdict"]]
     if FAIL in found:

@@ -87,6 +87,16 @@ def targets(results: Results) -> Iterator[tuple[str, Measure]]:
     """(target, measure) pairs that apply to this run: spiking recorded populations, plastic projections.
 
     Spike sources are left out: their trains are the same arrays on every backend by construction.
+
+    Parameters
+    ----------
+    results : Results
+        A run directory.
+
+    Yields
+    ------
+    tuple
+        ``(target name, Measure)``, populations first.
     """
     model = results.model
     for name, rec in model.recording.items():
@@ -102,11 +112,36 @@ def targets(results: Results) -> Iterator[tuple[str, Measure]]:
 
 
 def default_phase(results: Results) -> str:
+    """The phase a run is measured in unless another is named: its last.
+
+    Parameters
+    ----------
+    results : Results
+        A run directory.
+
+    Returns
+    -------
+    str
+        The name of the run's last phase.
+    """
     return results.phases[-1]
 
 
 def measure_run(results: Results, phase: str | None = None) -> dict[tuple[str, str], np.ndarray]:
-    """Every applicable measure of one run, keyed by (target, measure name)."""
+    """Every applicable measure of one run, keyed by (target, measure name).
+
+    Parameters
+    ----------
+    results : Results
+        A run directory.
+    phase : str, optional
+        The phase measured; default: the run's last (:func:`default_phase`).
+
+    Returns
+    -------
+    dict
+        ``{(target, measure name): sample}``, each sample a 1-D array in the measure's unit (:func:`unit`).
+    """
     phase = phase or default_phase(results)
     trains: dict[str, list[neo.SpikeTrain]] = {}
     out = {}
@@ -118,16 +153,68 @@ def measure_run(results: Results, phase: str | None = None) -> dict[tuple[str, s
 
 
 def unit(model: Model, target: str, measure: str) -> str:
-    """The unit of a measure on one target: a weight's is the post cells' synapse type's (PyNN: uS or nA)."""
+    """The unit of a measure on one target: a weight's is the post cells' synapse type's (PyNN: uS or nA).
+
+    Parameters
+    ----------
+    model : Model
+        The model the run simulated.
+    target : str
+        A population name, or a projection name for ``weight``.
+    measure : str
+        A measure's name (see :data:`MEASURES`).
+
+    Returns
+    -------
+    str
+        ``"Hz"``, ``""`` (dimensionless), ``"uS"`` (conductance-based post cells) or ``"nA"``.
+    """
     if measure == "weight":
         return "uS" if "cond" in model.populations[model.projections[target].post].cell_type else "nA"
     return by_name(measure).unit
 
 
 def by_name(name: str) -> Measure:
+    """The measure called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        ``"rate"``, ``"cv_isi"``, ``"correlation"`` or ``"weight"``.
+
+    Returns
+    -------
+    Measure
+        The entry of :data:`MEASURES` with that name.
+
+    Raises
+    ------
+    StopIteration
+        If no measure has that name.
+
+    Examples
+    --------
+    >>> by_name("rate").unit
+    'Hz'
+    """
     return next(m for m in MEASURES if m.name == name)
 
 
 def counts(results: Results, population: str, phase: str | None = None) -> np.ndarray:
-    """Spike count of every recorded cell (for exact-mode, per-neuron comparisons)."""
+    """Spike count of every recorded cell (for exact-mode, per-neuron comparisons).
+
+    Parameters
+    ----------
+    results : Results
+        A run directory.
+    population : str
+        A population that records spikes.
+    phase : str, optional
+        The phase counted; default: the run's last.
+
+    Returns
+    -------
+    numpy.ndarray
+        One count per recorded cell, as floats.
+    """
     return results.counts(population, phase or default_phase(results)).astype(float)

@@ -5,8 +5,8 @@ The weight table
 Every function here consumes the *weight table* of a run directory, whose format (levels, units, Parquet
 file) is defined in :mod:`spikebridge.rundir.weights`: a :class:`pandas.DataFrame` indexed by
 ``(projection, pre, post)`` with one column block ``(t, var)`` per snapshot time ``t`` (ms) holding ``"w"``
-(uS or nA, PyNN's sign as stored) and ``"delay"`` (ms). That module's :func:`table_from_arrays`,
-:func:`write_table`, :func:`read_table` and :func:`validate_table` are importable from here too.
+(uS or nA, PyNN's sign as stored) and ``"delay"`` (ms). That module's ``table_from_arrays``,
+``write_table``, ``read_table`` and ``validate_table`` are importable from here too.
 
 A connection absent at some snapshot (structural plasticity) has NaN values
 there; NaN weights are ignored by every statistic and by the matrices.

@@ -388,7 +388,7 @@ def validate(raw: Mapping[str, Any], source: str | None = None, *, folder: str |
     source
         What the model was read from (a file name); errors found later (while drawing it) name it too.
     folder
-        The folder its relative data files are read from (:attr:`Model.source_folder`); ``None``: none.
+        The folder its relative data files are read from (:attr:`~spikebridge.models.schema.Model.source_folder`); ``None``: none.
 
     Returns
     -------
@@ -421,7 +421,7 @@ def read_resolved(raw: Mapping[str, Any], source: str | None = None, *, folder: 
 
     A run that was made is history: an older spikebridge may have accepted a value that is refused today (a delay
     below dt, which it raised to dt), and its run directory must stay readable. ``folder`` is the folder of the
-    model file the run was made from, where the model's relative data files are (:attr:`Model.source_folder`).
+    model file the run was made from, where the model's relative data files are (:attr:`~spikebridge.models.schema.Model.source_folder`).
 
     Parameters
     ----------
@@ -465,7 +465,7 @@ def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Model
     Returns
     -------
     Model
-        The resolved model; its :attr:`~Model.source_folder` is the folder of the file (absolute), from which its
+        The resolved model; its :attr:`~spikebridge.models.schema.Model.source_folder` is the folder of the file (absolute), from which its
         relative data files are read.
 
     Raises

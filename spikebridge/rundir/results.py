@@ -89,9 +89,27 @@ class Results:
     ) -> bool:
         """Whether this is the run that running ``model`` now would make, so that it can be reused.
 
-        Parameters are those of :func:`spikebridge.workflows.run.run`; the criterion is
-        :mod:`spikebridge.rundir.reuse`'s (complete, verified, same format, model, backend, options, data files
-        and restored weights). :func:`spikebridge.rundir.reuse.mismatch` says why not.
+        The criterion is :mod:`spikebridge.rundir.reuse`'s: opened by :func:`load` (complete, checksums verified),
+        same format, model, backend, options, data files and restored weights.
+        :func:`~spikebridge.rundir.reuse.mismatch` says why not.
+
+        Parameters
+        ----------
+        model
+            The model that would be run.
+        backend
+            The backend it would run on; ``None``: the model's.
+        options
+            Explicit backend options, merged over the model's as the runner merges them.
+        base
+            The folder of the model's relative data files; ``None``: ``model.source_folder``.
+        restore
+            The checkpoint (run directory or its path) whose final weights would be restored, if any.
+
+        Returns
+        -------
+        bool
+            True if the run can stand for a new run of ``model``.
         """
         from .reuse import mismatch
 

@@ -91,14 +91,38 @@ def _accepts(name: str, key: str) -> bool:
 
 
 def data_files(model: Model) -> dict[str, str]:
-    """The data files ``model`` reads, as written in it, by the field that names them (``stimuli.S.file``)."""
+    """The data files ``model`` reads.
+
+    Parameters
+    ----------
+    model
+        A model.
+
+    Returns
+    -------
+    dict[str, str]
+        ``{field: file}``: each file as written in the model (relative to its source folder, or absolute), by the
+        field that names it (``projections.P.connector.file``, ``stimuli.S.file``).
+    """
     files = {f"projections.{name}.connector.file": prj.connector.file for name, prj in model.projections.items() if prj.connector.rule == "from_file"}
     files.update({f"stimuli.{name}.file": stim.file for name, stim in model.stimuli.items() if stim.kind == "rate_schedule"})
     return {field: file for field, file in files.items() if file is not None}
 
 
 def files_digest(model: Model, base: Path | None = None) -> dict[str, str]:
-    """SHA-256 of every data file ``model`` reads, by the field that names it; relative files are in ``base``.
+    """SHA-256 of every data file ``model`` reads (:func:`data_files`).
+
+    Parameters
+    ----------
+    model
+        A model.
+    base
+        The folder relative files are in (``None``: the working directory).
+
+    Returns
+    -------
+    dict[str, str]
+        ``{field: hex SHA-256 of the file's bytes}``.
 
     Raises
     ------
@@ -122,10 +146,12 @@ def identity(
 ) -> dict[str, Any]:
     """What identifies a run of ``model`` (the :data:`IDENTITY` items of its meta.json), as the runner records it.
 
+    Returns ``{item: value}`` for every item of :data:`IDENTITY`, as meta.json holds them (JSON types).
+
     Parameters
     ----------
     model, backend, options
-        As given to :func:`spikebridge.workflows.run.run` (merged by :func:`backend_options`).
+        As given to the runner's ``run`` (merged by :func:`backend_options`).
     base
         The folder of the model's relative data files; ``None``: ``model.source_folder``.
     restore
@@ -164,8 +190,20 @@ def mismatch(
 ) -> str | None:
     """Why ``results`` is not the run that running ``model`` now would make, or ``None`` if it is.
 
-    ``results`` must have been opened by :func:`~spikebridge.rundir.results.load` (complete, checksums verified).
-    The parameters are those of :func:`identity`; ``restore`` may also be a checkpoint's path.
+    Parameters
+    ----------
+    results
+        A run directory; it must have been opened by :func:`~spikebridge.rundir.results.load` (complete,
+        checksums verified).
+    model, backend, options, base
+        As for :func:`identity`.
+    restore
+        The checkpoint that would be restored (its run directory or path), if any.
+
+    Returns
+    -------
+    str or None
+        The first :data:`IDENTITY` item that differs, with both values; ``None`` if the run matches.
     """
     if not results.verified:
         return f"{results.path} was not opened with spikebridge.load (its checksums are not verified)"
@@ -202,7 +240,7 @@ def reusable(
     path
         The run directory (it need not exist).
     model, backend, options, base, restore
-        As given to :func:`spikebridge.workflows.run.run`; see :func:`identity`.
+        As given to the runner's ``run``; see :func:`identity`.
 
     Returns
     -------

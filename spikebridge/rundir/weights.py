@@ -16,7 +16,7 @@ A :class:`pandas.DataFrame`
   ``"delay"`` (ms).
 
 A connection absent at some snapshot (structural plasticity) has NaN values
-there. The analyses of the table are in :mod:`spikebridge.analysis.weights`.
+there. This package defines and stores the table; statistics and matrices of it are computed one layer up.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def _wide_table(
     proj_codes: np.ndarray,
     pre: np.ndarray,
     post: np.ndarray,
-    times: Sequence[float],
+    times: Sequence[float] | np.ndarray,
     var_names: Sequence[str],
     data: np.ndarray,
 ) -> pd.DataFrame:
@@ -107,8 +107,8 @@ def _wide_table(
     projection level lists ``names`` in the given order, pre/post levels are
     the sorted distinct indices.
     """
-    levels: list[pd.Index] = [pd.Index(list(names), dtype=str)]
-    codes: list[np.ndarray] = [np.asarray(proj_codes, dtype=np.int64)]
+    levels: list[Any] = [pd.Index(list(names), dtype=str)]
+    codes: list[Any] = [np.asarray(proj_codes, dtype=np.int64)]
     for values in (pre, post):
         c, uniques = pd.factorize(np.asarray(values, dtype=np.int64), sort=True)
         levels.append(pd.Index(uniques, dtype=np.int64))

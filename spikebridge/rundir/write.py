@@ -65,7 +65,8 @@ def write_run(
         (tmp / MARKER).write_text("spikebridge run directory\n", encoding="utf-8")  # first: a partial is recognisable as ours
         (tmp / MODEL).write_text(dumps_toml(model), encoding="utf-8")
         write_recordings(block, tmp / RECORDINGS)
-        np.savez(tmp / NETWORK, **{k.replace("/", "__"): v for k, v in network_arrays.items()})
+        arrays: dict[str, Any] = {k.replace("/", "__"): v for k, v in network_arrays.items()}
+        np.savez(tmp / NETWORK, **arrays)
         write_connections(tmp / CONNECTIONS, connections)
         if extra is not None:
             extra(tmp)

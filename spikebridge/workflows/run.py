@@ -165,9 +165,13 @@ def _run(
         timings["build_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         with tqdm(total=network.duration, unit="ms", desc=f"{model.name} on {name}", disable=not progress, leave=False) as bar:
+
+            def advance(ms: float) -> None:
+                bar.update(ms)
+
             for phase in network.phases:
                 bar.set_postfix_str(phase.name)
-                sim.run(phase, bar.update)
+                sim.run(phase, advance)
         timings["run_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         block = sim.recordings()

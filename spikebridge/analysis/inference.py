@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,19 +55,25 @@ if TYPE_CHECKING:
     import neo
 
 __all__ = [
+    "METHODS",
     "InferenceInputError",
     "Seed",
     "SpikeTrains",
     "akrout",
+    "best_parameters",
     "delete_spikes",
+    "final_scores",
     "insert_spikes",
     "jitter_spikes",
+    "noisy_trains",
     "pearson",
     "perturb",
     "rdd",
+    "reference_parameters",
     "score",
     "sign_alignment",
     "stdwi",
+    "tunable_parameters",
 ]
 
 #: Spike trains, one per neuron: float arrays in ms, or neo.SpikeTrain / quantities arrays.
@@ -1055,3 +1061,160 @@ def perturb(trains: SpikeTrains, fraction: float, rng: Seed, t_stop: float) -> l
         extra = gen.uniform(0.0, t_stop, before.size - t.size)
         out.append(np.sort(np.concatenate([t, extra])))
     return out
+
+
+# ---------------------------------------------------------------------------
+# a study: parameters, noise levels, final scores
+# ---------------------------------------------------------------------------
+
+#: The estimators, in the order they are run and drawn.
+METHODS: tuple[str, ...] = ("akrout", "rdd", "stdwi")
+
+
+def reference_parameters(method: str, stim_window: float | None = None) -> dict[str, Any]:
+    """Reference parameters of a method: the estimator's defaults as the reference study used them.
+
+    Parameters
+    ----------
+    method : {"akrout", "rdd", "stdwi"}
+        The estimator.
+    stim_window : float, optional
+        Stimulus resampling period (ms): Akrout's window (default 100 ms).
+
+    Returns
+    -------
+    dict
+        Keyword arguments of the estimator (ms for times).
+
+    Examples
+    --------
+    >>> reference_parameters("akrout", stim_window=50.0)
+    {'window': 50.0, 'batch': 10, 'eta': 0.0005, 'decay': 0.5}
+    """
+    if method == "akrout":
+        return {"window": stim_window or 100.0, "batch": 10, "eta": 5e-4, "decay": 0.5}
+    if method == "rdd":
+        return {"alpha": 0.025, "window": 35.0, "ridge": 1000.0, "tau_rise": 3.0, "tau_decay": 10.0}
+    if method == "stdwi":
+        return {"tau_fast": 10.0, "tau_slow": 200.0, "eta": 5e-4, "decay": 0.1}
+    raise InferenceInputError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+
+
+def tunable_parameters(method: str) -> dict[str, Any]:
+    """The parameters a study may set for an estimator (``--param METHOD.NAME=VALUE``), with their defaults.
+
+    The estimator's keyword arguments with defaults, less ``check_every`` (its own option) and ``w0`` (an array);
+    the run's ``dt`` and neuron parameters are filled in from the run and cannot be set.
+
+    Parameters
+    ----------
+    method : {"akrout", "rdd", "stdwi"}
+        The estimator.
+
+    Returns
+    -------
+    dict
+        ``name -> default`` (ms for times).
+
+    Raises
+    ------
+    InferenceInputError
+        For an unknown method.
+
+    Examples
+    --------
+    >>> sorted(tunable_parameters("stdwi"))
+    ['decay', 'eta', 'tau_fast', 'tau_slow']
+    """
+    import inspect
+
+    estimators: dict[str, Callable[..., xr.DataArray]] = {"akrout": akrout, "rdd": rdd, "stdwi": stdwi}
+    if method not in estimators:
+        raise InferenceInputError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    signature = inspect.signature(estimators[method])
+    return {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty and name not in ("check_every", "w0")
+    }
+
+
+def noisy_trains(
+    pre: list[np.ndarray], post: list[np.ndarray], level: float, seed: int, t_stop: float
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Pre and post trains with ``level`` of each train's spikes deleted and as many inserted (:func:`perturb`).
+
+    The generator depends on the seed and the level only, so a level gets the
+    same noise whichever other levels are run.
+
+    Parameters
+    ----------
+    pre, post : list of numpy.ndarray
+        Spike times (ms), one array per cell.
+    level : float
+        Noise level, a fraction in [0, 1]; 0 returns the trains as given.
+    seed : int
+        Seed of the noise.
+    t_stop : float
+        End of the recording (ms).
+
+    Returns
+    -------
+    tuple of list of numpy.ndarray
+        The perturbed pre and post trains (ms, sorted).
+    """
+    if level == 0.0:
+        return pre, post
+    rng = np.random.default_rng([seed, int(round(level * 1_000_000))])
+    return perturb(pre, level, rng, t_stop), perturb(post, level, rng, t_stop)
+
+
+def final_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """The last check point of every method and noise level of a score table.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Columns ``method``, ``noise`` (fraction) and ``time`` (ms) at least, as :func:`score` gives them with a
+        ``noise`` column added.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method and noise level, in order of first appearance.
+    """
+    return scores.loc[scores.groupby(["method", "noise"], sort=False)["time"].idxmax()].reset_index(drop=True)
+
+
+def best_parameters(grid_table: pd.DataFrame, by: str = "pearson") -> dict[str, dict[str, Any]]:
+    """The best variant per method of a :func:`~spikebridge.workflows.inference.grid_search` table.
+
+    Parameters
+    ----------
+    grid_table : pandas.DataFrame
+        Columns ``method``, ``parameters`` (JSON), ``pearson`` and ``sign_alignment``, as
+        :func:`~spikebridge.workflows.inference.grid_search` gives them.
+    by : {"pearson", "sign_alignment", "mean"}
+        Score to maximise: final Pearson r, final sign alignment, or their
+        mean (both count equally). Ties go to Pearson r, then to the first
+        variant.
+
+    Returns
+    -------
+    dict
+        ``method -> parameter changes`` (to pass as ``params`` to
+        :func:`~spikebridge.workflows.inference.infer_run`).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"method": ["stdwi", "stdwi"], "parameters": ['{"decay": 0.1}', '{"decay": 0.5}'],
+    ...                       "pearson": [0.95, 0.96], "sign_alignment": [0.93, 0.90]})
+    >>> best_parameters(table), best_parameters(table, by="mean")
+    ({'stdwi': {'decay': 0.5}}, {'stdwi': {'decay': 0.1}})
+    """
+    if by not in ("pearson", "sign_alignment", "mean"):
+        raise ValueError(f"by must be 'pearson', 'sign_alignment' or 'mean', got {by!r}")
+    key = (grid_table["pearson"] + grid_table["sign_alignment"]) / 2 if by == "mean" else grid_table[by]
+    ranked = grid_table.assign(_key=key).sort_values(["_key", "pearson"], ascending=False, kind="stable")
+    first = ranked.groupby("method", sort=False).head(1)
+    return {str(row.method): json.loads(str(row.parameters)) for row in first.itertuples()}

@@ -42,7 +42,7 @@ import quantities as pq
 import xarray as xr
 
 from spikebridge.analysis import inference as inf
-from spikebridge.analysis.inference import InferenceInputError
+from spikebridge.analysis.inference import METHODS, InferenceInputError, best_parameters, tunable_parameters
 from spikebridge.errors import RunDirectoryError
 from spikebridge.models.check import population_size
 from spikebridge.rundir import Results, atomic_file, load
@@ -67,8 +67,6 @@ __all__ = [
     "write_outcome",
 ]
 
-#: The estimators, in the order they are run and drawn.
-METHODS: tuple[str, ...] = ("akrout", "rdd", "stdwi")
 #: Noise levels of the reference study (fractions of spikes deleted and inserted).
 NOISE_LEVELS: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2)
 #: A small grid per method, as the reference study scanned them (other parameters at the defaults).
@@ -365,7 +363,8 @@ def inference_data(
 
 
 def default_parameters(data: InferenceData, method: str) -> dict[str, Any]:
-    """Reference parameters of a method for this run (the estimator's defaults, Akrout's window = stimulus period).
+    """Reference parameters of a method for this run: :func:`~spikebridge.analysis.inference.reference_parameters`
+    with the run's stimulus period as Akrout's window.
 
     Parameters
     ----------
@@ -379,13 +378,7 @@ def default_parameters(data: InferenceData, method: str) -> dict[str, Any]:
     dict
         Keyword arguments (ms for times).
     """
-    if method == "akrout":
-        return {"window": data.stim_window or 100.0, "batch": 10, "eta": 5e-4, "decay": 0.5}
-    if method == "rdd":
-        return {"alpha": 0.025, "window": 35.0, "ridge": 1000.0, "tau_rise": 3.0, "tau_decay": 10.0}
-    if method == "stdwi":
-        return {"tau_fast": 10.0, "tau_slow": 200.0, "eta": 5e-4, "decay": 0.1}
-    raise InferenceInputError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    return inf.reference_parameters(method, stim_window=data.stim_window)
 
 
 def run_method(
@@ -444,18 +437,6 @@ def _noise_levels(levels: Iterable[float]) -> list[float]:
         if not 0.0 <= x <= 1.0:
             raise InferenceInputError(f"noise level {x} is not a fraction in [0, 1] (5 % is 0.05)")
     return list(dict.fromkeys(out))
-
-
-def _noisy(data: InferenceData, level: float, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Pre and post trains with ``level`` of each train's spikes deleted and as many inserted.
-
-    The generator depends on the seed and the level only, so a level gets the
-    same noise whichever other levels are run.
-    """
-    if level == 0.0:
-        return data.pre, data.post
-    rng = np.random.default_rng([seed, int(round(level * 1_000_000))])
-    return inf.perturb(data.pre, level, rng, data.t_stop), inf.perturb(data.post, level, rng, data.t_stop)
 
 
 def infer_run(
@@ -535,7 +516,7 @@ def infer_run(
     seconds: dict[tuple[str, float], float] = {}
     frames = []
     for level in levels:
-        noisy_pre, noisy_post = _noisy(data, level, seed)
+        noisy_pre, noisy_post = inf.noisy_trains(data.pre, data.post, level, seed, data.t_stop)
         for m in methods:
             if progress is not None:
                 progress(f"{m} at noise {level:.0%}")
@@ -576,7 +557,7 @@ def final_scores(outcome: InferenceOutcome | pd.DataFrame) -> pd.DataFrame:
         ``sign_alignment`` (plus ``seconds`` of the estimator for an outcome).
     """
     scores = outcome.scores if isinstance(outcome, InferenceOutcome) else outcome
-    last = scores.loc[scores.groupby(["method", "noise"], sort=False)["time"].idxmax()].reset_index(drop=True)
+    last = inf.final_scores(scores)
     if isinstance(outcome, InferenceOutcome):
         last["seconds"] = [outcome.seconds.get((m, n), np.nan) for m, n in zip(last["method"], last["noise"], strict=True)]
     return last
@@ -627,56 +608,6 @@ def grid_search(
     return pd.DataFrame(rows, columns=["method", "parameters", "pearson", "sign_alignment", "seconds"])
 
 
-def best_parameters(grid_table: pd.DataFrame, by: str = "pearson") -> dict[str, dict[str, Any]]:
-    """The best variant per method of a :func:`grid_search` table.
-
-    Parameters
-    ----------
-    grid_table : pandas.DataFrame
-        Output of :func:`grid_search`.
-    by : {"pearson", "sign_alignment", "mean"}
-        Score to maximise: final Pearson r, final sign alignment, or their
-        mean (both count equally). Ties go to Pearson r, then to the first
-        variant.
-
-    Returns
-    -------
-    dict
-        ``method -> parameter changes`` (to pass as ``params`` to :func:`infer_run`).
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"method": ["stdwi", "stdwi"], "parameters": ['{"decay": 0.1}', '{"decay": 0.5}'],
-    ...                       "pearson": [0.95, 0.96], "sign_alignment": [0.93, 0.90]})
-    >>> best_parameters(table), best_parameters(table, by="mean")
-    ({'stdwi': {'decay': 0.5}}, {'stdwi': {'decay': 0.1}})
-    """
-    if by not in ("pearson", "sign_alignment", "mean"):
-        raise ValueError(f"by must be 'pearson', 'sign_alignment' or 'mean', got {by!r}")
-    key = (grid_table["pearson"] + grid_table["sign_alignment"]) / 2 if by == "mean" else grid_table[by]
-    ranked = grid_table.assign(_key=key).sort_values(["_key", "pearson"], ascending=False, kind="stable")
-    first = ranked.groupby("method", sort=False).head(1)
-    return {str(row.method): json.loads(str(row.parameters)) for row in first.itertuples()}
-
-
-def tunable_parameters(method: str) -> dict[str, Any]:
-    """The parameters ``--param METHOD.NAME=VALUE`` may set, with their defaults.
-
-    The estimator's keyword arguments with defaults, less ``check_every`` (``--check-every``) and ``w0`` (an array);
-    the run's ``dt`` and neuron parameters are filled in from the run and cannot be set.
-    """
-    import inspect
-
-    if method not in METHODS:
-        raise InferenceInputError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
-    signature = inspect.signature(getattr(inf, method))
-    return {
-        name: p.default
-        for name, p in signature.parameters.items()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty and name not in ("check_every", "w0")
-    }
-
-
 def _checked_value(method: str, name: str, default: Any, value: Any, item: str) -> Any:
     """``value`` if it has the type ``default`` implies: an int >= 1 (a count), a number, or (default None) a number or null."""
     is_number = isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
@@ -695,7 +626,7 @@ def _checked_value(method: str, name: str, default: Any, value: Any, item: str) 
 def parse_parameters(items: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Estimator parameters from ``METHOD.NAME=VALUE`` strings (as a command line gives them).
 
-    Values are parsed as JSON (numbers, ``null``) and must suit the parameter (see :func:`tunable_parameters`).
+    Values are parsed as JSON (numbers, ``null``) and must suit the parameter (see :func:`~spikebridge.analysis.inference.tunable_parameters`).
 
     Parameters
     ----------

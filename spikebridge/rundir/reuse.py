@@ -67,6 +67,11 @@ def backend_options(model: Model, backend: str | None = None, options: Mapping[s
         The options it is given.
     left_out : dict
         The model's options that the backend does not accept (written for ``model.simulation.backend``).
+
+    Raises
+    ------
+    BackendError
+        If the model has options and ``backend`` is another backend that is unknown or cannot be imported.
     """
     name = backend or model.simulation.backend
     given = dict(options or {})
@@ -77,17 +82,8 @@ def backend_options(model: Model, backend: str | None = None, options: Mapping[s
     left_out: dict[str, Any] = {}
     for key, value in own.items():
         if key not in given:
-            (applies if _accepts(name, key) else left_out)[key] = value
+            (applies if backends.accepts(name, key) else left_out)[key] = value
     return name, {**applies, **given}, left_out
-
-
-def _accepts(name: str, key: str) -> bool:
-    """Whether backend ``name`` uses the option ``key`` (:func:`spikebridge.backends.accepts`); an unknown or
-    missing backend uses none (running it fails with the reason)."""
-    try:
-        return backends.accepts(name, key)
-    except BackendError:
-        return False
 
 
 def data_files(model: Model) -> dict[str, str]:
@@ -210,8 +206,8 @@ def mismatch(
     checkpoint = load(restore) if isinstance(restore, (str, Path)) else restore
     try:
         wanted = identity(model, backend, options, base=base, restore=checkpoint)
-    except ModelError as err:
-        return f"the model cannot be run as it is ({err})"
+    except (ModelError, BackendError) as err:
+        return f"the model cannot be run as asked ({err})"
     for key in IDENTITY:
         have = results.meta.get(key, "absent")
         if _plain(have) != wanted[key]:

@@ -76,7 +76,7 @@ def run(
     overwrite: bool = False,
     progress: bool = True,
     figure: bool = True,
-    base: Path | None = None,
+    base: str | os.PathLike[str] | None = None,
     restore: str | Path | None = None,
 ) -> Results:
     """Simulate ``model`` on ``backend`` (default: the model's) and return the written run directory.

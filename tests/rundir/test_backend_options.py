@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from spikebridge.errors import ModelWarning
+from spikebridge.errors import BackendError, ModelWarning
 from spikebridge.models import load_model
 from spikebridge.rundir.reuse import backend_options
 from spikebridge.workflows.run import run
@@ -58,3 +58,5 @@ def test_backend_options_merges_without_running_anything() -> None:
     assert backend_options(model, "brian2", {"method": "euler"}) == ("brian2", {"threads": 2, "method": "euler"}, {})
     assert backend_options(model, "nest") == ("nest", {"threads": 2}, {"method": "exact"})
     assert backend_options(model, "nest", {"method": "x"})[1] == {"threads": 2, "method": "x"}  # explicit: the backend judges it
+    with pytest.raises(BackendError, match="nosuch"):
+        backend_options(model, "nosuch")  # not a warning that every option was left out

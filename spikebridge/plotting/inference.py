@@ -49,13 +49,19 @@ class InferenceResult(Protocol):
     """
 
     @property
-    def scores(self) -> pd.DataFrame: ...
+    def scores(self) -> pd.DataFrame:
+        """Tidy scores over time (see the class)."""
+        ...
 
     @property
-    def estimates(self) -> Mapping[tuple[str, float], xr.DataArray]: ...
+    def estimates(self) -> Mapping[tuple[str, float], xr.DataArray]:
+        """Running estimates by method and noise level (see the class)."""
+        ...
 
     @property
-    def w_true(self) -> np.ndarray: ...
+    def w_true(self) -> np.ndarray:
+        """True weights (see the class)."""
+        ...
 
 #: Display name of each method.
 LABELS: dict[str, str] = {"akrout": "Akrout", "rdd": "RDD", "stdwi": "STDWI"}

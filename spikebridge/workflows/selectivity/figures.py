@@ -26,8 +26,23 @@ from .workflow import Workflow
 
 
 def contrast_pair(labels: pd.DataFrame, column: str, preferred_img: int) -> tuple[int, int]:
-    """(negative, positive) image ids: ``preferred_img`` and the image whose annotations differ from it only in
-    ``column`` (else the first image with the other value); ordered so that ``column`` is 0 for the first."""
+    """The two images a traceback figure contrasts: ``preferred_img`` and the image whose annotations differ
+    from it only in ``column`` (else the first image with the other value).
+
+    Parameters
+    ----------
+    labels
+        Image annotations: ``image_id``, ``column`` (0 or 1) and the other annotations.
+    column
+        The annotation the two images differ in.
+    preferred_img
+        The neuron's preferred image.
+
+    Returns
+    -------
+    tuple[int, int]
+        (negative, positive) image ids: ``column`` is 0 for the first, 1 for the second.
+    """
     table = labels.set_index("image_id")
     others = [c for c in table.columns if c not in (column, "shape", "variant")]
     row = table.loc[preferred_img]

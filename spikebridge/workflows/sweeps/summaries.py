@@ -42,10 +42,10 @@ class weight_statistic:  # lower case: it is used like a function, collect(weigh
     relative
         Divide by the plasticity rule's ``w_max`` (a fraction of the upper bound, without units).
 
-    Returns (when called with a run's ``Results``)
-    ----------------------------------------------
-    pd.Series
-        Indexed by snapshot time ``t`` (ms), named after the statistic.
+    Notes
+    -----
+    Called with a run's :class:`~spikebridge.rundir.Results`, it returns a :class:`pandas.Series` indexed by
+    snapshot time ``t`` (ms), named after the statistic.
     """
 
     statistic: str = "mean"
@@ -61,6 +61,25 @@ class weight_statistic:  # lower case: it is used like a function, collect(weigh
         return f"weight_{self.statistic}"
 
     def __call__(self, results: Results) -> pd.Series:
+        """The statistic of the projection's weights at every snapshot of a run.
+
+        Parameters
+        ----------
+        results
+            A run directory that recorded the projection's weights.
+
+        Returns
+        -------
+        pd.Series
+            Indexed by snapshot time ``t`` (ms), named after the statistic; weight units, or a fraction of
+            ``w_max`` with ``relative``.
+
+        Raises
+        ------
+        SweepError
+            The projection is not named and the run records the weights of more or fewer than one, or
+            ``relative`` for a projection without ``w_max``.
+        """
         from ...analysis.weights import projection_infos, weight_evolution
 
         name = self.projection

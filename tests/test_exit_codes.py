@@ -166,7 +166,7 @@ def test_compare_refuses_a_corrupt_run_instead_of_reusing_or_replacing_it(tiny_r
     model = spikebridge.load(tiny_run).model
     copy = tmp_path / "cmp" / "runs" / "nest_seed42"
     shutil.copytree(tiny_run, copy)
-    assert _reusable(copy, model, "nest") is not None
+    assert _reusable(copy, model, "nest", None, None) is not None
     recordings = next(p for p in copy.iterdir() if p.name.startswith("recordings"))
     data = bytearray(recordings.read_bytes())
     data[len(data) // 2] ^= 0xFF

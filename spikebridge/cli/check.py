@@ -26,13 +26,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .. import backends
     from ..errors import BackendNotInstalledError
     from ..models import instantiate
-    from ..models.io import find_model_file, load_model
+    from ..models.io import load_model
 
     model = load_model(args.model, model_overrides(args))
-    network = instantiate(model, find_model_file(args.model).parent)
+    network = instantiate(model, model.source_folder)
     try:
-        # its options (threads=abc); nothing is built
-        backends.create(model.simulation.backend, model.simulation.backend_options)
+        backends.check(model.simulation.backend, model.simulation.backend_options)  # its options (threads=abc)
     except BackendNotInstalledError as err:
         print(f"spikebridge: note: backend options not checked: {err}", file=sys.stderr)
     print(

@@ -72,7 +72,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         is printed, so a reader that stops early (``| head``) cannot change it.
     """
     from ..analysis.validation.baseline import PASS
-    from ..models.io import find_model_file, load_model
+    from ..models.io import load_model
     from ..workflows.compare.report import write_report
     from ..workflows.compare.workflow import CompareError, compare
 
@@ -84,17 +84,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = args.out or Path("comparisons") / model.name
     if out.exists() and not out.is_dir():
         raise CompareError(f"--out {out}: exists and is not a directory")
-    cmp = compare(
-        model,
-        args.backends,
-        args.seeds,
-        out,
-        perturb=perturb,
-        options=options,
-        phase=args.phase,
-        progress=not args.quiet,
-        base=find_model_file(args.model).parent,
-    )
+    cmp = compare(model, args.backends, args.seeds, out, perturb=perturb, options=options, phase=args.phase, progress=not args.quiet)
     report = write_report(cmp)
     code = EXIT_OK if cmp.verdict == PASS else EXIT_VERDICT
     try:

@@ -40,7 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         0 (errors raise and are mapped to their exit codes by :func:`spikebridge.cli.dispatch.execute`).
     """
     from ..analysis.activity import firing_stats
-    from ..models.io import find_model_file, load_model
+    from ..models.io import load_model
     from ..workflows.run import run
 
     model = load_model(args.model, model_overrides(args))
@@ -55,7 +55,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         progress=not args.quiet,
         figure=not args.no_figure,
-        base=find_model_file(args.model).parent,
         restore=args.restore,
     )
     t = results.meta["timings"]

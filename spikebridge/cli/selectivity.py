@@ -67,7 +67,7 @@ def check_arguments(args: argparse.Namespace) -> None:
         if path is not None and path.exists() and not path.is_dir():
             raise SpikebridgeError(f"{flag} {path}: exists and is not a directory")
     if args.backend is not None:
-        backends.factory(args.backend)  # an unknown or uninstalled backend: BackendError, bad input
+        backends.check(args.backend)  # an unknown, uninstalled or unusable backend: BackendError, bad input
 
 
 def cmd_selectivity(args: argparse.Namespace) -> int:

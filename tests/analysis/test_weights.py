@@ -29,7 +29,7 @@ from spikebridge.analysis.weights import (
     write_table,
 )
 from spikebridge.plotting.figures import save_figure
-from spikebridge.plotting.weights import HistStyle, hist_weights, plot_weight_evolution, plot_weight_matrices
+from spikebridge.plotting.weights import HistStyle, hist_weights, plot_weight_evolution, plot_weight_matrices, weight_panels
 
 
 @pytest.fixture(autouse=True)
@@ -324,6 +324,19 @@ def test_hist_weights_density_bins_and_summary() -> None:
     assert f"n = {w.size}" in ax.texts[0].get_text()
     assert f"b = {res['coef']:.2f}" in ax.texts[0].get_text()
     assert not axes[0, 0].figure.legends  # no overlay, no legend
+
+
+def test_weight_panels_pool_and_bin_without_drawing() -> None:
+    table, before, infos = _layered()
+    grid = weight_panels(table, ["FF", "E2E", "FB"], infos, before=before, bins=10)
+    assert grid.rows == ["L1", "L2"] and grid.columns == ["FF", "E2E", "FB"]
+    assert (grid.t_after, grid.t_before) == (1000.0, 0.0)
+    ff = grid.panels[0][0]  # FF onto L1: ff01 alone
+    assert [i.name for i in ff.members] == ["ff01"] and (ff.w_min, ff.w_max) == (0.0, W_MAX)
+    np.testing.assert_array_equal(np.sort(ff.after), np.sort(table.loc["ff01", (1000.0, "w")].to_numpy()))
+    np.testing.assert_array_equal(np.sort(ff.before), np.sort(before.loc["ff01", (0.0, "w")].to_numpy()))
+    np.testing.assert_allclose(ff.edges, np.linspace(0.0, W_MAX, 11))  # the bounds span both samples
+    assert grid.panels[1][2].empty and grid.panels[1][2].edges.size == 0  # no feedback onto L2
 
 
 def test_hist_weights_rows_by_pre_and_errors() -> None:

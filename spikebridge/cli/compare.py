@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_model(p)
-    add_backends(p, help="reference first (default nest,brian2)", default=["nest", "brian2"], pair=True)
+    # the default is resolved in cmd_compare, from the installed backends (default_backends)
+    add_backends(p, help="reference first (default nest,brian2)", pair=True)
     p.add_argument(
         "--seeds", type=seeds, default=5, metavar="N|S1,S2", help="N seeds counting up from the model's, or a list (default 5)"
     )
@@ -47,6 +48,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_out(p, help="comparison directory (default: comparisons/MODEL)")
     add_quiet(p)
     p.set_defaults(func=cmd_compare)
+
+
+def default_backends() -> list[str]:
+    """The backends compared when ``--backends`` is not given: every installed backend in its default variant.
+
+    Returns
+    -------
+    list[str]
+        In the order of :func:`spikebridge.backends.exercised`, a model's default backend first (the reference);
+        today ``["nest", "brian2"]``.
+    """
+    from .. import backends
+
+    return [name for name in backends.exercised() if backends.split_name(name)[1] is None]
 
 
 def _perturbations(items: list[str], backends: list[str]) -> dict[str, list[str]]:
@@ -77,14 +92,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from ..workflows.compare.workflow import CompareError, compare
 
     model = load_model(args.model, args.set)
-    perturb = _perturbations(args.perturb, args.backends)
+    names = args.backends or default_backends()
+    perturb = _perturbations(args.perturb, names)
     for overrides in perturb.values():  # fail on a bad perturbation before anything runs
         load_model(args.model, [*args.set, *overrides])
-    options = {b: {"threads": args.threads} for b in args.backends} if args.threads else None
+    options = {b: {"threads": args.threads} for b in names} if args.threads else None
     out = args.out or Path("comparisons") / model.name
     if out.exists() and not out.is_dir():
         raise CompareError(f"--out {out}: exists and is not a directory")
-    cmp = compare(model, args.backends, args.seeds, out, perturb=perturb, options=options, phase=args.phase, progress=not args.quiet)
+    cmp = compare(model, names, args.seeds, out, perturb=perturb, options=options, phase=args.phase, progress=not args.quiet)
     report = write_report(cmp)
     code = EXIT_OK if cmp.verdict == PASS else EXIT_VERDICT
     try:

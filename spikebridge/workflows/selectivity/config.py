@@ -23,6 +23,29 @@ class Protocol:
     Each image is shown for ``present_ms`` then followed by ``gap_ms`` of silent input; training shows every
     image once per epoch (in a seeded random order) with plasticity on; testing shows every image ``reps``
     times with weights frozen. Images are resized to ``image_size`` (the input grid) before noise and encoding.
+
+    Parameters
+    ----------
+    present_ms : float, optional
+        How long each image is shown (ms, > 0).
+    gap_ms : float, optional
+        Silent input after each image (ms, >= 0).
+    epochs : int, optional
+        Training epochs.
+    reps : int, optional
+        Presentations of each image when testing.
+    image_size : int, optional
+        Side of the input grid (pixels).
+
+    Raises
+    ------
+    WorkflowError
+        If a duration or count is out of range.
+
+    Examples
+    --------
+    >>> Protocol(present_ms=100.0, gap_ms=20.0).slot_ms
+    120.0
     """
 
     present_ms: float = 200.0
@@ -39,13 +62,29 @@ class Protocol:
 
     @property
     def slot_ms(self) -> float:
+        """Time from one image's onset to the next (ms): ``present_ms + gap_ms``."""
         return self.present_ms + self.gap_ms
 
 
 @dataclass(frozen=True)
 class Layers:
     """Population names by layer: ``input`` is layer 0 (a spike source with a ``[channels, rows, cols]`` grid),
-    ``exc[k]``/``inh[k]`` are layer k >= 1 (``inh`` may lack a layer)."""
+    ``exc[k]``/``inh[k]`` are layer k >= 1 (``inh`` may lack a layer).
+
+    Parameters
+    ----------
+    input : str
+        The input population (layer 0).
+    exc, inh : dict of int to str
+        Excitatory and inhibitory populations by layer.
+
+    Examples
+    --------
+    >>> from spikebridge.models import load_model
+    >>> layers = Layers.of(load_model("feature_selectivity"))
+    >>> layers.indices, layers.last, layers.population(1, "INH"), layers.population(0, "INH")
+    ([0, 1, 2], 2, 'L1_inh', None)
+    """
 
     input: str
     exc: dict[int, str]
@@ -53,20 +92,53 @@ class Layers:
 
     @property
     def indices(self) -> list[int]:
+        """Every layer, input (0) included, in order."""
         return [0, *sorted(self.exc)]
 
     @property
     def last(self) -> int:
+        """The highest layer."""
         return max(self.exc)
 
     def population(self, layer: int, nrn_cls: str) -> str | None:
+        """The population of one class of cells in one layer.
+
+        Parameters
+        ----------
+        layer : int
+            0 (input) to :attr:`last`.
+        nrn_cls : str
+            ``"EXC"`` or ``"INH"``.
+
+        Returns
+        -------
+        str or None
+            Its name; None where the layer has no such cells (layer 0 has no inhibitory ones).
+        """
         if layer == 0:
             return self.input if nrn_cls == "EXC" else None
         return (self.exc if nrn_cls == "EXC" else self.inh).get(layer)
 
     @classmethod
     def of(cls, model: Model) -> Layers:
-        """Layers named ``L0`` (input), ``L1_exc``, ``L1_inh``, ``L2_exc``, ... in ``model``."""
+        """Layers named ``L0`` (input), ``L1_exc``, ``L1_inh``, ``L2_exc``, ... in ``model``.
+
+        Parameters
+        ----------
+        model : Model
+            A model with that layout.
+
+        Returns
+        -------
+        Layers
+            The populations by layer.
+
+        Raises
+        ------
+        WorkflowError
+            If ``L0`` is missing, not a spike source or not a 3-D grid, or the excitatory layers are not
+            numbered 1, 2, ... without gaps.
+        """
         exc: dict[int, str] = {}
         inh: dict[int, str] = {}
         for name in model.populations:

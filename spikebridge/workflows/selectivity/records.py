@@ -25,6 +25,23 @@ class SpikeRecord:
     """Spikes of one population during one presentation: ``cells`` (index) and ``times`` (ms from onset).
 
     ``shape`` is the population's grid; ``duration`` (ms) the presentation's length.
+
+    Parameters
+    ----------
+    cells : numpy.ndarray
+        Cell index of every spike (int).
+    times : numpy.ndarray
+        Time of every spike (ms from the onset).
+    shape : tuple of int
+        The population's grid.
+    duration : float
+        The presentation's length (ms).
+
+    Examples
+    --------
+    >>> record = SpikeRecord(np.array([0, 0, 2]), np.array([10.0, 150.0, 20.0]), (2, 2), 200.0)
+    >>> record.n_cells, record.rates(), record.rates(100.0)   # Hz over 200 ms, then over the first 100 ms
+    (4, array([10.,  0.,  5.,  0.]), array([10.,  0., 10.,  0.]))
     """
 
     cells: np.ndarray
@@ -34,28 +51,89 @@ class SpikeRecord:
 
     @property
     def n_cells(self) -> int:
+        """Cells of the population: the product of ``shape``."""
         return int(np.prod(self.shape)) if self.shape else 0
 
     def rates(self, duration: float | None = None, offset: float = 0.0) -> np.ndarray:
-        """Rate of every cell (Hz) over ``[offset, offset + duration)`` ms (default: the rest of the presentation)."""
+        """Rate of every cell (Hz) over ``[offset, offset + duration)`` ms (default: the rest of the presentation).
+
+        Parameters
+        ----------
+        duration : float, optional
+            Length of the window (ms).
+        offset : float, optional
+            Start of the window (ms from the onset).
+
+        Returns
+        -------
+        numpy.ndarray
+            One rate per cell (Hz).
+        """
         duration = self.duration - offset if duration is None else duration
         keep = (self.times >= offset) & (self.times < offset + duration)
         return np.bincount(self.cells[keep], minlength=self.n_cells)[: self.n_cells] * 1000.0 / duration
 
 
 def empty_record(duration: float) -> SpikeRecord:
-    """A record of a population that is not there (e.g. the input layer's INH class)."""
+    """A record of a population that is not there (e.g. the input layer's INH class).
+
+    Parameters
+    ----------
+    duration : float
+        The presentation's length (ms).
+
+    Returns
+    -------
+    SpikeRecord
+        No cells, no spikes.
+    """
     return SpikeRecord(np.empty(0, np.int64), np.empty(0), (0,), duration)
 
 
 def records_array(records: np.ndarray, img: list[int], reps: list[int], layers: list[int], attrs: dict[str, Any]) -> xr.DataArray:
-    """Wrap an object array ``[img, rep, layer, nrn_cls]`` of :class:`SpikeRecord` as a DataArray."""
+    """Wrap an object array ``[img, rep, layer, nrn_cls]`` of :class:`SpikeRecord` as a DataArray.
+
+    Parameters
+    ----------
+    records : numpy.ndarray
+        Object array of :class:`SpikeRecord`; the last axis is ``EXC, INH``.
+    img, reps, layers : list of int
+        Coordinates of the first three axes.
+    attrs : dict
+        Attributes kept with the records (e.g. the protocol).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``img, rep, layer, nrn_cls``.
+
+    Examples
+    --------
+    >>> cells = np.empty((1, 1, 1, 2), dtype=object)
+    >>> cells[0, 0, 0] = SpikeRecord(np.array([0, 0, 2]), np.array([10.0, 150.0, 20.0]), (2, 2), 200.0), empty_record(200.0)
+    >>> records = records_array(cells, [0], [0], [1], {"present_ms": 200.0})
+    >>> records.sel(img=0, rep=0, layer=1, nrn_cls="EXC").item().rates()
+    array([10.,  0.,  5.,  0.])
+    """
     coords = {"img": img, "rep": reps, "layer": layers, "nrn_cls": ["EXC", "INH"]}
     return xr.DataArray(records, dims=DIMS, coords=coords, attrs=attrs)
 
 
 def save_records(records: xr.DataArray, path: str | Path) -> Path:
-    """Write ``records`` to one ``.npz`` (atomically): spikes concatenated, offsets, coordinates and attrs."""
+    """Write ``records`` to one ``.npz`` (atomically): spikes concatenated, offsets, coordinates and attrs.
+
+    Parameters
+    ----------
+    records : xarray.DataArray
+        Dims ``img, rep, layer, nrn_cls`` (:func:`records_array`).
+    path : str or pathlib.Path
+        The file.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written; :func:`load_records` reads it back.
+    """
     arr = records.transpose(*DIMS)
     flat = arr.values.ravel()
     counts = np.array([len(r.cells) for r in flat], dtype=np.int64)
@@ -79,7 +157,23 @@ def save_records(records: xr.DataArray, path: str | Path) -> Path:
 
 
 def load_records(path: str | Path) -> xr.DataArray:
-    """Read records written by :func:`save_records`."""
+    """Read records written by :func:`save_records`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The ``.npz`` file.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``img, rep, layer, nrn_cls`` of :class:`SpikeRecord`, with the attrs saved.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a spike-records file.
+    """
     with np.load(Path(path), allow_pickle=False) as data:
         header = json.loads(str(data["header"]))
         counts, cells, times = data["counts"], data["cells"], data["times"]

@@ -43,7 +43,30 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class Trial:
-    """One trial of an experiment: its parameters, status and (when complete) its run directory's results."""
+    """One trial of an experiment: its parameters, status and (when complete) its run directory's results.
+
+    Parameters
+    ----------
+    experiment : pathlib.Path
+        The experiment directory.
+    record : Mapping
+        The trial's entry in the experiment's metadata: ``id``, ``params`` (by full path), ``status``, ``dir``
+        and optionally ``error``, ``attempts``, ``host``, ``duration_s``.
+    names : Mapping
+        ``{full path: name}`` of the swept parameters (:func:`~spikebridge.workflows.sweeps.grid.short_names`).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> record = {"id": "t0001", "params": {"simulation.seed": 2}, "status": "failed", "error": "NEST crashed",
+    ...           "dir": "t0001_seed=2"}
+    >>> trial = Trial(Path("experiments/stdp"), record, {"simulation.seed": "seed"})
+    >>> trial, trial.path.as_posix()
+    (Trial('t0001', seed=2, status='failed'), 'experiments/stdp/t0001_seed=2')
+    >>> trial.results
+    Traceback (most recent call last):
+    spikebridge.workflows.sweeps.errors.ExperimentError: trial t0001 ({'seed': 2}) is failed: NEST crashed; it has no results
+    """
 
     def __init__(self, experiment: Path, record: Mapping[str, Any], names: Mapping[str, str]) -> None:
         self.experiment = experiment
@@ -56,6 +79,7 @@ class Trial:
 
     @property
     def id(self) -> str:
+        """The trial's id, e.g. ``"t0003"`` (its index in the grid)."""
         return str(self.record["id"])
 
     @property
@@ -70,10 +94,12 @@ class Trial:
 
     @property
     def status(self) -> str:
+        """``"pending"``, ``"running"``, ``"complete"`` or ``"failed"``, as the metadata last recorded it."""
         return str(self.record["status"])
 
     @property
     def error(self) -> str | None:
+        """Why the trial failed (one line), or None."""
         return self.record.get("error")
 
     @property
@@ -126,7 +152,7 @@ class Experiment:
 
     Parameters
     ----------
-    path
+    path : str or pathlib.Path
         The experiment directory.
 
     Notes
@@ -185,6 +211,16 @@ class Experiment:
     def __getitem__(self, key: int | str | Mapping[str, Any]) -> Trial:
         """A trial by position in this selection, by id (``"t0003"``), or by parameters (``{"A_plus": 0.02, "seed": 1}``).
 
+        Parameters
+        ----------
+        key : int, str or Mapping
+            A position, a trial id, or parameter values (names or full paths) that pick exactly one trial.
+
+        Returns
+        -------
+        Trial
+            The trial.
+
         Raises
         ------
         ExperimentError
@@ -213,9 +249,15 @@ class Experiment:
 
         Parameters
         ----------
-        selection, params
-            Names (short or full paths) and values: ``exp.where(A_plus=0.02)``,
-            ``exp.where({"projections.e2e.synapse.timing.A_plus": 0.02})``.
+        selection : Mapping, optional
+            Names (short or full paths) and values: ``exp.where({"projections.e2e.synapse.timing.A_plus": 0.02})``.
+        **params
+            The same as keywords: ``exp.where(A_plus=0.02)``.
+
+        Returns
+        -------
+        Experiment
+            The selection (possibly empty).
 
         Raises
         ------
@@ -232,7 +274,23 @@ class Experiment:
         return self._subset([r for r in self._records if all(_same(r["params"].get(p), v) for p, v in wanted.items())])
 
     def groupby(self, name: str) -> dict[Any, Experiment]:
-        """The trials split by the value of one parameter, in grid order: ``{0.01: Experiment, 0.02: ...}``."""
+        """The trials split by the value of one parameter, in grid order: ``{0.01: Experiment, 0.02: ...}``.
+
+        Parameters
+        ----------
+        name : str
+            A swept parameter's name or full path.
+
+        Returns
+        -------
+        dict
+            ``{value: Experiment}`` for the values that have trials in this selection (lists become tuples).
+
+        Raises
+        ------
+        GridError
+            If the name is not a swept parameter or is ambiguous.
+        """
         path = resolve_name(name, self.paths)
         out: dict[Any, Experiment] = {}
         for value in self.meta["grid"][path]:
@@ -256,12 +314,12 @@ class Experiment:
 
         Parameters
         ----------
-        fn
+        fn : callable
             ``fn(results) -> DataFrame | Series | mapping | scalar``. A DataFrame keeps its own index as the
             innermost levels (e.g. ``firing_stats`` gives one row per population); a Series or mapping is one
             row whose columns are its keys; a scalar is one row in a column named after ``fn``.
-        client
-            A ``distributed.Client``: run ``fn`` on its workers (it must be picklable, and the run directories
+        client : distributed.Client, optional
+            Run ``fn`` on its workers (it must be picklable, and the run directories
             readable there). ``None``: run it here, one trial after another.
 
         Returns

@@ -45,7 +45,15 @@ def _number_if_exponent(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Axis:
-    """One grid axis: a model field path (or ``backend``) and its values, in the order given."""
+    """One grid axis: a model field path (or ``backend``) and its values, in the order given.
+
+    Attributes
+    ----------
+    path : str
+        A model field path in the ``--set`` syntax, or :data:`BACKEND`.
+    values : tuple
+        The values, in the field's unit as the model file would give them (e.g. ms for times).
+    """
 
     path: str
     values: tuple[Any, ...]
@@ -59,10 +67,28 @@ class Axis:
 def parse_axis(spec: str) -> Axis:
     """Parse one ``PATH=V1,V2,...`` specification; each value is read as YAML (numbers, strings, ``[lists]``).
 
+    Parameters
+    ----------
+    spec : str
+        E.g. ``simulation.seed=1,2,3`` or ``backend=nest,brian2``.
+
+    Returns
+    -------
+    Axis
+        The path and its values (``1e-3`` is read as a number, not YAML 1.1's string).
+
     Raises
     ------
     GridError
         Naming the specification and the expected form.
+
+    Examples
+    --------
+    >>> parse_axis("projections.e2e.synapse.timing.A_plus=0.01,2e-2")
+    Axis(path='projections.e2e.synapse.timing.A_plus', values=(0.01, 0.02))
+    >>> parse_axis("seed")
+    Traceback (most recent call last):
+    spikebridge.workflows.sweeps.errors.GridError: --grid 'seed': expected PATH=V1,V2,... (e.g. simulation.seed=1,2,3)
     """
     path, sep, text = spec.partition("=")
     path = path.strip()
@@ -96,7 +122,26 @@ def parse_axis(spec: str) -> Axis:
 
 @dataclass(frozen=True)
 class Grid:
-    """The Cartesian product of a list of axes; the last axis varies fastest."""
+    """The Cartesian product of a list of axes; the last axis varies fastest.
+
+    Iterating gives each point's parameters as ``{path: value}``; ``len`` is the number of points.
+
+    Parameters
+    ----------
+    axes : tuple of Axis
+        The axes, each path at most once.
+
+    Raises
+    ------
+    GridError
+        If a path is given twice.
+
+    Examples
+    --------
+    >>> grid = Grid.parse(["projections.e2e.synapse.timing.A_plus=0.01,0.02", "simulation.seed=1,2,3"])
+    >>> len(grid), next(iter(grid))
+    (6, {'projections.e2e.synapse.timing.A_plus': 0.01, 'simulation.seed': 1})
+    """
 
     axes: tuple[Axis, ...]
 
@@ -108,19 +153,54 @@ class Grid:
 
     @classmethod
     def parse(cls, specs: Iterable[str]) -> Grid:
-        """A grid from ``--grid`` specifications (none: one trial with the model as it is)."""
+        """A grid from ``--grid`` specifications (none: one trial with the model as it is).
+
+        Parameters
+        ----------
+        specs : iterable of str
+            ``PATH=V1,V2,...`` specifications (:func:`parse_axis`).
+
+        Returns
+        -------
+        Grid
+            The axes in the order given.
+
+        Raises
+        ------
+        GridError
+            For a malformed specification or a path given twice.
+        """
         return cls(tuple(parse_axis(s) for s in specs))
 
     @classmethod
     def from_mapping(cls, axes: Mapping[str, Sequence[Any]]) -> Grid:
-        """A grid from ``{path: values}`` (as stored in an experiment's metadata)."""
+        """A grid from ``{path: values}`` (as stored in an experiment's metadata).
+
+        Parameters
+        ----------
+        axes : Mapping
+            ``{path: values}``, in axis order.
+
+        Returns
+        -------
+        Grid
+            The grid; :meth:`to_mapping` gives ``axes`` back.
+        """
         return cls(tuple(Axis(p, tuple(v)) for p, v in axes.items()))
 
     @property
     def paths(self) -> list[str]:
+        """The axes' paths, in order."""
         return [a.path for a in self.axes]
 
     def to_mapping(self) -> dict[str, list[Any]]:
+        """The grid as ``{path: values}`` (JSON-serialisable, for an experiment's metadata).
+
+        Returns
+        -------
+        dict of str to list
+            What :meth:`from_mapping` reads back.
+        """
         return {a.path: list(a.values) for a in self.axes}
 
     def __len__(self) -> int:
@@ -135,7 +215,23 @@ class Grid:
 
 
 def short_names(paths: Sequence[str]) -> dict[str, str]:
-    """Full path -> the name a trial table uses for it: the last component, or the full path where that is shared."""
+    """Full path -> the name a trial table uses for it: the last component, or the full path where that is shared.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Full paths of the swept fields.
+
+    Returns
+    -------
+    dict of str to str
+        ``{full path: name}``.
+
+    Examples
+    --------
+    >>> short_names(["stimuli.a.rate", "stimuli.b.rate", "simulation.seed"])
+    {'stimuli.a.rate': 'stimuli.a.rate', 'stimuli.b.rate': 'stimuli.b.rate', 'simulation.seed': 'seed'}
+    """
     shorts = {p: Axis(p, ()).short for p in paths}
     counts = {s: list(shorts.values()).count(s) for s in shorts.values()}
     return {p: (s if counts[s] == 1 else p) for p, s in shorts.items()}
@@ -143,6 +239,18 @@ def short_names(paths: Sequence[str]) -> dict[str, str]:
 
 def resolve_name(name: str, paths: Sequence[str]) -> str:
     """The full path a parameter name (full path or short name) refers to.
+
+    Parameters
+    ----------
+    name : str
+        A full path or a short name (:func:`short_names`).
+    paths : sequence of str
+        Full paths of the swept fields.
+
+    Returns
+    -------
+    str
+        The full path.
 
     Raises
     ------
@@ -161,18 +269,68 @@ def resolve_name(name: str, paths: Sequence[str]) -> str:
 
 
 def canonical(params: Mapping[str, Any]) -> str:
-    """A trial's identity: its parameters as sorted JSON."""
+    """A trial's identity: its parameters as sorted JSON.
+
+    Parameters
+    ----------
+    params : Mapping
+        ``{path: value}`` of one trial.
+
+    Returns
+    -------
+    str
+        JSON with sorted keys: equal parameters give equal strings.
+
+    Examples
+    --------
+    >>> canonical({"simulation.seed": 2, "backend": "nest"})
+    '{"backend": "nest", "simulation.seed": 2}'
+    """
     return json.dumps(dict(params), sort_keys=True)
 
 
 def override(path: str, value: Any) -> str:
-    """A ``--set`` string that gives ``path`` exactly ``value`` (YAML round trip, so ``1e-05`` stays a number)."""
+    """A ``--set`` string that gives ``path`` exactly ``value`` (YAML round trip, so ``1e-05`` stays a number).
+
+    Parameters
+    ----------
+    path : str
+        A model field path.
+    value : object
+        A number, string, boolean or list.
+
+    Returns
+    -------
+    str
+        ``PATH=VALUE``.
+
+    Examples
+    --------
+    >>> override("projections.e2e.synapse.timing.A_plus", 1e-05)
+    'projections.e2e.synapse.timing.A_plus=1.0e-05'
+    """
     text = yaml.safe_dump(value, default_flow_style=True).strip()
     return f"{path}={text.removesuffix('...').strip()}"
 
 
 def split_params(params: Mapping[str, Any]) -> tuple[str | None, list[str]]:
-    """(backend from the grid or None, ``--set`` strings for the model fields) of one trial."""
+    """(backend from the grid or None, ``--set`` strings for the model fields) of one trial.
+
+    Parameters
+    ----------
+    params : Mapping
+        ``{path: value}`` of one trial.
+
+    Returns
+    -------
+    tuple
+        ``(backend or None, [PATH=VALUE, ...])``.
+
+    Examples
+    --------
+    >>> split_params({"backend": "nest", "simulation.seed": 1})
+    ('nest', ['simulation.seed=1'])
+    """
     backend = params.get(BACKEND)
     return backend, [override(p, v) for p, v in params.items() if p != BACKEND]
 
@@ -187,6 +345,17 @@ def check_points(
 
     Loading a model takes a millisecond or two, so even a grid of thousands of points is checked in seconds.
     ``also(params, model)`` may check more of each point (e.g. its backend options) by raising a ``SpikebridgeError``.
+
+    Parameters
+    ----------
+    grid : Grid
+        The grid.
+    model : str or os.PathLike
+        A model file or bundled model name.
+    overrides : sequence of str, optional
+        ``--set`` strings applied before each point's.
+    also : callable, optional
+        ``also(params, model)``, called with each point's parameters and loaded model.
 
     Raises
     ------
@@ -208,7 +377,29 @@ def check_points(
 
 
 def slug(index: int, params: Mapping[str, Any], names: Mapping[str, str], limit: int = 80) -> str:
-    """A trial's directory name: ``t0003_A_plus=0.02_seed=2`` (characters outside ``[A-Za-z0-9._=+-]`` become ``-``)."""
+    """A trial's directory name: ``t0003_A_plus=0.02_seed=2`` (characters outside ``[A-Za-z0-9._=+-]`` become ``-``).
+
+    Parameters
+    ----------
+    index : int
+        The trial's index in the grid.
+    params : Mapping
+        ``{path: value}`` of the trial.
+    names : Mapping
+        ``{path: name}`` used in the name (:func:`short_names`).
+    limit : int, optional
+        Longest name, in characters.
+
+    Returns
+    -------
+    str
+        The directory name.
+
+    Examples
+    --------
+    >>> slug(3, {"projections.e2e.synapse.timing.A_plus": 0.02, "simulation.seed": 2}, {"simulation.seed": "seed"})
+    't0003_projections.e2e.synapse.timing.A_plus=0.02_seed=2'
+    """
     parts = [f"t{index:04d}"]
     for path, value in params.items():
         text = value if isinstance(value, str) else json.dumps(value)

@@ -31,7 +31,28 @@ STATUSES = ("pending", "running", "complete", "failed")
 
 
 def new_trial(trial_id: str, params: dict[str, Any], directory: str) -> dict[str, Any]:
-    """A trial record that has not run yet."""
+    """A trial record that has not run yet.
+
+    Parameters
+    ----------
+    trial_id : str
+        E.g. ``"t0003"``.
+    params : dict
+        The trial's parameters by full path.
+    directory : str
+        Its run directory, relative to the experiment directory.
+
+    Returns
+    -------
+    dict
+        The record (see the module docstring), with status ``pending`` and no attempts.
+
+    Examples
+    --------
+    >>> record = new_trial("t0000", {"simulation.seed": 1}, "t0000_seed=1")
+    >>> record["status"], record["attempts"]
+    ('pending', 0)
+    """
     return {
         "id": trial_id,
         "params": params,
@@ -51,6 +72,16 @@ def new_trial(trial_id: str, params: dict[str, Any], directory: str) -> dict[str
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """The metadata of the experiment directory ``path``.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The experiment directory.
+
+    Returns
+    -------
+    dict
+        The contents of its ``metadata.json`` (see the module docstring).
+
     Raises
     ------
     ExperimentError
@@ -69,6 +100,22 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
 
 
 def write_metadata(path: str | Path, data: dict[str, Any]) -> None:
-    """Replace ``path/metadata.json`` atomically."""
+    """Replace ``path/metadata.json`` atomically.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The experiment directory (must exist).
+    data : dict
+        The metadata; values JSON cannot hold are written as strings.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_metadata(folder, {"format": FORMAT, "grid": {"simulation.seed": [1, 2]}, "trials": []})
+    ...     read_metadata(folder)["grid"]
+    {'simulation.seed': [1, 2]}
+    """
     with atomic_file(Path(path) / METADATA) as fh:
         fh.write(json.dumps(data, indent=2, default=str).encode())

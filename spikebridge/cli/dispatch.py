@@ -74,9 +74,11 @@ def crash_log(err: BaseException) -> Path:
 
 
 def _use_agg() -> None:
-    """Draw every figure off-screen: the CLI writes PNG and PDF files and never opens a window."""
+    """Draw every figure off-screen, here and in the processes a command starts (a sweep's Dask workers and
+    ``--isolate`` trials, which import matplotlib afresh): the CLI writes PNG and PDF files, never opens a window."""
     import matplotlib
 
+    os.environ["MPLBACKEND"] = "Agg"
     matplotlib.use("Agg")
 
 

@@ -12,6 +12,12 @@ Simulating it needs a simulator; any run directory reads back the same way, whic
 
     results = spikebridge.run(model, backend="nest", out="runs/coba")
     spikebridge.load("runs/coba").rates("exc").mean()   # Hz
+
+The names exported here are documented where they are defined: :func:`~spikebridge.models.io.load_model`,
+:func:`~spikebridge.models.io.validate` and :class:`~spikebridge.models.schema.Model`;
+:func:`~spikebridge.models.instantiate`; :func:`~spikebridge.workflows.run.run`;
+:func:`~spikebridge.rundir.results.load` and :class:`~spikebridge.rundir.results.Results`; the errors in
+:mod:`spikebridge.errors`.
 """
 
 from .errors import BackendError, ModelError, RunDirectoryError, SpikebridgeError

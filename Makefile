@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 DOCS_BUILD := build/docs
 
-.PHONY: install run test lint bench docs
+.PHONY: install run test check lint bench docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
+
+# The fast tier for the edit-test loop (under 3 minutes): no realistic-size network, no cross-simulator
+# validation, no GPU, no Brian2 standalone compilation. `make test` (the full suite) is what CI runs.
+FAST := not slow and not validation and not gpu and not compile
+
+check: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -m "$(FAST)"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check spikebridge tests benchmarks examples

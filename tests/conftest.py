@@ -1,4 +1,9 @@
-"""Fixtures shared across test folders: a tiny real run directory, made once per session."""
+"""Fixtures shared across test folders: a tiny real run directory, made once per session.
+
+Test tiers (markers declared in pyproject.toml): ``make check`` runs ``-m "not slow and not validation and not gpu and
+not compile"``, ``make test`` runs everything. A parametrized test marks its standalone case alone:
+``pytest.param("brian2:cpp", marks=pytest.mark.compile)``.
+"""
 
 from __future__ import annotations
 

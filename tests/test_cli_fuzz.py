@@ -27,6 +27,8 @@ from hypothesis import strategies as st
 from spikebridge.cli import app as cli
 from spikebridge.errors import SpikebridgeError
 
+pytestmark = pytest.mark.slow  # 2,450 argument lists: about half a minute
+
 SCALE = float(os.environ.get("CLI_FUZZ_SCALE", "1"))
 
 

@@ -78,6 +78,7 @@ def test_load_refuses_incomplete_directories(tmp_path: Path) -> None:
         spikebridge.load(tmp_path / "half")
 
 
+@pytest.mark.slow
 def test_killed_run_leaves_nothing_load_accepts(tmp_path: Path) -> None:
     out = tmp_path / "killed"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -122,6 +123,7 @@ spikebridge.run(load_model('ei_weight_matrix', ['simulation.duration=50']), 'nes
         spikebridge.load(tmp_path / leftovers[0])
 
 
+@pytest.mark.slow
 def test_cli_run_info_models_check(tmp_path: Path) -> None:
     out = tmp_path / "cli"
     run = subprocess.run(

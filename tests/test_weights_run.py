@@ -89,6 +89,7 @@ def test_restore_refuses_a_checkpoint_with_other_connectivity(trained: spikebrid
     assert not (tmp_path / "z").exists()
 
 
+@pytest.mark.slow
 def test_weight_matrices_of_the_ei_network(tmp_path: Path) -> None:
     res = spikebridge.run(spikebridge.load_model("ei_weight_matrix", ["simulation.duration=50"]), "nest", tmp_path / "ei", progress=False, figure=False)
     mats = weight_matrices(res, "E", "I")
@@ -105,7 +106,7 @@ def test_weight_matrices_of_the_ei_network(tmp_path: Path) -> None:
         assert (res.path / "figures" / f"weights_{kind}.pdf").is_file()
 
 
-@pytest.fixture(scope="module", params=["brian2", "brian2:cpp"])
+@pytest.fixture(scope="module", params=["brian2", pytest.param("brian2:cpp", marks=pytest.mark.compile)])
 def trained_brian2(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> spikebridge.Results:
     out = tmp_path_factory.mktemp("b2") / request.param.replace(":", "-")
     return spikebridge.run(stdp_model(), request.param, out, progress=False, figure=False)
@@ -148,6 +149,7 @@ def test_restore_into_the_other_backend(source: str, target: str, trained: spike
 
 
 @pytest.mark.slow
+@pytest.mark.compile
 def test_stdp_bimodal_splits_the_weights_to_their_bounds(tmp_path: Path) -> None:
     """Song et al.'s competition: after 2000 s at least 80 % of the weights lie within 10 % of a bound.
 

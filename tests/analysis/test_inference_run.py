@@ -30,6 +30,8 @@ from spikebridge.workflows.inference import (
     write_outcome,
 )
 
+pytestmark = pytest.mark.slow  # every test reads the module's 20 s NEST run
+
 DURATION = 20_000.0  # ms
 NOISE = (0.0, 0.2)
 
@@ -183,6 +185,8 @@ def test_refusals(run: spikebridge.Results) -> None:
         parse_parameters(["tau_slow=100"])
 
 
+@pytest.mark.slow
+@pytest.mark.compile
 def test_inference_runs_end_to_end_on_brian2_recordings(tmp_path: Path) -> None:
     import spikebridge
     from spikebridge.workflows.inference import infer_run

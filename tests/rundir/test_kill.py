@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 import spikebridge
 from spikebridge.analysis.activity import firing_stats
 
@@ -70,6 +72,7 @@ def _kill_all(victims: list[Victim]) -> list[int]:
     return [v.proc.wait() for v in victims]
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_instants_leaves_the_old_or_the_new_run(tmp_path: Path, old_run: spikebridge.Results) -> None:
     slots = [tmp_path / f"slot{i}" / "X" for i in range(2)]
     for slot in slots:
@@ -117,6 +120,7 @@ def test_sigkill_at_random_instants_leaves_the_old_or_the_new_run(tmp_path: Path
     print(f"lifetime {lifetime:.2f} s, partial from {partial_at:.2f} s to {partial_gone:.2f} s, {kills} kills, outcomes {outcomes}")
 
 
+@pytest.mark.slow  # the first writer simulates 30 s of network time
 def test_two_concurrent_writers_exactly_one_succeeds(tmp_path: Path, old_run: spikebridge.Results) -> None:
     out = copy_run(old_run.path, tmp_path / "X")
     seeds = (3, 4)

@@ -22,6 +22,7 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workflow, dict[str, 
     return wf, summary
 
 
+@pytest.mark.slow
 def test_records_have_the_documented_shape_and_reload(done: tuple[Workflow, dict[str, object]]) -> None:
     wf, _ = done
     rec = wf.load_test("trained", 0.0)
@@ -35,6 +36,7 @@ def test_records_have_the_documented_shape_and_reload(done: tuple[Workflow, dict
     assert rec.attrs["state"] == "trained" and rec.attrs["checkpoint"].endswith("epoch_00")
 
 
+@pytest.mark.slow
 def test_both_states_see_the_same_input_and_weights_are_frozen_in_tests(done: tuple[Workflow, dict[str, object]]) -> None:
     wf, _ = done
     pre, post = wf.load_test("untrained", 0.0), wf.load_test("trained", 0.0)
@@ -48,6 +50,7 @@ def test_both_states_see_the_same_input_and_weights_are_frozen_in_tests(done: tu
     assert not np.array_equal(trained.connections("ff_01").weight, trained.network["prj/ff_01/weight"])  # training changed them
 
 
+@pytest.mark.slow
 def test_summary_and_figures(done: tuple[Workflow, dict[str, object]]) -> None:
     wf, summary = done
     saved = json.loads((wf.out / "summary.json").read_text())
@@ -58,6 +61,7 @@ def test_summary_and_figures(done: tuple[Workflow, dict[str, object]]) -> None:
         assert {f"{stem}.png", f"{stem}.pdf"} <= names
 
 
+@pytest.mark.slow
 def test_rerun_reuses_complete_runs(done: tuple[Workflow, dict[str, object]]) -> None:
     wf, _ = done
     before = (wf.epoch_dir(0) / "meta.json").stat().st_mtime_ns

@@ -28,6 +28,7 @@ def _statuses(path: Path) -> list[str]:
         return []
 
 
+@pytest.mark.slow
 def test_killed_client_resumes_with_no_trial_run_twice_or_lost(scheduler: str, tmp_path: Path) -> None:
     out = tmp_path / "exp"
     command = [sys.executable, "-m", "spikebridge.cli.sweep", "stdp_bimodal", "--backend", "nest", "--quiet", "--scheduler", scheduler, "--out", str(out)]

@@ -54,6 +54,7 @@ def coba_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("compare_coba")
 
 
+@pytest.mark.slow
 @pytest.mark.validation
 def test_coba_nest_and_brian2_agree_within_the_seed_baseline(coba_dir: Path) -> None:
     model = spikebridge.load_model("vogels_abbott_coba")
@@ -70,6 +71,7 @@ def test_coba_nest_and_brian2_agree_within_the_seed_baseline(coba_dir: Path) -> 
         assert (coba_dir / "figures" / f"{name}.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 @pytest.mark.validation
 def test_a_broken_variant_fails_the_verdict(coba_dir: Path, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
@@ -85,6 +87,8 @@ def test_a_broken_variant_fails_the_verdict(coba_dir: Path, tmp_path: Path) -> N
     assert "Verdict: FAIL" in write_report(cmp).read_text()
 
 
+@pytest.mark.slow
+@pytest.mark.compile
 @pytest.mark.validation
 def test_stdp_bimodal_final_weights_agree(tmp_path: Path) -> None:
     fast = ["projections.input_post.synapse.timing.A_plus=0.01", "projections.input_post.synapse.timing.A_minus=0.0105"]  # 4x: 20 s learn

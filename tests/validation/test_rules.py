@@ -18,10 +18,8 @@ from spikebridge.cli import app as cli
 from spikebridge.errors import SpikebridgeError
 from spikebridge.workflows import rules as R
 
-pytestmark = pytest.mark.validation
-
 P = R.Params(pairings=10, rate_duration=5000.0)
-BACKENDS = ("nest", "brian2", "brian2:cpp")
+CPP = pytest.param("brian2:cpp", marks=pytest.mark.compile)
 
 
 @cache
@@ -41,8 +39,10 @@ def scale(table: pd.DataFrame) -> pd.Series:
     return table.groupby("rule")["analytic"].transform(lambda s: s.abs().max())
 
 
+@pytest.mark.slow
+@pytest.mark.validation
 @pytest.mark.parametrize("name", R.PROTOCOLS)
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ["nest", "brian2", CPP])
 def test_backend_follows_the_rule_spike_by_spike(backend: str, name: str) -> None:
     """Post spikes land on the imposed times, and Δw equals the rule replayed in numpy on those times.
 
@@ -55,8 +55,10 @@ def test_backend_follows_the_rule_spike_by_spike(backend: str, name: str) -> Non
     assert err < 1e-9, f"{backend} {name}: Δw differs from the replayed rule by {err:.2e} of its range"
 
 
+@pytest.mark.slow
+@pytest.mark.validation
 @pytest.mark.parametrize("name", R.PROTOCOLS)
-@pytest.mark.parametrize("backend", ["brian2", "brian2:cpp"])
+@pytest.mark.parametrize("backend", ["brian2", CPP])
 def test_backends_agree(backend: str, name: str) -> None:
     """The same pairs on the same trains give the same Δw to 1e-6 relative (measured: < 3e-13 of the range)."""
     nest, other = measured("nest", name), measured(backend, name)
@@ -66,7 +68,9 @@ def test_backends_agree(backend: str, name: str) -> None:
     assert not bad.any(), nest.assign(other=other["dw"], diff=diff)[bad].head().to_string()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.slow
+@pytest.mark.validation
+@pytest.mark.parametrize("backend", ["nest", "brian2", CPP])
 def test_timing_and_weight_curves_match_the_closed_forms(backend: str) -> None:
     """Exact up to the neglected interactions between pairings 1 s apart (e^-30 of a pairing) and rounding."""
     for name in ("timing", "weight"):
@@ -91,6 +95,8 @@ def test_timing_and_weight_curves_match_the_closed_forms(backend: str) -> None:
     np.testing.assert_allclose(ltp["dw"], P.A_plus * np.exp(-P.weight_delta / P.tau_plus) * (P.w_max - ltp["x"]), rtol=1e-9, atol=1e-12 * P.w_max)
 
 
+@pytest.mark.slow
+@pytest.mark.validation
 @pytest.mark.parametrize("backend", ["nest", "brian2"])
 def test_rate_curve_matches_the_poisson_expectation(backend: str) -> None:
     """Mean Δw over 16 pairs per rate within 4 predicted standard errors of the mean-field expectation.

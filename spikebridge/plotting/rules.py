@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..workflows.rules import PROTOCOLS, RULES, Params, analytic_rate
+from ..analysis.stdp import PROTOCOLS, RULES, Params, analytic_rate
 
 RULE_TITLES = {
     "additive": "additive",

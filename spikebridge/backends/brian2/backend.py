@@ -79,6 +79,7 @@ class Brian2Backend(PyNNBackend):
         return out
 
     def build(self, network: Network) -> None:
+        """Activate the variant's device, create groups, bulk-loaded synapses and monitors from the network's arrays."""
         self.quiet_pynn()
         self.driver.refuse(network)
         self.driver.activate()
@@ -122,6 +123,7 @@ class Brian2Backend(PyNNBackend):
         return f"{chosen} (Brian2's first fitting of {', '.join(method)}; choose with option 'method')"
 
     def run(self, phase: Phase, progress: Progress | None = None) -> None:
+        """Run one phase on the device (a standalone device records it for the binary); plasticity as the phase says."""
         if self.network is None:
             raise BackendError("build() the network before running it")
         for prj in self.projections.values():
@@ -139,6 +141,7 @@ class Brian2Backend(PyNNBackend):
         return getattr(self.driver, "project", None)
 
     def recordings(self) -> neo.Block:
+        """One segment per phase (the standalone binary is built and run first, once)."""
         from .recording import phase_segments
 
         self.driver.finish()
@@ -146,6 +149,7 @@ class Brian2Backend(PyNNBackend):
         return self.block(phase_segments(self.populations, self.network.populations, self.phases, self.network.dt))
 
     def connections(self, projection: str) -> Connections:
+        """The projection's current weights (PyNN units) and delays (ms), sorted by (pre, post)."""
         self.driver.finish()
         assert self.network is not None
         return self.projections[projection].read(self.network.dt)
@@ -169,6 +173,7 @@ class Brian2Backend(PyNNBackend):
         return dict(sorted(out.items()))
 
     def info(self) -> dict[str, Any]:
+        """Simulator, device, versions, options, integration methods, clock and delay semantics of this run."""
         base = self.base_info()
         base["options"] |= self.driver.option_notes()
         device = self.driver.info()
@@ -187,6 +192,7 @@ class Brian2Backend(PyNNBackend):
         return out | device
 
     def end(self) -> None:
+        """Release the device, PyNN's state and every Brian2 object of this network."""
         from . import simulator
 
         self.driver.end()

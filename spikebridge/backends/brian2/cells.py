@@ -89,6 +89,7 @@ class CellGroup(brian2.NeuronGroup):
         self.initial_values: dict[str, Any] = {}
 
     def initialize(self) -> None:
+        """Set every per-cell parameter and initial value, as PyNN's population asks."""
         for variable, values in self.initial_values.items():
             setattr(self, variable, values)
 
@@ -104,6 +105,7 @@ class SourceGroup(brian2.SpikeGeneratorGroup):
         super().__init__(n, indices[order], times[order] * brian2.ms, sorted=True, name=name)
 
     def initialize(self) -> None:
+        """Nothing to set: the spike times are given when the group is created."""
         pass
 
 

@@ -63,6 +63,7 @@ class Projection:
     """Weights every snapshot interval, at the start of the step (the state reached at that time)."""
 
     def record_weights(self, interval: float) -> brian2.StateMonitor:
+        """A StateMonitor of the weights every ``interval`` ms, added to the network by the caller."""
         clock = brian2.Clock(interval * brian2.ms, name=f"{self.synapses.name}_snapshot_clock")
         self.monitor = brian2.StateMonitor(
             self.synapses, "weight", record=True, when="start", clock=clock, name=f"{self.synapses.name}_snapshots"
@@ -80,6 +81,7 @@ class Projection:
         return {float(t): Connections(final.pre, final.post, weights[:, k][order], final.delay) for k, t in enumerate(times)}
 
     def set_plasticity(self, on: bool) -> None:
+        """Switch the STDP rule on or off for the next phase (static projections: nothing to do)."""
         if self.rule is not None:
             self.synapses.plasticity = 1.0 if on else 0.0
 

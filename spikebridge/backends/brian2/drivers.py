@@ -91,6 +91,7 @@ class StandaloneDriver(Driver):
         self.finished = False
 
     def refuse(self, network: Network) -> None:
+        """A standalone binary cannot drive PyNN's current sources from Python: refuse them."""
         if network.currents:
             raise BackendError(
                 f"{self.label} cannot inject currents ({', '.join(sorted(network.currents))}): pyNN.brian2 drives current "
@@ -98,6 +99,7 @@ class StandaloneDriver(Driver):
             )
 
     def activate(self) -> None:
+        """Select and reset the standalone device (no build on run), with make jobs and this device's preferences."""
         import brian2
         from brian2 import prefs
 
@@ -121,10 +123,12 @@ class StandaloneDriver(Driver):
         return {"threads": self.options.threads, "methods": methods, "compute_capability": self.options.compute_capability}
 
     def prepare(self, network: Network, methods: dict[str, str | tuple[str, ...]]) -> None:
+        """The project directory in the compiled-code cache, keyed by the network's structure."""
         key = standalone.structure_key(network, self.variant, self.settings(methods))
         self.project = standalone.Project(self.cache_root / key)
 
     def run(self, duration: float, progress: Progress | None) -> None:
+        """Record ``duration`` ms in the project (simulated later by :meth:`finish`); refused after it."""
         if self.finished:
             raise BackendError(
                 f"{self.label} has already built and run its binary (results were read); run every phase before reading results"
@@ -154,15 +158,18 @@ class StandaloneDriver(Driver):
         self.project.build(run=False)
 
     def info(self) -> dict[str, Any]:
+        """Device, OpenMP threads and, once built, the project's directory and build timings."""
         out: dict[str, Any] = {"device": self.DESCRIPTION, "openmp_threads": self.options.threads}
         if self.project is not None:
             out["build"] = {"directory": str(self.project.directory), **{k: round(v, 3) for k, v in self.project.timings.items()}}
         return out
 
     def option_notes(self) -> dict[str, str]:
+        """Every option is used as given."""
         return {}
 
     def end(self) -> None:
+        """Delete this run's results folder in the project (the compiled code stays cached)."""
         if self.project is not None:
             self.project.clean_results()
 
@@ -176,10 +183,12 @@ class CudaDriver(StandaloneDriver):
     DESCRIPTION: ClassVar[str] = "cuda_standalone (brian2cuda)"
 
     def activate(self) -> None:
+        """Refuse where brian2cuda cannot be imported; then as the C++ standalone device."""
         standalone.import_brian2cuda()
         super().activate()
 
     def preferences(self, prefs: Any) -> None:
+        """C++17, cuRAND's folders and, where given, the GPU architecture to compile for."""
         cuda = prefs.devices.cuda_standalone.cuda_backend
         cuda.extra_compile_args_nvcc = [*cuda.extra_compile_args_nvcc, CUDA_STD]
         prefs.codegen.cpp.extra_compile_args_gcc = [
@@ -195,11 +204,13 @@ class CudaDriver(StandaloneDriver):
             cuda.gpu_id = 0
 
     def info(self) -> dict[str, Any]:
+        """As the C++ standalone device's, without OpenMP threads."""
         out = super().info()
         del out["openmp_threads"]
         return out
 
     def option_notes(self) -> dict[str, str]:
+        """``threads`` is ignored (as at runtime)."""
         return Driver.option_notes(self)
 
 

@@ -14,6 +14,8 @@ from .recording import Recorder
 
 
 class Population(pynn_brian2.Population):
+    """``pyNN.brian2``'s population recorded through :class:`.recording.Recorder`."""
+
     _recorder_class = Recorder
 
 

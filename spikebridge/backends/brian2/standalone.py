@@ -115,6 +115,7 @@ class Project:
         self.timings: dict[str, float] = {}
 
     def build(self, run: bool = True) -> None:
+        """Generate and compile (under the project's lock), then, with ``run``, run the binary into a private results folder."""
         import brian2
         from brian2.utils.filelock import FileLock
 
@@ -138,5 +139,6 @@ class Project:
         self.timings["binary_s"] = time.perf_counter() - t0
 
     def clean_results(self) -> None:
+        """Delete this run's results folder."""
         if self.results is not None:
             shutil.rmtree(self.directory / self.results, ignore_errors=True)

@@ -67,6 +67,7 @@ class NestBackend(PyNNBackend):
         self.t = 0.0
 
     def build(self, network: Network) -> None:
+        """Set NEST up (threads, seed, on-grid spikes), create populations, bulk-loaded projections, sources and recorders."""
         os.environ.setdefault("PYNEST_QUIET", "1")
         warnings.filterwarnings("ignore", module=r"nest(\..*)?")
         warnings.filterwarnings("ignore", message=".*(deprecated|backward compatibility|nest-config|initial value for|after t_stop).*")
@@ -135,6 +136,7 @@ class NestBackend(PyNNBackend):
         self.snapshots[round(t, 10)] = {name: connections.read(self.projections[name]) for name in self.network.weight_projections}
 
     def run(self, phase: Phase, progress: Progress | None = None) -> None:
+        """Run one phase in chunks (progress, weight snapshots); STDP frozen where the phase says so."""
         from ..pynn.recording import collect_segment
         from . import connections
 
@@ -161,9 +163,11 @@ class NestBackend(PyNNBackend):
         self.segments.append(collect_segment(self.populations, self.network.populations, phase.name, start, self.t, self.signal_readers))
 
     def recordings(self) -> neo.Block:
+        """One segment per phase run so far."""
         return self.block(self.segments)
 
     def connections(self, projection: str) -> Connections:
+        """The projection's current weights (PyNN units) and delays (ms), sorted by (pre, post)."""
         from . import connections
 
         # a snapshot taken at the current time is the same state: NEST's SynapseCollection.get needs ~0.85 s per
@@ -174,9 +178,11 @@ class NestBackend(PyNNBackend):
         return connections.read(self.projections[projection])
 
     def weight_snapshots(self) -> dict[float, dict[str, Connections]]:
+        """Weights of the recorded projections at each snapshot time (ms) run so far."""
         return dict(self.snapshots)
 
     def info(self) -> dict[str, Any]:
+        """Simulator, versions, options, each cell type's NEST model and integration, delay semantics, MPI."""
         used = sorted({p.cell_type for p in self.network.populations.values() if not p.is_source}) if self.network else []
         models = {c: nest_model(self.sim, c) for c in used} if self.sim is not None else {}
         return {
@@ -187,5 +193,6 @@ class NestBackend(PyNNBackend):
         }
 
     def end(self) -> None:
+        """Release NEST through PyNN's ``end()``."""
         if self.sim is not None:
             self.sim.end()

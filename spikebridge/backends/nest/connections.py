@@ -40,6 +40,7 @@ class ArrayConnector(Connector):
         self.data = data
 
     def connect(self, projection: Any) -> None:
+        """Load the arrays into NEST with one ``nest.Connect`` and tell PyNN's projection about them."""
         data = self.data
         if len(data) == 0:
             return
@@ -70,6 +71,7 @@ class ArrayConnector(Connector):
 
 
 def nest_connections(projection: Any) -> Any:
+    """NEST's synapse collection of one PyNN projection."""
     return nest.GetConnections(synapse_model=projection.nest_synapse_model, synapse_label=projection.nest_synapse_label)
 
 
@@ -100,5 +102,6 @@ def freeze(projection: Any) -> np.ndarray | None:
 
 
 def thaw(projection: Any, saved: np.ndarray | None) -> None:
+    """Restore the learning rates :func:`freeze` saved."""
     if saved is not None:
         nest_connections(projection).set({"lambda": saved.tolist()})

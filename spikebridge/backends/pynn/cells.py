@@ -43,6 +43,7 @@ def recorded_view(population: Any, pop: PopulationData) -> Any:
 
 
 def setup_recording(population: Any, pop: PopulationData, dt: float) -> None:
+    """Record the population's recorded variables every sampling interval (default ``dt``, ms)."""
     if pop.record is None:
         return
     interval = pop.record.sampling_interval
@@ -50,5 +51,6 @@ def setup_recording(population: Any, pop: PopulationData, dt: float) -> None:
 
 
 def inject_current(sim: ModuleType, population: Any, current: CurrentData) -> None:
+    """A step current source (times in ms, amplitudes in nA) injected into the current's cells."""
     source = sim.StepCurrentSource(times=np.asarray(current.times), amplitudes=np.asarray(current.amplitudes))
     population[np.asarray(current.cells, dtype=int)].inject(source)

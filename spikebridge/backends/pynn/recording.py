@@ -21,6 +21,7 @@ from ...models.network import PopulationData
 
 
 def recorded_indices(pop: PopulationData) -> np.ndarray:
+    """Indices of a population's recorded cells, in order."""
     assert pop.record is not None
     cells = pop.record.cells
     if cells == "all":

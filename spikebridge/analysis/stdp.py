@@ -3,7 +3,7 @@ event-by-event replay in numpy and the closed-form expectations of the three pro
 :mod:`spikebridge.workflows.rules`, which measures them on every backend.
 
 With x = (w - w_min)/(w_max - w_min), at each post spike (seen at t_post + d) x <- min(x + A+ f+(x) K+, 1) and at
-each pre spike x <- max(x - A- f-(x) K-, 0), K± = Σ exp(-|Δt|/τ±) over the other cell's earlier spikes (spikes
+each pre spike x <- max(x - A- f-(x) K-, 0), ``K± = Σ exp(-|Δt|/τ±)`` over the other cell's earlier spikes (spikes
 coinciding at the synapse are not paired); f+ = (1-x)^μ+, f- = x^μ- with (μ+, μ-) = (0, 0) additive, (1, 1)
 multiplicative, (0, 1) additive potentiation / multiplicative depression, free for Gütig. Weights are in uS, times
 in ms, rates in Hz.
@@ -52,12 +52,38 @@ class Params:
 
     @property
     def w0(self) -> float:
+        """The initial weight (uS): ``w_min + w0_fraction * (w_max - w_min)``."""
         return self.w_min + self.w0_fraction * (self.w_max - self.w_min)
 
     def exponents(self, rule: str) -> tuple[float, float]:
+        """The weight dependence's exponents ``(mu_plus, mu_minus)`` of a rule.
+
+        Parameters
+        ----------
+        rule : str
+            One of :data:`RULES`.
+
+        Returns
+        -------
+        tuple of float
+            ``(0, 0)`` additive, ``(1, 1)`` multiplicative, ``(0, 1)`` additive potentiation / multiplicative
+            depression, this object's ``(mu_plus, mu_minus)`` for Gütig.
+        """
         return (self.mu_plus, self.mu_minus) if rule == "gutig" else EXPONENTS[rule]
 
     def synapse(self, rule: str) -> dict[str, Any]:
+        """The model's ``synapse`` table for a projection that follows ``rule`` with these parameters.
+
+        Parameters
+        ----------
+        rule : str
+            One of :data:`RULES`.
+
+        Returns
+        -------
+        dict
+            ``{"type": "stdp", "timing": {...}, "weight_dependence": {...}}`` (ms, uS).
+        """
         dep: dict[str, Any] = {"rule": rule, "w_min": self.w_min, "w_max": self.w_max}
         if rule == "gutig":
             dep |= {"mu_plus": self.mu_plus, "mu_minus": self.mu_minus}
@@ -70,6 +96,22 @@ def replay(pre: np.ndarray, post: np.ndarray, rule: str, w0: float, p: Params) -
 
     Post spikes reach the synapse ``p.delay`` later (dendritic delay); at equal times facilitation comes first;
     traces count strictly earlier spikes only, so coinciding spikes are not paired.
+
+    Parameters
+    ----------
+    pre, post : numpy.ndarray
+        Spike times (ms).
+    rule : str
+        One of :data:`RULES`.
+    w0 : float
+        The initial weight (uS).
+    p : Params
+        Rule parameters (``p.delay`` and ``p.dt`` in ms).
+
+    Returns
+    -------
+    float
+        The final weight (uS).
     """
     mu_p, mu_m = p.exponents(rule)
     span = p.w_max - p.w_min
@@ -114,6 +156,20 @@ def analytic_timing(rule: str, deltas: np.ndarray, p: Params = Params()) -> np.n
     previous ones left: x <- min(x + A+ e^{-Δt/τ+} f+(x), 1) for Δt > 0, x <- max(x - A- e^{Δt/τ-} f-(x), 0) for
     Δt < 0, nothing at Δt = 0. For the additive rule that is n·w_max·A± e^{∓Δt/τ±} (the single-pair window times
     n) while no bound is hit; for the others the 60 updates are iterated.
+
+    Parameters
+    ----------
+    rule : str
+        One of :data:`RULES`.
+    deltas : numpy.ndarray
+        ``t_post - t_pre`` of each protocol (ms).
+    p : Params, optional
+        Rule and protocol parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Δw (uS), one per ``deltas``.
     """
     mu_p, mu_m = p.exponents(rule)
     dt = np.asarray(deltas, dtype=np.float64)
@@ -126,7 +182,25 @@ def analytic_timing(rule: str, deltas: np.ndarray, p: Params = Params()) -> np.n
 
 
 def effective_tau(tau: float, dt: float) -> float:
-    """dt Σ_{k≥1} e^{-k dt/τ} = dt / (e^{dt/τ} - 1) ≈ τ - dt/2: the window's area on the dt grid, Δt = 0 unpaired."""
+    """``dt Σ_{k≥1} e^{-k dt/τ} = dt / (e^{dt/τ} - 1) ≈ τ - dt/2``: the window's area on the dt grid, Δt = 0 unpaired.
+
+    Parameters
+    ----------
+    tau : float
+        The window's time constant (ms).
+    dt : float
+        The simulation step (ms).
+
+    Returns
+    -------
+    float
+        The effective time constant (ms).
+
+    Examples
+    --------
+    >>> round(float(effective_tau(20.0, 0.1)), 4)
+    19.95
+    """
     return dt / np.expm1(dt / tau)
 
 
@@ -142,6 +216,20 @@ def analytic_rate(rule: str, rates_post: np.ndarray, p: Params = Params()) -> np
     τ-(1 - e^{-T/τ-}))]: linear in r_post, with no BCM-like threshold (all-to-all pair STDP has none). For the
     others it is integrated numerically (RK4, 1 ms steps): mean field, exact to first order in A± (the weight's
     correlation with the coming pairs is of order A²).
+
+    Parameters
+    ----------
+    rule : str
+        One of :data:`RULES`.
+    rates_post : numpy.ndarray
+        Postsynaptic rates (Hz).
+    p : Params, optional
+        Rule and protocol parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Expected Δw (uS), one per rate.
     """
     mu_p, mu_m = p.exponents(rule)
     k = np.asarray(rates_post, dtype=np.float64) * p.rate_pre * 1e-6
@@ -168,6 +256,18 @@ def rate_sem(rates_post: np.ndarray, p: Params = Params()) -> np.ndarray:
 
     Var = r_pre r_post T ∫W² + (r_pre² r_post + r_pre r_post²) T (∫W)², with ∫W = A+τ+ - A-τ-,
     ∫W² = (A+²τ+ + A-²τ-)/2 (w_max units): the spread the rate protocol's tolerance is scaled by.
+
+    Parameters
+    ----------
+    rates_post : numpy.ndarray
+        Postsynaptic rates (Hz).
+    p : Params, optional
+        Rule and protocol parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Standard deviation of Δw (uS), one per rate.
     """
     r_pre, r_post, T = p.rate_pre * 1e-3, np.asarray(rates_post, dtype=np.float64) * 1e-3, p.rate_duration
     area = p.A_plus * p.tau_plus - p.A_minus * p.tau_minus
@@ -180,6 +280,22 @@ def analytic_weight(rule: str, w0: np.ndarray, sign: np.ndarray, p: Params = Par
     """Δw (uS) of one pairing at Δt = sign·``p.weight_delta`` from weight ``w0`` (uS): the dependence itself,
 
     Δw = (w_max - w_min)·[min(x + A+ e^{-δ/τ+} (1-x)^μ+, 1) - x] (LTP) or [max(x - A- e^{-δ/τ-} x^μ-, 0) - x] (LTD).
+
+    Parameters
+    ----------
+    rule : str
+        One of :data:`RULES`.
+    w0 : numpy.ndarray
+        Weights before the pairing (uS).
+    sign : numpy.ndarray
+        ``+1`` for potentiation (post after pre), ``-1`` for depression, one per weight.
+    p : Params, optional
+        Rule and protocol parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Δw (uS), one per weight.
     """
     mu_p, mu_m = p.exponents(rule)
     span = p.w_max - p.w_min

@@ -182,7 +182,20 @@ def fixed_outdegree(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each pre cell sends exactly ``n`` connections to post cells chosen uniformly.
 
-    Parameters are those of :func:`fixed_indegree`, with ``n`` the out-degree of every pre cell.
+    Parameters
+    ----------
+    n_pre, n_post : int
+        Population sizes.
+    n : int
+        The out-degree of every pre cell.
+    allow_self : bool
+        Whether a cell may connect to itself.
+    multapses : bool
+        Whether one post cell may be chosen more than once for a pre cell.
+    rng : numpy.random.Generator
+        The projection's connectivity stream.
+    path : str
+        The connector's field path, for errors.
 
     Returns
     -------

@@ -19,6 +19,23 @@ class PopulationData:
     """One population. ``parameters``/``initial``: a float (homogeneous) or a per-cell float64 array, PyNN units.
 
     ``spike_times``: per-cell sorted times (ms, on the dt grid) for spike sources, else None.
+
+    Parameters
+    ----------
+    name : str
+        The population's name in the model.
+    cell_type : str
+        A PyNN standard cell type.
+    size : int
+        Cells.
+    shape : tuple of int
+        Its grid (``(size,)`` for a plain population).
+    parameters, initial : dict
+        Cell parameters and initial values by name, in PyNN units (mV, ms, nF, nA, uS, Hz).
+    spike_times : list of numpy.ndarray, optional
+        One array of spike times (ms) per cell, for spike sources.
+    record : Record, optional
+        What the model records from it.
     """
 
     name: str
@@ -38,7 +55,23 @@ class PopulationData:
 
 @dataclass(frozen=True)
 class ProjectionData:
-    """One projection as arrays of equal length: pre and post cell indices, weight (uS or nA), delay (ms)."""
+    """One projection as arrays of equal length: pre and post cell indices, weight (uS or nA), delay (ms).
+
+    Parameters
+    ----------
+    name, pre, post : str
+        The projection's name and its populations.
+    receptor : str
+        ``"excitatory"``, ``"inhibitory"`` or ``"signed"``.
+    synapse : Synapse
+        Static or STDP, as the model gives it.
+    pre_idx, post_idx : numpy.ndarray
+        Cell indices (int64), sorted by (pre, post).
+    weight : numpy.ndarray
+        Weights: uS onto conductance-based cells, nA onto current-based ones.
+    delay : numpy.ndarray
+        Delays (ms), on the dt grid and >= dt.
+    """
 
     name: str
     pre: str
@@ -56,7 +89,19 @@ class ProjectionData:
 
 @dataclass(frozen=True)
 class CurrentData:
-    """A current injected into ``cells`` of ``target``: ``times`` (ms) at which the amplitude (nA) changes."""
+    """A current injected into ``cells`` of ``target``: ``times`` (ms) at which the amplitude (nA) changes.
+
+    Parameters
+    ----------
+    name, target : str
+        The stimulus's name and the population it drives.
+    cells : numpy.ndarray
+        Indices of the driven cells.
+    times : numpy.ndarray
+        Times (ms) at which the amplitude changes.
+    amplitudes : numpy.ndarray
+        The amplitude (nA) from each time on.
+    """
 
     name: str
     target: str
@@ -69,7 +114,7 @@ class CurrentData:
 class Network:
     """A model with every random quantity drawn: what :func:`~spikebridge.models.instantiate` returns.
 
-    Attributes
+    Parameters
     ----------
     model : Model
         The resolved model (every quantity a float in PyNN's units, phases filled in).

@@ -25,7 +25,7 @@ from .schema import Distribution, as_float
 class Limit:
     """A lower limit: values must be > ``low`` (``strict``) or >= ``low``.
 
-    Attributes
+    Parameters
     ----------
     low : float
         The limit, in the field's PyNN unit.

@@ -32,6 +32,20 @@ class Measure:
     """A named quantity sampled on one run: ``sample(results, target, phase, trains)`` returns one value per element.
 
     ``trains`` are the target population's spike trains in that phase (None for projection measures).
+
+    Parameters
+    ----------
+    name : str
+        E.g. ``"rate"``.
+    unit : str
+        The unit of the values (``"Hz"``; ``""`` for dimensionless ones); a weight's depends on the target
+        (:func:`unit`).
+    target : {"population", "projection"}
+        What the measure is taken on.
+    description : str
+        One line for reports, naming the method (the Elephant function).
+    sample : callable
+        ``sample(results, target, phase, trains) -> numpy.ndarray``, one value per cell, pair or synapse.
     """
 
     name: str

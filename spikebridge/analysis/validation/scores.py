@@ -18,7 +18,7 @@ DISTANCES = ("ks", "abs_d", "wasserstein")
 class Score:
     """Two samples of one measure compared by every score (the measure's unit is not stored).
 
-    Attributes
+    Parameters
     ----------
     n_a, n_b : int
         Finite values in each sample.
@@ -66,7 +66,13 @@ class Score:
         return float(getattr(self, name))
 
     def as_dict(self) -> dict[str, float]:
-        """Every field and ``abs_d``, by name (one row of a report table)."""
+        """Every field and ``abs_d``, by name (one row of a report table).
+
+        Returns
+        -------
+        dict of str to float
+            The scores by name.
+        """
         return {**asdict(self), "abs_d": self.abs_d}
 
 

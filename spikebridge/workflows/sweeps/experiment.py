@@ -174,7 +174,13 @@ class Experiment:
         return f"Experiment({str(self.path)!r}, {len(self)} trials, {counts})"
 
     def refresh(self) -> Experiment:
-        """The whole experiment as it is on disk now (e.g. while a sweep is running)."""
+        """The whole experiment as it is on disk now (e.g. while a sweep is running).
+
+        Returns
+        -------
+        Experiment
+            Every trial, re-read from ``metadata.json``.
+        """
         return Experiment(self.path)
 
     @property

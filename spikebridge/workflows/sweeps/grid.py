@@ -47,7 +47,7 @@ def _number_if_exponent(value: Any) -> Any:
 class Axis:
     """One grid axis: a model field path (or ``backend``) and its values, in the order given.
 
-    Attributes
+    Parameters
     ----------
     path : str
         A model field path in the ``--set`` syntax, or :data:`BACKEND`.

@@ -6,7 +6,6 @@ to this protocol, or reads the run directory a backend's results were written to
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -17,8 +16,12 @@ from pydantic import BaseModel
 from ..models.network import Network
 from ..models.schema import Phase
 
-Progress = Callable[[float], None]
-"""Called with the simulated time (ms) advanced since the last call."""
+
+class Progress(Protocol):
+    """Called with the simulated time (ms) advanced since the last call (``tqdm.update`` fits)."""
+
+    def __call__(self, advanced: float, /) -> object:
+        """Take ``advanced`` ms of simulated time into account."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The Brian2 backend: ``pyNN.brian2`` cell types, translation and recorders; connections loaded in bulk; runtime,
-C++ standalone or CUDA standalone devices (:mod:`.drivers`); NEST's STDP meaning.
+C++ standalone or CUDA standalone devices (:mod:`~spikebridge.backends.brian2.drivers`); NEST's STDP meaning.
 
 Importing this module imports neither Brian2 nor PyNN: the registry reads the class's options and variants
 without starting a simulator; an instance imports them.

@@ -4,7 +4,7 @@ assigned as whole arrays.
 Stock ``pyNN.brian2`` connects one post-synaptic cell at a time and sets every weight and delay with a Python loop
 over synapses (minutes for the 4000-cell Vogels-Abbott network); here each projection becomes one named
 ``Synapses`` object built from ``pyNN.brian2``'s synapse description (``StaticSynapse.eqs``/``.pre``, the
-receptor's post-synaptic variable, PyNN's weight units) or from :mod:`.stdp`.
+receptor's post-synaptic variable, PyNN's weight units) or from :mod:`~spikebridge.backends.brian2.stdp`.
 
 Timing matches NEST's: a cell's spike reaches its target's conductance ``d`` after NEST's spike stamp. Brian2
 delivers at the end of a step, ``d`` after the *start* of the step in which a cell spiked (NEST's stamp is its

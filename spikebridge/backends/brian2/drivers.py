@@ -3,7 +3,7 @@
 As Brian2's own ``RuntimeDevice`` and ``CPPStandaloneDevice`` do, each driver implements the same few methods and
 the backend never asks which one it has. The runtime driver simulates in each ``run`` and has nothing to finish;
 the standalone drivers (``cpp_standalone``, brian2cuda's ``cuda_standalone``) only record each ``run`` in the
-project, and ``finish`` generates, compiles (cached, see :mod:`.standalone`) and runs the binary once, before
+project, and ``finish`` generates, compiles (cached, see :mod:`~spikebridge.backends.brian2.standalone`) and runs the binary once, before
 results are first read; after that they refuse another phase.
 """
 

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field
 from ..pynn.options import PositiveFloat, PositiveInt, PyNNOptions
 
 CELL_TYPES = ("IF_cond_exp", "IF_curr_exp", "IF_cond_alpha", "IF_curr_alpha", "EIF_cond_exp_isfa_ista", "Izhikevich")
-"""The spiking cell types of :mod:`.cells` (``cells.SPIKING``), which option ``method`` may name."""
+"""The spiking cell types of :mod:`~spikebridge.backends.brian2.cells` (``cells.SPIKING``), which option ``method`` may name."""
 DEFAULT_METHODS = ("exact", "euler", "heun")
 """Brian2's own default: the first method that can integrate the equations."""
 

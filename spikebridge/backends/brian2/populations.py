@@ -1,4 +1,4 @@
-"""PyNN populations whose Brian2 groups and monitors come from :mod:`.cells` and :mod:`.recording`."""
+"""PyNN populations whose Brian2 groups and monitors come from :mod:`~spikebridge.backends.brian2.cells` and :mod:`~spikebridge.backends.brian2.recording`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .recording import Recorder
 
 
 class Population(pynn_brian2.Population):
-    """``pyNN.brian2``'s population recorded through :class:`.recording.Recorder`."""
+    """``pyNN.brian2``'s population recorded through :class:`~spikebridge.backends.brian2.recording.Recorder`."""
 
     _recorder_class = Recorder
 

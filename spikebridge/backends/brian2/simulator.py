@@ -9,7 +9,6 @@ run directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -17,6 +16,8 @@ import brian2
 from brian2.devices.device import RuntimeDevice
 from pyNN.brian2 import simulator
 from pyNN.brian2.standardmodels.electrodes import update_currents
+
+from ..base import Progress
 
 NETWORK_NAME = "spikebridge"
 
@@ -45,7 +46,7 @@ def add_current_updates() -> None:
     )
 
 
-def run(duration: float, report: Callable[[float], None] | None = None, report_period: float = 1.0) -> None:
+def run(duration: float, report: Progress | None = None, report_period: float = 1.0) -> None:
     """Advance by ``duration`` ms; ``report(ms)`` gets the simulated time advanced since its last call."""
     state = simulator.state
     for recorder in state.recorders:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..rundir import atomic_file
+from ..atomic import atomic_file
 from .files import model_file
 
 

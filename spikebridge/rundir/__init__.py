@@ -8,7 +8,7 @@ atomic files, and whether a run can be reused (:mod:`.reuse`).
 from .atomic import atomic_file
 from .layout import CONNECTIONS, FORMAT, META, MODEL, NETWORK, RECORDINGS, REQUIRED, WEIGHTS
 from .results import Results, load
-from .reuse import reusable
+from .reuse import matches, reusable
 from .write import write_run
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Results",
     "atomic_file",
     "load",
+    "matches",
     "reusable",
     "write_run",
 ]

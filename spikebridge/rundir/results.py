@@ -78,43 +78,6 @@ class Results:
         text = (self.path / MODEL).read_text(encoding="utf-8")
         return read_resolved(tomllib.loads(text), str(self.path / MODEL), folder=self.meta.get("model_folder"))
 
-    def matches(
-        self,
-        model: Model,
-        backend: str | None = None,
-        options: Mapping[str, Any] | None = None,
-        *,
-        base: Path | None = None,
-        restore: str | Path | Results | None = None,
-    ) -> bool:
-        """Whether this is the run that running ``model`` now would make, so that it can be reused.
-
-        The criterion is :mod:`spikebridge.rundir.reuse`'s: opened by :func:`load` (complete, checksums verified),
-        same format, model, backend, options, data files and restored weights.
-        :func:`~spikebridge.rundir.reuse.mismatch` says why not.
-
-        Parameters
-        ----------
-        model
-            The model that would be run.
-        backend
-            The backend it would run on; ``None``: the model's.
-        options
-            Explicit backend options, merged over the model's as the runner merges them.
-        base
-            The folder of the model's relative data files; ``None``: ``model.source_folder``.
-        restore
-            The checkpoint (run directory or its path) whose final weights would be restored, if any.
-
-        Returns
-        -------
-        bool
-            True if the run can stand for a new run of ``model``.
-        """
-        from .reuse import mismatch
-
-        return mismatch(self, model, backend, options, base=base, restore=restore) is None
-
     @cached_property
     def block(self) -> neo.Block:
         return read_recordings(self.path / RECORDINGS)

@@ -260,3 +260,41 @@ def reusable(
     except RunDirectoryError:
         return None
     return results if mismatch(results, model, backend, options, base=base, restore=restore) is None else None
+
+
+def matches(
+    results: Results,
+    model: Model,
+    backend: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    *,
+    base: Path | None = None,
+    restore: str | Path | Results | None = None,
+) -> bool:
+    """Whether ``results`` is the run that running ``model`` now would make, so that it can be reused.
+
+    The one reuse criterion of compare, selectivity and sweeps: opened by :func:`~spikebridge.rundir.results.load`
+    (complete, checksums verified), same format, model, backend, options, data files and restored weights.
+    :func:`mismatch` says why not.
+
+    Parameters
+    ----------
+    results
+        A run directory opened by :func:`~spikebridge.rundir.results.load`.
+    model
+        The model that would be run.
+    backend
+        The backend it would run on; ``None``: the model's.
+    options
+        Explicit backend options, merged over the model's as the runner merges them.
+    base
+        The folder of the model's relative data files; ``None``: ``model.source_folder``.
+    restore
+        The checkpoint (run directory or its path) whose final weights would be restored, if any.
+
+    Returns
+    -------
+    bool
+        True if the run can stand for a new run of ``model``.
+    """
+    return mismatch(results, model, backend, options, base=base, restore=restore) is None

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpikebridgeError
-from ..rundir import atomic_file
+from ..atomic import atomic_file
 
 ANNOTATIONS = "annotations.csv"
 SIDES = ("top", "left", "bottom", "right")

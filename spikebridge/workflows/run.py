@@ -18,7 +18,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from .. import backends
-from ..errors import ModelWarning, RunDirectoryError
+from ..errors import BackendNotInstalledError, ModelWarning, RunDirectoryError
 from ..models.instantiate import instantiate
 from ..models.schema import Model
 from ..rundir import WEIGHTS, Results, load, write_run
@@ -29,10 +29,6 @@ from ..rundir.weights import table_from_arrays, write_table
 
 PACKAGES = (
     "spikebridge",
-    "PyNN",
-    "nest-simulator",
-    "brian2",
-    "brian2cuda",
     "neo",
     "elephant",
     "quantities",
@@ -46,7 +42,15 @@ PACKAGES = (
 
 def package_versions() -> dict[str, str | None]:
     out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in PACKAGES:
+    simulators: list[str] = []
+    for base in backends.available():
+        try:
+            variants = backends.backend_class(base).variants
+        except BackendNotInstalledError:
+            continue
+        for variant in variants:
+            simulators.extend(backends.packages(base if variant is None else f"{base}:{variant}"))
+    for name in (*PACKAGES[:1], *dict.fromkeys(simulators), *PACKAGES[1:]):
         try:
             out[name] = version(name)
         except PackageNotFoundError:

@@ -16,7 +16,7 @@ import pytest
 from spikebridge.errors import CorruptRunError
 from spikebridge.models import instantiate, load_model
 from spikebridge.models.schema import Model
-from spikebridge.rundir import FORMAT, Results, load, reusable
+from spikebridge.rundir import FORMAT, Results, load, matches, reusable
 from spikebridge.rundir.reuse import IDENTITY, mismatch
 from spikebridge.workflows.run import run
 
@@ -70,9 +70,9 @@ def test_a_run_matches_what_made_it_and_records_its_identity(made: tuple[Model, 
     model, results = made
     assert set(IDENTITY) <= set(results.meta) and results.meta["format"] == FORMAT
     assert results.meta["backend"] == "nest" and results.meta["backend_options"] == {}
-    assert results.matches(model, "nest")
-    assert results.matches(model)  # the model's backend is nest
-    assert results.matches(load_model("ei_weight_matrix", SETS), "nest", {})
+    assert matches(results, model, "nest")
+    assert matches(results, model)  # the model's backend is nest
+    assert matches(results, load_model("ei_weight_matrix", SETS), "nest", {})
     assert reusable(results.path, model, "nest") is not None
 
 
@@ -90,13 +90,13 @@ def test_a_run_made_otherwise_does_not_match(made: tuple[Model, Results], sets: 
     other = load_model("ei_weight_matrix", [*SETS, *sets])
     why = mismatch(results, other, backend, options)
     assert why is not None and why.startswith(f"its {differs} is "), why
-    assert not results.matches(other, backend, options)
+    assert not matches(results, other, backend, options)
     assert reusable(results.path, other, backend, options) is None
 
 
 def test_only_a_verified_complete_run_of_this_format_matches(made: tuple[Model, Results], tmp_path: Path) -> None:
     model, results = made
-    assert not Results(results.path).matches(model, "nest")  # not opened by load(): nothing verified
+    assert not matches(Results(results.path), model, "nest")  # not opened by load(): nothing verified
     copy = Path(shutil.copytree(results.path, tmp_path / "copy"))
     assert reusable(copy, model, "nest") is not None
     meta = json.loads((copy / "meta.json").read_text())
@@ -117,17 +117,17 @@ def test_a_changed_data_file_or_restored_checkpoint_does_not_match(made: tuple[M
     model = load_model(model_file)
     results = run(model, "nest", tmp_path / "filed", progress=False, figure=False)  # base: model.source_folder
     assert list(results.meta["files_sha256"]) == ["projections.src_post.connector.file"]
-    assert results.matches(model, "nest")
+    assert matches(results, model, "nest")
     _filed(tmp_path / "model", weights=2.0)  # same model text, other connection file
     assert "its files_sha256 is" in str(mismatch(results, model, "nest"))
     np.save(tmp_path / "model" / "data" / "conn.npy", np.array([[i, i, 0.01, 1.0] for i in range(6)]))
-    assert results.matches(model, "nest")  # the same bytes again
+    assert matches(results, model, "nest")  # the same bytes again
     ei, checkpoint = made
     restored = run(ei, "nest", tmp_path / "restored", progress=False, figure=False, restore=checkpoint.path)
     assert restored.meta["restored_sha256"] == checkpoint.meta["sha256"]["connections.npz"]
-    assert restored.matches(ei, "nest", restore=checkpoint.path) and restored.matches(ei, "nest", restore=checkpoint)
+    assert matches(restored, ei, "nest", restore=checkpoint.path) and matches(restored, ei, "nest", restore=checkpoint)
     assert "its restored_sha256 is" in str(mismatch(restored, ei, "nest"))
-    assert not checkpoint.matches(ei, "nest", restore=checkpoint.path)
+    assert not matches(checkpoint, ei, "nest", restore=checkpoint.path)
 
 
 def test_model_remembers_its_source_folder_through_a_run_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

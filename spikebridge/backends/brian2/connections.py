@@ -59,7 +59,7 @@ class Projection:
     shift_steps: int
     """Steps taken off every delay because the source population is a spike source (see module doc)."""
     rule: stdp.Rule | None
-    monitor: brian2.StateMonitor | None = None
+    monitor: brian2.StateMonitor | None
     """Weights every snapshot interval, at the start of the step (the state reached at that time)."""
 
     def record_weights(self, interval: float) -> brian2.StateMonitor:
@@ -146,4 +146,4 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
             syn.post.delay_[:] = (2 * steps if rule.dendritic else np.zeros_like(steps)) * dt * 1e-3
     if rule is not None:
         syn.post.order = stdp.POST_FIRST
-    return Projection(data, syn, unit, shift, rule)
+    return Projection(data, syn, unit, shift, rule, monitor=None)

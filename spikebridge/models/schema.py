@@ -135,7 +135,29 @@ class Distribution(Strict):
 
     ``uniform(low, high)``, ``normal(mean, sd)``, ``lognormal(mu, sigma)`` (of the underlying normal, as
     numpy and PyNN define it). ``bounds = [low, high]`` keeps draws inside an interval, by redrawing
-    (default) or clipping.
+    (default) or clipping. A bare number or quantity (``0.004``, ``"4 nS"``) is a constant.
+
+    Parameters
+    ----------
+    distribution : {"constant", "uniform", "normal", "lognormal"}
+        The kind of draw.
+    value : float or str, optional
+        The constant, in the field's unit or with one (``"20 ms"``).
+    low, high : float or str, optional
+        Ends of a uniform distribution.
+    mean, sd : float or str, optional
+        Mean and standard deviation of a normal distribution.
+    mu, sigma : float, optional
+        Mean and standard deviation of the normal under a lognormal (dimensionless).
+    bounds : tuple, optional
+        ``(low, high)`` that every drawn value must lie in (field's unit).
+    out_of_bounds : {"redraw", "clip"}
+        What happens to a draw outside ``bounds``.
+
+    Examples
+    --------
+    >>> Distribution.model_validate("4 nS").value, Distribution(distribution="uniform", low=5.0, high=20.0).high
+    ('4 nS', 20.0)
     """
 
     distribution: Literal["constant", "uniform", "normal", "lognormal"] = "constant"
@@ -165,6 +187,22 @@ class Population(Strict):
 
     Give ``size`` or a grid ``shape`` (e.g. ``[64, 64]`` or ``[8, 128, 128]``: channels, rows, columns;
     the last two axes are spatial). ``spike_times`` (ms, one list per cell) is for ``SpikeSourceArray``.
+
+    Parameters
+    ----------
+    cell_type : str
+        A PyNN standard cell type (``IF_cond_exp``, ``IF_curr_alpha``, ``SpikeSourcePoisson``, ...).
+    size : int, optional
+        Cells (give this or ``shape``).
+    shape : list of int, optional
+        A grid of 1 to 3 dimensions.
+    parameters : dict of str to Distribution
+        Cell parameters by PyNN name (``tau_m`` ms, ``v_thresh`` mV, ``cm`` nF, ``i_offset`` nA, ...); the
+        others keep PyNN's defaults.
+    initial : dict of str to Distribution
+        Initial values of state variables (``v`` in mV).
+    spike_times : list of list, optional
+        Spike times (ms), one list per cell, for ``SpikeSourceArray``.
     """
 
     cell_type: CellType
@@ -176,7 +214,29 @@ class Population(Strict):
 
 
 class Connector(Strict):
-    """How pre and post cells are paired. Probabilities are per pair; ``radius`` is in post-grid units."""
+    """How pre and post cells are paired. Probabilities are per pair; ``radius`` is in post-grid units.
+
+    Parameters
+    ----------
+    rule : str
+        ``all_to_all``, ``one_to_one``, ``fixed_probability`` (``p``), ``fixed_indegree``/``fixed_outdegree``
+        (``n``), ``distance_patch`` (``radius``, ``p``), ``from_list`` (``connections``) or ``from_file``
+        (``file``).
+    p : float, optional
+        Probability of each pair (0-1).
+    n : int, optional
+        In- or out-degree.
+    radius : float, optional
+        Largest pre-post distance, in post-grid cells.
+    allow_self_connections : bool
+        Within one population, whether a cell may connect to itself.
+    allow_multapses : bool
+        Whether a pair may be connected more than once (fixed degrees).
+    connections : list of list of float, optional
+        Rows of ``[pre, post]``, ``[pre, post, weight]`` or ``[pre, post, weight, delay]`` (uS or nA, ms).
+    file : str, optional
+        The same rows in a ``.csv``, ``.npy`` or ``.npz`` file, relative to the model file's folder.
+    """
 
     rule: Literal[
         "all_to_all",
@@ -242,6 +302,23 @@ class Projection(Strict):
 
     ``delay`` (default: dt) must be >= dt; off-grid delays are rounded to the nearest step (halves up) with a
     warning: see :mod:`spikebridge.models.delays`.
+
+    Parameters
+    ----------
+    pre, post : str
+        Population names.
+    label : str, optional
+        A group name for figures.
+    receptor : {"excitatory", "inhibitory", "signed"}
+        The synapse type the weights act on.
+    connector : Connector
+        How cells are paired.
+    weight : Distribution
+        Weights (uS or nA).
+    delay : Distribution, optional
+        Delays (ms).
+    synapse : Synapse
+        Static, or STDP.
     """
 
     pre: str
@@ -273,6 +350,33 @@ class Stimulus(Strict):
     (ms) and ``amplitudes`` (nA); ``rate_schedule``: Poisson trains whose rate changes per window, read from
     ``file`` (``.npz`` relative to the model file's folder: ``times`` [n_windows + 1] ms and ``rates``
     [n_windows, n_cells] Hz).
+
+    Parameters
+    ----------
+    kind : {"poisson", "spike_array", "dc", "step", "rate_schedule"}
+        The kind of input.
+    target : str
+        The population driven.
+    cells : list of int, optional
+        The driven cells (default: all).
+    rate : float or str, optional
+        Poisson rate (Hz).
+    start, stop : float or str, optional
+        When the input is on (ms).
+    windows : list of Window, optional
+        Poisson rates per window.
+    resample_every : float or str, optional
+        Length of each stretch with its own active subset (ms).
+    active_fraction : float, optional
+        Fraction of cells active in a stretch (0-1].
+    spike_times : list of list, optional
+        Spike times (ms), one list per cell.
+    amplitude : float or str, optional
+        A ``dc`` current (nA).
+    times, amplitudes : list, optional
+        A ``step`` current: change times (ms) and amplitudes (nA).
+    file : str, optional
+        A rate schedule (``.npz``).
     """
 
     kind: Literal["poisson", "spike_array", "dc", "step", "rate_schedule"]
@@ -292,7 +396,17 @@ class Stimulus(Strict):
 
 
 class Record(Strict):
-    """What to record from one population: variables, which cells (``all``, the first N, or indices)."""
+    """What to record from one population: variables, which cells (``all``, the first N, or indices).
+
+    Parameters
+    ----------
+    variables : list of str
+        ``spikes`` and any state variables of the cell type (``v`` in mV, ``gsyn_exc`` in uS, ...).
+    cells : "all", int or list of int
+        Which cells.
+    sampling_interval : float or str, optional
+        Interval of analog samples (ms; default: dt).
+    """
 
     variables: list[str] = ["spikes"]
     cells: Literal["all"] | int | list[int] = "all"
@@ -303,6 +417,13 @@ class WeightRecording(Strict):
     """Weight snapshots of plastic (or any) projections: every ``interval`` ms from t = 0, or only at the ``end``.
 
     Final weights and delays of every projection are always kept in the run directory, whatever this says.
+
+    Parameters
+    ----------
+    projections : "all" or list of str
+        Which projections.
+    interval : float, str or "end"
+        Time between snapshots (ms).
     """
 
     projections: Literal["all"] | list[str] = "all"
@@ -310,7 +431,17 @@ class WeightRecording(Strict):
 
 
 class Phase(Strict):
-    """A named stretch of simulated time; recordings of each phase land in their own Neo segment."""
+    """A named stretch of simulated time; recordings of each phase land in their own Neo segment.
+
+    Parameters
+    ----------
+    name : str
+        The phase's (and its segment's) name.
+    duration : float or str
+        Its length (ms).
+    plasticity : bool
+        Whether STDP synapses learn during it.
+    """
 
     name: str
     duration: Quantity
@@ -324,6 +455,21 @@ class Simulation(Strict):
     ``seed`` (0 to 2**32 - 1) determines every random array (:mod:`spikebridge.models.random`).
     ``backend`` and ``backend_options`` are the default for ``spikebridge run`` (the command line may choose
     another backend).
+
+    Parameters
+    ----------
+    dt : float or str
+        The time step (ms).
+    duration : float or str, optional
+        The run's length (ms), as one phase.
+    phases : list of Phase, optional
+        The run's phases, in order.
+    seed : int
+        The seed of every random draw.
+    backend : str
+        The default backend (``nest``, ``brian2``, ``brian2:cpp``, ...).
+    backend_options : dict
+        Options of that backend.
     """
 
     dt: Quantity = 0.1
@@ -348,6 +494,25 @@ class Model(Strict):
     """A spiking network, described once for every backend.
 
     ``name`` becomes a folder name (``runs/NAME/...``): letters, digits, ``_ . -``, not starting with ``.``.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    description : str
+        One line about it.
+    populations : dict of str to Population
+        By name.
+    projections : dict of str to Projection
+        By name.
+    stimuli : dict of str to Stimulus
+        By name.
+    recording : dict of str to Record
+        What to record, by population name.
+    record_weights : WeightRecording, optional
+        Weight snapshots during the run.
+    simulation : Simulation
+        Step, duration or phases, seed and default backend.
     """
 
     name: Annotated[str, AfterValidator(_safe_name)]

@@ -57,8 +57,7 @@ autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "none"  # the signature line shows the hints; numpydoc's Parameters section gives types and units
 autodoc_class_signature = "separated"
 autodoc_mock_imports: list[str] = []  # nothing optional is missing here: NEST, Brian2 and brian2cuda are installed
-# autosummary imports every submodule it lists; importing cli/__main__ would run the command line with Sphinx's
-# arguments, so that one module is replaced by a mock (which autosummary then leaves out)
+# cli/__main__ is the `python -m spikebridge.cli` entry, not API: left out of the reference
 autosummary_mock_imports = ["spikebridge.cli.__main__"]
 
 numpydoc_show_class_members = False  # autodoc lists the members; numpydoc's tables would need stub pages

@@ -1,5 +1,8 @@
+"""``python -m spikebridge.cli``: the same as the ``spikebridge`` command."""
+
 import sys
 
 from .app import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

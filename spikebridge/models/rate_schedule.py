@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
 from ..atomic import atomic_file
+from ..errors import ModelError
 from .files import model_file
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import SpikebridgeError
 from ..atomic import atomic_file
+from ..errors import SpikebridgeError
 
 ANNOTATIONS = "annotations.csv"
 SIDES = ("top", "left", "bottom", "right")

@@ -69,7 +69,7 @@ def test_isolated_trials_run_in_their_own_process(client: object, tmp_path: Path
     for trial in exp:
         assert trial.results.meta["seed"] == trial.params["simulation.seed"]
         # the run's own record of its command line: python -m spikebridge.workflows.sweeps.trial SPEC OUTCOME
-        assert trial.results.meta["command"][0].endswith("spikebridge/sweeps/trial.py")
+        assert trial.results.meta["command"][0].endswith("spikebridge/workflows/sweeps/trial.py")
         assert json.loads(trial.results.meta["command"][1])["trial"] == trial.id
     assert not list((report.path / ".trials").glob("*outcome*"))
 

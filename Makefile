@@ -27,8 +27,11 @@ FAST := not slow and not validation and not gpu and not compile
 check: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -m "$(FAST)"
 
+# ruff (line length enforced), the layer contracts of .importlinter, and mypy on the package.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check spikebridge tests benchmarks examples
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/run_all.py

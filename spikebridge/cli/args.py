@@ -53,6 +53,7 @@ def comma_list[T](convert: Callable[[str], T], expected: str, at_least: int = 0)
     """
 
     def parse(text: str) -> list[T]:
+        """The items of ``text``, converted; :class:`argparse.ArgumentTypeError` if one is bad or too few are given."""
         try:
             values = split_list(text, convert)
         except ValueError:

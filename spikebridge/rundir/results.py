@@ -80,17 +80,37 @@ class Results:
 
     @cached_property
     def block(self) -> neo.Block:
+        """The run's recordings (recordings.nwb): one Neo Block, one segment per phase, read on first use."""
         return read_recordings(self.path / RECORDINGS)
 
     @property
     def phases(self) -> list[str]:
+        """The names of the recorded phases, in the order they ran (one per segment of :attr:`block`)."""
         return [seg.name for seg in self.block.segments]
 
     @property
     def populations(self) -> list[str]:
+        """The names of the model's populations, in model order."""
         return list(self.model.populations)
 
     def segment(self, phase: str | None = None) -> neo.Segment:
+        """The recordings of one phase.
+
+        Parameters
+        ----------
+        phase
+            The phase's name; ``None`` for the only phase of a run that has one.
+
+        Returns
+        -------
+        neo.Segment
+            Its spike trains (times in ms) and analog signals.
+
+        Raises
+        ------
+        RunDirectoryError
+            No such phase, or ``phase=None`` and the run has several.
+        """
         segments = self.block.segments
         if phase is None:
             if len(segments) != 1:
@@ -160,6 +180,28 @@ class Results:
         return self.counts(population, phase) / duration_s
 
     def signals(self, population: str, variable: str, phase: str | None = None) -> neo.AnalogSignal:
+        """One recorded state variable of one population in one phase.
+
+        Parameters
+        ----------
+        population
+            The population's name.
+        variable
+            The recorded variable as the model names it (``v``: membrane potential in mV; ``gsyn_exc``,
+            ``gsyn_inh``: synaptic conductances in µS).
+        phase
+            The phase's name; ``None`` for the only phase of a run that has one.
+
+        Returns
+        -------
+        neo.AnalogSignal
+            Time by recorded cell, with its units and sampling period (ms).
+
+        Raises
+        ------
+        RunDirectoryError
+            The variable was not recorded for that population.
+        """
         for sig in self.segment(phase).analogsignals:
             if sig.annotations.get("population") == population and sig.name == variable:
                 return sig

@@ -491,8 +491,28 @@ def infer_run(
 
     Examples
     --------
-    >>> outcome = infer_run("runs/weight_inference/nest_seed2021", noise_levels=(0.0, 0.2))  # doctest: +SKIP
-    >>> final_scores(outcome)  # doctest: +SKIP
+    On a run directory (a simulator run, so not run as a doctest)::
+
+        outcome = infer_run("runs/weight_inference/nest_seed2021", noise_levels=(0.0, 0.2))
+        final_scores(outcome)
+
+    On 20 s of a small LIF network simulated in numpy (:mod:`spikebridge.analysis.synthetic`):
+
+    >>> from spikebridge.analysis.synthetic import simulate_lif_network
+    >>> net = simulate_lif_network(t_stop=20_000.0, seed=0)
+    >>> data = InferenceData(net.pre, net.post, net.v_pre, net.w_true, t_stop=net.t_stop, dt=net.dt, v_dt=net.dt,
+    ...                      v_thresh=net.v_thresh, v_reset=net.v_reset, tau_m=net.tau_m, stim_window=100.0)
+    >>> last = final_scores(infer_run(data, noise_levels=(0.0, 0.2), check_every=5000.0))
+    >>> last[["method", "noise", "time"]]
+       method  noise     time
+    0  akrout    0.0  20000.0
+    1     rdd    0.0  20000.0
+    2   stdwi    0.0  20000.0
+    3  akrout    0.2  20000.0
+    4     rdd    0.2  20000.0
+    5   stdwi    0.2  20000.0
+    >>> bool((last["pearson"] > 0.5).all())
+    True
     """
     methods = list(dict.fromkeys(methods))
     for m in methods:

@@ -18,7 +18,7 @@ Protocols (``x`` of each curve):
 
 The rule (NEST's ``stdp_synapse``, which the Brian2 backend reproduces, see ``backends/brian2/stdp.py``) pairs
 all-to-all through traces. With x = (w - w_min)/(w_max - w_min), at each post spike (seen at t_post + d)
-x <- min(x + A+ f+(x) K+, 1) and at each pre spike x <- max(x - A- f-(x) K-, 0), K± = Σ exp(-|Δt|/τ±) over the
+x <- min(x + A+ f+(x) K+, 1) and at each pre spike x <- max(x - A- f-(x) K-, 0), ``K± = Σ exp(-|Δt|/τ±)`` over the
 other cell's earlier spikes (spikes coinciding at the synapse are not paired); f+ = (1-x)^μ+, f- = x^μ- with
 (μ+, μ-) = (0, 0) additive, (1, 1) multiplicative, (0, 1) additive potentiation / multiplicative depression,
 free for Gütig.
@@ -279,11 +279,24 @@ def measure_all(backend_names: Iterable[str], rules: Iterable[str] = RULES, prot
 
 
 def deviations(table: pd.DataFrame, p: Params = Params()) -> pd.DataFrame:
-    """Largest deviations per rule, protocol and backend, relative to the largest |analytic Δw| of the rule and protocol.
+    """Largest deviations per rule, protocol and backend, relative to the rule and protocol's largest ``|analytic Δw|``.
 
     ``vs_<first backend>``: from the first backend in the table (same pairs, same trains); ``vs_reference``: from
     the numpy replay; ``vs_analytic``: from the closed form; ``z_analytic`` (rate protocol): the largest
-    |dw - analytic| in standard errors of the mean predicted by :func:`rate_sem`.
+    ``|dw - analytic|`` in standard errors of the mean predicted by :func:`rate_sem`.
+
+    Parameters
+    ----------
+    table
+        The measured weight changes, one row per rule, protocol, curve, ``x`` and backend (columns ``dw``,
+        ``reference``, ``analytic`` and, for the rate protocol, ``n``; weights in uS).
+    p
+        The rule and protocol parameters the table was measured with (ms, uS, Hz).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (rule, protocol, backend); the four deviation columns (dimensionless).
     """
     first = str(table["backend"].iloc[0])
     keys = ["rule", "protocol", "curve", "x"]

@@ -41,6 +41,15 @@ PACKAGES = (
 
 
 def package_versions() -> dict[str, str | None]:
+    """The versions a run's meta.json records: Python, spikebridge, each installed backend's packages, then the rest.
+
+    Returns
+    -------
+    dict
+        ``{"python": "3.12.3", "spikebridge": ..., "nest-simulator": ..., "brian2": ..., "numpy": ...}``: the
+        simulator packages of every variant of every installed backend (:func:`spikebridge.backends.packages`)
+        and :data:`PACKAGES`; ``None`` for a package that is not installed.
+    """
     out: dict[str, str | None] = {"python": platform.python_version()}
     simulators: list[str] = []
     for base in backends.available():

@@ -22,6 +22,20 @@ TABLE_LABELS = {"ks": "KS D", "abs_d": "abs(Cohen's d)", "wasserstein": "Wassers
 
 @dataclass(frozen=True)
 class Section:
+    """One section of the report: a heading, then text, a table and a figure, each optional.
+
+    Parameters
+    ----------
+    title
+        The heading (the first section's is the report's title).
+    text
+        Markdown paragraphs, separated by blank lines (``**bold**`` is dropped in the HTML).
+    table
+        A table shown after the text; ``None`` or an empty frame for none.
+    image
+        A figure's path relative to the report (a PNG), or ``None``.
+    """
+
     title: str
     text: str = ""
     table: pd.DataFrame | None = None
@@ -34,6 +48,19 @@ def labels(cmp: Comparison) -> dict[str, str]:
 
 
 def units(cmp: Comparison) -> dict[tuple[str, str], str]:
+    """The unit of every measured (target, measure) pair, for axis labels.
+
+    Parameters
+    ----------
+    cmp
+        The comparison.
+
+    Returns
+    -------
+    dict
+        ``{(target, measure): unit}`` (:func:`spikebridge.analysis.validation.measures.unit`): ``"Hz"``, ``""``
+        (dimensionless), ``"uS"`` or ``"nA"``.
+    """
     keys = {k for runs in cmp.samples.values() for s in runs.values() for k in s}
     return {k: measures.unit(cmp.model, *k) for k in keys}
 
@@ -119,6 +146,21 @@ def _backend_table(cmp: Comparison) -> pd.DataFrame:
 
 
 def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
+    """The report's sections, in order: verdict, rule, verdict table, figures, exact mode, learning, backends, files.
+
+    Parameters
+    ----------
+    cmp
+        The comparison.
+    figures
+        Figure paths relative to the report by role (``distributions``, ``baseline``, ``counts``, ``angles``); a
+        missing role leaves its section without a figure.
+
+    Returns
+    -------
+    list of Section
+        Ready for :func:`to_markdown` and :func:`to_html`.
+    """
     lab = labels(cmp)
     verdict = cmp.verdict
     head = (
@@ -163,6 +205,18 @@ def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
 
 
 def to_markdown(parts: list[Section]) -> str:
+    """The sections as one Markdown document: the first as its ``#`` title, the others as ``##`` sections.
+
+    Parameters
+    ----------
+    parts
+        :func:`sections`.
+
+    Returns
+    -------
+    str
+        Markdown (tables in pipe format, figures as image links).
+    """
     lines = []
     for k, s in enumerate(parts):
         lines.append(("# " if k == 0 else "## ") + s.title)
@@ -177,6 +231,18 @@ def to_markdown(parts: list[Section]) -> str:
 
 
 def to_html(parts: list[Section]) -> str:
+    """The sections as one self-contained HTML page (inline style; figures linked, not embedded).
+
+    Parameters
+    ----------
+    parts
+        :func:`sections`; the first one's title is the page's.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
     body = []
     for k, s in enumerate(parts):
         tag = "h1" if k == 0 else "h2"

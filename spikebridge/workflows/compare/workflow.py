@@ -54,6 +54,11 @@ class Comparison:
 
     @property
     def verdict(self) -> str:
+        """The comparison's overall verdict: ``"fail"``, ``"pass"`` or ``"inconclusive"``.
+
+        Fails when any measure fails (exact mode included), passes when none fails and at least one passes
+        (:func:`spikebridge.analysis.validation.baseline.overall`).
+        """
         return baseline.overall(self.verdicts, self.exact)
 
     @property
@@ -63,6 +68,20 @@ class Comparison:
 
 
 def with_overrides(model: Model, overrides: Sequence[str]) -> Model:
+    """The model with ``PATH=VALUE`` settings applied and validated again.
+
+    Parameters
+    ----------
+    model
+        The model.
+    overrides
+        ``PATH=VALUE`` settings (:func:`spikebridge.models.io.apply_overrides`), e.g. ``simulation.seed=3``.
+
+    Returns
+    -------
+    Model
+        ``model`` itself when there are none, else a new model with the same name and source folder.
+    """
     if not overrides:
         return model
     return validate(apply_overrides(tomllib.loads(dumps_toml(model)), overrides), model.name, folder=model.source_folder)
@@ -81,6 +100,22 @@ def seed_list(model: Model, seeds: int | Sequence[int]) -> list[int]:
 
 
 def run_directory(out: Path, backend: str, seed: int) -> Path:
+    """Where a comparison keeps the run of one backend at one seed: ``OUT/runs/BACKEND_seedSEED``.
+
+    Parameters
+    ----------
+    out
+        The comparison directory.
+    backend
+        A backend name, perhaps with its variant (``brian2:cpp``: the ``:`` becomes ``-``).
+    seed
+        The run's seed.
+
+    Returns
+    -------
+    Path
+        For example ``OUT/runs/brian2-cpp_seed2021``.
+    """
     return out / "runs" / f"{backend.replace(':', '-')}_seed{seed}"
 
 

@@ -70,6 +70,23 @@ def run_task(task: RunTask) -> str:
 
 
 def noise_label(noise: float) -> str:
+    """The name a pixel-noise amplitude gives to its files and random streams.
+
+    Parameters
+    ----------
+    noise
+        Standard deviation of the Gaussian pixel noise, in grey levels.
+
+    Returns
+    -------
+    str
+        ``noise_`` and the amplitude in ``%g`` form.
+
+    Examples
+    --------
+    >>> noise_label(0.0), noise_label(60), noise_label(12.5)
+    ('noise_0', 'noise_60', 'noise_12.5')
+    """
     return f"noise_{noise:g}"
 
 
@@ -103,18 +120,22 @@ class Workflow:
 
     @property
     def base_model(self) -> Model:
+        """The model with its ``overrides``, as loaded and resolved (its stimuli and phases not yet replaced)."""
         return load_model(self.model, self.overrides)
 
     @property
     def layers(self) -> Layers:
+        """The model's population names by layer (:meth:`spikebridge.workflows.selectivity.config.Layers.of`)."""
         return Layers.of(self.base_model)
 
     @property
     def seed(self) -> int:
+        """The model's seed; it also draws the training orders and the test images' pixel noise."""
         return self.base_model.simulation.seed
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
+        """The input layer's grid, ``(channels, rows, cols)``: the encoder's channels and the protocol's image size."""
         return (self.encoder.n_channels, self.protocol.image_size, self.protocol.image_size)
 
     def _model(self, stimulus: str, file: Path, n_presentations: int, plasticity: bool) -> Model:
@@ -139,6 +160,7 @@ class Workflow:
     # training ---------------------------------------------------------------------------------------------
 
     def epoch_dir(self, epoch: int) -> Path:
+        """The run directory of training epoch ``epoch`` (counted from 0): ``OUT/train/epoch_NN``."""
         return self.out / "train" / f"epoch_{epoch:02d}"
 
     def train(self) -> list[Path]:
@@ -174,6 +196,20 @@ class Workflow:
         return input_images(self.dataset, self.protocol.image_size, noise, rng)
 
     def records_path(self, state: str, noise: float) -> Path:
+        """Where :meth:`test` saves its spike records: ``OUT/test/STATE_noise_N.records.npz``.
+
+        Parameters
+        ----------
+        state
+            ``"untrained"`` or ``"trained"``.
+        noise
+            The pixel-noise amplitude, in grey levels (:func:`noise_label`).
+
+        Returns
+        -------
+        Path
+            The records file (it may not exist yet).
+        """
         return self.out / "test" / f"{state}_{noise_label(noise)}.records.npz"
 
     def test(self, state: str = "trained", noise: float = 0.0) -> xr.DataArray:

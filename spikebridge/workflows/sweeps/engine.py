@@ -75,6 +75,7 @@ class SweepPlan:
 
     @property
     def model_file(self) -> Path:
+        """The model's file as an absolute path: ``model`` itself, or the bundled model of that name."""
         from ...models.io import find_model_file
 
         return find_model_file(self.model).resolve()
@@ -116,6 +117,7 @@ class SweepReport:
 
     @property
     def ok(self) -> bool:
+        """Whether every trial of the grid is complete and none failed in this sweep."""
         return not self.failed and self.complete == self.total
 
 

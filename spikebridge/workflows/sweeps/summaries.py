@@ -1,8 +1,20 @@
 """Multi-seed summaries: a metric over training time, mean +- s.d. across seeds, one line per condition.
 
->>> exp = Experiment("experiments/stdp")                                                   # doctest: +SKIP
->>> plot_multiseed_band(exp, weight_statistic("mean", relative=True), "A_plus",            # doctest: +SKIP
-...                     path="figures/multiseed_band", ylabel="mean weight / w_max")
+On a swept experiment (its trials simulated, so not run here)::
+
+    exp = Experiment("experiments/stdp")
+    plot_multiseed_band(exp, weight_statistic("mean", relative=True), "A_plus",
+                        path="figures/multiseed_band", ylabel="mean weight / w_max")
+
+The band statistics of a long table, as :func:`over_time` makes one (``t`` in ms):
+
+>>> import pandas as pd
+>>> table = pd.DataFrame({"A_plus": [0.01] * 4, "seed": [1, 1, 2, 2], "t": [0.0, 500.0] * 2,
+...                       "value": [0.5, 0.6, 0.5, 0.8]})
+>>> band_statistics(table, "A_plus")
+           label      x  mean        sd  n
+0  A_plus = 0.01    0.0   0.5  0.000000  2
+1  A_plus = 0.01  500.0   0.7  0.141421  2
 """
 
 from __future__ import annotations

@@ -71,10 +71,30 @@ class TrialSpec:
     topic: str = ""
 
     def to_json(self) -> str:
+        """The spec as a JSON object (how an isolated trial's subprocess receives it; :meth:`from_json` reads it).
+
+        Examples
+        --------
+        >>> spec = TrialSpec("/e", "t0003", "/e/runs/t0003", "/m.toml", ("stdp.A_plus=0.02",), "nest")
+        >>> TrialSpec.from_json(spec.to_json()) == spec
+        True
+        """
         return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> TrialSpec:
+        """The spec that :meth:`to_json` wrote (its ``overrides`` a tuple again).
+
+        Parameters
+        ----------
+        text
+            A JSON object with every field of the spec.
+
+        Returns
+        -------
+        TrialSpec
+            Equal to the spec that was written.
+        """
         data = json.loads(text)
         data["overrides"] = tuple(data["overrides"])
         return cls(**data)

@@ -127,7 +127,27 @@ class Results:
         return population_size(self.model.populations[population], population)
 
     def spikes(self, population: str, phase: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(cell index, spike time in ms) arrays of one population, sorted by time (then cell)."""
+        """Every recorded spike of one population in one phase, sorted by time (then cell).
+
+        Parameters
+        ----------
+        population
+            The population's name.
+        phase
+            The phase's name; ``None`` for the only phase of a run that has one.
+
+        Returns
+        -------
+        cells : numpy.ndarray
+            The spiking cell's index in the population (int64), one per spike.
+        times : numpy.ndarray
+            The spike time (ms from the start of the run, float64), one per spike.
+
+        Raises
+        ------
+        RunDirectoryError
+            No such population or phase.
+        """
         size = self._check_population(population)
         seg = self.segment(phase)
         offsets = seg.annotations.get("channel_offsets", {})
@@ -142,7 +162,18 @@ class Results:
         return idx[order], t[order]
 
     def recorded_cells(self, population: str) -> np.ndarray:
-        """Indices of the cells whose spikes were recorded."""
+        """Indices of the cells whose spikes were recorded, ascending.
+
+        Parameters
+        ----------
+        population
+            The population's name.
+
+        Returns
+        -------
+        numpy.ndarray
+            Cell indices in the population (int64); empty when its spikes are not recorded.
+        """
         size = self._check_population(population)
         rec = self.model.recording.get(population)
         if rec is None or "spikes" not in rec.variables:
@@ -154,7 +185,21 @@ class Results:
         return np.asarray(sorted(rec.cells), dtype=np.int64)
 
     def spiketrains(self, population: str, phase: str | None = None) -> list[neo.SpikeTrain]:
-        """The recorded spike trains of one population in one phase, one per recorded cell, by cell index."""
+        """The recorded spike trains of one population in one phase, one per recorded cell, by cell index.
+
+        Parameters
+        ----------
+        population
+            The population's name.
+        phase
+            The phase's name; ``None`` for the only phase of a run that has one.
+
+        Returns
+        -------
+        list of neo.SpikeTrain
+            Times in ms between the phase's start and stop, annotated with ``population`` and ``source_index``
+            (the cell's index); a cell that did not spike has an empty train.
+        """
         idx, t = self.spikes(population, phase)
         seg = self.segment(phase)
         t_start, t_stop = seg.spiketrains.t_start, seg.spiketrains.t_stop
@@ -168,13 +213,39 @@ class Results:
         ]
 
     def counts(self, population: str, phase: str | None = None) -> np.ndarray:
-        """Spike count of each recorded cell in one phase, by cell index."""
+        """Spike count of each recorded cell in one phase.
+
+        Parameters
+        ----------
+        population
+            The population's name.
+        phase
+            The phase's name; ``None`` for the only phase of a run that has one.
+
+        Returns
+        -------
+        numpy.ndarray
+            One count per cell of :meth:`recorded_cells`, in that order.
+        """
         idx, _ = self.spikes(population, phase)
         cells = self.recorded_cells(population)
         return np.bincount(idx, minlength=int(cells.max(initial=-1)) + 1)[cells] if len(cells) else np.empty(0)
 
     def rates(self, population: str, phase: str | None = None) -> np.ndarray:
-        """Mean firing rate of each recorded cell (Hz): spike count over the phase's duration."""
+        """Mean firing rate of each recorded cell: spike count over the phase's duration.
+
+        Parameters
+        ----------
+        population
+            The population's name.
+        phase
+            The phase's name; ``None`` for the only phase of a run that has one.
+
+        Returns
+        -------
+        numpy.ndarray
+            One rate (Hz) per cell of :meth:`recorded_cells`, in that order.
+        """
         seg = self.segment(phase)
         duration_s = float((seg.spiketrains.t_stop - seg.spiketrains.t_start).rescale(pq.s).magnitude)
         return self.counts(population, phase) / duration_s
@@ -224,6 +295,24 @@ class Results:
         (``w``, ``delay``) per snapshot time ``t`` (ms).
 
         Projections without snapshots appear with their final weights at the end of the run.
+
+        Parameters
+        ----------
+        projection
+            One projection's name, several, or ``None`` for every projection of the model.
+        t
+            Keep only the snapshots at these times (ms); ``None`` keeps every snapshot.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows (projection, pre, post); columns (``t``, ``var``) with ``var`` ``w`` (uS for conductance-based
+            post cells, else nA) or ``delay`` (ms).
+
+        Raises
+        ------
+        RunDirectoryError
+            No such projection, or no snapshot at a requested time.
         """
         from .weights import table_from_arrays
 
@@ -254,7 +343,18 @@ class Results:
         return table
 
     def connections(self, projection: str) -> Connections:
-        """Weights (uS or nA) and delays (ms) of a projection at the end of the run."""
+        """Weights (uS or nA) and delays (ms) of a projection at the end of the run.
+
+        Parameters
+        ----------
+        projection
+            The projection's name.
+
+        Returns
+        -------
+        Connections
+            One entry per synapse: ``pre`` and ``post`` cell indices, ``weight`` (uS or nA) and ``delay`` (ms).
+        """
         return read_connections(self.path / CONNECTIONS, projection)
 
 

@@ -260,7 +260,29 @@ def measure_all(backend_names: Iterable[str], rules: Iterable[str] = RULES, prot
                 p: Params = Params(), progress: Callable[[str, str], None] | None = None) -> pd.DataFrame:
     """Every protocol on every backend (each network built once per backend); expectations computed once.
 
-    ``progress(backend, protocol)`` is called after each measurement.
+    Parameters
+    ----------
+    backend_names
+        The backends to measure, e.g. ``["nest", "brian2"]``.
+    rules
+        The plasticity rules (default: all four, :data:`spikebridge.analysis.stdp.RULES`).
+    protocols
+        Some of ``timing``, ``rate`` and ``weight`` (default: all three).
+    p
+        Rule and protocol parameters (ms, uS, Hz).
+    progress
+        Called as ``progress(backend, protocol)`` after each measurement.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rule, protocol, curve, ``x`` and backend: the measured ``dw`` (uS) beside its ``analytic``
+        and ``reference`` expectations (see the module's description).
+
+    Raises
+    ------
+    SpikebridgeError
+        An unknown rule, backend or protocol.
     """
     rules, backend_names, protocols = list(rules), list(backend_names), list(protocols)
     check_names(rules, backend_names)

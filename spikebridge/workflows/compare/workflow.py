@@ -88,7 +88,25 @@ def with_overrides(model: Model, overrides: Sequence[str]) -> Model:
 
 
 def seed_list(model: Model, seeds: int | Sequence[int]) -> list[int]:
-    """``seeds`` seeds counting up from the model's, or the given list."""
+    """``seeds`` seeds counting up from the model's, or the given list.
+
+    Parameters
+    ----------
+    model
+        The model (its ``simulation.seed`` is the first seed).
+    seeds
+        A number of seeds (at least 2), or the seeds themselves (at least 2 different ones).
+
+    Returns
+    -------
+    list of int
+        The seeds, ascending and without repeats.
+
+    Raises
+    ------
+    CompareError
+        Fewer than 2 seeds: the baseline compares different seeds of one backend.
+    """
     if isinstance(seeds, int):
         if seeds < 2:
             raise CompareError(f"--seeds must be at least 2 (the baseline compares different seeds of one backend), got {seeds}")
@@ -180,6 +198,39 @@ def compare(
 
     ``backends[0]`` is the reference. ``perturb`` maps a backend to extra ``PATH=VALUE`` overrides applied only on
     that backend: a deliberately broken variant, to check that the verdict detects a difference of that size.
+
+    Parameters
+    ----------
+    model
+        The model to compare.
+    backends
+        At least two different backend names (``nest``, ``brian2:cpp``); the first is the reference.
+    seeds
+        A number of seeds counting up from the model's, or the seeds (:func:`seed_list`).
+    out
+        The comparison directory; each run goes to :func:`run_directory`.
+    perturb
+        ``{backend: ["PATH=VALUE", ...]}`` applied to that backend's model only.
+    options
+        ``{backend: {option: value}}``: backend options such as ``threads``.
+    phase
+        The phase whose recordings are measured; ``None``: the last.
+    progress
+        Show a progress bar over the runs.
+    base
+        The folder of the model's relative data files (``None``: the model's source folder).
+
+    Returns
+    -------
+    Comparison
+        The runs, measured samples, scores and verdicts (nothing is written but the run directories; see
+        :func:`write_tables` and :func:`spikebridge.workflows.compare.report.write_report`).
+
+    Raises
+    ------
+    CompareError
+        Fewer than two backends, fewer than two seeds, a perturbed backend not compared, or a run directory
+        in the way that cannot be reused.
     """
     names = list(dict.fromkeys(backends))
     if len(names) < 2:

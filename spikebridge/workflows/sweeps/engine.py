@@ -284,6 +284,25 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2, threads: int 
     threads, so that Dask counts cores as NEST uses them), listens on 127.0.0.1 only, and fails a trial at the
     first death of the worker running it (``allowed_failures=0``), instead of retrying it on three more.
     ``timeout_s`` bounds the connection to ``scheduler`` (default: Dask's ``distributed.comm.timeouts.connect``).
+
+    Parameters
+    ----------
+    scheduler
+        The address of a running scheduler (``tcp://host:8786``); ``None`` starts a local cluster.
+    workers, threads
+        Worker processes of the local cluster, and threads per worker (at least 1 each).
+    timeout_s
+        Seconds to wait for ``scheduler`` to answer.
+
+    Yields
+    ------
+    distributed.Client
+        The client, closed (with its local cluster) when the ``with`` block ends.
+
+    Raises
+    ------
+    SweepError
+        The scheduler cannot be reached, or ``workers`` or ``threads`` is below 1.
     """
     from distributed import Client, LocalCluster
 

@@ -33,7 +33,25 @@ def _describe_mismatch(name: str, saved_pre: np.ndarray, saved_post: np.ndarray,
 
 
 def restore(network: Network, checkpoint: Results) -> Network:
-    """A copy of ``network`` whose weights and delays are the checkpoint's final ones."""
+    """A copy of ``network`` whose weights and delays are the checkpoint's final ones.
+
+    Parameters
+    ----------
+    network
+        The network instantiated from the model about to run.
+    checkpoint
+        A run of a model with the same projections and synapses (same seed, sizes and connectors).
+
+    Returns
+    -------
+    Network
+        ``network`` with each projection's weights (uS or nA) and delays (ms) replaced; nothing else changes.
+
+    Raises
+    ------
+    CheckpointError
+        A projection is missing from the checkpoint, connects other populations, or has other synapses.
+    """
     saved_model = checkpoint.model
     projections = {}
     for name, prj in network.projections.items():

@@ -50,6 +50,32 @@ def write_run(
 
     ``lock`` is the caller's :func:`~spikebridge.rundir.guard.claim` on ``path`` (taken before simulating);
     without one, the claim is made here. ``overwrite`` replaces an existing run directory, and nothing else.
+
+    Parameters
+    ----------
+    path
+        The run directory to write.
+    model
+        The resolved model (written as model.toml).
+    block
+        The recordings, one segment per phase (spike times in ms; see :mod:`spikebridge.rundir.recordings`).
+    network_arrays
+        Every array the instantiation drew, by name (network.npz).
+    connections
+        Each projection's final weights (uS or nA) and delays (ms) (connections.npz).
+    meta
+        The run's metadata (seed, backend, options, versions, timings).
+    extra
+        Called with the temporary directory before it is sealed, to add files (the summary figure).
+    overwrite
+        Replace a run directory already at ``path``.
+    lock
+        The caller's claim on ``path``, if it holds one.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     path = Path(path)
     if lock is None:

@@ -19,7 +19,21 @@ from .workflow import STATES, Workflow
 
 
 def ff_weights(wf: Workflow, state: str) -> dict[int, np.ndarray]:
-    """Feed-forward weight matrices (post, pre) by layer, as the ``state``'s test runs used them."""
+    """Feed-forward weight matrices (post, pre) by layer, as the ``state``'s test runs used them.
+
+    Parameters
+    ----------
+    wf
+        The workflow, tested at noise 0 in ``state``.
+    state
+        ``"untrained"`` or ``"trained"``.
+
+    Returns
+    -------
+    dict
+        ``{k: matrix}`` for every excitatory layer ``k >= 1``: the weights (uS or nA) from layer ``k - 1``'s
+        excitatory cells (the input for ``k = 1``), shape ``(post, pre)``.
+    """
     res = wf.test_run(state, 0.0)
     layers = wf.layers
     out = {}
@@ -36,6 +50,25 @@ def run_pipeline(wf: Workflow, noises: Sequence[float] = (0.0, 60.0), k: int = 1
     excitatory cells of the last layer over ``[offset, present_ms)`` of each presentation. Returns (and
     writes to ``wf.out / "summary.json"``) the top-``k`` means before and after training, the neuron drawn
     in the figures, and wall-clock times.
+
+    Parameters
+    ----------
+    wf
+        The workflow (runs it reuses are not simulated again).
+    noises
+        Pixel-noise amplitudes (grey levels) to test at; 0 is always added.
+    k
+        How many of the most selective neurons are averaged.
+    figures
+        The folder to draw the figures into; ``None`` draws none.
+    offset
+        Spikes in the first ``offset`` ms of each presentation are ignored.
+
+    Returns
+    -------
+    dict
+        The summary written to summary.json: top-``k`` selectivity (bits) per state and noise, the neuron the
+        figures show, and timings (s).
     """
     noises = sorted(set(noises) | {0.0})
     timings: dict[str, float] = {}

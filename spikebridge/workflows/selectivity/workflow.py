@@ -236,14 +236,47 @@ class Workflow:
         return records
 
     def load_test(self, state: str = "trained", noise: float = 0.0) -> xr.DataArray:
-        """Records saved by :meth:`test`."""
+        """The spike records that :meth:`test` saved, without running anything.
+
+        Parameters
+        ----------
+        state
+            ``"untrained"`` or ``"trained"``.
+        noise
+            The pixel-noise amplitude (grey levels) they were tested at.
+
+        Returns
+        -------
+        xarray.DataArray
+            Spike records with dims ``img, rep, layer, nrn_cls`` (spike times in ms from each image's onset).
+
+        Raises
+        ------
+        WorkflowError
+            That test has not been run.
+        """
         path = self.records_path(state, noise)
         if not path.is_file():
             raise WorkflowError(f"no test records at {path}; run test({state!r}, noise={noise:g}) first")
         return load_records(path)
 
     def test_run(self, state: str = "trained", noise: float = 0.0, rep: int = 0) -> Results:
-        """One test repetition's run directory (its final weights are the state's weights)."""
+        """One test repetition's run directory (its final weights are the state's weights).
+
+        Parameters
+        ----------
+        state
+            ``"untrained"`` or ``"trained"``.
+        noise
+            The pixel-noise amplitude (grey levels).
+        rep
+            The repetition, counted from 0.
+
+        Returns
+        -------
+        Results
+            The verified run directory (:func:`spikebridge.rundir.load`).
+        """
         return load(self.out / "test" / state / noise_label(noise) / f"rep_{rep:02d}")
 
     def _records(self, runs: list[Results], onsets: list[np.ndarray], state: str, noise: float, restore: Path | None) -> xr.DataArray:

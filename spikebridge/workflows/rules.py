@@ -140,6 +140,35 @@ def renewal_train(rng: np.random.Generator, rate: float, start: float, stop: flo
 
     Inter-spike intervals are ``dead_time`` plus an exponential, so the rate is exact; the train starts one
     second early and is cut, so it is stationary over the window.
+
+    Parameters
+    ----------
+    rng
+        The random generator the intervals are drawn from.
+    rate
+        The mean rate (Hz); its mean interval must exceed ``dead_time``.
+    start, stop
+        The window (ms).
+    dead_time
+        The shortest interval (ms).
+    dt
+        The time grid the spike times are rounded to (ms).
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted spike times (ms) in [start, stop).
+
+    Raises
+    ------
+    SpikebridgeError
+        ``rate`` cannot be reached with that dead time.
+
+    Examples
+    --------
+    >>> t = renewal_train(np.random.default_rng(0), 20.0, 0.0, 10_000.0, dead_time=2.0, dt=0.1)
+    >>> bool(150 < len(t) < 250), bool(np.diff(t).min() >= 2.0 - 2 * 0.1)
+    (True, True)
     """
     mean_isi = 1000.0 / rate
     if mean_isi <= dead_time:

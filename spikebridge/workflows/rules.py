@@ -68,7 +68,23 @@ FLUSH = 1000.0  # ms from the protocol's last spike to the flushing pre spike: e
 
 @dataclass(frozen=True)
 class Protocol:
-    """One protocol's network: imposed spike times per pair, initial weight per pair, what each pair measures."""
+    """One protocol's network: imposed spike times per pair, initial weight per pair, what each pair measures.
+
+    Parameters
+    ----------
+    name
+        ``timing``, ``rate`` or ``weight``.
+    pre, post
+        The spike times (ms) the protocol imposes on each pair's pre and post cell (post: as the rule sees them).
+    w0
+        Each pair's initial weight (uS).
+    x
+        Each pair's abscissa: Δt (ms) for ``timing``, the post rate (Hz) for ``rate``, ``w0`` (uS) for ``weight``.
+    curve
+        Each pair's curve label (``"60 pairings"``, ``"pre 10 Hz"``, ``"LTP (Δt = +10 ms)"``).
+    model
+        The raw model that imposes the trains (one projection per rule).
+    """
 
     name: str
     pre: list[np.ndarray]
@@ -269,6 +285,24 @@ def measure(backend: str, protocol: Protocol, rules: Iterable[str], p: Params = 
 
     ``dw`` is the mean over the point's pairs and ``sem`` its standard error (0 with one pair); ``exact`` says
     whether every post spike of the point's pairs landed where the protocol put it.
+
+    Parameters
+    ----------
+    backend
+        The backend name.
+    protocol
+        The protocol (:data:`PROTOCOL_BUILDERS`).
+    rules
+        The rules to measure (the protocol's model holds one projection per rule).
+    p
+        Rule and protocol parameters (ms, uS, Hz).
+    expected
+        :func:`expectations` of this protocol, when already computed (for several backends).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS` and ``exact``, one row per rule and curve point.
     """
     rules = list(rules)
     got = run_protocol(backend, protocol, rules)

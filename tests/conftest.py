@@ -20,6 +20,8 @@ TINY_RUN = ["run", "ei_weight_matrix", "--set", "simulation.duration=50", "--bac
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``spikebridge run ei_weight_matrix --set simulation.duration=50 --backend nest`` (in a subprocess, ~3 s)."""
     path = tmp_path_factory.mktemp("tiny_run") / "ei"
-    done = subprocess.run([sys.executable, "-m", "spikebridge.cli", *TINY_RUN, "--out", str(path)], capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "spikebridge.cli", *TINY_RUN, "--out", str(path)], capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stderr
     return path

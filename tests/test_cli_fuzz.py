@@ -6,7 +6,8 @@ would (``runner.run``, compare's ``run``, ``sweeps.engine.dask_client``, ``rules
 ``selectivity.pipeline.run_pipeline``) are replaced by one
 that raises :class:`WouldSimulate` (exit 2), so a valid argument list ends there. ``plot weights`` and ``infer``
 work on a tiny run directory (``ei_weight_matrix``, 50 ms on NEST) with at least one bad argument each, since a
-valid one draws figures for seconds (``tiny_run``: tests/conftest.py). ``CLI_FUZZ_SCALE`` multiplies the example counts (default 1: 2,450 examples).
+valid one draws figures for seconds (``tiny_run``: tests/conftest.py). ``CLI_FUZZ_SCALE`` multiplies the example counts
+(default 1: 2,450 examples).
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ def _small(text: str) -> bool:
 
 # text a shell could pass: no NUL, no lone surrogates
 junk = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=8).filter(_small)
-VALUES = ["-1", "0", "1", "2", "3", "2.5", "1e3", "1e-3", "nan", "inf", "-inf", "abc", "[1, 2]", "[", "{}", "null", "true", "", "5 ms", "5 mV", "'20 ms'"]
+VALUES = [
+    "-1", "0", "1", "2", "3", "2.5", "1e3", "1e-3", "nan", "inf", "-inf",
+    "abc", "[1, 2]", "[", "{}", "null", "true", "", "5 ms", "5 mV", "'20 ms'",
+]
 value = st.sampled_from(VALUES) | st.integers(-5, 300).map(str) | junk
 FIELDS = [
     "simulation.duration",
@@ -114,12 +118,20 @@ field = st.sampled_from(FIELDS) | junk
 assignment = st.builds(lambda f, v: f"{f}={v}", st.sampled_from(FIELDS), value) | st.builds(lambda f, v: f"{f}={v}", field, value) | junk
 seeds = st.integers(-(2**70), 2**70).map(str) | st.integers(-3, 100).map(str) | value
 models = st.sampled_from(["ei_weight_matrix", "ei_weight_matrix", "ei_weight_matrix", "nope", "bad.toml", "file.txt", "."]) | junk
-backends = st.sampled_from(["nest", "brian2", "nest,brian2", "nest,brian2", "nest,brian2", "nest,brian2:cpp", "nest,nest", "nest,nope", "nope", "brian2:nope", ","]) | junk
+backends = (
+    st.sampled_from([
+        "nest", "brian2", "nest,brian2", "nest,brian2", "nest,brian2", "nest,brian2:cpp",
+        "nest,nest", "nest,nope", "nope", "brian2:nope", ",",
+    ])
+    | junk
+)
 
 
 def flag(name: str, values: st.SearchStrategy[str]) -> st.SearchStrategy[list[str]]:
     """``[]`` or ``[name, value]``, now and then the flag without its value (argparse's error)."""
-    return st.integers(0, 9).flatmap(lambda k: st.just([]) if k < 4 else st.just([name]) if k == 9 else st.tuples(st.just(name), values).map(list))
+    return st.integers(0, 9).flatmap(
+        lambda k: st.just([]) if k < 4 else st.just([name]) if k == 9 else st.tuples(st.just(name), values).map(list)
+    )
 
 
 def repeated(name: str, values: st.SearchStrategy[str], most: int = 3) -> st.SearchStrategy[list[str]]:
@@ -143,7 +155,9 @@ def test_check(sandbox: Path, argv: list[str]) -> None:
 
 
 @fuzz(200)
-@given(target=st.sampled_from(["RUN", "file.txt", "missing", "."]) | junk, argv=st.lists(st.sampled_from(["--json", "-h"]) | junk, max_size=2))
+@given(
+    target=st.sampled_from(["RUN", "file.txt", "missing", "."]) | junk, argv=st.lists(st.sampled_from(["--json", "-h"]) | junk, max_size=2)
+)
 def test_info(sandbox: Path, tiny_run: Path, target: str, argv: list[str]) -> None:
     assert_clean(["info", str(tiny_run) if target == "RUN" else target, *argv])
 
@@ -157,7 +171,13 @@ def test_models(sandbox: Path, argv: list[str]) -> None:
 @st.composite
 def plot_args(draw: st.DrawFn, run_dir: str) -> list[str]:
     """``plot weights`` with at least one bad argument (a valid one draws for seconds)."""
-    good = {"run_dir": run_dir, "--kind": draw(st.sampled_from(["matrix", "hist", "evolution"])), "--exc": "E", "--inh": "I", "--bins": "10"}
+    good = {
+        "run_dir": run_dir,
+        "--kind": draw(st.sampled_from(["matrix", "hist", "evolution"])),
+        "--exc": "E",
+        "--inh": "I",
+        "--bins": "10",
+    }
     bad = {
         "run_dir": st.sampled_from(["missing", "file.txt", "."]) | junk,
         "--kind": st.sampled_from(["nope", "", "MATRIX"]) | junk,
@@ -183,8 +203,22 @@ def test_plot_weights(sandbox: Path, tiny_run: Path, data: st.DataObject) -> Non
 @st.composite
 def infer_args(draw: st.DrawFn, run_dir: str) -> list[str]:
     """``infer`` with at least one bad argument (valid ones on this run: ``--pre I --post I --projection I_I``)."""
-    good = {"run_dir": run_dir, "--methods": "stdwi", "--pre": "I", "--post": "I", "--projection": "I_I", "--noise": "0,5", "--check-every": "10", "--out": "inference"}
-    params = st.builds(lambda m, n, v: f"{m}.{n}={v}", st.sampled_from(["stdwi", "akrout", "rdd", "nope", ""]), st.sampled_from(["tau_slow", "batch", "max_drive", "nope", "w0", "check_every", "dt"]), value)
+    good = {
+        "run_dir": run_dir,
+        "--methods": "stdwi",
+        "--pre": "I",
+        "--post": "I",
+        "--projection": "I_I",
+        "--noise": "0,5",
+        "--check-every": "10",
+        "--out": "inference",
+    }
+    params = st.builds(
+        lambda m, n, v: f"{m}.{n}={v}",
+        st.sampled_from(["stdwi", "akrout", "rdd", "nope", ""]),
+        st.sampled_from(["tau_slow", "batch", "max_drive", "nope", "w0", "check_every", "dt"]),
+        value,
+    )
     bad = {
         "run_dir": st.sampled_from(["missing", "file.txt", "."]) | junk,
         "--methods": st.sampled_from(["", ",", "nope", "stdwi,nope"]) | junk,
@@ -231,7 +265,19 @@ def test_compare_arguments(sandbox: Path, argv: list[str]) -> None:
     assert_clean(argv)
 
 
-GRIDS = ["simulation.seed=1,2", "simulation.seed=", "simulation.seed=1,,2", "simulation.seed=1,1", "simulation.dt=0.1,abc", "simulation.nope=1", "backend=nest,brian2", "backend=1", "a..b=1", "=1", "simulation.seed=[1"]
+GRIDS = [
+    "simulation.seed=1,2",
+    "simulation.seed=",
+    "simulation.seed=1,,2",
+    "simulation.seed=1,1",
+    "simulation.dt=0.1,abc",
+    "simulation.nope=1",
+    "backend=nest,brian2",
+    "backend=1",
+    "a..b=1",
+    "=1",
+    "simulation.seed=[1",
+]
 
 
 @fuzz(300)
@@ -271,13 +317,23 @@ def test_run_arguments(sandbox: Path, argv: list[str]) -> None:
 
 
 @fuzz(100)
-@given(command("rules", flag("--backends", backends), flag("--rules", st.sampled_from(["additive", "nope", "gutig,additive", ","]) | junk), flag("--out", st.sampled_from(["file.txt", "r"]))))
+@given(
+    command(
+        "rules",
+        flag("--backends", backends),
+        flag("--rules", st.sampled_from(["additive", "nope", "gutig,additive", ","]) | junk),
+        flag("--out", st.sampled_from(["file.txt", "r"])),
+    )
+)
 def test_rules_arguments(sandbox: Path, argv: list[str]) -> None:
     assert_clean(argv)
 
 
 @fuzz(50)
-@given(target=st.sampled_from(["RUN", "file.txt", "missing", "."]) | junk, argv=st.lists(st.sampled_from(["--trust-pickle", "-h"]) | junk, max_size=2))
+@given(
+    target=st.sampled_from(["RUN", "file.txt", "missing", "."]) | junk,
+    argv=st.lists(st.sampled_from(["--trust-pickle", "-h"]) | junk, max_size=2),
+)
 def test_migrate(sandbox: Path, tiny_run: Path, target: str, argv: list[str]) -> None:
     assert_clean(["migrate", str(tiny_run) if target == "RUN" else target, *argv])
 
@@ -309,10 +365,31 @@ def test_selectivity_arguments(sandbox: Path, argv: list[str]) -> None:
     assert_clean(argv)
 
 
-COMMANDS = ["run", "models", "migrate", "check", "info", "infer", "plot", "weights", "compare", "sweep", "rules", "selectivity", "--help", "-h", "--set", "--json"]
+COMMANDS = [
+    "run",
+    "models",
+    "migrate",
+    "check",
+    "info",
+    "infer",
+    "plot",
+    "weights",
+    "compare",
+    "sweep",
+    "rules",
+    "selectivity",
+    "--help",
+    "-h",
+    "--set",
+    "--json",
+]
 
 
 @fuzz(300)
-@given(st.lists(st.sampled_from(COMMANDS) | junk, max_size=4).filter(lambda a: not a or a[0] not in ("run", "selectivity", "compare", "sweep", "rules")))
+@given(
+    st.lists(st.sampled_from(COMMANDS) | junk, max_size=4).filter(
+        lambda a: not a or a[0] not in ("run", "selectivity", "compare", "sweep", "rules")
+    )
+)
 def test_any_tokens(sandbox: Path, argv: list[str]) -> None:
     assert_clean(argv)

@@ -42,7 +42,9 @@ def test_output_into_a_closed_pipe_exits_0_without_a_traceback(argv: list[str], 
     read, write = os.pipe()
     os.close(read)  # the reader is gone before the first byte: every write raises EPIPE (BrokenPipeError)
     try:
-        done = subprocess.run([sys.executable, "-m", "spikebridge.cli", *argv], stdout=write, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "spikebridge.cli", *argv], stdout=write, stderr=subprocess.PIPE, text=True, timeout=60, check=False
+        )
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (0, "")
@@ -70,7 +72,10 @@ def test_plot_weights_with_an_unknown_population(tiny_run: Path) -> None:
     assert code == 2 and "--bins must be >= 1, got 0" in one_error_line(err)
 
 
-@pytest.mark.parametrize(("value", "message"), [("abc", "must be an integer >= 1, got 'abc'"), ("0", "must be >= 1, got 0"), ("2.5", "must be an integer >= 1, got 2.5")])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("abc", "must be an integer >= 1, got 'abc'"), ("0", "must be >= 1, got 0"), ("2.5", "must be an integer >= 1, got 2.5")],
+)
 def test_bad_thread_option_is_bad_input(value: str, message: str, tmp_path: Path) -> None:
     argv = ["run", "ei_weight_matrix", "--set", "simulation.duration=10", "--set", f"simulation.backend_options.threads={value}"]
     code, _, err = invoke([*argv, "--backend", "nest", "--out", str(tmp_path / "run"), "--quiet", "--no-figure"])
@@ -129,7 +134,9 @@ def test_argparse_errors_exit_2_and_help_names_the_table() -> None:
 def test_a_crash_during_compare_is_exit_3_not_a_failed_verdict(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr("spikebridge.workflows.compare.workflow.run", _boom)
-    code, out, err = invoke(["compare", "ei_weight_matrix", "--backends", "nest,brian2", "--seeds", "2", "--out", str(tmp_path / "cmp"), "--quiet"])
+    code, out, err = invoke(
+        ["compare", "ei_weight_matrix", "--backends", "nest,brian2", "--seeds", "2", "--out", str(tmp_path / "cmp"), "--quiet"]
+    )
     assert code == 3 and "verdict" not in out
     one_error_line(err, "spikebridge: internal error: RuntimeError: boom")
 
@@ -144,7 +151,10 @@ def test_a_crash_during_compare_is_exit_3_not_a_failed_verdict(monkeypatch: pyte
         ("simulation.nope=1,2", "--grid point simulation.nope=1: "),
         ("simulation.duration=10,-5", "--grid point simulation.duration=-5: "),
         ("backend=nest,nope", "unknown backend 'nope'"),
-        ("simulation.backend_options.threads=1,abc", "--grid point simulation.backend_options.threads=\"abc\": nest option 'threads' must be an integer"),
+        (
+            "simulation.backend_options.threads=1,abc",
+            "--grid point simulation.backend_options.threads=\"abc\": nest option 'threads' must be an integer",
+        ),
     ],
 )
 def test_sweep_with_a_bad_grid_exits_2_before_dask(grid: str, message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -172,7 +182,9 @@ def test_compare_refuses_a_corrupt_run_instead_of_reusing_or_replacing_it(tiny_r
     data[len(data) // 2] ^= 0xFF
     recordings.write_bytes(bytes(data))
     damaged = recordings.read_bytes()
-    code, out, err = invoke(["compare", str(copy / "model.toml"), "--backends", "nest,brian2", "--seeds", "42,43", "--out", str(tmp_path / "cmp"), "--quiet"])
+    code, out, err = invoke(
+        ["compare", str(copy / "model.toml"), "--backends", "nest,brian2", "--seeds", "42,43", "--out", str(tmp_path / "cmp"), "--quiet"]
+    )
     line = one_error_line(err)
     assert code == 2 and "corrupt" in line and str(copy) in line, (code, err)
     assert recordings.read_bytes() == damaged
@@ -180,9 +192,15 @@ def test_compare_refuses_a_corrupt_run_instead_of_reusing_or_replacing_it(tiny_r
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--noise", "-5"], "--noise: expected finite amplitudes >= 0"), (["--backend", "nope"], "unknown backend 'nope'"), (["--k", "0"], "--k must be >= 1")],
+    [
+        (["--noise", "-5"], "--noise: expected finite amplitudes >= 0"),
+        (["--backend", "nope"], "unknown backend 'nope'"),
+        (["--k", "0"], "--k must be >= 1"),
+    ],
 )
-def test_selectivity_checks_its_arguments_before_building_anything(args: list[str], message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_selectivity_checks_its_arguments_before_building_anything(
+    args: list[str], message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr("spikebridge.workflows.selectivity.pipeline.run_pipeline", _boom)
     code, _, err = invoke(["selectivity", *args, "--out", str(tmp_path / "fs"), "--quiet"])
     assert code == 2 and message in one_error_line(err)
@@ -202,5 +220,7 @@ def test_check_of_a_model_whose_backend_is_not_installed_is_valid_with_a_note(mo
     monkeypatch.setattr(backends, "_entry_points", lambda: {"nest": "spikebridge_no_such_module:create"})
     code, out, err = invoke(["check", "ei_weight_matrix"])
     assert code == 0 and "valid" in out
-    assert err.splitlines() == [line for line in err.splitlines() if line.startswith("spikebridge: note: backend options not checked: backend 'nest'")]
+    assert err.splitlines() == [
+        line for line in err.splitlines() if line.startswith("spikebridge: note: backend options not checked: backend 'nest'")
+    ]
     assert len(err.splitlines()) == 1

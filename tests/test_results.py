@@ -127,7 +127,10 @@ spikebridge.run(load_model('ei_weight_matrix', ['simulation.duration=50']), 'nes
 def test_cli_run_info_models_check(tmp_path: Path) -> None:
     out = tmp_path / "cli"
     run = subprocess.run(
-        [sys.executable, "-m", "spikebridge.cli", "run", "ei_weight_matrix", "--set", "simulation.duration=100", "--seed", "5", "--out", str(out), "--quiet"],
+        [
+            sys.executable, "-m", "spikebridge.cli", "run", "ei_weight_matrix", "--set", "simulation.duration=100",
+            "--seed", "5", "--out", str(out), "--quiet",
+        ],
         capture_output=True,
         text=True,
     )
@@ -137,7 +140,9 @@ def test_cli_run_info_models_check(tmp_path: Path) -> None:
     info = subprocess.run([sys.executable, "-m", "spikebridge.cli", "info", str(out)], capture_output=True, text=True)
     assert info.returncode == 0 and "seed 5" in info.stdout and "iaf_psc_alpha" in info.stdout
     models = subprocess.run([sys.executable, "-m", "spikebridge.cli", "models"], capture_output=True, text=True)
-    assert {"vogels_abbott_coba", "vogels_abbott_cuba", "ei_weight_matrix", "stdp_bimodal"} <= {line.split()[0] for line in models.stdout.splitlines()}
+    assert {"vogels_abbott_coba", "vogels_abbott_cuba", "ei_weight_matrix", "stdp_bimodal"} <= {
+        line.split()[0] for line in models.stdout.splitlines()
+    }
     check = subprocess.run([sys.executable, "-m", "spikebridge.cli", "check", "vogels_abbott_coba"], capture_output=True, text=True)
     assert check.returncode == 0 and "4020 cells" in check.stdout
     bad = subprocess.run([sys.executable, "-m", "spikebridge.cli", "info", str(tmp_path)], capture_output=True, text=True)

@@ -91,7 +91,9 @@ def test_restore_refuses_a_checkpoint_with_other_connectivity(trained: spikebrid
 
 @pytest.mark.slow
 def test_weight_matrices_of_the_ei_network(tmp_path: Path) -> None:
-    res = spikebridge.run(spikebridge.load_model("ei_weight_matrix", ["simulation.duration=50"]), "nest", tmp_path / "ei", progress=False, figure=False)
+    res = spikebridge.run(
+        spikebridge.load_model("ei_weight_matrix", ["simulation.duration=50"]), "nest", tmp_path / "ei", progress=False, figure=False
+    )
     mats = weight_matrices(res, "E", "I")
     assert mats["W_EE"].shape == (100, 100) and mats["W_EI"].shape == (100, 25)
     assert mats["W_IE"].shape == (25, 100) and mats["W_II"].shape == (25, 25)
@@ -100,7 +102,9 @@ def test_weight_matrices_of_the_ei_network(tmp_path: Path) -> None:
     assert np.all(mats["W_EI"] <= 0) and mats["W_EE"].max() == pytest.approx(0.02, abs=0.003)
     np.testing.assert_array_equal(weight_matrix(res, "I", "E"), mats["W_EI"])
     for kind in ("matrix", "hist", "evolution"):
-        cli = subprocess.run([sys.executable, "-m", "spikebridge.cli", "plot", "weights", str(res.path), "--kind", kind], capture_output=True, text=True)
+        cli = subprocess.run(
+            [sys.executable, "-m", "spikebridge.cli", "plot", "weights", str(res.path), "--kind", kind], capture_output=True, text=True
+        )
         assert cli.returncode == 0, cli.stderr
         assert (res.path / "figures" / f"weights_{kind}.png").stat().st_size > 10_000
         assert (res.path / "figures" / f"weights_{kind}.pdf").is_file()

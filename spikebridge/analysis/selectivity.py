@@ -10,6 +10,7 @@ alike for every image scores about 0, one whose rate tells the annotation apart 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -156,7 +157,7 @@ def top_k(scores: xr.DataArray, k: int) -> xr.DataArray:
     return best.isel(nrn=order)
 
 
-def selectivity_summary(rates: xr.DataArray, labels: pd.DataFrame, k: int = 10, **kwargs: object) -> dict[str, float]:
+def selectivity_summary(rates: xr.DataArray, labels: pd.DataFrame, k: int = 10, **kwargs: Any) -> dict[str, float]:
     """Mean selectivity (bits) of the top ``k`` neurons and of all neurons, for ``rates`` (dims img, rep, nrn).
 
     Parameters
@@ -175,6 +176,6 @@ def selectivity_summary(rates: xr.DataArray, labels: pd.DataFrame, k: int = 10, 
     dict
         ``top_k_mean`` and ``mean`` (bits, each neuron by its best annotation) and ``k``.
     """
-    scores = selectivity(rates, labels, **kwargs)  # type: ignore[arg-type]
+    scores = selectivity(rates, labels, **kwargs)
     best = scores.max("label")
     return {"top_k_mean": float(top_k(scores, k).mean()), "mean": float(best.mean()), "k": float(k)}

@@ -58,7 +58,9 @@ def sensitivities(nrn: int, layer: int, rates: Mapping[int, np.ndarray], weights
     return s
 
 
-def image_sensitivities(nrn: int, layer: int, rates: xr.DataArray, weights: Mapping[int, np.ndarray], input_shape: tuple[int, int, int]) -> xr.DataArray:
+def image_sensitivities(
+    nrn: int, layer: int, rates: xr.DataArray, weights: Mapping[int, np.ndarray], input_shape: tuple[int, int, int]
+) -> xr.DataArray:
     """Per-image input sensitivities summed over channels: dims ``img, row, col``.
 
     ``rates`` (EXC cells) has dims ``img``, ``layer``, ``nrn`` and optionally ``rep`` (averaged first); rows

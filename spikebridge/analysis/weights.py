@@ -27,7 +27,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import numpy as np
 import pandas as pd
@@ -134,7 +134,7 @@ def _resolve_t(table: pd.DataFrame, t: float | None) -> float:
 
 def _projection_rows(table: pd.DataFrame, name: str) -> np.ndarray:
     """Row positions of projection ``name`` (empty if it is not in the table)."""
-    index: pd.MultiIndex = table.index  # type: ignore[assignment]
+    index = cast(pd.MultiIndex, table.index)
     level = index.names.index("projection")
     labels = index.levels[level]
     if name not in labels:
@@ -496,14 +496,15 @@ def weight_evolution(table: pd.DataFrame, projection: str | Sequence[str] | None
     """
     validate_table(table)
     if projection is None:
-        names = list(table.index.levels[table.index.names.index("projection")])
+        index = cast(pd.MultiIndex, table.index)  # validate_table: (projection, pre, post)
+        names = list(index.levels[index.names.index("projection")])
         names = [p for p in names if _projection_rows(table, p).size]
     elif isinstance(projection, str):
         names = [projection]
     else:
         names = list(projection)
     t_levels = sorted(pd.unique(table.columns.get_level_values("t")), key=float)
-    w_pos = [table.columns.get_loc((t, "w")) for t in t_levels]
+    w_pos = [cast(int, table.columns.get_loc((t, "w"))) for t in t_levels]  # one column per (t, var)
     values = table.iloc[:, w_pos].to_numpy(dtype=float)  # (n_rows, n_t)
     frames = []
     pcols = [f"p{p}" for p in PERCENTILES]

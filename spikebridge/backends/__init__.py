@@ -197,7 +197,7 @@ def accepts(name: str, option: str) -> bool:
         return False
     extra = field.json_schema_extra
     used_by = extra.get("variants") if isinstance(extra, dict) else None
-    return used_by is None or variant in used_by  # type: ignore[operator]
+    return used_by is None or (isinstance(used_by, list) and variant in used_by)
 
 
 def packages(name: str) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import re
 import tomllib
 import typing
@@ -38,12 +39,12 @@ def bundled_models() -> dict[str, Path]:
     return {p.stem: p for p in sorted(LIBRARY.glob("*.toml"))}
 
 
-def find_model_file(name_or_path: str | Path) -> Path:
+def find_model_file(name_or_path: str | os.PathLike[str]) -> Path:
     """A path to a model file, or the name of a bundled model.
 
     Parameters
     ----------
-    name_or_path : str or pathlib.Path
+    name_or_path : str or os.PathLike
         A ``.toml``/``.yaml``/``.yml`` file or an existing path, else the name of a bundled model.
 
     Returns
@@ -452,7 +453,7 @@ def read_resolved(raw: Mapping[str, Any], source: str | None = None, *, folder: 
     return model
 
 
-def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Model:
+def load_model(name_or_path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> Model:
     """Read, override, validate and resolve a model file or bundled model.
 
     Parameters

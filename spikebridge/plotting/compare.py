@@ -66,7 +66,9 @@ def plot_distributions(
     def enough(key: tuple[str, str]) -> bool:
         return all(np.isfinite(s.get(key, np.empty(0))).sum() >= min_sample for runs in samples.values() for s in runs.values())
 
-    keys = sorted({k for runs in samples.values() for s in runs.values() for k in s if enough(k)}, key=lambda k: (by_name(k[1]).target, k[0], k[1]))
+    keys = sorted(
+        {k for runs in samples.values() for s in runs.values() for k in s if enough(k)}, key=lambda k: (by_name(k[1]).target, k[0], k[1])
+    )
     targets = list(dict.fromkeys(k[0] for k in keys))
     ncols = max(sum(1 for k in keys if k[0] == t) for t in targets) if targets else 1
     fig, axes = plt.subplots(len(targets) or 1, ncols, figsize=(4.2 * ncols, 2.9 * max(len(targets), 1)), squeeze=False)
@@ -89,7 +91,9 @@ def plot_distributions(
                 bins = np.linspace(lo, hi if hi > lo else values.max(), 40)
                 for i, (backend, v) in enumerate(pooled.items()):
                     name = (labels or {}).get(backend, backend)
-                    ax.hist(v, bins=bins, density=True, histtype="step", lw=1.8, color=COLOURS[i % len(COLOURS)], label=f"{name} (n={len(v)})")
+                    ax.hist(
+                        v, bins=bins, density=True, histtype="step", lw=1.8, color=COLOURS[i % len(COLOURS)], label=f"{name} (n={len(v)})"
+                    )
                 ax.set_ylabel("density")
                 ax.legend(fontsize=7, frameon=False)
             verdict = _verdict_of(verdicts, target, key[1])
@@ -141,9 +145,24 @@ def plot_baseline(scores: pd.DataFrame, labels: Mapping[str, str] | None = None,
                 scale = base.max() if len(base) and base.max() > 0 else 1.0
                 offset = (j - (len(others) - 1) / 2) * 0.25
                 if j == 0:
-                    ax.scatter(np.full(len(base), x - 0.3), base / scale, s=12, color="0.6", zorder=2, label="reference seed pairs" if x == 0 else None)
+                    ax.scatter(
+                        np.full(len(base), x - 0.3),
+                        base / scale,
+                        s=12,
+                        color="0.6",
+                        zorder=2,
+                        label="reference seed pairs" if x == 0 else None,
+                    )
                 colour = COLOURS[(j + 1) % len(COLOURS)]
-                ax.scatter(np.full(len(cross), x + offset), cross / scale, marker="D", s=18, color=colour, zorder=3, label=f"{(labels or {}).get(other, other)} vs reference" if x == 0 else None)
+                ax.scatter(
+                    np.full(len(cross), x + offset),
+                    cross / scale,
+                    marker="D",
+                    s=18,
+                    color=colour,
+                    zorder=3,
+                    label=f"{(labels or {}).get(other, other)} vs reference" if x == 0 else None,
+                )
                 if len(cross):
                     ax.hlines(cross.mean() / scale, x + offset - 0.1, x + offset + 0.1, color=colour, lw=2.5, zorder=4)
         ax.axhline(1.0, color="k", ls="--", lw=1)
@@ -160,7 +179,9 @@ def plot_baseline(scores: pd.DataFrame, labels: Mapping[str, str] | None = None,
     return fig
 
 
-def plot_counts(counts: Mapping[str, Mapping[int, Mapping[str, np.ndarray]]], reference: str, seed: int, labels: Mapping[str, str] | None = None) -> Figure:
+def plot_counts(
+    counts: Mapping[str, Mapping[int, Mapping[str, np.ndarray]]], reference: str, seed: int, labels: Mapping[str, str] | None = None
+) -> Figure:
     """Exact mode: per-cell spike counts of each backend against the reference, same network and input (one seed).
 
     One panel per backend (rows) and population (columns): a dot per cell, x its spike count on the reference,
@@ -226,7 +247,15 @@ def plot_angles(angles: pd.DataFrame, labels: Mapping[str, str] | None = None, s
         for k, (seed, g) in enumerate(group.groupby("seed")):
             if seeds is not None and seed not in seeds:
                 continue
-            ax.plot(g.t_ms / 1000.0, g.angle_deg, marker="o", ms=3, color=COLOURS[(i + 1) % len(COLOURS)], alpha=0.8, label=f"{projection}: {(labels or {}).get(str(other), str(other))} vs reference" if k == 0 else None)
+            ax.plot(
+                g.t_ms / 1000.0,
+                g.angle_deg,
+                marker="o",
+                ms=3,
+                color=COLOURS[(i + 1) % len(COLOURS)],
+                alpha=0.8,
+                label=f"{projection}: {(labels or {}).get(str(other), str(other))} vs reference" if k == 0 else None,
+            )
     ax.set_xlabel("training time (s)")
     ax.set_ylabel("angle between Δw vectors (deg)")
     ax.set_ylim(0, 90)

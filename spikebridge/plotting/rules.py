@@ -87,16 +87,27 @@ def rule_diagram(table: pd.DataFrame, p: Params | None = None) -> Figure:
                     # both curves fall with w0: text right of the point above LTP, left of it below LTD clears them
                     ltp = str(curve).startswith("LTP")
                     mid = first.iloc[len(first) // 2]
-                    ax.annotate(str(curve), xy=((mid["x"] - p.w_min) / span, mid["analytic"] / span), xytext=(0, 8 if ltp else -8),
-                                textcoords="offset points", ha="left" if ltp else "right", va="bottom" if ltp else "top", fontsize=8.5, color="0.2",
-                                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}, zorder=3)
+                    ax.annotate(
+                        str(curve),
+                        xy=((mid["x"] - p.w_min) / span, mid["analytic"] / span),
+                        xytext=(0, 8 if ltp else -8),
+                        textcoords="offset points",
+                        ha="left" if ltp else "right",
+                        va="bottom" if ltp else "top",
+                        fontsize=8.5,
+                        color="0.2",
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+                        zorder=3,
+                    )
             ax.axhline(0.0, color="0.75", lw=0.6, zorder=0)
             if protocol == "timing":
                 ax.axvline(0.0, color="0.75", lw=0.6, zorder=0)
             ax.grid(alpha=0.25)
             ax.margins(y=0.25 if protocol == "weight" else 0.12)
             if i == 0:
-                ax.set_title(PROTOCOL_TITLES[protocol].format(n=p.pairings, r=p.rate_pre, T=p.rate_duration / 1000, d=p.weight_delta), fontsize=10)
+                ax.set_title(
+                    PROTOCOL_TITLES[protocol].format(n=p.pairings, r=p.rate_pre, T=p.rate_duration / 1000, d=p.weight_delta), fontsize=10
+                )
             if i == len(rules) - 1:
                 ax.set_xlabel(X_LABELS[protocol])
             if j == 0:
@@ -106,7 +117,9 @@ def rule_diagram(table: pd.DataFrame, p: Params | None = None) -> Figure:
     handles = []
     for b in order:
         colour, marker, size, fill = _style(b, order)
-        handles.append(Line2D([], [], ls="none", marker=marker, color=colour, ms=size, mfc=colour if fill == "full" else "none", mew=1.2, label=b))
+        handles.append(
+            Line2D([], [], ls="none", marker=marker, color=colour, ms=size, mfc=colour if fill == "full" else "none", mew=1.2, label=b)
+        )
     handles.append(Line2D([], [], color="black", lw=1.3, label="analytic"))
     if "weight" in protocols:
         handles.append(Line2D([], [], color="black", lw=1.3, ls="--", label="analytic, LTD"))

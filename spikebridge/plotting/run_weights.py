@@ -37,7 +37,10 @@ def guess_exc_inh(results: Results) -> tuple[str, str]:
     exc = [p for p, r in outgoing.items() if r == {"excitatory"}]
     inh = [p for p, r in outgoing.items() if r == {"inhibitory"}]
     if len(exc) != 1 or len(inh) != 1:
-        raise SpikebridgeError(f"cannot tell the excitatory and inhibitory populations apart (candidates: exc {exc}, inh {inh}); name them with --exc and --inh")
+        raise SpikebridgeError(
+            f"cannot tell the excitatory and inhibitory populations apart (candidates: exc {exc}, inh {inh}); "
+            "name them with --exc and --inh"
+        )
     return exc[0], inh[0]
 
 
@@ -141,6 +144,8 @@ def plot_run_weights(results: Results, kind: str, exc: str | None = None, inh: s
         )
         return save_figure(axes.flat[0].figure, out)
     if kind == "evolution":
-        fig = plot_weight_evolution(weight_evolution(table), infos={n: infos[n] for n in names}, units=units, title=f"Weight evolution: {title}")
+        fig = plot_weight_evolution(
+            weight_evolution(table), infos={n: infos[n] for n in names}, units=units, title=f"Weight evolution: {title}"
+        )
         return save_figure(fig, out)
     raise SpikebridgeError(f"unknown kind {kind!r}; expected matrix, hist or evolution")

@@ -86,7 +86,15 @@ def hist_rates(
             edges = _edges(np.concatenate([v for v in pooled.values()] or [np.empty(0)]), top, bins)
             for k, (name, v) in enumerate(pooled.items()):
                 if len(v):
-                    ax.hist(np.clip(v, 0, top), bins=edges, density=True, histtype="step", lw=1.4, color=STATE_COLOURS[k % 4], label=f"{name} (mean {v.mean():.1f} Hz)" if name else None)
+                    ax.hist(
+                        np.clip(v, 0, top),
+                        bins=edges,
+                        density=True,
+                        histtype="step",
+                        lw=1.4,
+                        color=STATE_COLOURS[k % 4],
+                        label=f"{name} (mean {v.mean():.1f} Hz)" if name else None,
+                    )
             if not any(len(v) for v in pooled.values()):
                 ax.text(0.5, 0.5, "no cells", ha="center", va="center", transform=ax.transAxes, color="0.5")
             ax.set_title(f"L{layer} {cls}", fontsize=9)
@@ -143,7 +151,9 @@ def topographic_rates(
             rec = states[name].sel(layer=layer, nrn_cls=cls)
             shape = rec.values.ravel()[0].shape
             mean = np.mean([r.rates(duration, offset) for r in rec.values.ravel()], axis=0)
-            maps[(name, cls)] = mean.reshape(shape).mean(axis=0) if len(shape) == 3 else (mean.reshape(shape) if len(shape) == 2 and mean.size else None)
+            maps[(name, cls)] = (
+                mean.reshape(shape).mean(axis=0) if len(shape) == 3 else (mean.reshape(shape) if len(shape) == 2 and mean.size else None)
+            )
         for cls in CLASSES:  # one colour scale per layer and class, shared by the states
             vmax = max((m.max() for (n, c), m in maps.items() if c == cls and m is not None), default=1.0)
             for j, key in enumerate(columns):

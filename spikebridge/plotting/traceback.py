@@ -57,7 +57,9 @@ def plot_traceback(
     s = np.asarray(sensitivities, dtype=np.float64)
     top = sensitivities_max if sensitivities_max is not None else float(np.nanmax(s, initial=0.0))
     rows, cols = s.shape
-    yy, xx = np.meshgrid((np.arange(rows) + 0.5) * image.shape[0] / rows - 0.5, (np.arange(cols) + 0.5) * image.shape[1] / cols - 0.5, indexing="ij")
+    yy, xx = np.meshgrid(
+        (np.arange(rows) + 0.5) * image.shape[0] / rows - 0.5, (np.arange(cols) + 0.5) * image.shape[1] / cols - 0.5, indexing="ij"
+    )
     sizes = max_size * np.nan_to_num(s) / top if top > 0 else np.zeros_like(s)
     keep = sizes > 0
     kwargs = {"linewidths": 0, "alpha": 0.8, **(sel_kwargs or {})}

@@ -56,10 +56,15 @@ def restore(network: Network, checkpoint: Results) -> Network:
     projections = {}
     for name, prj in network.projections.items():
         if name not in saved_model.projections:
-            raise CheckpointError(f"{checkpoint.path}: projection {name!r} is not in the checkpoint (it has: {', '.join(saved_model.projections) or 'none'})")
+            raise CheckpointError(
+                f"{checkpoint.path}: projection {name!r} is not in the checkpoint (it has: {', '.join(saved_model.projections) or 'none'})"
+            )
         then = saved_model.projections[name]
         if (then.pre, then.post) != (prj.pre, prj.post):
-            raise CheckpointError(f"{checkpoint.path}: projection {name!r} connects {then.pre}->{then.post} in the checkpoint, {prj.pre}->{prj.post} in the model")
+            raise CheckpointError(
+                f"{checkpoint.path}: projection {name!r} connects {then.pre}->{then.post} in the checkpoint, "
+                f"{prj.pre}->{prj.post} in the model"
+            )
         saved = checkpoint.connections(name)
         if len(saved.pre) != len(prj) or np.any(saved.pre != prj.pre_idx) or np.any(saved.post != prj.post_idx):
             raise CheckpointError(f"{checkpoint.path}: " + _describe_mismatch(name, saved.pre, saved.post, prj.pre_idx, prj.post_idx))

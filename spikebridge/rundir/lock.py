@@ -61,7 +61,9 @@ def _acquire(target: Path) -> int:
         except OSError as err:
             os.close(fd)
             if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise RunDirectoryError(f"another spikebridge run is writing to {target}{_holder(path)}; wait for it or choose another --out") from None
+                raise RunDirectoryError(
+                    f"another spikebridge run is writing to {target}{_holder(path)}; wait for it or choose another --out"
+                ) from None
             raise RunDirectoryError(f"cannot lock {path}: {err.strerror}") from None
         try:
             same = os.stat(path).st_ino == os.fstat(fd).st_ino

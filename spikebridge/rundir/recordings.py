@@ -201,9 +201,11 @@ def write_recordings(block: neo.Block, path: Path) -> None:
         spans = np.column_stack([np.concatenate(parts["t0"]), np.concatenate(parts["t1"])]) / 1000.0
         one = np.arange(1, n_rows + 1, dtype=np.int64)
         st = VectorData(name="spike_times", description="spike times of each cell in one phase (s)", data=t_s)
-        ulp = VectorData(name="spike_times_ms_ulp",
-                         description="per spike: add to the int64 bits of float64(spike_times * 1000) to get the simulator's time in ms exactly",
-                         data=_ulp_correction(t_ms, t_s))
+        ulp = VectorData(
+            name="spike_times_ms_ulp",
+            description="per spike: add to the int64 bits of float64(spike_times * 1000) to get the simulator's time in ms exactly",
+            data=_ulp_correction(t_ms, t_s),
+        )
         obs = VectorData(name="obs_intervals", description="the phase: [[start, stop]] (s)", data=spans)
         columns = [
             st, VectorIndex(name="spike_times_index", data=ends, target=st),
@@ -225,7 +227,9 @@ def write_recordings(block: neo.Block, path: Path) -> None:
         io.write(nwb)
 
 
-def _timeseries(pynwb: Any, sig: neo.AnalogSignal, phase: str, block_name: str, segment_order: int, width: int, k: int, used: set[str]) -> Any:
+def _timeseries(
+    pynwb: Any, sig: neo.AnalogSignal, phase: str, block_name: str, segment_order: int, width: int, k: int, used: set[str]
+) -> Any:
     """One analog signal as an NWB TimeSeries (data unchanged, in the signal's units)."""
     population = str(sig.annotations.get("population", ""))
     # the phase's number first: NWB lists acquisitions by name, and neo.io.NWBIO orders its segments that way
@@ -242,9 +246,16 @@ def _timeseries(pynwb: Any, sig: neo.AnalogSignal, phase: str, block_name: str, 
         "units": sig.units.dimensionality.string, "t_start_ms": t_start, "sampling_period_ms": period,
         "annotations": _jsonable(dict(sig.annotations)), "array_annotations": _jsonable(dict(sig.array_annotations)),
     }
-    return pynwb.TimeSeries(name=name, data=np.asarray(sig.magnitude), unit=unit, conversion=conversion,
-                            starting_time=t_start / 1000.0, rate=1000.0 / period, comments=json.dumps(comments),
-                            description=f"{sig.name} of {population or 'a population'} in phase {phase} ({sig.units.dimensionality.string})")
+    return pynwb.TimeSeries(
+        name=name,
+        data=np.asarray(sig.magnitude),
+        unit=unit,
+        conversion=conversion,
+        starting_time=t_start / 1000.0,
+        rate=1000.0 / period,
+        comments=json.dumps(comments),
+        description=f"{sig.name} of {population or 'a population'} in phase {phase} ({sig.units.dimensionality.string})",
+    )
 
 
 def _strings(ds: h5py.Dataset) -> list[str]:

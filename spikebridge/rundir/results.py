@@ -208,7 +208,9 @@ class Results:
         bounds = np.searchsorted(idx[order], np.append(cells, cells[-1] + 1) if len(cells) else [0])
         times = t[order]
         return [
-            neo.SpikeTrain(times[bounds[k] : bounds[k + 1]], units="ms", t_start=t_start, t_stop=t_stop, population=population, source_index=int(c))
+            neo.SpikeTrain(
+                times[bounds[k] : bounds[k + 1]], units="ms", t_start=t_start, t_stop=t_stop, population=population, source_index=int(c)
+            )
             for k, c in enumerate(cells)
         ]
 
@@ -359,13 +361,19 @@ class Results:
 
 
 # what `spikebridge info` and the analyses read from meta.json without checking
-META_KEYS = ("model", "backend", "seed", "duration_ms", "phases", "cells", "synapses", "created", "host", "timings", "versions", "backend_info")
+META_KEYS = (
+    "model", "backend", "seed", "duration_ms", "phases", "cells",
+    "synapses", "created", "host", "timings", "versions", "backend_info",
+)
 
 
 def _absent(p: Path) -> str:
     aside = sorted(p.parent.glob(f".{glob.escape(p.name)}.old-*")) if not p.exists() else []
     if aside:
-        return f"{p} is missing: replacing it was interrupted; the previous run is in {aside[0].name}, and the next run written to {p} puts it back"
+        return (
+            f"{p} is missing: replacing it was interrupted; the previous run is in {aside[0].name}, "
+            f"and the next run written to {p} puts it back"
+        )
     return f"{p} is not a directory"
 
 
@@ -384,7 +392,9 @@ def _read_meta(p: Path) -> dict[str, Any]:
 def _digests(p: Path, meta: dict[str, Any]) -> dict[str, str]:
     digests = meta.get("sha256")
     if digests is None:
-        raise RunDirectoryError(f"{p} has no SHA-256 checksums in {META} (written by an older spikebridge), so it cannot be verified; run it again")
+        raise RunDirectoryError(
+            f"{p} has no SHA-256 checksums in {META} (written by an older spikebridge), so it cannot be verified; run it again"
+        )
     if not isinstance(digests, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in digests.items()):
         raise CorruptRunError(f"{p} is corrupt: its SHA-256 list in {META} is malformed")
     for name in digests:

@@ -41,7 +41,9 @@ IDENTITY = ("format", "model_sha256", "backend", "backend_options", "files_sha25
 """The meta.json keys that identify a run (see the module docstring)."""
 
 
-def backend_options(model: Model, backend: str | None = None, options: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any], dict[str, Any]]:
+def backend_options(
+    model: Model, backend: str | None = None, options: Mapping[str, Any] | None = None
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """The backend a run of ``model`` uses, the options it gets, and the model's options it does not get.
 
     The model's ``simulation.backend_options`` are written for its ``simulation.backend``. On that backend they
@@ -100,7 +102,11 @@ def data_files(model: Model) -> dict[str, str]:
         ``{field: file}``: each file as written in the model (relative to its source folder, or absolute), by the
         field that names it (``projections.P.connector.file``, ``stimuli.S.file``).
     """
-    files = {f"projections.{name}.connector.file": prj.connector.file for name, prj in model.projections.items() if prj.connector.rule == "from_file"}
+    files = {
+        f"projections.{name}.connector.file": prj.connector.file
+        for name, prj in model.projections.items()
+        if prj.connector.rule == "from_file"
+    }
     files.update({f"stimuli.{name}.file": stim.file for name, stim in model.stimuli.items() if stim.kind == "rate_schedule"})
     return {field: file for field, file in files.items() if file is not None}
 

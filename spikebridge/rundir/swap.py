@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -23,7 +24,7 @@ class Unsupported(OSError):
 
 
 @cache
-def _renameat2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+def _renameat2() -> Callable[..., int] | None:
     try:
         fn = ctypes.CDLL(None, use_errno=True).renameat2
     except (AttributeError, OSError):  # glibc before 2.28, or not Linux

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -84,7 +84,7 @@ def column_values(table: pd.DataFrame, t_level: Any, var: str) -> np.ndarray:
 
 def level_values(table: pd.DataFrame, level_name: str, rows: np.ndarray) -> np.ndarray:
     """The index level ``level_name`` (``projection``, ``pre`` or ``post``) of the rows at positions ``rows``."""
-    index: pd.MultiIndex = table.index  # type: ignore[assignment]
+    index = cast(pd.MultiIndex, table.index)
     level = index.names.index(level_name)
     codes = index.codes[level][rows]
     if np.any(codes < 0):
@@ -210,7 +210,7 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
     validate_table(table)
     path = Path(path)
-    index: pd.MultiIndex = table.index  # type: ignore[assignment]
+    index = cast(pd.MultiIndex, table.index)
     n = len(table)
     t_levels = list(pd.unique(table.columns.get_level_values("t")))
     var_names = list(pd.unique(table.columns.get_level_values("var")))

@@ -98,7 +98,10 @@ def write_run(
             extra(tmp)
         timings = {**meta.get("timings", {}), "write_s": time.perf_counter() - started}
         digests = digest_files(tmp)  # of the final files, so any later change to one of them is detected
-        (tmp / META).write_text(json.dumps({**meta, "format": FORMAT, "timings": timings, "sha256": digests, "complete": True}, indent=2, default=str), encoding="utf-8")
+        (tmp / META).write_text(
+            json.dumps({**meta, "format": FORMAT, "timings": timings, "sha256": digests, "complete": True}, indent=2, default=str),
+            encoding="utf-8",
+        )
         _sync_tree(tmp)
         _install(tmp, target, overwrite)
     except BaseException:

@@ -136,7 +136,9 @@ def _side_code(index: int) -> dict[str, int]:
     return {"left": index & 1, "right": (index >> 1) & 1, "top": (index >> 2) & 1, "bottom": (index >> 3) & 1}
 
 
-def boundary_contour_shapes(n_shapes: int = 4, n_variants: int = 2, size: int = 128, *, half_side: float = 0.3, bulge: float = 0.1) -> ImageSet:
+def boundary_contour_shapes(
+    n_shapes: int = 4, n_variants: int = 2, size: int = 128, *, half_side: float = 0.3, bulge: float = 0.1
+) -> ImageSet:
     """``n_shapes x n_variants`` white squares on black whose four sides bulge out (convex, 1) or in (concave, 0).
 
     Image ``i`` (shape ``i // n_variants``, variant ``i % n_variants``) takes its sides' convexity from the

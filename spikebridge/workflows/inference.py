@@ -646,7 +646,8 @@ def _checked_value(method: str, name: str, default: Any, value: Any, item: str) 
 def parse_parameters(items: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Estimator parameters from ``METHOD.NAME=VALUE`` strings (as a command line gives them).
 
-    Values are parsed as JSON (numbers, ``null``) and must suit the parameter (see :func:`~spikebridge.analysis.inference.tunable_parameters`).
+    Values are parsed as JSON (numbers, ``null``) and must suit the parameter
+    (see :func:`~spikebridge.analysis.inference.tunable_parameters`).
 
     Parameters
     ----------

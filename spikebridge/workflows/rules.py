@@ -113,10 +113,14 @@ def _grid(t: np.ndarray, dt: float) -> np.ndarray:
     return np.round(np.rint(np.asarray(t, dtype=np.float64) / dt) * dt, 10)
 
 
-def _model(name: str, protocol_pre: list[np.ndarray], protocol_post: list[np.ndarray], w0: np.ndarray, rules: Iterable[str], p: Params) -> dict[str, Any]:
+def _model(
+    name: str, protocol_pre: list[np.ndarray], protocol_post: list[np.ndarray], w0: np.ndarray, rules: Iterable[str], p: Params
+) -> dict[str, Any]:
     """Pre cells fire at ``protocol_pre`` (plus a flushing spike), post cells at ``protocol_post``."""
     n = len(protocol_pre)
-    end = max(max((float(t[-1]) for t in protocol_pre if len(t)), default=0.0), max((float(t[-1]) for t in protocol_post if len(t)), default=0.0))
+    end = max(
+        max((float(t[-1]) for t in protocol_pre if len(t)), default=0.0), max((float(t[-1]) for t in protocol_post if len(t)), default=0.0)
+    )
     flush = _grid(np.array([end + FLUSH]), p.dt)[0]
     pre = [[*map(float, t), flush] for t in protocol_pre]
     drive = [list(map(float, _grid(np.asarray(t) - 2 * p.dt, p.dt))) for t in protocol_post]

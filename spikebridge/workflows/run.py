@@ -168,7 +168,11 @@ def _run(
 
         checkpoint = load(restore)
         network = restore_weights(network, checkpoint)
-        restored_from = {"path": str(checkpoint.path), "backend": checkpoint.meta.get("backend"), "network_sha256": checkpoint.meta.get("network_sha256")}
+        restored_from = {
+            "path": str(checkpoint.path),
+            "backend": checkpoint.meta.get("backend"),
+            "network_sha256": checkpoint.meta.get("network_sha256"),
+        }
     timings["instantiate_s"] = time.perf_counter() - t0
     ident = identity(model, name, opts, base=base, restore=checkpoint)
     sim = backends.create(name, opts)

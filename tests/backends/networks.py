@@ -28,7 +28,11 @@ STDP_RAW: dict[str, Any] = {
         }
     },
     "recording": {"post": {"variables": ["spikes"]}},
-    "simulation": {"dt": 0.1, "phases": [{"name": "train", "duration": 500.0}, {"name": "test", "duration": 500.0, "plasticity": False}], "seed": 3},
+    "simulation": {
+        "dt": 0.1,
+        "phases": [{"name": "train", "duration": 500.0}, {"name": "test", "duration": 500.0, "plasticity": False}],
+        "seed": 3,
+    },
 }
 """Poisson inputs onto two cells through additive STDP: a plastic phase, then a frozen one."""
 
@@ -56,8 +60,21 @@ def mixed_projections() -> dict[str, Any]:
     raw = copy.deepcopy(BASE)
     raw["projections"]["exc_exc"]["delay"] = {"distribution": "uniform", "low": 0.1, "high": 4.0}
     raw["projections"]["src_exc"]["delay"] = {"distribution": "uniform", "low": 0.1, "high": 2.0}
-    raw["projections"]["inh"] = {"pre": "exc", "post": "exc", "receptor": "inhibitory", "connector": {"rule": "fixed_indegree", "n": 3}, "weight": 0.05}
-    raw["projections"]["grid"] = {"pre": "src", "post": "grid", "receptor": "inhibitory", "connector": {"rule": "all_to_all"}, "weight": -0.1, "delay": 0.5}
+    raw["projections"]["inh"] = {
+        "pre": "exc",
+        "post": "exc",
+        "receptor": "inhibitory",
+        "connector": {"rule": "fixed_indegree", "n": 3},
+        "weight": 0.05,
+    }
+    raw["projections"]["grid"] = {
+        "pre": "src",
+        "post": "grid",
+        "receptor": "inhibitory",
+        "connector": {"rule": "all_to_all"},
+        "weight": -0.1,
+        "delay": 0.5,
+    }
     return raw
 
 

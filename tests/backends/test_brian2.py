@@ -161,10 +161,27 @@ def test_heterogeneous_parameters_are_honoured() -> None:
             "drift": {
                 "cell_type": "IF_cond_exp",
                 "size": 12,
-                "parameters": {"i_offset": {"distribution": "uniform", "low": 0.6, "high": 2.0}, "tau_refrac": {"distribution": "uniform", "low": 1.0, "high": 8.0}},
+                "parameters": {
+                    "i_offset": {"distribution": "uniform", "low": 0.6, "high": 2.0},
+                    "tau_refrac": {"distribution": "uniform", "low": 1.0, "high": 8.0},
+                },
             },
-            "izh": {"cell_type": "Izhikevich", "size": 5, "parameters": {"d": {"distribution": "uniform", "low": 2.0, "high": 8.0}, "c": {"distribution": "uniform", "low": -65.0, "high": -50.0}}},
-            "adex": {"cell_type": "EIF_cond_exp_isfa_ista", "size": 5, "parameters": {"b": {"distribution": "uniform", "low": 0.0, "high": 0.1}, "v_reset": {"distribution": "uniform", "low": -70.0, "high": -55.0}}},
+            "izh": {
+                "cell_type": "Izhikevich",
+                "size": 5,
+                "parameters": {
+                    "d": {"distribution": "uniform", "low": 2.0, "high": 8.0},
+                    "c": {"distribution": "uniform", "low": -65.0, "high": -50.0},
+                },
+            },
+            "adex": {
+                "cell_type": "EIF_cond_exp_isfa_ista",
+                "size": 5,
+                "parameters": {
+                    "b": {"distribution": "uniform", "low": 0.0, "high": 0.1},
+                    "v_reset": {"distribution": "uniform", "low": -70.0, "high": -55.0},
+                },
+            },
         },
         "recording": {"drift": {"variables": ["spikes"]}},
         "simulation": {"dt": 0.1, "duration": 500.0, "seed": 5},
@@ -178,7 +195,9 @@ def test_heterogeneous_parameters_are_honoured() -> None:
         np.testing.assert_allclose(np.asarray(izh.v_reset_[:]) * 1e3, net.populations["izh"].parameters["c"])
         np.testing.assert_allclose(np.asarray(adex.b_[:]) * 1e9, net.populations["adex"].parameters["b"])
         np.testing.assert_allclose(np.asarray(adex.v_reset_[:]) * 1e3, net.populations["adex"].parameters["v_reset"])
-        np.testing.assert_allclose(np.asarray(sim.populations["drift"].brian2_group.tau_refrac_[:]) * 1e3, net.populations["drift"].parameters["tau_refrac"])
+        np.testing.assert_allclose(
+            np.asarray(sim.populations["drift"].brian2_group.tau_refrac_[:]) * 1e3, net.populations["drift"].parameters["tau_refrac"]
+        )
     finally:
         sim.end()
     drift = net.populations["drift"].parameters
@@ -221,7 +240,11 @@ def test_runtime_compiles_nothing_ahead() -> None:
 
 def test_integration_method_is_reported_and_selectable() -> None:
     raw = copy.deepcopy(BASE)
-    for options, expected in (({}, "euler (Brian2's first fitting"), ({"method": "rk4"}, "rk4 (requested)"), ({"method": {"IF_cond_exp": "exponential_euler"}}, "exponential_euler (requested)")):
+    for options, expected in (
+        ({}, "euler (Brian2's first fitting"),
+        ({"method": "rk4"}, "rk4 (requested)"),
+        ({"method": {"IF_cond_exp": "exponential_euler"}}, "exponential_euler (requested)"),
+    ):
         net, sim = build(raw, "brian2", options)
         try:
             info = sim.info()
@@ -260,7 +283,11 @@ def test_runner_and_cli_run_the_standalone_variant(tmp_path: Any) -> None:
 
     path.write_text(yaml.safe_dump(raw))
     out = tmp_path / "cli"
-    done = subprocess.run([sys.executable, "-m", "spikebridge.cli", "run", str(path), "--backend", "brian2:cpp", "--out", str(out)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "spikebridge.cli", "run", str(path), "--backend", "brian2:cpp", "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     results = spikebridge.load(out)
     assert results.meta["backend"] == "brian2:cpp"

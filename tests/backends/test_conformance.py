@@ -229,7 +229,10 @@ def test_single_synapse_projection_reads_back(backend: str, tmp_path: Path) -> N
     """One synapse: simulators answer with scalars where there is one value; the reader keeps arrays."""
     raw = {
         "name": "one",
-        "populations": {"src": {"cell_type": "SpikeSourceArray", "size": 1, "spike_times": [[10.0]]}, "post": {"cell_type": "IF_cond_exp", "size": 1}},
+        "populations": {
+            "src": {"cell_type": "SpikeSourceArray", "size": 1, "spike_times": [[10.0]]},
+            "post": {"cell_type": "IF_cond_exp", "size": 1},
+        },
         "projections": {"p": {"pre": "src", "post": "post", "connector": {"rule": "all_to_all"}, "weight": 0.05, "delay": 1.0}},
         "recording": {"post": {"variables": ["v"]}},
         "simulation": {"dt": 0.1, "duration": 20.0, "seed": 1},

@@ -31,7 +31,13 @@ def test_bulk_loaded_connections_are_seen_by_pynn_projection_api() -> None:
     PyNN units and signs (the arrays themselves: test_conformance)."""
     raw = copy.deepcopy(BASE)
     raw["projections"]["exc_exc"]["delay"] = {"distribution": "uniform", "low": 0.1, "high": 4.0}
-    raw["projections"]["inh"] = {"pre": "exc", "post": "exc", "receptor": "inhibitory", "connector": {"rule": "fixed_indegree", "n": 3}, "weight": 0.05}
+    raw["projections"]["inh"] = {
+        "pre": "exc",
+        "post": "exc",
+        "receptor": "inhibitory",
+        "connector": {"rule": "fixed_indegree", "n": 3},
+        "weight": 0.05,
+    }
     net, sim = run_network(raw)
     try:
         for name in ("exc_exc", "src_exc", "inh"):  # before any run, too

@@ -47,7 +47,9 @@ def test_cli_check_warns_in_one_line_naming_the_model_file(tmp_path: Any, capsys
     assert main(["check", str(f)]) == 0
     out, err = capsys.readouterr()
     assert "valid" in out
-    assert err.splitlines() == [f"spikebridge: warning: {f}: projections.p.delay: rounded 6 of 6 delays to the dt = 0.1 ms grid (nearest step, halves up)"]
+    assert err.splitlines() == [
+        f"spikebridge: warning: {f}: projections.p.delay: rounded 6 of 6 delays to the dt = 0.1 ms grid (nearest step, halves up)"
+    ]
 
 
 def test_on_grid_delays_pass_without_a_warning(recwarn: pytest.WarningsRecorder) -> None:

@@ -61,11 +61,19 @@ SEEDS: dict[str, dict[str, Any]] = {name: _shrink(read_raw(path)) for name, path
 SEEDS["schema_errors_base"] = copy.deepcopy(SCHEMA_BASE)
 SEEDS["malformed_base"] = copy.deepcopy(MALFORMED_BASE)
 
-EXTREMES = [math.nan, math.inf, -math.inf, 0, 0.0, -0.0, -1, -1.0, 1e-300, -1e-300, 1e308, -1e308, 10**30, -(10**30), 2**63, 10**400, 1e9, -20.0]
-TEXTS = ["", " ", "abc", "20 ms", "-20 ms", "1e400 ms", "nan ms", "inf Hz", "0 nF", "4 nS", "1 parsec", "1 ms**999", "1 1/0", "1 __import__('os')", "../../x", ".hidden", "a\nb", "\x00", "ünïcödé"]
+EXTREMES = [
+    math.nan, math.inf, -math.inf, 0, 0.0, -0.0, -1, -1.0, 1e-300, -1e-300, 1e308, -1e308, 10**30, -(10**30), 2**63,
+    10**400, 1e9, -20.0,
+]
+TEXTS = [
+    "", " ", "abc", "20 ms", "-20 ms", "1e400 ms", "nan ms", "inf Hz", "0 nF", "4 nS", "1 parsec", "1 ms**999", "1 1/0",
+    "1 __import__('os')", "../../x", ".hidden", "a\nb", "\x00", "ünïcödé",
+]
 
 leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | st.sampled_from(EXTREMES) | st.sampled_from(TEXTS)
-garbage = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6)
+garbage = st.recursive(
+    leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6
+)
 
 
 def _spots(node: Any) -> list[tuple[Any, Any]]:
@@ -139,7 +147,11 @@ FUZZ_MEMORY = 256 * 2**20
 
 def _check(f: Path) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), mock.patch("spikebridge.models.memory.available_bytes", return_value=FUZZ_MEMORY):
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        mock.patch("spikebridge.models.memory.available_bytes", return_value=FUZZ_MEMORY),
+    ):
         code = main(["check", str(f)])
     return code, err.getvalue()
 

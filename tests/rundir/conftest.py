@@ -19,7 +19,20 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "PYNEST_QUIET": "1"}
 
 def cli_run(out: Path, *extra: str, seed: int = 2, duration: float = 50) -> list[str]:
     """The command line of a small overwriting run of the bundled ei_weight_matrix on NEST."""
-    return [*CLI, "run", "ei_weight_matrix", "--set", f"simulation.duration={duration:g}", "--seed", str(seed), "--out", str(out), "--quiet", "--no-figure", *extra]
+    return [
+        *CLI,
+        "run",
+        "ei_weight_matrix",
+        "--set",
+        f"simulation.duration={duration:g}",
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-figure",
+        *extra,
+    ]
 
 
 def snapshot(path: Path) -> dict[str, bytes]:

@@ -33,7 +33,9 @@ def _run(tmp_path: Path, sets: list[str], backend: str | None, options: dict[str
     ("backend", "options", "threads"),
     [(None, None, 2), ("nest", None, 2), ("nest", {"threads": 1}, 1), (None, {"threads": 3}, 3)],
 )
-def test_the_models_options_reach_its_own_backend(tmp_path: Path, backend: str | None, options: dict[str, object] | None, threads: int) -> None:
+def test_the_models_options_reach_its_own_backend(
+    tmp_path: Path, backend: str | None, options: dict[str, object] | None, threads: int
+) -> None:
     meta, said = _run(tmp_path, ["simulation.backend_options={threads: 2, verbosity: error}"], backend, options)
     assert meta["backend"] == "nest" and said == []
     assert meta["backend_options"] == {"threads": threads, "verbosity": "error"}

@@ -41,7 +41,9 @@ def test_a_run_stored_under_older_rules_still_loads(old_run: spikebridge.Results
     assert res.model.projections["E_E"].delay.value == 0.05
 
 
-def test_overwrite_keeps_a_users_file_inside_figures(old_run: spikebridge.Results, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_overwrite_keeps_a_users_file_inside_figures(
+    old_run: spikebridge.Results, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = copy_run(old_run.path, tmp_path / "run")
     (run / "figures" / "fig3_for_paper.svg").write_text("<svg/>")
     before = snapshot(run)

@@ -111,7 +111,10 @@ def test_sigkill_at_random_instants_leaves_the_old_or_the_new_run(tmp_path: Path
     assert outcomes["old"] > 0
 
     # The next writer of each slot cleans up every partial the killed ones left, and leaves no lock file.
-    procs = [subprocess.Popen(cli_run(slot, "--overwrite", seed=NEW_SEED), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV) for slot in slots]
+    procs = [
+        subprocess.Popen(cli_run(slot, "--overwrite", seed=NEW_SEED), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+        for slot in slots
+    ]
     for slot, p in zip(slots, procs):
         _, err = p.communicate()
         assert p.returncode == 0, err.decode()[-2000:]
@@ -127,7 +130,9 @@ def test_two_concurrent_writers_exactly_one_succeeds(tmp_path: Path, old_run: sp
     lock = out.with_name(f".{out.name}.lock")
 
     def start(seed: int, duration: float) -> subprocess.Popen[str]:
-        return subprocess.Popen(cli_run(out, "--overwrite", seed=seed, duration=duration), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        return subprocess.Popen(
+            cli_run(out, "--overwrite", seed=seed, duration=duration), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+        )
 
     # The first simulates 30 s of network time (several seconds here) while holding the lock; the second starts once
     # the lock is taken, so the two meet there however slowly either imports on a busy machine.

@@ -48,8 +48,15 @@ RAW: dict[str, Any] = {
             },
         }
     },
-    "recording": {"post": {"variables": ["spikes", "v", "gsyn_exc"], "cells": [0, 2]}, "inputs": {"variables": ["spikes"], "cells": [0, 3, 7, 29]}},
-    "simulation": {"dt": 0.1, "phases": [{"name": "train", "duration": 300.0}, {"name": "test", "duration": 200.0, "plasticity": False}], "seed": 3},
+    "recording": {
+        "post": {"variables": ["spikes", "v", "gsyn_exc"], "cells": [0, 2]},
+        "inputs": {"variables": ["spikes"], "cells": [0, 3, 7, 29]},
+    },
+    "simulation": {
+        "dt": 0.1,
+        "phases": [{"name": "train", "duration": 300.0}, {"name": "test", "duration": 200.0, "plasticity": False}],
+        "seed": 3,
+    },
 }
 
 
@@ -184,7 +191,9 @@ print(json.dumps({"spikes": out, "phases": phases}))
 def test_pynwb_alone_reads_the_same_spikes(run: tuple[spikebridge.Results, neo.Block], tmp_path: Path) -> None:
     res, _ = run
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([sys.executable, "-c", PYNWB_ONLY, str(res.path / RECORDINGS)], capture_output=True, text=True, cwd=tmp_path, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", PYNWB_ONLY, str(res.path / RECORDINGS)], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout)
     loaded = spikebridge.load(res.path)
@@ -285,7 +294,9 @@ def test_migrate_without_checksums_and_refusing_a_changed_pickle(run: tuple[spik
     assert not marker.exists() and (changed / LEGACY).is_file() and not (changed / RECORDINGS).exists()
 
 
-def test_failed_migration_changes_nothing(run: tuple[spikebridge.Results, neo.Block], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_migration_changes_nothing(
+    run: tuple[spikebridge.Results, neo.Block], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from spikebridge.rundir import recordings
 
     old = old_style(*run, tmp_path / "old")

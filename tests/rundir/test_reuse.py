@@ -85,7 +85,9 @@ def test_a_run_matches_what_made_it_and_records_its_identity(made: tuple[Model, 
         ([], "brian2", None, "backend"),
     ],
 )
-def test_a_run_made_otherwise_does_not_match(made: tuple[Model, Results], sets: list[str], backend: str, options: dict[str, int] | None, differs: str) -> None:
+def test_a_run_made_otherwise_does_not_match(
+    made: tuple[Model, Results], sets: list[str], backend: str, options: dict[str, int] | None, differs: str
+) -> None:
     _, results = made
     other = load_model("ei_weight_matrix", [*SETS, *sets])
     why = mismatch(results, other, backend, options)

@@ -75,7 +75,9 @@ def test_overwrite_leaves_a_users_folder_and_file_untouched(tmp_path: Path, caps
     assert regular.read_text() == "not a run\n"
 
 
-def test_overwrite_refuses_a_run_directory_holding_a_users_file(tmp_path: Path, old_run: spikebridge.Results, capsys: pytest.CaptureFixture[str]) -> None:
+def test_overwrite_refuses_a_run_directory_holding_a_users_file(
+    tmp_path: Path, old_run: spikebridge.Results, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = copy_run(old_run.path, tmp_path / "run")
     (run / "thesis.txt").write_text("kept here by mistake\n")
     before = snapshot(run)
@@ -128,8 +130,15 @@ def test_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Path)
         with pytest.raises(RunDirectoryError, match=f"another spikebridge run is writing to {target}"):
             with claim(target, overwrite=False):
                 pass
-        other = subprocess.run([sys.executable, "-c", f"from spikebridge.rundir.guard import claim\nwith claim({str(target)!r}, overwrite=True): pass"], capture_output=True, text=True)
-        assert other.returncode != 0 and f"RunDirectoryError: another spikebridge run is writing to {target} (process {os.getpid()})" in other.stderr
+        other = subprocess.run(
+            [sys.executable, "-c", f"from spikebridge.rundir.guard import claim\nwith claim({str(target)!r}, overwrite=True): pass"],
+            capture_output=True,
+            text=True,
+        )
+        assert (
+            other.returncode != 0
+            and f"RunDirectoryError: another spikebridge run is writing to {target} (process {os.getpid()})" in other.stderr
+        )
     assert not (tmp_path / ".X.lock").exists()
     with claim(target, overwrite=False):
         pass
@@ -148,7 +157,9 @@ def test_stale_partials_of_dead_writers_are_removed_and_live_ones_kept(tmp_path:
     assert live.exists() and (live / "model.toml").read_text() == "being written" and foreign.exists()
 
 
-def test_replacement_without_rename_exchange_and_its_recovery(tmp_path: Path, old_run: spikebridge.Results, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_replacement_without_rename_exchange_and_its_recovery(
+    tmp_path: Path, old_run: spikebridge.Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Where renameat2 cannot exchange, the old run is moved aside for an instant; a crash then is undone later."""
     target = copy_run(old_run.path, tmp_path / "X")
     code = f"""
@@ -166,7 +177,8 @@ def dying(src, dst):
 os.rename = dying
 import spikebridge
 from spikebridge.models import load_model
-spikebridge.run(load_model("ei_weight_matrix", ["simulation.duration=50"]), "nest", {str(target)!r}, overwrite=True, progress=False, figure=False)
+model = load_model("ei_weight_matrix", ["simulation.duration=50"])
+spikebridge.run(model, "nest", {str(target)!r}, overwrite=True, progress=False, figure=False)
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, env=ENV)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
@@ -181,7 +193,14 @@ spikebridge.run(load_model("ei_weight_matrix", ["simulation.duration=50"]), "nes
         raise swap.Unsupported(22, "no RENAME_EXCHANGE here")
 
     monkeypatch.setattr(swap, "exchange", unsupported)
-    new = spikebridge.run(load_model("ei_weight_matrix", ["simulation.duration=50", "simulation.seed=2"]), "nest", target, overwrite=True, progress=False, figure=False)
+    new = spikebridge.run(
+        load_model("ei_weight_matrix", ["simulation.duration=50", "simulation.seed=2"]),
+        "nest",
+        target,
+        overwrite=True,
+        progress=False,
+        figure=False,
+    )
     assert new.meta["seed"] == 2 and spikebridge.load(target).meta["seed"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["X"]
 
@@ -205,7 +224,10 @@ def test_each_truncated_file_is_refused_naming_it(tmp_path: Path, old_run: spike
         assert "corrupt" in line and name in line and str(bad) in line
     line = _refused(capsys, "plot", "weights", str(tmp_path / "network.npz"))
     assert "corrupt" in line
-    line = _refused(capsys, "run", "ei_weight_matrix", "--out", str(tmp_path / "restored"), "--restore", str(tmp_path / "connections.npz"), "--quiet", "--no-figure")
+    line = _refused(
+        capsys, "run", "ei_weight_matrix", "--out", str(tmp_path / "restored"), "--restore",
+        str(tmp_path / "connections.npz"), "--quiet", "--no-figure",
+    )
     assert "corrupt" in line and not (tmp_path / "restored").exists()
     info = subprocess.run([*CLI, "info", str(tmp_path / "network.npz")], capture_output=True, text=True, env=ENV)
     assert info.returncode == 2 and "corrupt" in _error_line(info.stderr) and info.stdout == ""
@@ -263,7 +285,13 @@ def test_load_during_a_swap_reads_the_new_run(tmp_path: Path, old_run: spikebrid
     from spikebridge.rundir import results
 
     target = copy_run(old_run.path, tmp_path / "X")
-    new = spikebridge.run(load_model("ei_weight_matrix", ["simulation.duration=50", "simulation.seed=2"]), "nest", tmp_path / "new", progress=False, figure=False)
+    new = spikebridge.run(
+        load_model("ei_weight_matrix", ["simulation.duration=50", "simulation.seed=2"]),
+        "nest",
+        tmp_path / "new",
+        progress=False,
+        figure=False,
+    )
     real = results.verify
     swapped = []
 

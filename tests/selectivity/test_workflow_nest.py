@@ -17,7 +17,13 @@ from spikebridge.workflows.selectivity.pipeline import run_pipeline
 @pytest.fixture(scope="module")
 def done(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workflow, dict[str, object]]:
     out = tmp_path_factory.mktemp("fs")
-    wf = Workflow(out, dataset=boundary_contour_shapes(1, 2), protocol=Protocol(present_ms=60.0, gap_ms=20.0, epochs=1, reps=2), backend="nest", progress=False)
+    wf = Workflow(
+        out,
+        dataset=boundary_contour_shapes(1, 2),
+        protocol=Protocol(present_ms=60.0, gap_ms=20.0, epochs=1, reps=2),
+        backend="nest",
+        progress=False,
+    )
     summary = run_pipeline(wf, noises=(0.0, 80.0), k=3, figures=out / "figures", offset=10.0)
     return wf, summary
 

@@ -82,7 +82,10 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
     try:
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(file), "--idle-timeout", "300s"],
+                [
+                    sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+                    "--no-dashboard", "--scheduler-file", str(file), "--idle-timeout", "300s",
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -97,7 +100,10 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
         assert address.startswith("tcp://127.0.0.1:")
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2", "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "60"],
+                [
+                    sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2", "--nthreads", "1",
+                    "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "60",
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

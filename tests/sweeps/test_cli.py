@@ -16,14 +16,26 @@ from .conftest import EI_SETS
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["ei_weight_matrix", "--grid", "simulation.seed"], "--grid 'simulation.seed': expected PATH=V1,V2,... (e.g. simulation.seed=1,2,3)"),
-        (["ei_weight_matrix", "--grid", "simulation.seed=1", "--scheduler", "tcp://127.0.0.1:1", "--workers", "3"], "--workers applies to the local cluster only"),
+        (
+            ["ei_weight_matrix", "--grid", "simulation.seed"],
+            "--grid 'simulation.seed': expected PATH=V1,V2,... (e.g. simulation.seed=1,2,3)",
+        ),
+        (
+            ["ei_weight_matrix", "--grid", "simulation.seed=1", "--scheduler", "tcp://127.0.0.1:1", "--workers", "3"],
+            "--workers applies to the local cluster only",
+        ),
         (["no_such_model", "--grid", "simulation.seed=1"], "no_such_model: neither a model file nor a bundled model"),
-        (["ei_weight_matrix", "--grid", "simulation.seed=1", "--set", "simulation.seed=3"], "simulation.seed given both in --set and in --grid"),
+        (
+            ["ei_weight_matrix", "--grid", "simulation.seed=1", "--set", "simulation.seed=3"],
+            "simulation.seed given both in --set and in --grid",
+        ),
         (["ei_weight_matrix", "--grid", "simulation.seed=1", "--backend", "nrn"], "unknown backend 'nrn'; known backends:"),
         (["ei_weight_matrix", "--grid", "simulation.seed=1", "--threads", "0"], "--threads must be >= 1, got 0"),
         (["ei_weight_matrix", "--grid", "backend=nest", "--backend", "nest"], "--backend and --grid backend=... both given"),
-        (["ei_weight_matrix", "--grid", "simulation.seed=1", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
+        (
+            ["ei_weight_matrix", "--grid", "simulation.seed=1", "--scheduler", "tcp://127.0.0.1:9"],
+            "cannot reach the Dask scheduler at tcp://127.0.0.1:9",
+        ),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,7 +49,10 @@ def test_user_errors_are_one_line_and_exit_2(argv: list[str], message: str, tmp_
 
 
 def test_sweep_on_a_local_cluster_and_its_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["ei_weight_matrix", "--set", EI_SETS[0], "--grid", "simulation.seed=1,2", "--workers", "1", "--threads", "2", "--out", str(tmp_path / "exp"), "--quiet"]
+    argv = [
+        "ei_weight_matrix", "--set", EI_SETS[0], "--grid", "simulation.seed=1,2", "--workers", "1", "--threads", "2",
+        "--out", str(tmp_path / "exp"), "--quiet",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert f"experiment: {tmp_path / 'exp'}" in out and "2 trials: 2 complete (0 from before), 0 failed" in out

@@ -94,7 +94,9 @@ def test_rerun_skips_complete_trials_and_extending_the_grid_adds_trials(client: 
     assert [t["attempts"] for t in json.loads((out / "metadata.json").read_text())["trials"]] == [1, 1, 1]
     assert len(exp.meta["sweeps"]) == 3
 
-    other = SweepPlan(model="ei_weight_matrix", grid=Grid.parse(["simulation.seed=1,2"]), out=out, backend="nest", overrides=("simulation.duration=60",))
+    other = SweepPlan(
+        model="ei_weight_matrix", grid=Grid.parse(["simulation.seed=1,2"]), out=out, backend="nest", overrides=("simulation.duration=60",)
+    )
     with pytest.raises(SweepError, match=r"holds another experiment: its model \(after --set\) differ"):
         run_sweep(other, client, progress=False)  # type: ignore[arg-type]
     renamed = SweepPlan(model="ei_weight_matrix", grid=Grid.parse(["simulation.dt=0.1"]), out=out, backend="nest", overrides=EI_SETS)
@@ -112,7 +114,9 @@ def test_consecutive_trials_in_one_process_are_reproducible(tmp_path: Path) -> N
     """A worker runs trial after trial in one process: pyNN.nest's setup must reset NEST's kernel in between."""
     spikes = []
     for k, seed in enumerate((1, 2, 1)):
-        results = spikebridge.run(load_model("ei_weight_matrix", [*EI_SETS, f"simulation.seed={seed}"]), "nest", tmp_path / str(k), progress=False, figure=False)
+        results = spikebridge.run(
+            load_model("ei_weight_matrix", [*EI_SETS, f"simulation.seed={seed}"]), "nest", tmp_path / str(k), progress=False, figure=False
+        )
         spikes.append(results.spikes("I"))
     assert len(spikes[0][1]) > 0
     np.testing.assert_array_equal(spikes[0][0], spikes[2][0])
@@ -121,7 +125,9 @@ def test_consecutive_trials_in_one_process_are_reproducible(tmp_path: Path) -> N
 
 
 def test_a_grid_over_backends(client: object, tmp_path: Path) -> None:
-    plan = SweepPlan(model="ei_weight_matrix", grid=Grid.parse(["backend=nest", "simulation.seed=1"]), out=tmp_path / "exp", overrides=EI_SETS)
+    plan = SweepPlan(
+        model="ei_weight_matrix", grid=Grid.parse(["backend=nest", "simulation.seed=1"]), out=tmp_path / "exp", overrides=EI_SETS
+    )
     assert run_sweep(plan, client, progress=False).ok  # type: ignore[arg-type]
     exp = Experiment(tmp_path / "exp")
     assert exp.trials[["backend", "seed", "dir"]].to_numpy().tolist() == [["nest", 1, "t0000_backend=nest_seed=1"]]

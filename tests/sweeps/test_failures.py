@@ -35,7 +35,10 @@ def test_failed_trials_carry_their_message_and_the_others_complete(client: objec
     assert table.loc[(0, 50), "attempts"] == 1 and table.loc[(0, 50), "host"]
     for threads in (0, 1):
         assert table.loc[(threads, -5), "status"] == "failed"
-        assert "ModelError" in table.loc[(threads, -5), "error"] and "simulation.duration: expected a positive duration in ms (> 0), got -5" in table.loc[(threads, -5), "error"]
+        assert (
+            "ModelError" in table.loc[(threads, -5), "error"]
+            and "simulation.duration: expected a positive duration in ms (> 0), got -5" in table.loc[(threads, -5), "error"]
+        )
         assert table.loc[(threads, -5), "attempts"] == 0  # never submitted
     with pytest.raises(ExperimentError, match=r"t0002 .* is failed: BackendError"):
         _ = Experiment(report.path)["t0002"].results
@@ -48,7 +51,9 @@ def test_failed_trials_carry_their_message_and_the_others_complete(client: objec
 
 
 def test_a_worker_that_segfaults_fails_its_trial_and_the_sweep_goes_on(tmp_path: Path) -> None:
-    plan = SweepPlan(model="ei_weight_matrix", grid=Grid.parse(["simulation.seed=1,2,3"]), out=tmp_path / "exp", backend="nest", overrides=EI_SETS)
+    plan = SweepPlan(
+        model="ei_weight_matrix", grid=Grid.parse(["simulation.seed=1,2,3"]), out=tmp_path / "exp", backend="nest", overrides=EI_SETS
+    )
     with dask_client(None, workers=2, threads=1) as c:
         report = run_sweep(plan, c, progress=False, task=segfault_on_seed_2)
     assert report.complete == 2
@@ -62,7 +67,14 @@ def test_a_worker_that_segfaults_fails_its_trial_and_the_sweep_goes_on(tmp_path:
 
 
 def test_isolated_trials_run_in_their_own_process(client: object, tmp_path: Path) -> None:
-    plan = SweepPlan(model="ei_weight_matrix", grid=Grid.parse(["simulation.seed=1,2"]), out=tmp_path / "exp", backend="nest", overrides=EI_SETS, isolate=True)
+    plan = SweepPlan(
+        model="ei_weight_matrix",
+        grid=Grid.parse(["simulation.seed=1,2"]),
+        out=tmp_path / "exp",
+        backend="nest",
+        overrides=EI_SETS,
+        isolate=True,
+    )
     report = run_sweep(plan, client, progress=False)  # type: ignore[arg-type]
     assert report.ok
     exp = Experiment(report.path)
@@ -81,7 +93,9 @@ def test_two_copies_of_a_trial_run_it_once(client: object, tmp_path: Path) -> No
     exp = tmp_path / "exp"
 
     def spec() -> TrialSpec:
-        return TrialSpec(str(exp), "t0000", str(exp / "t0000"), str(find_model_file("ei_weight_matrix")), EI_SETS, "nest", token=uuid.uuid4().hex)
+        return TrialSpec(
+            str(exp), "t0000", str(exp / "t0000"), str(find_model_file("ei_weight_matrix")), EI_SETS, "nest", token=uuid.uuid4().hex
+        )
 
     futures = [client.submit(execute_trial, spec(), pure=False) for _ in range(2)]  # type: ignore[attr-defined]
     outcomes = [f.result(timeout=50) for f in futures]

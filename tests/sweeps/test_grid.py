@@ -51,7 +51,10 @@ def test_product_names_and_slugs() -> None:
     grid = Grid.parse(["projections.e2e.synapse.timing.A_plus=0.01,0.02", "simulation.seed=1,2,3"])
     trials = list(grid)
     assert len(grid) == len(trials) == 6
-    assert trials[:2] == [{"projections.e2e.synapse.timing.A_plus": 0.01, "simulation.seed": 1}, {"projections.e2e.synapse.timing.A_plus": 0.01, "simulation.seed": 2}]
+    assert trials[:2] == [
+        {"projections.e2e.synapse.timing.A_plus": 0.01, "simulation.seed": 1},
+        {"projections.e2e.synapse.timing.A_plus": 0.01, "simulation.seed": 2},
+    ]
     names = short_names(grid.paths)
     assert names == {"projections.e2e.synapse.timing.A_plus": "A_plus", "simulation.seed": "seed"}
     assert slug(3, trials[3], names) == "t0003_A_plus=0.02_seed=1"

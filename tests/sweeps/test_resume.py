@@ -31,7 +31,10 @@ def _statuses(path: Path) -> list[str]:
 @pytest.mark.slow
 def test_killed_client_resumes_with_no_trial_run_twice_or_lost(scheduler: str, tmp_path: Path) -> None:
     out = tmp_path / "exp"
-    command = [sys.executable, "-m", "spikebridge.cli.sweep", "stdp_bimodal", "--backend", "nest", "--quiet", "--scheduler", scheduler, "--out", str(out)]
+    command = [
+        sys.executable, "-m", "spikebridge.cli.sweep", "stdp_bimodal", "--backend", "nest", "--quiet", "--scheduler",
+        scheduler, "--out", str(out),
+    ]
     command += [arg for s in SETS for arg in ("--set", s)]
     command += ["--grid", f"{A_PLUS}=0.005,0.02", "--grid", "simulation.seed=1,2,3,4,5"]
 

@@ -29,7 +29,9 @@ def test_band_figure_of_two_conditions_across_seeds(stdp_experiment: Experiment,
     assert bands["label"].tolist()[:5] == ["A_plus = 0.005"] * 5 and bands["n"].tolist() == [2] * 10
     assert bands["mean"].tolist()[:5] == pytest.approx(low.mean().tolist())
     assert bands["sd"].tolist()[:5] == pytest.approx(low.std().tolist())
-    fig = plot_multiseed_band(stdp_experiment, weight_statistic("mean", relative=True), "A_plus", path=tmp_path / "band", ylabel="mean weight / w_max")
+    fig = plot_multiseed_band(
+        stdp_experiment, weight_statistic("mean", relative=True), "A_plus", path=tmp_path / "band", ylabel="mean weight / w_max"
+    )
     assert (tmp_path / "band.png").stat().st_size > 10_000 and (tmp_path / "band.pdf").is_file()
     ax = fig.axes[0]
     assert [line.get_label() for line in ax.get_lines()] == ["A_plus = 0.005  (n = 2)", "A_plus = 0.02  (n = 2)"]

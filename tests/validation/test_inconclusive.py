@@ -112,7 +112,9 @@ def test_compare_exit_code_follows_the_verdict(verdict: str, code: int, monkeypa
     from spikebridge.workflows.compare import report
     from spikebridge.workflows.compare import workflow as compare
 
-    fake = SimpleNamespace(verdicts=pd.DataFrame({"other": ["b"], "target": ["E"], "measure": ["rate"], "verdict": [verdict]}), verdict=verdict)
+    fake = SimpleNamespace(
+        verdicts=pd.DataFrame({"other": ["b"], "target": ["E"], "measure": ["rate"], "verdict": [verdict]}), verdict=verdict
+    )
     monkeypatch.setattr(compare, "compare", lambda *a, **k: fake)
     monkeypatch.setattr(report, "write_report", lambda cmp: tmp_path / "report.md")
     assert cli.main(["compare", "ei_weight_matrix", "--backends", "nest,brian2", "--seeds", "2", "--out", str(tmp_path)]) == code

@@ -92,7 +92,9 @@ def test_timing_and_weight_curves_match_the_closed_forms(backend: str) -> None:
         assert (ltp["dw"].iloc[:-1] > 0).all() and (ltd["dw"].iloc[1:] < 0).all(), rule
     mult = weight[weight["rule"] == "multiplicative"]
     ltp = mult[mult["curve"].str.startswith("LTP")]
-    np.testing.assert_allclose(ltp["dw"], P.A_plus * np.exp(-P.weight_delta / P.tau_plus) * (P.w_max - ltp["x"]), rtol=1e-9, atol=1e-12 * P.w_max)
+    np.testing.assert_allclose(
+        ltp["dw"], P.A_plus * np.exp(-P.weight_delta / P.tau_plus) * (P.w_max - ltp["x"]), rtol=1e-9, atol=1e-12 * P.w_max
+    )
 
 
 @pytest.mark.slow

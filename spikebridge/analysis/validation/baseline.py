@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,7 +92,19 @@ def score_table(samples: Samples, reference: str, min_sample: int = 5) -> pd.Dat
         if len(x) < min_sample or len(y) < min_sample:
             return
         s = score(x, y)
-        rows.append({"target": key[0], "measure": key[1], "kind": kind, "other": other, "a": a[0], "seed_a": a[1], "b": b[0], "seed_b": b[1], **s.as_dict()})
+        rows.append(
+            {
+                "target": key[0],
+                "measure": key[1],
+                "kind": kind,
+                "other": other,
+                "a": a[0],
+                "seed_a": a[1],
+                "b": b[0],
+                "seed_b": b[1],
+                **s.as_dict(),
+            }
+        )
 
     for other in backends:
         if other == reference:
@@ -146,13 +159,16 @@ def verdicts(scores: pd.DataFrame, expected: Iterable[tuple[str, str, str]] = ()
         ``inconclusive``) and ``reason``.
     """
     rows = []
-    groups = scores.groupby(["other", "target", "measure"], sort=False) if not scores.empty else []
+    groups: Iterable[tuple[Any, pd.DataFrame]] = scores.groupby(["other", "target", "measure"], sort=False) if not scores.empty else []
     for (other, target, measure), group in groups:
         cross = group[group.kind == "cross"]
         base = group[group.kind == "baseline"]
         row: dict[str, object] = {"other": other, "target": target, "measure": measure, "seeds": len(cross), "baseline_pairs": len(base)}
         if cross.empty or base.empty:
-            row["verdict"], row["reason"] = INCONCLUSIVE, "no data: too few values in the " + ("cross-backend" if cross.empty else "baseline") + " runs"
+            row["verdict"], row["reason"] = (
+                INCONCLUSIVE,
+                "no data: too few values in the " + ("cross-backend" if cross.empty else "baseline") + " runs",
+            )
         else:
             row["verdict"], row["reason"] = _judge(cross, base, row)
         rows.append(row)
@@ -160,7 +176,17 @@ def verdicts(scores: pd.DataFrame, expected: Iterable[tuple[str, str, str]] = ()
     for other, target, measure in expected:
         if (other, target, measure) not in seen:
             seen.add((other, target, measure))
-            rows.append({"other": other, "target": target, "measure": measure, "seeds": 0, "baseline_pairs": 0, "verdict": INCONCLUSIVE, "reason": "no data: too few values in some run"})
+            rows.append(
+                {
+                    "other": other,
+                    "target": target,
+                    "measure": measure,
+                    "seeds": 0,
+                    "baseline_pairs": 0,
+                    "verdict": INCONCLUSIVE,
+                    "reason": "no data: too few values in some run",
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -93,7 +93,13 @@ MEASURES: tuple[Measure, ...] = (
         "(elephant BinnedSpikeTrain + correlation_coefficient)",
         _correlations,
     ),
-    Measure("weight", "", "projection", "final weight of each synapse of a plastic projection (uS, or nA onto current-based cells)", _final_weights),
+    Measure(
+        "weight",
+        "",
+        "projection",
+        "final weight of each synapse of a plastic projection (uS, or nA onto current-based cells)",
+        _final_weights,
+    ),
 )
 
 

@@ -1,4 +1,7 @@
-"""PyNN populations whose Brian2 groups and monitors come from :mod:`~spikebridge.backends.brian2.cells` and :mod:`~spikebridge.backends.brian2.recording`."""
+"""PyNN populations backed by Brian2 groups and monitors.
+
+The groups come from :mod:`~spikebridge.backends.brian2.cells`, the monitors from :mod:`~spikebridge.backends.brian2.recording`.
+"""
 
 from __future__ import annotations
 

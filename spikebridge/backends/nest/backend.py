@@ -98,7 +98,9 @@ class NestBackend(PyNNBackend):
             self.populations[name] = create_population(sim, pop, spike_time_offset=-1e-6)
         for name, prj in network.projections.items():
             if prj.synapse.type == "stdp" and prj.synapse.delay_semantics != "dendritic":
-                raise BackendError(f"projections.{name}: NEST's STDP synapses implement dendritic delays only; set synapse.delay_semantics = 'dendritic'")
+                raise BackendError(
+                    f"projections.{name}: NEST's STDP synapses implement dendritic delays only; set synapse.delay_semantics = 'dendritic'"
+                )
             syn = synapse_type(sim, prj.synapse, dendritic_delay_fraction=1.0 if prj.synapse.type == "stdp" else None)
             self.projections[name] = sim.Projection(
                 self.populations[prj.pre],

@@ -41,7 +41,9 @@ class SignalReader:
         self.device = population.recorder._multimeter.device
         keys = ["senders", "times", *self.nest_names.values()]
         self.pending: dict[str, np.ndarray] = {k: np.empty(0) for k in keys}
-        self.last = {v: np.atleast_1d(np.asarray(self.nodes.get(self.nest_names[v]), dtype=np.float64)) * self.scale[v] for v in self.variables}
+        self.last = {
+            v: np.atleast_1d(np.asarray(self.nodes.get(self.nest_names[v]), dtype=np.float64)) * self.scale[v] for v in self.variables
+        }
 
     def read(self, t_start: float, t_stop: float) -> list[neo.AnalogSignal]:
         """The samples of one phase (``t_start`` <= t < ``t_stop``, ms) as one signal per variable."""

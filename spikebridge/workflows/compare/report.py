@@ -67,7 +67,7 @@ def units(cmp: Comparison) -> dict[tuple[str, str], str]:
 
 def _number(value: object, form: str) -> str:
     """``value`` formatted, or blank where there is no number (an inconclusive measure)."""
-    return format(float(value), form) if isinstance(value, int | float) and np.isfinite(value) else ""  # type: ignore[arg-type]
+    return format(float(value), form) if isinstance(value, int | float) and np.isfinite(value) else ""
 
 
 def _verdict_table(cmp: Comparison) -> pd.DataFrame:
@@ -90,7 +90,9 @@ def _verdict_table(cmp: Comparison) -> pd.DataFrame:
         out["KS p (min over seeds)"] = [_number(p, ".2g") for p in v.ks_p_cross]
     out["verdict"] = [f"**{x.upper()}**" if x == baseline.FAIL else x for x in v.verdict]
     if "reason" in v:
-        out["why inconclusive"] = [r if x == baseline.INCONCLUSIVE and isinstance(r, str) else "" for x, r in zip(v.verdict, v.reason, strict=True)]
+        out["why inconclusive"] = [
+            r if x == baseline.INCONCLUSIVE and isinstance(r, str) else "" for x, r in zip(v.verdict, v.reason, strict=True)
+        ]
     return out
 
 
@@ -139,7 +141,9 @@ def _backend_table(cmp: Comparison) -> pd.DataFrame:
                 "integration": "; ".join(f"{k}: {v}" for k, v in info.get("integration", {}).items()),
                 "build (s, mean)": round(float(np.mean([r.meta["timings"]["build_s"] for r in runs])), 2),
                 # standalone devices simulate when results are first read, so collect_s holds their simulation
-                "run + collect (s, mean)": round(float(np.mean([r.meta["timings"]["run_s"] + r.meta["timings"]["collect_s"] for r in runs])), 2),
+                "run + collect (s, mean)": round(
+                    float(np.mean([r.meta["timings"]["run_s"] + r.meta["timings"]["collect_s"] for r in runs])), 2
+                ),
             }
         )
     return pd.DataFrame(rows)
@@ -169,7 +173,8 @@ def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
         + (
             "Every backend simulated the identical drawn network and input at each seed (equal network digests)."
             if cmp.same_network
-            else "The drawn networks differ between backends at equal seeds (a perturbation changes drawn parameters); connectivity and input are still shared."
+            else "The drawn networks differ between backends at equal seeds (a perturbation changes drawn parameters); "
+            "connectivity and input are still shared."
         )
     )
     if cmp.perturb:
@@ -177,16 +182,43 @@ def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
     out = [
         Section(f"Cross-simulator comparison: {cmp.model.name}", head),
         Section("Rule", f"{baseline.RULE}\n\n{baseline.EXACT_RULE}\n\n{baseline.INCONCLUSIVE_RULE}"),
-        Section("Verdicts per measure", "Scores: two-sample Kolmogorov-Smirnov (scipy.stats.ks_2samp), Cohen's d (pooled s.d., normal-approximation CI), Wasserstein distance (scipy.stats.wasserstein_distance).", _verdict_table(cmp)),
+        Section(
+            "Verdicts per measure",
+            "Scores: two-sample Kolmogorov-Smirnov (scipy.stats.ks_2samp), Cohen's d (pooled s.d., normal-approximation CI), "
+            "Wasserstein distance (scipy.stats.wasserstein_distance).",
+            _verdict_table(cmp),
+        ),
         Section("Distributions", "", None, figures.get("distributions")),
         Section("Distances against the seed baseline", "", None, figures.get("baseline")),
     ]
     if not cmp.exact.empty:
-        out.append(Section("Exact mode: per-cell spike counts", "Same network and input on both backends, so cell i is the same cell.", _exact_table(cmp), figures.get("counts")))
+        out.append(
+            Section(
+                "Exact mode: per-cell spike counts",
+                "Same network and input on both backends, so cell i is the same cell.",
+                _exact_table(cmp),
+                figures.get("counts"),
+            )
+        )
     if not cmp.angles.empty:
         last = cmp.angles.sort_values("t_ms").groupby(["other", "projection", "seed"]).tail(1)
-        table = pd.DataFrame({"backend": last.other.map(lab), "projection": last.projection, "seed": last.seed, "t (s)": last.t_ms / 1000, "angle (deg)": last.angle_deg.round(2)})
-        out.append(Section("Learning: angle between weight-change vectors", "Angle between w(t) - w(0) on the reference and on each backend at equal seeds; 0 deg = identical learning.", table, figures.get("angles")))
+        table = pd.DataFrame(
+            {
+                "backend": last.other.map(lab),
+                "projection": last.projection,
+                "seed": last.seed,
+                "t (s)": last.t_ms / 1000,
+                "angle (deg)": last.angle_deg.round(2),
+            }
+        )
+        out.append(
+            Section(
+                "Learning: angle between weight-change vectors",
+                "Angle between w(t) - w(0) on the reference and on each backend at equal seeds; 0 deg = identical learning.",
+                table,
+                figures.get("angles"),
+            )
+        )
     out.append(Section("Backends", "", _backend_table(cmp)))
     out.append(Section("What is measured", "\n".join(f"- `{m.name}`: {m.description}" for m in MEASURES)))
     files = "\n".join(
@@ -254,8 +286,13 @@ def to_html(parts: list[Section]) -> str:
             body.append(s.table.replace(r"\*\*", "", regex=True).to_html(index=False, border=0, classes="scores"))
         if s.image:
             body.append(f'<p><img src="{html.escape(s.image)}" style="max-width:100%"></p>')
-    style = "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table.scores{border-collapse:collapse;font-size:90%}table.scores td,table.scores th{padding:3px 8px;border-bottom:1px solid #ddd}"
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(parts[0].title)}</title><style>{style}</style></head><body>{''.join(body)}</body></html>"
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+        "table.scores{border-collapse:collapse;font-size:90%}"
+        "table.scores td,table.scores th{padding:3px 8px;border-bottom:1px solid #ddd}"
+    )
+    head = f"<head><meta charset='utf-8'><title>{html.escape(parts[0].title)}</title><style>{style}</style></head>"
+    return f"<!doctype html><html>{head}<body>{''.join(body)}</body></html>"
 
 
 def write_report(cmp: Comparison) -> Path:

@@ -162,7 +162,8 @@ def weight_angles(runs: Mapping[str, Mapping[int, Results]], reference: str) -> 
             for name in _plastic_recorded(res_a) if res_a.meta.get("weight_snapshots_ms") else []:
                 wa = res_a.weights(name).xs("w", axis=1, level="var")
                 wb = res_b.weights(name).xs("w", axis=1, level="var").reindex(wa.index)
-                drawn = {name: tuple(res_a.network[f"prj/{name}/{f}"] for f in ("pre_idx", "post_idx", "weight", "delay"))}
+                pre, post, weight, delay = (res_a.network[f"prj/{name}/{f}"] for f in ("pre_idx", "post_idx", "weight", "delay"))
+                drawn = {name: (pre, post, weight, delay)}
                 w0 = table_from_arrays({0.0: drawn}).xs("w", axis=1, level="var")[0.0].reindex(wa.index)
                 for t in wa.columns:
                     if float(t) == 0.0 or t not in wb.columns:
@@ -170,7 +171,17 @@ def weight_angles(runs: Mapping[str, Mapping[int, Results]], reference: str) -> 
                     da, db = wa[t].to_numpy() - w0.to_numpy(), wb[t].to_numpy() - w0.to_numpy()
                     norm = np.linalg.norm(da) * np.linalg.norm(db)
                     angle = float(np.degrees(np.arccos(np.clip(np.dot(da, db) / norm, -1.0, 1.0)))) if norm > 0 else np.nan
-                    rows.append({"other": other, "projection": name, "seed": seed, "t_ms": float(t), "angle_deg": angle, "dw_norm_a": float(np.linalg.norm(da)), "dw_norm_b": float(np.linalg.norm(db))})
+                    rows.append(
+                        {
+                            "other": other,
+                            "projection": name,
+                            "seed": seed,
+                            "t_ms": float(t),
+                            "angle_deg": angle,
+                            "dw_norm_a": float(np.linalg.norm(da)),
+                            "dw_norm_b": float(np.linalg.norm(db)),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -237,12 +248,12 @@ def compare(
         raise CompareError(f"--backends needs at least two different backends, got {list(backends)}")
     for name in names:
         registry.factory(name)  # an unknown backend fails here, before anything runs
-    perturb = {k: list(v) for k, v in (perturb or {}).items()}
-    for name in perturb:
+    perturbations = {k: list(v) for k, v in (perturb or {}).items()}
+    for name in perturbations:
         if name not in names:
             raise CompareError(f"--perturb names backend {name!r}, which is not among --backends {names}")
     for name in names:  # bad backend options (threads=abc) fail here, not after the other backends have run
-        variant = with_overrides(model, perturb.get(name, []))
+        variant = with_overrides(model, perturbations.get(name, []))
         registry.check(name, backend_options(variant, name, (options or {}).get(name))[1])  # merged as runner.run does
     out = Path(out)
     seed_values = seed_list(model, seeds)
@@ -250,12 +261,14 @@ def compare(
     jobs = [(b, s) for b in names for s in seed_values]
     with tqdm(total=len(jobs), desc=f"compare {model.name}", unit="run", disable=not progress) as bar:
         for backend, seed in jobs:
-            variant = with_overrides(model, [f"simulation.seed={seed}", *perturb.get(backend, [])])
+            variant = with_overrides(model, [f"simulation.seed={seed}", *perturbations.get(backend, [])])
             path = run_directory(out, backend, seed)
             res = _reusable(path, variant, backend, (options or {}).get(backend), base)
             bar.set_postfix_str(f"{backend} seed {seed}" + (" (reused)" if res is not None else ""))
             if res is None:
-                res = run(variant, backend, path, options=(options or {}).get(backend), overwrite=True, progress=False, figure=False, base=base)
+                res = run(
+                    variant, backend, path, options=(options or {}).get(backend), overwrite=True, progress=False, figure=False, base=base
+                )
             runs[backend][seed] = res
             bar.update()
     reference = names[0]
@@ -276,7 +289,7 @@ def compare(
         verdicts=baseline.verdicts(scores, baseline.expected_measures(samples, reference)),
         exact=baseline.exact_table(counts, reference),
         angles=weight_angles(runs, reference),
-        perturb=perturb,
+        perturb=perturbations,
         phase=phase,
     )
 

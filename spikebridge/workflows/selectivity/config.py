@@ -148,7 +148,9 @@ class Layers:
         if "L0" not in model.populations or model.populations["L0"].cell_type not in SOURCE_TYPES:
             raise WorkflowError(f"model {model.name!r}: the workflow needs a spike-source input population named 'L0'")
         if not exc or sorted(exc) != list(range(1, len(exc) + 1)):
-            raise WorkflowError(f"model {model.name!r}: expected excitatory populations L1_exc, L2_exc, ... (found {sorted(exc.values()) or 'none'})")
+            raise WorkflowError(
+                f"model {model.name!r}: expected excitatory populations L1_exc, L2_exc, ... (found {sorted(exc.values()) or 'none'})"
+            )
         shape = model.populations["L0"].shape
         if shape is None or len(shape) != 3:
             raise WorkflowError(f"model {model.name!r}: populations.L0 needs shape = [channels, rows, cols], got {shape}")

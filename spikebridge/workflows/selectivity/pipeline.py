@@ -43,7 +43,9 @@ def ff_weights(wf: Workflow, state: str) -> dict[int, np.ndarray]:
     return out
 
 
-def run_pipeline(wf: Workflow, noises: Sequence[float] = (0.0, 60.0), k: int = 10, figures: Path | None = None, offset: float = 50.0) -> dict[str, Any]:
+def run_pipeline(
+    wf: Workflow, noises: Sequence[float] = (0.0, 60.0), k: int = 10, figures: Path | None = None, offset: float = 50.0
+) -> dict[str, Any]:
     """Train, test at every noise amplitude (0 first), score selectivity of the last layer, draw figures.
 
     Selectivity (bits; see :func:`~spikebridge.analysis.selectivity.selectivity`) is measured on the
@@ -132,7 +134,9 @@ def describe(summary: dict[str, Any]) -> str:
     for noise in noises:
         pre = summary["selectivity"][f"untrained_noise_{noise}"]["top_k_mean_bits"]
         post = summary["selectivity"][f"trained_noise_{noise}"]["top_k_mean_bits"]
-        lines.append(f"  noise {noise:>4}: untrained {pre:.3f}  trained {post:.3f}  ({'higher' if post > pre else 'NOT higher'} after training)")
+        lines.append(
+            f"  noise {noise:>4}: untrained {pre:.3f}  trained {post:.3f}  ({'higher' if post > pre else 'NOT higher'} after training)"
+        )
     t = summary["timings"]
     lines.append("wall time: " + ", ".join(f"{name[:-2]} {value:.1f} s" for name, value in t.items()))
     return "\n".join(lines)

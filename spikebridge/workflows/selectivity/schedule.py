@@ -56,7 +56,9 @@ def input_images(images: ImageSet, size: int, noise: float = 0.0, rng: np.random
     return np.stack([input_image(im, size, noise, rng) for im in images.images])
 
 
-def image_rates(images: ImageSet, encoder: GaborEncoder, size: int, noise: float = 0.0, rng: np.random.Generator | None = None) -> np.ndarray:
+def image_rates(
+    images: ImageSet, encoder: GaborEncoder, size: int, noise: float = 0.0, rng: np.random.Generator | None = None
+) -> np.ndarray:
     """Input rates (Hz) ``[n_images, channels, size, size]`` of :func:`input_images`.
 
     Parameters
@@ -86,7 +88,9 @@ def image_rates(images: ImageSet, encoder: GaborEncoder, size: int, noise: float
     return np.stack([encoder.rates(im) for im in input_images(images, size, noise, rng)])
 
 
-def presentation_schedule(rates: np.ndarray, order: Sequence[int], present_ms: float, gap_ms: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def presentation_schedule(
+    rates: np.ndarray, order: Sequence[int] | np.ndarray, present_ms: float, gap_ms: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Window edges (ms) and rates [windows, cells] showing ``rates[order[k]]`` for ``present_ms`` each,
     separated by ``gap_ms`` of silence; also the onset (ms) of every presentation.
 
@@ -122,7 +126,7 @@ def presentation_schedule(rates: np.ndarray, order: Sequence[int], present_ms: f
     return edges, windows, onsets
 
 
-def write_schedule(path: Path, rates: np.ndarray, order: Sequence[int], present_ms: float, gap_ms: float) -> np.ndarray:
+def write_schedule(path: Path, rates: np.ndarray, order: Sequence[int] | np.ndarray, present_ms: float, gap_ms: float) -> np.ndarray:
     """Write the schedule of :func:`presentation_schedule` to ``path``; returns the onsets (ms).
 
     Parameters

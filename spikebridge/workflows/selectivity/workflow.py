@@ -116,7 +116,9 @@ class Workflow:
         shape = self.base_model.populations[self.layers.input].shape
         expected = [self.encoder.n_channels, self.protocol.image_size, self.protocol.image_size]
         if shape != expected:
-            raise WorkflowError(f"populations.{self.layers.input}.shape is {shape}; the encoder and protocol make {expected} (channels, rows, cols)")
+            raise WorkflowError(
+                f"populations.{self.layers.input}.shape is {shape}; the encoder and protocol make {expected} (channels, rows, cols)"
+            )
 
     @property
     def base_model(self) -> Model:
@@ -176,7 +178,13 @@ class Workflow:
             name = f"train_epoch{epoch}"
             file = self.out / "stimuli" / f"{name}.npz"
             write_schedule(file, rates, order, self.protocol.present_ms, self.protocol.gap_ms)
-            task = RunTask(self._model(name, file, len(order), True), self.backend, dict(self.options), self.epoch_dir(epoch), checkpoints[-1] if checkpoints else None)
+            task = RunTask(
+                self._model(name, file, len(order), True),
+                self.backend,
+                dict(self.options),
+                self.epoch_dir(epoch),
+                checkpoints[-1] if checkpoints else None,
+            )
             checkpoints.append(Path(run_task(task)))
         return checkpoints
 

@@ -338,7 +338,9 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2, threads: int 
         yield client
 
 
-def trial_spec(path: Path, meta: Mapping[str, Any], plan: SweepPlan, trial: Mapping[str, Any], token: str = "", topic: str = "") -> TrialSpec:
+def trial_spec(
+    path: Path, meta: Mapping[str, Any], plan: SweepPlan, trial: Mapping[str, Any], token: str = "", topic: str = ""
+) -> TrialSpec:
     """What a worker needs to run ``trial`` of the experiment at ``path`` (its ``metadata.json`` is ``meta``)."""
     backend, overrides = split_params(trial["params"])
     backend = backend or meta["backend"]
@@ -435,7 +437,7 @@ class _Sweep:
             with contextlib.suppress(Exception):
                 self.client.unsubscribe_topic(self.topic)
 
-    def _loop(self, todo: deque[dict[str, Any]], trials: list[dict[str, Any]], already: int, bar: tqdm) -> None:  # type: ignore[type-arg]
+    def _loop(self, todo: deque[dict[str, Any]], trials: list[dict[str, Any]], already: int, bar: tqdm) -> None:
         while todo or self.inflight:
             capacity = max(1, len(self.client.nthreads()))
             while todo and len(self.inflight) < capacity:
@@ -487,7 +489,9 @@ class _Sweep:
         else:
             trial["status"] = "pending"
             self.dirty = True
-            raise SchedulerLostError(f"lost trial {trial['id']} ({future.status}): the Dask scheduler went away or restarted; rerun the command to resume")
+            raise SchedulerLostError(
+                f"lost trial {trial['id']} ({future.status}): the Dask scheduler went away or restarted; rerun the command to resume"
+            )
 
 
 def run_sweep(

@@ -122,7 +122,9 @@ class Trial:
         try:
             return load(self.path)
         except RunDirectoryError as err:
-            raise ExperimentError(f"trial {self.id} is marked complete but its run directory cannot be read ({err}); rerun the sweep") from None
+            raise ExperimentError(
+                f"trial {self.id} is marked complete but its run directory cannot be read ({err}); rerun the sweep"
+            ) from None
 
     @property
     def checkpoints(self) -> list[float]:
@@ -161,7 +163,9 @@ class Experiment:
     share it; full paths are accepted everywhere a name is.
     """
 
-    def __init__(self, path: str | Path, _records: Sequence[Mapping[str, Any]] | None = None, _meta: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, path: str | Path, _records: Sequence[Mapping[str, Any]] | None = None, _meta: Mapping[str, Any] | None = None
+    ) -> None:
         self.path = Path(path)
         self.meta: dict[str, Any] = dict(_meta) if _meta is not None else read_metadata(self.path)
         self._records = [dict(r) for r in (self.meta["trials"] if _records is None else _records)]
@@ -204,7 +208,9 @@ class Experiment:
         duration_s, error and dir."""
         names = self.names
         rows = [{**{names[p]: r["params"].get(p) for p in self.paths}, **{c: r.get(c) for c in TABLE_COLUMNS}} for r in self._records]
-        table = pd.DataFrame(rows, columns=[*self.parameters, *TABLE_COLUMNS], index=pd.Index([r["id"] for r in self._records], name="trial"))
+        table = pd.DataFrame(
+            rows, columns=[*self.parameters, *TABLE_COLUMNS], index=pd.Index([r["id"] for r in self._records], name="trial")
+        )
         return table
 
     def __len__(self) -> int:

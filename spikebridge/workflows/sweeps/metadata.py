@@ -89,7 +89,10 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     """
     file = Path(path) / METADATA
     if not file.is_file():
-        raise ExperimentError(f"{path} is not an experiment directory (no {METADATA}); a sweep creates one: spikebridge sweep MODEL --grid PATH=V1,V2 --out {path}")
+        raise ExperimentError(
+            f"{path} is not an experiment directory (no {METADATA}); "
+            f"a sweep creates one: spikebridge sweep MODEL --grid PATH=V1,V2 --out {path}"
+        )
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:

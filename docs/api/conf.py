@@ -8,9 +8,7 @@ that every public object has one (``GL08``).
 from __future__ import annotations
 
 import doctest
-import logging
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -64,16 +62,9 @@ numpydoc_show_class_members = False  # autodoc lists the members; numpydoc's tab
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
-# TODO(integration): remove once documented (these packages are being rewritten right now). Their objects are
-# left out of numpydoc's GL08 check, and the warnings their docstrings raise (reST errors, ambiguous references)
-# are dropped by _NotYetDocumented below, so that `make docs` (-W) checks every other module meanwhile.
-NOT_YET_DOCUMENTED = {
-    r"^spikebridge\.backends(\.|$)",
-}
-
 # GL08: a public object has a docstring
 numpydoc_validation_checks = {"GL08"}
-numpydoc_validation_exclude = {r"\.__\w+__$", *NOT_YET_DOCUMENTED}  # dunder methods need none
+numpydoc_validation_exclude = {r"\.__\w+__$"}  # dunder methods need none
 
 # `make docs` runs every ``>>>`` example of every documented docstring with the doctest builder
 doctest_default_flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.IGNORE_EXCEPTION_DETAIL
@@ -90,30 +81,6 @@ def _data_signature(app: object, what: str, name: str, obj: object, options: obj
     return None
 
 
-# a warning's source: a module file (spikebridge/workflows/rules.py) or its generated page (generated/NAME.rst)
-_SOURCE = re.compile(r"(spikebridge(?:/\w+)*)\.py|generated/(spikebridge(?:\.\w+)*)\.rst")
-
-
-class _NotYetDocumented(logging.Filter):
-    """Drop the warnings raised by the docstrings of a module in :data:`NOT_YET_DOCUMENTED` (TODO(integration))."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Return False for a warning whose source is such a module."""
-        from sphinx.util.logging import get_node_location
-
-        location = getattr(record, "location", None)
-        if location is not None and not isinstance(location, str | tuple):
-            location = get_node_location(location)
-        match = _SOURCE.search(f"{location} {record.getMessage()}")
-        if match is None:
-            return True
-        module = (match[1].replace("/", ".") if match[1] else match[2]).removesuffix(".__init__")
-        return not any(re.search(pattern, module) for pattern in NOT_YET_DOCUMENTED)
-
-
 def setup(app: object) -> None:
-    """Run :func:`_data_signature` before numpydoc's signature hook (priority 500); install the warning filter."""
+    """Run :func:`_data_signature` before numpydoc's signature hook (priority 500)."""
     app.connect("autodoc-process-signature", _data_signature, priority=400)  # type: ignore[attr-defined]
-    for handler in logging.getLogger("sphinx").handlers:
-        if handler.level >= logging.WARNING:  # the warning handler: ahead of the filter that counts (and -W)
-            handler.filters.insert(0, _NotYetDocumented())

@@ -30,10 +30,10 @@ CELL = dict(
 
 
 def spikebridge_variant(duration: float) -> dict[str, float]:
+    import pyNN.nest  # noqa: F401  (the simulator's import is not timed, as in the other variants)
+
     from spikebridge.backends import create
     from spikebridge.models import instantiate, load_model
-
-    import pyNN.nest  # noqa: F401  (the simulator's import is not timed, as in the other variants)
 
     model = load_model("vogels_abbott_coba", [f"simulation.duration={duration}"])
     sim = create("nest")

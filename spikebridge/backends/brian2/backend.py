@@ -17,7 +17,7 @@ from ...models.network import Network
 from ...models.schema import Phase
 from ..base import Connections, Progress
 from ..pynn.backend import PyNNBackend
-from .options import DEFAULT_METHODS, Brian2Options
+from .options import DEFAULT_METHODS, MATCHED, Brian2Options
 
 if TYPE_CHECKING:
     from . import connections
@@ -61,7 +61,7 @@ class Brian2Backend(PyNNBackend):
 
         self.prepare(variant)
         self.driver = DRIVERS[variant](self.label, options)
-        self.methods = options.methods()
+        self.methods = options.methods(gsl=self.driver.gsl)
         self.projections: dict[str, connections.Projection] = {}
         self.phases: list[Phase] = []
         self.integration: dict[str, str] = {}
@@ -100,7 +100,9 @@ class Brian2Backend(PyNNBackend):
             population = create_population(sim, pop, brian2_name("pop", k, name), method)
             self.populations[name] = population
             if not pop.is_source:
-                self.integration[pop.cell_type] = self._describe(cells.chosen_method(population.brian2_group, method), method)
+                self.integration[pop.cell_type] = self._describe(
+                    pop.cell_type, cells.chosen_method(population.brian2_group, method), method
+                )
         for k, (name, prj) in enumerate(network.projections.items()):
             pre = self.populations[prj.pre]
             self.projections[name] = connections.create(
@@ -114,13 +116,18 @@ class Brian2Backend(PyNNBackend):
         if network.currents:
             simulator.add_current_updates()
         self.inject_and_record(network)
-        self.driver.prepare(network, {c: self.methods[c] for c in sorted(self.integration)})
+        self.driver.prepare(network, {c: self.integration[c] for c in sorted(self.integration)})
 
-    @staticmethod
-    def _describe(chosen: str, method: str | tuple[str, ...]) -> str:
-        if isinstance(method, str):
-            return f"{chosen} (requested)"
-        return f"{chosen} (Brian2's first fitting of {', '.join(method)}; choose with option 'method')"
+    def _describe(self, cell_type: str, chosen: str, method: str | tuple[str, ...]) -> str:
+        if not isinstance(method, str):
+            return f"{chosen} (Brian2's first fitting of {', '.join(method)}; choose with option 'method')"
+        matched = MATCHED.get(cell_type)
+        text = matched.describe(chosen) if matched is not None else chosen
+        if self.options.method is not None:
+            return f"{text}; requested with option 'method'"
+        if matched is not None and chosen != matched.method:
+            return f"{text}; {self.driver.DESCRIPTION} has no {matched.method}"
+        return text
 
     def run(self, phase: Phase, progress: Progress | None = None) -> None:
         """Run one phase on the device (a standalone device records it for the binary); plasticity as the phase says."""

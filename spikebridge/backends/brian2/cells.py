@@ -19,7 +19,7 @@ import brian2
 import numpy as np
 
 from ...models.network import PopulationData
-from .options import CELL_TYPES
+from .options import CELL_TYPES, method_options
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,15 @@ class Spiking:
     refractory: str | None
 
 
+# NEST holds V_m for tau_refrac/dt steps *after* the step of the spike (its refractory counter is set in that step
+# and counted down in the next ones); Brian2 counts the spike's own step, which frees V one step earlier.
+_REFRACTORY = "tau_refrac + dt"
+
 _LEAKY = Spiking(
     extra="v_thresh : volt (constant)\nv_reset : volt (constant)\ntau_refrac : second (constant)",
-    threshold="v > v_thresh",
+    threshold="v >= v_thresh",  # NEST's iaf_*: V_m >= V_th
     reset="v = v_reset",
-    refractory="tau_refrac",
+    refractory=_REFRACTORY,
 )
 SPIKING: dict[str, Spiking] = {
     "IF_cond_exp": _LEAKY,
@@ -45,9 +49,9 @@ SPIKING: dict[str, Spiking] = {
     "IF_curr_alpha": _LEAKY,
     "EIF_cond_exp_isfa_ista": Spiking(
         extra="v_reset : volt (constant)\nb : amp (constant)\ntau_refrac : second (constant)",
-        threshold="v > v_spike",  # NEST's aeif_cond_exp: V_peak, which PyNN translates from v_spike
+        threshold="v >= v_spike",  # NEST's aeif_cond_exp: V_m >= V_peak, which PyNN translates from v_spike
         reset="v = v_reset\nw += b",
-        refractory="tau_refrac",
+        refractory=_REFRACTORY,
     ),
     "Izhikevich": Spiking(extra="", threshold="v >= 30*mV", reset="v = v_reset\nu += d", refractory=None),
 }
@@ -64,13 +68,29 @@ _CURRENT_ALPHA = brian2.Equations("""
     tau_syn_i                                     : second
 """)
 
+# NEST's aeif_cond_exp evaluates its right-hand sides at V = min(V_m, V_peak): the exponential cannot run away inside
+# a step (an adaptive integrator would shrink its step without end), and the spike is caught at V_peak.
+_ADEX = brian2.Equations("""
+    dv/dt = (gL*(v_rest - v_c) + delta_T*gL*exp((v_c - v_thresh)/delta_T) + I - w)/c_m : volt (unless refractory)
+    dw/dt = (a*(v_c - v_rest) - w)/tau_w                                             : amp
+    v_c = v_spike - clip(v_spike - v, 0*mV, inf*mV)                                  : volt
+    i_syn = ge*(e_rev_e - v_c) + gi*(e_rev_i - v_c)                                  : amp
+""")
 
 
 class CellGroup(brian2.NeuronGroup):
     """A NeuronGroup holding one PyNN population; PyNN's ``Population`` calls it as ``brian2_model(n, eqs, **params)``."""
 
     def __init__(
-        self, n: int, equations: brian2.Equations, *, spiking: Spiking, method: str | tuple[str, ...], name: str, **parameters: Any
+        self,
+        n: int,
+        equations: brian2.Equations,
+        *,
+        spiking: Spiking,
+        method: str | tuple[str, ...],
+        name: str,
+        method_options: dict[str, Any] | None = None,
+        **parameters: Any,
     ) -> None:
         eqs = equations + brian2.Equations(spiking.extra) if spiking.extra else equations
         super().__init__(
@@ -80,6 +100,7 @@ class CellGroup(brian2.NeuronGroup):
             reset=spiking.reset,
             refractory=spiking.refractory if spiking.refractory else False,
             method=method,
+            method_options=_quantities(method_options),
             name=name,
             namespace={},
         )
@@ -92,6 +113,14 @@ class CellGroup(brian2.NeuronGroup):
         """Set every per-cell parameter and initial value, as PyNN's population asks."""
         for variable, values in self.initial_values.items():
             setattr(self, variable, values)
+
+
+def _quantities(method_options: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``method_options`` with (value, unit name) tolerances as Brian2 quantities."""
+    if not method_options:
+        return None
+    errors = {v: value * getattr(brian2, unit) for v, (value, unit) in method_options.get("absolute_error_per_variable", {}).items()}
+    return {**method_options, "absolute_error_per_variable": errors}
 
 
 class SourceGroup(brian2.SpikeGeneratorGroup):
@@ -120,7 +149,10 @@ def celltype(sim: ModuleType, pop: PopulationData, group_name: str, method: str 
     ct = getattr(sim, pop.cell_type)(**params)
     if pop.cell_type == "IF_curr_alpha":
         ct.eqs = _with_current_alpha(ct.eqs)
-    ct.brian2_model = partial(CellGroup, spiking=SPIKING[pop.cell_type], method=method, name=group_name)
+    elif pop.cell_type == "EIF_cond_exp_isfa_ista":
+        ct.eqs = _replaced(ct.eqs, _ADEX)
+    options = method_options(pop.cell_type, method) if isinstance(method, str) else None
+    ct.brian2_model = partial(CellGroup, spiking=SPIKING[pop.cell_type], method=method, method_options=options, name=group_name)
     return ct
 
 
@@ -130,6 +162,11 @@ def _with_current_alpha(eqs: brian2.Equations) -> brian2.Equations:
     return brian2.Equations(kept) + _CURRENT_ALPHA
 
 
+def _replaced(eqs: brian2.Equations, new: brian2.Equations) -> brian2.Equations:
+    kept = [eq for name, eq in eqs.items() if name not in new.names]
+    return brian2.Equations(kept) + new
+
+
 def chosen_method(group: brian2.NeuronGroup, method: str | tuple[str, ...]) -> str:
     """The integration method Brian2 uses for ``group`` (the first of ``method`` that fits its equations)."""
     from brian2.stateupdaters.base import StateUpdateMethod, UnsupportedEquationsException
@@ -137,7 +174,9 @@ def chosen_method(group: brian2.NeuronGroup, method: str | tuple[str, ...]) -> s
     candidates = (method,) if isinstance(method, str) else method
     for candidate in candidates:
         try:
-            StateUpdateMethod.apply_stateupdater(group.equations, group.variables, candidate, group_name=group.name)
+            StateUpdateMethod.apply_stateupdater(
+                group.equations, group.variables, candidate, method_options=group.state_updater.method_options, group_name=group.name
+            )
         except UnsupportedEquationsException:
             continue
         return candidate

@@ -30,6 +30,8 @@ class Driver:
 
     variant: ClassVar[str | None] = None
     DESCRIPTION: ClassVar[str] = "runtime (Cython code generation)"
+    gsl: ClassVar[bool] = True
+    """Whether the device has Brian2's GSL integrators (needs GSL's headers and library: Debian's libgsl-dev)."""
 
     def __init__(self, label: str, options: Brian2Options) -> None:
         self.label = label
@@ -48,7 +50,7 @@ class Driver:
         brian2.set_device("runtime")
         prefs.codegen.target = "cython"
 
-    def prepare(self, network: Network, methods: dict[str, str | tuple[str, ...]]) -> None:
+    def prepare(self, network: Network, methods: dict[str, str]) -> None:
         """Called once the network is built: nothing to prepare at runtime."""
 
     def run(self, duration: float, progress: Progress | None) -> None:
@@ -118,11 +120,11 @@ class StandaloneDriver(Driver):
         """This device's own preferences: OpenMP threads."""
         prefs.devices.cpp_standalone.openmp_threads = self.options.threads if self.options.threads > 1 else 0
 
-    def settings(self, methods: dict[str, str | tuple[str, ...]]) -> dict[str, Any]:
+    def settings(self, methods: dict[str, str]) -> dict[str, Any]:
         """What of the options shapes the generated code (part of the project's cache key)."""
         return {"threads": self.options.threads, "methods": methods, "compute_capability": self.options.compute_capability}
 
-    def prepare(self, network: Network, methods: dict[str, str | tuple[str, ...]]) -> None:
+    def prepare(self, network: Network, methods: dict[str, str]) -> None:
         """The project directory in the compiled-code cache, keyed by the network's structure."""
         key = standalone.structure_key(network, self.variant, self.settings(methods))
         self.project = standalone.Project(self.cache_root / key)
@@ -181,6 +183,7 @@ class CudaDriver(StandaloneDriver):
     variant: ClassVar[str | None] = "cuda"
     DEVICE: ClassVar[str] = "cuda_standalone"
     DESCRIPTION: ClassVar[str] = "cuda_standalone (brian2cuda)"
+    gsl: ClassVar[bool] = False
 
     def activate(self) -> None:
         """Refuse where brian2cuda cannot be imported; then as the C++ standalone device."""

@@ -1,5 +1,6 @@
-"""Figures of a comparison: overlaid distributions per backend, distances against the seed baseline, per-cell
-spike counts across backends, and the angle between weight-change vectors over training time."""
+"""Figures of a comparison: overlaid distributions per backend, the permutation test of every measure, per-cell
+spike counts across backends, the angle between weight-change vectors over training time, and the verdict's
+calibration (false-FAIL rate and power)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..analysis.validation.measures import MIN_SAMPLE, by_name
-from ..analysis.validation.scores import DISTANCES
 
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b")
-LABELS = {"rate": "firing rate (Hz)", "cv_isi": "CV of ISIs", "correlation": "spike-count correlation", "weight": "final weight"}
-DISTANCE_LABELS = {"ks": "KS statistic", "abs_d": "|Cohen's d|", "wasserstein": "Wasserstein distance"}
+LABELS = {
+    "rate": "firing rate (Hz)",
+    "cv_isi": "CV of ISIs",
+    "correlation": "spike-count correlation",
+    "lifetime": "activity lifetime (ms)",
+    "weight": "final weight",
+}
 VERDICT_COLOUR = {"pass": "#2ca02c", "fail": "#d62728", "inconclusive": "0.4"}
 
 
@@ -105,77 +110,120 @@ def plot_distributions(
     return fig
 
 
-def plot_baseline(scores: pd.DataFrame, labels: Mapping[str, str] | None = None, verdicts: pd.DataFrame | None = None) -> Figure:
-    """Each score divided by the largest seed-to-seed value of the reference, one panel per distance.
+def plot_permutation(verdicts: pd.DataFrame, labels: Mapping[str, str] | None = None) -> Figure:
+    """The permutation test of every measure: the observed standardised statistic against the value that fails.
 
-    Grey dots are the baseline pairs (at most 1 by construction), coloured diamonds the cross-backend values per
-    seed, a bar their mean. A measure fails where a bar rises above the dashed line at 1. An inconclusive measure
-    (per ``verdicts``) is named in its slot instead: its distances, 0 within 0, would look like a pass. x: one slot
-    per (target, measure); y: distance / baseline maximum (no units).
+    A diamond is a measure's ``z`` (cross-backend minus within-backend distance, in standard deviations of its
+    permutation null); the dashed mark above it is the smallest ``z`` that fails at the comparison's alpha (the
+    maxT critical value, shared by all measures of a pair of backends). A measure fails where its diamond reaches its
+    mark. Inconclusive measures are named in their slot. x: one slot per (target, measure); y: z (no unit).
 
     Parameters
     ----------
-    scores
-        Every score: columns ``target``, ``measure``, ``other`` (backend), ``kind`` (``baseline`` or ``cross``)
-        and one column per distance of :data:`~spikebridge.analysis.validation.scores.DISTANCES`.
+    verdicts
+        :func:`spikebridge.analysis.validation.permutation.verdicts`: columns ``other``, ``target``, ``measure``,
+        ``z``, ``z_critical``, ``verdict``.
     labels
         Backend names as shown (default: the names).
-    verdicts
-        The verdict table (columns ``target``, ``measure``, ``verdict``), to name inconclusive measures.
 
     Returns
     -------
     Figure
-        One row per distance, shared x axis.
+        One panel.
     """
-    keys = list(dict.fromkeys(zip(scores.target, scores.measure, strict=True))) if not scores.empty else []
-    others = list(dict.fromkeys(scores.other)) if not scores.empty else []
-    fig, axes = plt.subplots(len(DISTANCES), 1, figsize=(max(6.0, 1.1 * len(keys) + 2), 2.4 * len(DISTANCES)), sharex=True, squeeze=False)
-    for ax, name in zip(axes[:, 0], DISTANCES, strict=True):
-        for x, (target, measure) in enumerate(keys):
-            judged = verdicts[(verdicts.target == target) & (verdicts.measure == measure)] if verdicts is not None else None
-            if judged is not None and not judged.empty and (judged.verdict == "inconclusive").all():
-                ax.text(x, 0.5, "inconclusive", ha="center", va="center", rotation=90, fontsize=8, color=VERDICT_COLOUR["inconclusive"])
-                continue
-            rows = scores[(scores.target == target) & (scores.measure == measure)]
-            for j, other in enumerate(others):
-                sub = rows[rows.other == other]
-                base = sub[sub.kind == "baseline"][name].to_numpy()
-                cross = sub[sub.kind == "cross"][name].to_numpy()
-                scale = base.max() if len(base) and base.max() > 0 else 1.0
-                offset = (j - (len(others) - 1) / 2) * 0.25
-                if j == 0:
-                    ax.scatter(
-                        np.full(len(base), x - 0.3),
-                        base / scale,
-                        s=12,
-                        color="0.6",
-                        zorder=2,
-                        label="reference seed pairs" if x == 0 else None,
-                    )
-                colour = COLOURS[(j + 1) % len(COLOURS)]
-                ax.scatter(
-                    np.full(len(cross), x + offset),
-                    cross / scale,
-                    marker="D",
-                    s=18,
-                    color=colour,
-                    zorder=3,
-                    label=f"{(labels or {}).get(other, other)} vs reference" if x == 0 else None,
+    keys = list(dict.fromkeys(zip(verdicts.target, verdicts.measure, strict=True))) if not verdicts.empty else []
+    others = list(dict.fromkeys(verdicts.other)) if not verdicts.empty else []
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(keys) + 2), 3.6))
+    for x, (target, measure) in enumerate(keys):
+        rows = verdicts[(verdicts.target == target) & (verdicts.measure == measure)]
+        for j, other in enumerate(others):
+            row = rows[rows.other == other]
+            offset = (j - (len(others) - 1) / 2) * 0.25
+            if row.empty or "z" not in row or not np.isfinite(row.z.iloc[0]):
+                ax.text(
+                    x + offset, 0.0, "inconclusive", ha="center", va="bottom", rotation=90, fontsize=8, color=VERDICT_COLOUR["inconclusive"]
                 )
-                if len(cross):
-                    ax.hlines(cross.mean() / scale, x + offset - 0.1, x + offset + 0.1, color=colour, lw=2.5, zorder=4)
-        ax.axhline(1.0, color="k", ls="--", lw=1)
-        ax.set_xlim(-0.6, len(keys) - 0.4)  # one slot per measure, however few
-        ax.set_ylabel(f"{DISTANCE_LABELS[name]}\n/ baseline max", fontsize=9)
-        ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1.1))  # the line at 1 stays in view
-        ax.grid(axis="y", alpha=0.3)
-    axes[-1, 0].set_xticks(range(len(keys)), [f"{t}\n{m}" for t, m in keys], fontsize=8)
-    handles, names = axes[0, 0].get_legend_handles_labels()
-    axes[0, 0].set_title("Cross-backend distances (mean = bar) against the reference's seed-to-seed spread", fontsize=10)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    if names:  # none where every measure is inconclusive
+                continue
+            verdict = str(row.verdict.iloc[0])
+            colour = COLOURS[(j + 1) % len(COLOURS)]
+            ax.scatter(
+                [x + offset],
+                [row.z.iloc[0]],
+                marker="D",
+                s=40,
+                color=colour,
+                edgecolor=VERDICT_COLOUR[verdict],
+                lw=1.5,
+                zorder=3,
+                label=f"{(labels or {}).get(other, other)} vs reference" if x == 0 else None,
+            )
+            critical = float(row.z_critical.iloc[0])
+            if np.isfinite(critical):
+                ax.hlines(
+                    critical,
+                    x + offset - 0.12,
+                    x + offset + 0.12,
+                    color="k",
+                    ls="--",
+                    lw=1.2,
+                    zorder=2,
+                    label="fails at or above" if x == 0 and j == 0 else None,
+                )
+    ax.axhline(0.0, color="0.6", lw=0.8)
+    ax.set_xlim(-0.6, len(keys) - 0.4)
+    ax.set_xticks(range(len(keys)), [f"{t}\n{m}" for t, m in keys], fontsize=8)
+    ax.set_ylabel("z: cross- minus within-backend\ndistance (s.d. of its null)", fontsize=9)
+    ax.set_title("Paired permutation test per measure (edge colour: verdict)", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    handles, names = ax.get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    if names:
         fig.legend(handles, names, fontsize=8, loc="lower center", ncol=len(names), frameon=False)
+    return fig
+
+
+def plot_calibration(table: pd.DataFrame, alpha: float) -> Figure:
+    """False-FAIL rate and detection power of the verdict, from disjoint seed sets.
+
+    Parameters
+    ----------
+    table
+        One row per judged pair: ``pair`` (label), ``kind`` (``"null"``: nothing is wrong; ``"power"``: a
+        perturbation), ``size`` (the perturbation in %, 0 for null pairs), ``sets``, ``fails``.
+    alpha
+        The verdict's stated false-FAIL rate (a dashed line on the left).
+
+    Returns
+    -------
+    Figure
+        Left: the fraction of sets that failed where nothing is wrong, with 95 % Clopper-Pearson intervals. Right:
+        the fraction that failed against the perturbation's size.
+    """
+    from scipy.stats import binomtest
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, kind in ((left, "null"), (right, "power")):
+        rows = table[table.kind == kind].reset_index(drop=True)
+        for k, row in rows.iterrows():
+            rate = row.fails / row.sets
+            ci = binomtest(int(row.fails), int(row.sets)).proportion_ci(0.95)
+            x = float(k) if kind == "null" else float(row["size"])
+            ax.errorbar([x], [rate], yerr=[[rate - ci.low], [ci.high - rate]], fmt="o", color=COLOURS[int(k) % len(COLOURS)], capsize=4)
+            ax.annotate(f"{int(row.fails)}/{int(row.sets)}", (x, rate), textcoords="offset points", xytext=(8, 4), fontsize=8)
+        if kind == "null":
+            ax.axhline(alpha, color="k", ls="--", lw=1, label=f"alpha = {alpha:g}")
+            ax.set_xticks(range(len(rows)), list(rows.pair), fontsize=8)
+            ax.set_xlim(-0.6, max(len(rows) - 0.4, 0.6))
+            ax.set_ylabel("fraction of seed sets that FAIL")
+            ax.set_title("False-FAIL rate (nothing is wrong)", fontsize=10)
+        else:
+            ax.axhline(0.8, color="k", ls=":", lw=1, label="80 %")
+            ax.set_xlabel("perturbation of tau_syn_E on one side (%)")
+            ax.set_title("Detection power", fontsize=10)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
     return fig
 
 

@@ -184,7 +184,7 @@ class Results:
             return np.arange(rec.cells)
         return np.asarray(sorted(rec.cells), dtype=np.int64)
 
-    def spiketrains(self, population: str, phase: str | None = None) -> list[neo.SpikeTrain]:
+    def spiketrains(self, population: str, phase: str | None = None, cells: int | None = None) -> list[neo.SpikeTrain]:
         """The recorded spike trains of one population in one phase, one per recorded cell, by cell index.
 
         Parameters
@@ -193,6 +193,8 @@ class Results:
             The population's name.
         phase
             The phase's name; ``None`` for the only phase of a run that has one.
+        cells
+            Only the first this many recorded cells (``None``: all).
 
         Returns
         -------
@@ -203,15 +205,15 @@ class Results:
         idx, t = self.spikes(population, phase)
         seg = self.segment(phase)
         t_start, t_stop = seg.spiketrains.t_start, seg.spiketrains.t_stop
-        cells = self.recorded_cells(population)
+        recorded = self.recorded_cells(population)[:cells]
         order = np.lexsort((t, idx))
-        bounds = np.searchsorted(idx[order], np.append(cells, cells[-1] + 1) if len(cells) else [0])
+        bounds = np.searchsorted(idx[order], np.append(recorded, recorded[-1] + 1) if len(recorded) else [0])
         times = t[order]
         return [
             neo.SpikeTrain(
                 times[bounds[k] : bounds[k + 1]], units="ms", t_start=t_start, t_stop=t_stop, population=population, source_index=int(c)
             )
-            for k, c in enumerate(cells)
+            for k, c in enumerate(recorded)
         ]
 
     def counts(self, population: str, phase: str | None = None) -> np.ndarray:

@@ -85,9 +85,7 @@ def agreement(trains_a: Sequence[np.ndarray], trains_b: Sequence[np.ndarray], to
     }
 
 
-def agreement_table(
-    runs_a: dict[str, Sequence[np.ndarray]], runs_b: dict[str, Sequence[np.ndarray]], tolerance: float
-) -> pd.DataFrame:
+def agreement_table(runs_a: dict[str, Sequence[np.ndarray]], runs_b: dict[str, Sequence[np.ndarray]], tolerance: float) -> pd.DataFrame:
     """:func:`agreement` of every population the two runs share, one row each (index: population)."""
     rows = {pop: agreement(runs_a[pop], runs_b[pop], tolerance) for pop in runs_a if pop in runs_b}
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -25,13 +25,16 @@ Target = Literal["population", "projection"]
 CORRELATION_CELLS = 200
 CORRELATION_BIN_MS = 10.0
 MIN_SAMPLE = 5
+SILENCE_MS = 200.0
+"""A population that has not spiked for this long before the end of a phase has stopped (its activity lifetime)."""
 
 
 @dataclass(frozen=True)
 class Measure:
     """A named quantity sampled on one run: ``sample(results, target, phase, trains)`` returns one value per element.
 
-    ``trains`` are the target population's spike trains in that phase (None for projection measures).
+    ``trains``, where given, are the target population's spike trains in that phase; measures computed on arrays
+    read the run directly (:meth:`~spikebridge.rundir.Results.spikes`), which builds no per-cell objects.
 
     Parameters
     ----------
@@ -46,6 +49,8 @@ class Measure:
         One line for reports, naming the method (the Elephant function).
     sample : callable
         ``sample(results, target, phase, trains) -> numpy.ndarray``, one value per cell, pair or synapse.
+    min_sample : int, optional
+        The fewest finite values a run's sample needs to be judged.
     """
 
     name: str
@@ -53,20 +58,43 @@ class Measure:
     target: Target
     description: str
     sample: Callable[[Results, str, str, list[neo.SpikeTrain] | None], np.ndarray]
+    min_sample: int = MIN_SAMPLE
+
+
+def _phase_spikes(results: Results, population: str, phase: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """(position of each spike's cell among the recorded cells, times sorted by cell then time, recorded cells,
+    t_start, t_stop) of one population in one phase: arrays, no per-cell objects."""
+    idx, t = results.spikes(population, phase)
+    cells = results.recorded_cells(population)
+    st = results.segment(phase).spiketrains
+    position = np.searchsorted(cells, idx)
+    order = np.lexsort((t, position))
+    return position[order], t[order], cells, float(st.t_start.rescale(pq.ms).magnitude), float(st.t_stop.rescale(pq.ms).magnitude)
 
 
 def _rates(results: Results, population: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:
-    assert trains is not None
-    return np.array([float(mean_firing_rate(st).rescale(pq.Hz).magnitude) for st in trains])
+    # elephant.statistics.mean_firing_rate of each cell's train: its count over (t_stop - t_start), in Hz
+    position, _, cells, t_start, t_stop = _phase_spikes(results, population, phase)
+    return np.bincount(position, minlength=len(cells)).astype(float) / ((t_stop - t_start) / 1000.0)
 
 
 def _cv_isi(results: Results, population: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:
-    assert trains is not None
-    return np.array([cv(isi(st)) for st in trains if len(st) >= 3], dtype=float)
+    # elephant.statistics.cv(isi(train)) of each cell with >= 3 spikes: std (ddof 0) / mean of its intervals
+    position, t, cells, _, _ = _phase_spikes(results, population, phase)
+    counts = np.bincount(position, minlength=len(cells))
+    same = position[1:] == position[:-1]
+    gaps, owner = np.diff(t)[same], position[1:][same]
+    n = np.bincount(owner, minlength=len(cells)).astype(float)
+    total = np.bincount(owner, gaps, minlength=len(cells))
+    keep = counts >= 3
+    mean = total[keep] / n[keep]
+    var = np.bincount(owner, (gaps - (total / np.maximum(n, 1))[owner]) ** 2, minlength=len(cells))[keep] / n[keep]
+    return np.sqrt(var) / mean
 
 
 def _correlations(results: Results, population: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:
-    assert trains is not None
+    if trains is None:
+        trains = results.spiketrains(population, phase, cells=CORRELATION_CELLS)
     trains = trains[:CORRELATION_CELLS]
     if len(trains) < 2:
         return np.empty(0)
@@ -76,6 +104,30 @@ def _correlations(results: Results, population: str, phase: str, trains: list[ne
         matrix = correlation_coefficient(BinnedSpikeTrain(trains, bin_size=CORRELATION_BIN_MS * pq.ms))
     values = matrix[np.triu_indices(len(trains), k=1)]
     return values[np.isfinite(values)]
+
+
+def lifetime(spike_times: np.ndarray, t_start: float, t_stop: float, silence: float = SILENCE_MS) -> float:
+    """How long a population's activity lasted in a phase (ms from its start).
+
+    The time of its last spike when at least ``silence`` ms of the phase follow it without a spike; the whole
+    phase when the population was still active near its end; 0 when it never spiked.
+
+    Examples
+    --------
+    >>> lifetime(np.array([10.0, 250.0, 1390.0]), 0.0, 5000.0), lifetime(np.array([10.0, 4900.0]), 0.0, 5000.0)
+    (1390.0, 5000.0)
+    """
+    if len(spike_times) == 0:
+        return 0.0
+    last = float(np.max(spike_times))
+    return last - t_start if t_stop - last >= silence else t_stop - t_start
+
+
+def _lifetime(results: Results, population: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:
+    st = results.segment(phase).spiketrains
+    t_start, t_stop = float(st.t_start.rescale(pq.ms).magnitude), float(st.t_stop.rescale(pq.ms).magnitude)
+    _, times = results.spikes(population, phase)
+    return np.array([lifetime(times, t_start, t_stop)])
 
 
 def _final_weights(results: Results, projection: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:
@@ -92,6 +144,15 @@ MEASURES: tuple[Measure, ...] = (
         f"pairwise spike-count correlation, {CORRELATION_BIN_MS:g} ms bins, first {CORRELATION_CELLS} recorded cells "
         "(elephant BinnedSpikeTrain + correlation_coefficient)",
         _correlations,
+    ),
+    Measure(
+        "lifetime",
+        "ms",
+        "population",
+        f"activity lifetime: time of the population's last spike when {SILENCE_MS:g} ms of silence follow it, else the "
+        "phase's duration (one value per run)",
+        _lifetime,
+        min_sample=1,
     ),
     Measure(
         "weight",
@@ -163,12 +224,9 @@ def measure_run(results: Results, phase: str | None = None) -> dict[tuple[str, s
         ``{(target, measure name): sample}``, each sample a 1-D array in the measure's unit (:func:`unit`).
     """
     phase = phase or default_phase(results)
-    trains: dict[str, list[neo.SpikeTrain]] = {}
     out = {}
     for target, m in targets(results):
-        if m.target == "population" and target not in trains:
-            trains[target] = results.spiketrains(target, phase)
-        out[(target, m.name)] = m.sample(results, target, phase, trains.get(target))
+        out[(target, m.name)] = m.sample(results, target, phase, None)
     return out
 
 
@@ -192,6 +250,11 @@ def unit(model: Model, target: str, measure: str) -> str:
     if measure == "weight":
         return "uS" if "cond" in model.populations[model.projections[target].post].cell_type else "nA"
     return by_name(measure).unit
+
+
+def min_samples() -> dict[str, int]:
+    """The fewest finite values each measure needs in a run's sample, by measure name."""
+    return {m.name: m.min_sample for m in MEASURES}
 
 
 def by_name(name: str) -> Measure:

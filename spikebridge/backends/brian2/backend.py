@@ -105,9 +105,7 @@ class Brian2Backend(PyNNBackend):
                 )
         for k, (name, prj) in enumerate(network.projections.items()):
             pre = self.populations[prj.pre]
-            self.projections[name] = connections.create(
-                k, prj, pre, self.populations[prj.post], dt, network.populations[prj.pre].is_source
-            )
+            self.projections[name] = connections.create(k, prj, pre, self.populations[prj.post], dt, network.populations[prj.pre].is_source)
             simulator.simulator.state.network.add(self.projections[name].synapses)
         spec = network.model.record_weights
         if spec is not None and spec.interval != "end":

@@ -194,9 +194,9 @@ class CudaDriver(StandaloneDriver):
         """C++17, cuRAND's folders and, where given, the GPU architecture to compile for."""
         cuda = prefs.devices.cuda_standalone.cuda_backend
         cuda.extra_compile_args_nvcc = [*cuda.extra_compile_args_nvcc, CUDA_STD]
-        prefs.codegen.cpp.extra_compile_args_gcc = [
-            f for f in prefs.codegen.cpp.extra_compile_args_gcc if not f.startswith("-std=")
-        ] + [CUDA_STD]
+        prefs.codegen.cpp.extra_compile_args_gcc = [f for f in prefs.codegen.cpp.extra_compile_args_gcc if not f.startswith("-std=")] + [
+            CUDA_STD
+        ]
         include, lib = standalone.curand_dirs()
         prefs.codegen.cpp.include_dirs = [*prefs.codegen.cpp.include_dirs, *include]
         prefs.codegen.cpp.library_dirs = [*prefs.codegen.cpp.library_dirs, *lib]

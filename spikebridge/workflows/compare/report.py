@@ -9,15 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...analysis.validation import baseline, measures
+from ...analysis.validation import baseline, measures, permutation
 from ...analysis.validation.measures import MEASURES
-from ...analysis.validation.scores import DISTANCES
 from ...plotting import compare as compare_plots
 from ...plotting.figures import save_figure
 from ...rundir import atomic_file
 from .workflow import Comparison, write_tables
-
-TABLE_LABELS = {"ks": "KS D", "abs_d": "abs(Cohen's d)", "wasserstein": "Wasserstein"}
 
 
 @dataclass(frozen=True)
@@ -71,29 +68,41 @@ def _number(value: object, form: str) -> str:
 
 
 def _verdict_table(cmp: Comparison) -> pd.DataFrame:
-    """The verdicts as shown: distances against the baseline, Cohen's d with its CI, and why a measure is inconclusive."""
+    """The verdicts as shown: distances at equal and between seeds, the test, Cohen's d, and why where inconclusive."""
     if cmp.verdicts.empty:
         return pd.DataFrame()
-    v = cmp.verdicts
-    out = pd.DataFrame({"backend": v.other.map(labels(cmp)), "target": v.target, "measure": v.measure})
-    for name in DISTANCES:
-        if f"{name}_cross" in v:
-            out[f"{TABLE_LABELS[name]} (cross / baseline max)"] = [
-                f"{_number(c, '.3g')} / {_number(b, '.3g')}" if np.isfinite(c) or np.isfinite(b) else ""
-                for c, b in zip(v[f"{name}_cross"], v[f"{name}_baseline_max"], strict=True)
-            ]
-    if "cohens_d_cross" in v:
-        out["Cohen's d [95 % CI]"] = [
-            f"{_number(d, '+.3f')} [{_number(lo, '+.3f')}, {_number(hi, '+.3f')}]" if np.isfinite(d) else ""
-            for d, lo, hi in zip(v.cohens_d_cross, v.d_low, v.d_high, strict=True)
-        ]
-        out["KS p (min over seeds)"] = [_number(p, ".2g") for p in v.ks_p_cross]
+    v = cmp.verdicts.reindex(
+        columns=[*cmp.verdicts.columns, *(c for c in ("w_cross", "w_within", "z", "p", "reason") if c not in cmp.verdicts)]
+    )
+    u = units(cmp)
+    out = pd.DataFrame({"backend": v.other.map(labels(cmp)), "target": v.target, "measure": v.measure, "seeds": v.seeds})
+    out["Wasserstein: equal seeds / between seeds"] = [
+        f"{_number(c, '.3g')} / {_number(w, '.3g')} {u.get((t, m), '')}".strip() if np.isfinite(c) else ""
+        for c, w, t, m in zip(v.w_cross, v.w_within, v.target, v.measure, strict=True)
+    ]
+    cross = (
+        cmp.scores[cmp.scores.kind == "cross"] if not cmp.scores.empty else pd.DataFrame(columns=["other", "target", "measure", "cohens_d"])
+    )
+    d = cross.groupby(["other", "target", "measure"]).cohens_d.mean() if not cross.empty else pd.Series(dtype=float)
+    out["Cohen's d (mean)"] = [_number(d.get((o, t, m), np.nan), "+.3f") for o, t, m in zip(v.other, v.target, v.measure, strict=True)]
+    out["z"] = [_number(z, ".2f") for z in v.z]
+    out["p (maxT)"] = [_number(p, ".3g") for p in v.p]
     out["verdict"] = [f"**{x.upper()}**" if x == baseline.FAIL else x for x in v.verdict]
-    if "reason" in v:
-        out["why inconclusive"] = [
-            r if x == baseline.INCONCLUSIVE and isinstance(r, str) else "" for x, r in zip(v.verdict, v.reason, strict=True)
-        ]
+    out["note"] = [r if isinstance(r, str) else "" for r in v.reason]
     return out
+
+
+def _lifetime_table(cmp: Comparison) -> pd.DataFrame:
+    """Each seed's activity lifetime (s) per population and backend; ">" marks a population active to the end."""
+    t = cmp.lifetimes
+    if t.empty:
+        return pd.DataFrame()
+    lab = labels(cmp)
+    shown = t.assign(
+        column=[f"{lab.get(b, b)}: {p}" for b, p in zip(t.backend, t.target, strict=True)],
+        value=[f"{x / 1000:.2f}" if stopped else f"> {x / 1000:.2f}" for x, stopped in zip(t.lifetime_ms, t.stopped, strict=True)],
+    )
+    return shown.pivot(index="seed", columns="column", values="value").reset_index()
 
 
 def _exact_table(cmp: Comparison) -> pd.DataFrame:
@@ -157,7 +166,7 @@ def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
     cmp
         The comparison.
     figures
-        Figure paths relative to the report by role (``distributions``, ``baseline``, ``counts``, ``angles``); a
+        Figure paths relative to the report by role (``distributions``, ``permutation``, ``counts``, ``angles``); a
         missing role leaves its section without a figure.
 
     Returns
@@ -177,19 +186,33 @@ def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
             "connectivity and input are still shared."
         )
     )
+    if cmp.too_few_seeds:
+        head += (
+            f"\n\n**Warning: {len(cmp.seeds)} seeds cannot reach alpha = {cmp.alpha:g}** (the smallest p-value of the "
+            f"permutation test is 2/2^{len(cmp.seeds)}); no measure can fail, and the verdict is at best inconclusive. "
+            f"Use --seeds {permutation.min_seeds(cmp.alpha)} or more."
+        )
     if cmp.perturb:
         head += " Perturbed on purpose: " + "; ".join(f"`{b}`: {', '.join(v)}" for b, v in cmp.perturb.items()) + "."
     out = [
         Section(f"Cross-simulator comparison: {cmp.model.name}", head),
-        Section("Rule", f"{baseline.RULE}\n\n{baseline.EXACT_RULE}\n\n{baseline.INCONCLUSIVE_RULE}"),
+        Section("Rule", f"{permutation.rule(cmp.alpha)}\n\n{baseline.EXACT_RULE}\n\n{baseline.INCONCLUSIVE_RULE}"),
         Section(
             "Verdicts per measure",
-            "Scores: two-sample Kolmogorov-Smirnov (scipy.stats.ks_2samp), Cohen's d (pooled s.d., normal-approximation CI), "
-            "Wasserstein distance (scipy.stats.wasserstein_distance).",
+            f"alpha = {cmp.alpha:g} per pair of backends. Wasserstein distances (scipy.stats.wasserstein_distance) between "
+            "the backends at equal seeds and between seeds of the reference; Cohen's d (pooled s.d.) of the other backend "
+            "against the reference, mean over seeds.",
             _verdict_table(cmp),
         ),
         Section("Distributions", "", None, figures.get("distributions")),
-        Section("Distances against the seed baseline", "", None, figures.get("baseline")),
+        Section("Permutation test", "", None, figures.get("permutation")),
+        Section(
+            "Activity lifetime per seed (s)",
+            f"Time of the last spike when {measures.SILENCE_MS:g} ms of silence follow it; '>' where the population was "
+            "still active at the end of the phase.\n\n"
+            + ("\n".join(f"- Mixed regimes: {line}" for line in cmp.regime_notes()) or "Every backend's runs fell into one regime."),
+            _lifetime_table(cmp),
+        ),
     ]
     if not cmp.exact.empty:
         out.append(
@@ -224,7 +247,8 @@ def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
     files = "\n".join(
         f"- `{name}`: {what}"
         for name, what in (
-            ("scores.csv", "every score, cross-backend and baseline"),
+            ("scores.csv", "every score, cross-backend and between reference seeds"),
+            ("lifetimes.csv", "each run's activity lifetime per population"),
             ("verdicts.csv", "the table above, unrounded"),
             ("exact.csv", "per-cell count correlations"),
             ("angles.csv", "weight-change angles per snapshot"),
@@ -301,13 +325,13 @@ def write_report(cmp: Comparison) -> Path:
     lab = labels(cmp)
     figs = {
         "distributions": compare_plots.plot_distributions(cmp.samples, cmp.verdicts, lab, units(cmp)),
-        "baseline": compare_plots.plot_baseline(cmp.scores, lab, cmp.verdicts),
+        "permutation": compare_plots.plot_permutation(cmp.verdicts, lab),
     }
     if not cmp.exact.empty:
         figs["counts"] = compare_plots.plot_counts(cmp.counts, cmp.reference, cmp.seeds[0], lab)
     if not cmp.angles.empty:
         figs["angles"] = compare_plots.plot_angles(cmp.angles, lab)
-    for stale in ("counts", "angles"):  # left by an earlier report of this directory
+    for stale in ("counts", "angles", "baseline"):  # left by an earlier report of this directory
         if stale not in figs:
             for suffix in ("png", "pdf"):
                 (cmp.out / "figures" / f"{stale}.{suffix}").unlink(missing_ok=True)

@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ... import backends as registry
-from ...analysis.validation import baseline, measures
+from ...analysis.validation import baseline, measures, permutation
 from ...errors import CorruptRunError, SpikebridgeError
 from ...models.io import apply_overrides, dumps_toml, validate
 from ...models.schema import Model
@@ -51,15 +51,26 @@ class Comparison:
     angles: pd.DataFrame
     perturb: dict[str, list[str]] = field(default_factory=dict)
     phase: str | None = None
+    alpha: float = permutation.ALPHA
+    lifetimes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def verdict(self) -> str:
         """The comparison's overall verdict: ``"fail"``, ``"pass"`` or ``"inconclusive"``.
 
         Fails when any measure fails (exact mode included), passes when none fails and at least one passes
-        (:func:`spikebridge.analysis.validation.baseline.overall`).
+        (:func:`spikebridge.analysis.validation.permutation.overall`).
         """
-        return baseline.overall(self.verdicts, self.exact)
+        return permutation.overall(self.verdicts, self.exact)
+
+    @property
+    def too_few_seeds(self) -> bool:
+        """Whether there are too few seeds for any measure to fail at ``alpha`` (the verdict cannot fail)."""
+        return len(self.seeds) < permutation.min_seeds(self.alpha)
+
+    def regime_notes(self) -> list[str]:
+        """One line per backend and population whose runs fell into different regimes (some stopped, some not)."""
+        return mixed_regimes(self.lifetimes)
 
     @property
     def same_network(self) -> bool:
@@ -185,6 +196,53 @@ def weight_angles(runs: Mapping[str, Mapping[int, Results]], reference: str) -> 
     return pd.DataFrame(rows)
 
 
+def lifetimes(
+    runs: Mapping[str, Mapping[int, Results]],
+    samples: Mapping[str, Mapping[int, Mapping[tuple[str, str], np.ndarray]]],
+    phase: str | None = None,
+) -> pd.DataFrame:
+    """Each run's activity lifetime per population: ``backend, seed, target, lifetime_ms, duration_ms, stopped``."""
+    rows = []
+    for backend, by_seed in samples.items():
+        for seed, sample in by_seed.items():
+            res = runs[backend][seed]
+            measured = phase or measures.default_phase(res)
+            for (target, measure), values in sample.items():
+                if measure != "lifetime" or len(values) == 0:
+                    continue
+                st = res.segment(measured).spiketrains
+                duration = float((st.t_stop - st.t_start).rescale("ms").magnitude)
+                rows.append(
+                    {
+                        "backend": backend,
+                        "seed": seed,
+                        "target": target,
+                        "lifetime_ms": float(values[0]),
+                        "duration_ms": duration,
+                        "stopped": bool(values[0] < duration),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def mixed_regimes(table: pd.DataFrame) -> list[str]:
+    """Lines naming each backend and population whose runs fell into different regimes.
+
+    A run whose population stopped spiking and a run that stayed active to the end are different regimes of the
+    model; a verdict pooling them would judge a mixture. The lifetime measure compares how often and when each
+    backend stops.
+    """
+    if table.empty:
+        return []
+    out = []
+    for (backend, target), group in table.groupby(["backend", "target"], sort=False):
+        stopped = group[group.stopped]
+        if 0 < len(stopped) < len(group):
+            when = ", ".join(f"seed {s} at {t / 1000:.2f} s" for s, t in zip(stopped.seed, stopped.lifetime_ms, strict=True))
+            out.append(f"{backend}: `{target}` stopped spiking in {len(stopped)} of {len(group)} runs ({when}); the others did not")
+    return out
+
+
 def _plastic_recorded(res: Results) -> list[str]:
     spec = res.model.record_weights
     if spec is None:
@@ -204,6 +262,7 @@ def compare(
     phase: str | None = None,
     progress: bool = True,
     base: Path | None = None,
+    alpha: float = permutation.ALPHA,
 ) -> Comparison:
     """Run ``model`` on each backend at each seed (reusing complete runs), then measure, score and judge.
 
@@ -230,6 +289,8 @@ def compare(
         Show a progress bar over the runs.
     base
         The folder of the model's relative data files (``None``: the model's source folder).
+    alpha
+        The false-FAIL rate of each pair of backends (:mod:`spikebridge.analysis.validation.permutation`).
 
     Returns
     -------
@@ -275,7 +336,7 @@ def compare(
     samples = {b: {s: measures.measure_run(r, phase) for s, r in by_seed.items()} for b, by_seed in runs.items()}
     spiking = sorted({t for b in samples.values() for s in b.values() for (t, m) in s if measures.by_name(m).target == "population"})
     counts = {b: {s: {p: measures.counts(r, p, phase) for p in spiking} for s, r in by_seed.items()} for b, by_seed in runs.items()}
-    scores = baseline.score_table(samples, reference, measures.MIN_SAMPLE)
+    scores = baseline.score_table(samples, reference, measures.min_samples())
     return Comparison(
         out=out,
         model=model,
@@ -286,19 +347,28 @@ def compare(
         samples=samples,
         counts=counts,
         scores=scores,
-        verdicts=baseline.verdicts(scores, baseline.expected_measures(samples, reference)),
+        verdicts=permutation.verdicts(samples, reference, alpha, measures.min_samples()),
         exact=baseline.exact_table(counts, reference),
         angles=weight_angles(runs, reference),
         perturb=perturbations,
         phase=phase,
+        alpha=alpha,
+        lifetimes=lifetimes(runs, samples, phase),
     )
 
 
 def write_tables(cmp: Comparison) -> list[Path]:
-    """scores.csv, verdicts.csv, exact.csv, angles.csv and comparison.json in the comparison directory, atomically."""
+    """scores.csv, verdicts.csv, exact.csv, angles.csv, lifetimes.csv and comparison.json in the comparison directory, atomically."""
     cmp.out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, frame in (("scores", cmp.scores), ("verdicts", cmp.verdicts), ("exact", cmp.exact), ("angles", cmp.angles)):
+    frames = (
+        ("scores", cmp.scores),
+        ("verdicts", cmp.verdicts),
+        ("exact", cmp.exact),
+        ("angles", cmp.angles),
+        ("lifetimes", cmp.lifetimes),
+    )
+    for name, frame in frames:
         path = cmp.out / f"{name}.csv"
         with atomic_file(path) as fh:
             fh.write(frame.to_csv(index=False).encode())
@@ -311,9 +381,12 @@ def write_tables(cmp: Comparison) -> list[Path]:
         "perturb": cmp.perturb,
         "verdict": cmp.verdict,
         "same_network": cmp.same_network,
-        "rule": baseline.RULE,
+        "alpha": cmp.alpha,
+        "min_seeds": permutation.min_seeds(cmp.alpha),
+        "rule": permutation.rule(cmp.alpha),
         "exact_rule": baseline.EXACT_RULE,
         "inconclusive_rule": baseline.INCONCLUSIVE_RULE,
+        "mixed_regimes": cmp.regime_notes(),
         "runs": {b: {str(s): str(r.path) for s, r in by_seed.items()} for b, by_seed in cmp.runs.items()},
     }
     path = cmp.out / "comparison.json"

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import spikebridge
-from spikebridge.analysis.validation import baseline
+from spikebridge.analysis.validation import permutation
 from spikebridge.analysis.validation.scores import cohens_d, score
 from spikebridge.workflows.compare.report import write_report
 from spikebridge.workflows.compare.workflow import CompareError, compare
@@ -41,12 +41,13 @@ def test_verdict_rule_on_synthetic_samples() -> None:
     rng = np.random.default_rng(1)
 
     def runs(shift: float) -> dict[int, dict[tuple[str, str], np.ndarray]]:
-        return {s: {("exc", "rate"): rng.normal(10.0 + shift + 0.2 * s, 2.0, 2000)} for s in range(4)}
+        return {s: {("exc", "rate"): rng.normal(10.0 + shift + 0.2 * s, 2.0, 2000)} for s in range(6)}
 
     for shift, expected in ((0.0, "pass"), (1.5, "fail")):
         samples = {"ref": runs(0.0), "other": runs(shift)}
-        table = baseline.verdicts(baseline.score_table(samples, "ref"))
+        table = permutation.verdicts(samples, "ref")
         assert table.verdict.tolist() == [expected], table
+        assert permutation.overall(table) == expected
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""``spikebridge compare``: one model on several backends and seeds, scored against the seed-to-seed baseline."""
+"""``spikebridge compare``: one model on several backends and seeds, judged by a paired permutation test."""
 
 from __future__ import annotations
 
@@ -10,22 +10,24 @@ from .dispatch import silence_stdout
 from .exits import EXIT_OK, EXIT_VERDICT
 
 EPILOG = """examples:
-  spikebridge compare vogels_abbott_coba --backends nest,brian2:cpp --seeds 5
-  spikebridge compare stdp_bimodal --backends nest,brian2 --seeds 3 --set simulation.duration=20000
+  spikebridge compare vogels_abbott_coba --backends nest,brian2:cpp --seeds 10
+  spikebridge compare stdp_bimodal --backends nest,brian2 --seeds 6 --set simulation.duration=20000
   spikebridge compare vogels_abbott_coba --backends nest,brian2 --perturb brian2:populations.exc.parameters.tau_syn_E=6
 
 The first backend is the reference. Complete run directories under OUT/runs/ made from the same model and backend
-are reused. Writes OUT/report.md (and report.html), OUT/figures/, scores.csv, verdicts.csv, exact.csv, angles.csv
-and comparison.json. Exit code 0 when the verdict passes (at least one measure passed, none failed), 1 when it fails
-or is inconclusive (no measure had data to judge, e.g. nothing spiked), 2 on bad input, 3 when a simulator or
-spikebridge itself failed (see docs/exit_codes.md)."""
+are reused. Each measure is judged by a paired permutation test whose false-FAIL rate is --alpha (docs/validation.md);
+at alpha 0.05 it needs at least 6 seeds to be able to fail. Writes OUT/report.md (and report.html), OUT/figures/,
+scores.csv, verdicts.csv, exact.csv, angles.csv, lifetimes.csv and comparison.json. Exit code 0 when the verdict
+passes (at least one measure passed, none failed), 1 when it fails or is inconclusive (no measure had data to judge,
+e.g. nothing spiked, or too few seeds), 2 on bad input, 3 when a simulator or spikebridge itself failed (see
+docs/exit_codes.md)."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``compare`` command to ``spikebridge``'s subparsers."""
     p = subparsers.add_parser(
         "compare",
-        help="run a model on several backends and seeds; judge the differences against the seed-to-seed baseline",
+        help="run a model on several backends and seeds; judge the differences with a calibrated permutation test",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -33,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     # the default is resolved in cmd_compare, from the installed backends (default_backends)
     add_backends(p, help="reference first (default nest,brian2)", pair=True)
     p.add_argument(
-        "--seeds", type=seeds, default=5, metavar="N|S1,S2", help="N seeds counting up from the model's, or a list (default 5)"
+        "--seeds", type=seeds, default=10, metavar="N|S1,S2", help="N seeds counting up from the model's, or a list (default 10)"
+    )
+    p.add_argument(
+        "--alpha", type=_alpha, default=0.05, metavar="A", help="false-FAIL rate of each pair of backends, 0 < A < 1 (default 0.05)"
     )
     add_overrides(p, help="override a model field on every backend")
     p.add_argument(
@@ -48,6 +53,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_out(p, help="comparison directory (default: comparisons/MODEL)")
     add_quiet(p)
     p.set_defaults(func=cmd_compare)
+
+
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+    return value
 
 
 def default_backends() -> list[str]:
@@ -86,7 +101,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         0 when the verdict passes, 1 when it fails or is inconclusive. The exit code is decided before anything
         is printed, so a reader that stops early (``| head``) cannot change it.
     """
+    import sys
+
     from ..analysis.validation.baseline import PASS
+    from ..analysis.validation.permutation import min_seeds
     from ..models.io import load_model
     from ..workflows.compare.report import write_report
     from ..workflows.compare.workflow import CompareError, compare
@@ -100,13 +118,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = args.out or Path("comparisons") / model.name
     if out.exists() and not out.is_dir():
         raise CompareError(f"--out {out}: exists and is not a directory")
-    cmp = compare(model, names, args.seeds, out, perturb=perturb, options=options, phase=args.phase, progress=not args.quiet)
+    count = args.seeds if isinstance(args.seeds, int) else len(set(args.seeds))
+    if count < min_seeds(args.alpha):
+        print(
+            f"spikebridge: warning: {count} seeds cannot reach alpha {args.alpha:g} (the permutation test's smallest p is "
+            f"2/2^{count}): no measure can fail and the verdict will be inconclusive; use --seeds {min_seeds(args.alpha)} or more",
+            file=sys.stderr,
+            flush=True,
+        )
+    cmp = compare(
+        model, names, args.seeds, out, perturb=perturb, options=options, phase=args.phase, progress=not args.quiet, alpha=args.alpha
+    )
     report = write_report(cmp)
     code = EXIT_OK if cmp.verdict == PASS else EXIT_VERDICT
     try:
         if not cmp.verdicts.empty:
-            shown = cmp.verdicts.reindex(columns=["other", "target", "measure", "verdict", "failing", "reason"]).fillna("")
+            shown = cmp.verdicts.reindex(columns=["other", "target", "measure", "seeds", "z", "p", "verdict", "reason"]).fillna("")
             print(shown.to_string(index=False))
+        for line in cmp.regime_notes():
+            print(f"mixed regimes: {line}")
         print(f"verdict: {cmp.verdict.upper()}  (report: {report})", flush=True)
     except BrokenPipeError:  # the reader stopped early (| head): the verdict still decides the exit code
         silence_stdout()

@@ -85,7 +85,21 @@ def backend_options(
     for key, value in own.items():
         if key not in given:
             (applies if backends.accepts(name, key) else left_out)[key] = value
+    unknown = sorted(k for k in left_out if not _known(model.simulation.backend, k))
+    if unknown:
+        raise BackendError(
+            f"simulation.backend_options: unknown option(s) {unknown}: neither {model.simulation.backend} (the model's backend) "
+            f"nor {name} accepts them"
+        )
     return name, {**applies, **given}, left_out
+
+
+def _known(backend: str, key: str) -> bool:
+    """Whether ``backend`` accepts option ``key``; a backend that cannot be loaded here is given the benefit of the doubt."""
+    try:
+        return backends.accepts(backend, key)
+    except BackendError:
+        return True
 
 
 def data_files(model: Model) -> dict[str, str]:

@@ -241,9 +241,9 @@ def test_runtime_compiles_nothing_ahead() -> None:
 def test_integration_method_is_reported_and_selectable() -> None:
     raw = copy.deepcopy(BASE)
     for options, expected in (
-        ({}, "euler (Brian2's first fitting"),
-        ({"method": "rk4"}, "rk4 (requested)"),
-        ({"method": {"IF_cond_exp": "exponential_euler"}}, "exponential_euler (requested)"),
+        ({}, "gsl_rkf45, absolute error v 0.001 mV, ge 0.001 nS, gi 0.001 nS, step carried over between time steps (matches NEST iaf_cond_exp"),
+        ({"method": "rk4"}, "rk4 (NEST iaf_cond_exp: GSL RKF45"),
+        ({"method": {"IF_cond_exp": "exponential_euler"}}, "exponential_euler (NEST iaf_cond_exp"),
     ):
         net, sim = build(raw, "brian2", options)
         try:
@@ -251,6 +251,7 @@ def test_integration_method_is_reported_and_selectable() -> None:
         finally:
             sim.end()
         assert info["integration"]["IF_cond_exp"].startswith(expected), info["integration"]
+        assert info["integration"]["IF_cond_exp"].endswith("requested with option 'method'") == bool(options)
         assert "IF_curr_exp" in info["integration"]
         assert info["clock"] == "defaultclock, dt = 0.1 ms"
 

@@ -62,3 +62,18 @@ def test_backend_options_merges_without_running_anything() -> None:
     assert backend_options(model, "nest", {"method": "x"})[1] == {"threads": 2, "method": "x"}  # explicit: the backend judges it
     with pytest.raises(BackendError, match="nosuch"):
         backend_options(model, "nosuch")  # not a warning that every option was left out
+
+
+def test_a_brian2_option_in_the_model_reaches_brian2_given_with_backend(tmp_path: Path) -> None:
+    # the issue's case: the model's backend is nest, its options name Brian2's method, and --backend picks brian2
+    meta, said = _run(tmp_path, ["simulation.backend_options={method: rk4}"], "brian2", None)
+    assert meta["backend"] == "brian2" and meta["backend_options"] == {"method": "rk4"} and said == []
+    integration = meta["backend_info"]["integration"]  # type: ignore[index]
+    assert all(text.startswith("rk4") and text.endswith("requested with option 'method'") for text in integration.values()), integration
+
+
+@pytest.mark.parametrize("backend", [None, "nest", "brian2"])
+def test_an_option_no_backend_knows_is_refused(tmp_path: Path, backend: str | None) -> None:
+    with pytest.raises(BackendError, match="metod"):
+        _run(tmp_path, ["simulation.backend_options={metod: rk4}"], backend, None)
+    assert not (tmp_path / "run").exists()

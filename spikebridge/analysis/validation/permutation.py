@@ -196,7 +196,7 @@ def _pair(samples: Samples, reference: str, other: str, keys: list[Key], alpha: 
         row["w_within"] = float(dist[:n, :n][~np.eye(n, dtype=bool)].mean())
         if not dist.any():
             row.update(
-                verdict=INCONCLUSIVE, reason="every run's sample is the same constant (e.g. nothing spiked): 0 within 0 proves nothing"
+                verdict=INCONCLUSIVE, reason="every run gave the same constant (nothing spiked, or every run stayed active to the end): 0 within 0 proves nothing"
             )
             stats.append(np.empty(0))
             continue

@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     analyse = sub.add_parser("analyse")
     analyse.add_argument("--model", default="vogels_abbott_coba")
     analyse.add_argument("--seeds", type=int, default=120)
-    analyse.add_argument("--set-size", type=int, default=permutation.min_seeds(0.05))
+    analyse.add_argument("--set-size", type=int, default=permutation.min_seeds(0.05, measures=8))
     analyse.add_argument("--alpha", type=float, default=0.05)
     analyse.add_argument("--pair", action="append", required=True, help="REF_FOLDER:BACKEND,OTHER_FOLDER:BACKEND,LABEL")
     analyse.add_argument("--out", required=True)

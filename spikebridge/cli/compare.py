@@ -16,7 +16,7 @@ EPILOG = """examples:
 
 The first backend is the reference. Complete run directories under OUT/runs/ made from the same model and backend
 are reused. Each measure is judged by a paired permutation test whose false-FAIL rate is --alpha (docs/validation.md);
-at alpha 0.05 it needs at least 6 seeds to be able to fail. Writes OUT/report.md (and report.html), OUT/figures/,
+at alpha 0.05 it needs 6 seeds for one measure, 8 for six, 9 for eight. Writes OUT/report.md (and report.html), OUT/figures/,
 scores.csv, verdicts.csv, exact.csv, angles.csv, lifetimes.csv and comparison.json. Exit code 0 when the verdict
 passes (at least one measure passed, none failed), 1 when it fails or is inconclusive (no measure had data to judge,
 e.g. nothing spiked, or too few seeds), 2 on bad input, 3 when a simulator or spikebridge itself failed (see
@@ -135,6 +135,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if not cmp.verdicts.empty:
             shown = cmp.verdicts.reindex(columns=["other", "target", "measure", "seeds", "z", "p", "verdict", "reason"]).fillna("")
             print(shown.to_string(index=False))
+        if cmp.too_few_seeds:
+            print(f"warning: {len(cmp.seeds)} seeds are too few for the {cmp.needed_seeds} the measures judged need at alpha {cmp.alpha:g}")
         for line in cmp.regime_notes():
             print(f"mixed regimes: {line}")
         print(f"verdict: {cmp.verdict.upper()}  (report: {report})", flush=True)

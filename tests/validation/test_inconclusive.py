@@ -177,6 +177,9 @@ def test_compare_exit_code_follows_the_verdict(verdict: str, code: int, monkeypa
         verdicts=pd.DataFrame({"other": ["b"], "target": ["E"], "measure": ["rate"], "verdict": [verdict]}),
         verdict=verdict,
         regime_notes=lambda: [],
+        too_few_seeds=False,
+        needed_seeds=2,
+        seeds=[1, 2],
     )
     monkeypatch.setattr(compare, "compare", lambda *a, **k: fake)
     monkeypatch.setattr(report, "write_report", lambda cmp: tmp_path / "report.md")

@@ -16,7 +16,6 @@ import numpy as np
 import quantities as pq
 from elephant.conversion import BinnedSpikeTrain
 from elephant.spike_train_correlation import correlation_coefficient
-from elephant.statistics import cv, isi, mean_firing_rate
 
 from ...models.schema import Model
 from ...rundir import Results

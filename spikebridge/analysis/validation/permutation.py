@@ -2,22 +2,24 @@
 
 At seed ``s`` both backends simulate the same drawn network on the same input. If they compute the same dynamics,
 the two runs at a seed are exchangeable: which backend produced which could be swapped without changing the joint
-distribution of all runs. For one measure (the per-cell rates of a population, say) the test statistic is an
-energy statistic over the runs' samples,
+distribution of all runs. For one measure (the per-cell rates of a population, say) each seed gives the
+difference of the two runs' quantile functions, ``D_s(q) = Q_B,s(q) - Q_A,s(q)`` at the 5th..95th percentiles,
+and the statistic is
 
-    E = mean W(A_s, B_t) - (mean W(A_s, A_t) + mean W(B_s, B_t)) / 2,   over seeds s != t,
+    T = mean_q | mean_s D_s(q) |,
 
-with ``W`` the Wasserstein distance between two runs' samples: how much farther apart the two backends' runs are
-than two runs of one backend. Pairs at equal seeds do not enter (a swap leaves them unchanged). Swapping the
-labels at any subset of seeds gives the null distribution: all ``2**(n-1)`` swap patterns up to the mirror image
-for ``n <= 16`` seeds, else a fixed-seed random sample of them.
+the Wasserstein distance between the backends' seed-averaged quantile functions, in the measure's unit. Swapping
+the runs at seed ``s`` flips the sign of ``D_s``; all ``2**(n-1)`` swap patterns up to the mirror image (for
+``n <= 16`` seeds, else a fixed-seed random sample) give the null distribution. A difference that recurs at every
+seed (a shifted rate, a narrower distribution) adds up; the seeds' own spread does not enter, because the
+comparison is made within each seed, on the same network and input.
 
 Every measure of a pair of backends is judged at once by the largest standardised statistic (Westfall & Young's
 single-step maxT): a measure fails when its adjusted p-value is at most ``alpha``. The chance that a comparison of
 two backends that compute the same dynamics fails is then at most ``alpha``, whatever the number of measures and
 however they depend on each other; ``examples/verdict_calibration.py`` measures it (docs/validation.md). The
-smallest p-value ``n`` seeds can give is ``2 / 2**n``: fewer than :func:`min_seeds` seeds can never fail, and their
-verdict is inconclusive.
+smallest p-value ``n`` seeds can give is ``2 / 2**n``: with fewer than :func:`min_seeds` seeds for the number of
+measures judged, the verdict is inconclusive.
 """
 
 from __future__ import annotations
@@ -41,31 +43,37 @@ EXACT_LIMIT = 16
 RANDOM_PATTERNS = 2**15
 
 RULE = (
-    "A paired permutation test per pair of backends. For each measure, the statistic is the mean Wasserstein "
-    "distance between runs of different backends at different seeds minus the mean distance between runs of one "
-    "backend at different seeds; its null distribution comes from swapping the two backends' runs at any subset of "
-    "seeds (at equal seeds both simulated the same network on the same input, so the runs are exchangeable when the "
-    "backends compute the same dynamics). All measures are judged together by their largest standardised statistic "
+    "A paired permutation test per pair of backends. For each measure and seed, the other backend's quantiles (5th to "
+    "95th percentile) minus the reference's; the statistic is the mean over quantiles of the absolute mean over seeds "
+    "(the Wasserstein distance between the seed-averaged quantile functions). Its null distribution comes from swapping "
+    "the two backends' runs at any subset of seeds (at equal seeds both simulated the same network on the same input, "
+    "so the runs are exchangeable when the backends compute the same dynamics). All measures are judged together by "
+    "their largest standardised statistic "
     "(single-step maxT): a measure fails when its adjusted p is at most alpha, so a comparison of two equivalent "
-    "backends fails with probability at most alpha. n seeds give p >= 2/2^n: fewer than {min_seeds} seeds cannot "
-    "reach alpha = {alpha:g} and are inconclusive."
+    "backends fails with probability at most alpha. n seeds give p >= 2/2^n, so with M measures judged every "
+    "measure can reach alpha = {alpha:g} only when 2/2^n <= alpha/M: {one} seeds for one measure, {six} for six, {eight} "
+    "for eight; with fewer, the verdict is inconclusive."
 )
 
 
-def min_seeds(alpha: float = ALPHA) -> int:
-    """The fewest seeds with which the test can fail at ``alpha`` (the smallest p-value is ``2 / 2**n``).
+def min_seeds(alpha: float = ALPHA, measures: int = 1) -> int:
+    """The fewest seeds with which each of ``measures`` measures can fail at ``alpha``.
+
+    ``n`` seeds give ``2**(n-1)`` swap patterns and a smallest p-value of ``2 / 2**n``; for every one of ``measures``
+    measures to be able to reach the family-wise ``alpha``, that must be at most ``alpha / measures`` (Bonferroni's
+    bound, which maxT never does worse than).
 
     Examples
     --------
-    >>> min_seeds(0.05), min_seeds(0.01)
-    (6, 8)
+    >>> min_seeds(0.05), min_seeds(0.01), min_seeds(0.05, measures=6), min_seeds(0.05, measures=8)
+    (6, 8, 8, 9)
     """
-    return max(2, math.ceil(math.log2(2.0 / alpha)))
+    return max(2, math.ceil(math.log2(2.0 * max(measures, 1) / alpha) - 1e-12))
 
 
 def rule(alpha: float = ALPHA) -> str:
     """:data:`RULE` with its numbers filled in."""
-    return RULE.format(min_seeds=min_seeds(alpha), alpha=alpha)
+    return RULE.format(alpha=alpha, one=min_seeds(alpha), six=min_seeds(alpha, 6), eight=min_seeds(alpha, 8))
 
 
 def swap_patterns(n: int, limit: int = EXACT_LIMIT, draws: int = RANDOM_PATTERNS) -> np.ndarray:
@@ -83,31 +91,43 @@ def swap_patterns(n: int, limit: int = EXACT_LIMIT, draws: int = RANDOM_PATTERNS
     return np.vstack([np.zeros((1, n), bool), drawn])
 
 
-def energy(distances: np.ndarray, patterns: np.ndarray) -> np.ndarray:
-    """The statistic under every swap pattern, from the distances between all ``2n`` runs.
+QUANTILES = np.linspace(0.05, 0.95, 19)
+"""Where the two backends' samples are compared at each seed: the 5th to 95th percentiles, in steps of 5."""
+
+
+def quantile_differences(runs_a: list[np.ndarray], runs_b: list[np.ndarray]) -> np.ndarray:
+    """``(n, len(QUANTILES))``: at each seed, the other backend's quantiles minus the reference's.
+
+    Their mean over quantiles, in absolute value, is the Wasserstein distance between the two quantile functions
+    (sampled): the same distance as in the report, kept signed so that a swap of the two runs flips it.
+    """
+    return np.vstack([np.quantile(b, QUANTILES) - np.quantile(a, QUANTILES) for a, b in zip(runs_a, runs_b, strict=True)])
+
+
+def statistic(differences: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """The test statistic under every swap pattern: the mean over quantiles of the absolute mean difference.
 
     Parameters
     ----------
-    distances : numpy.ndarray
-        ``(2n, 2n)``: runs ``0..n-1`` are backend A at seeds ``0..n-1``, runs ``n..2n-1`` backend B.
-    patterns : numpy.ndarray
-        ``(P, n)`` booleans from :func:`swap_patterns`.
+    differences : numpy.ndarray
+        ``(n, Q)`` from :func:`quantile_differences`.
+    signs : numpy.ndarray
+        ``(P, n)``: -1 where a pattern swaps the runs at that seed, else +1 (the first row: no swap).
 
     Returns
     -------
     numpy.ndarray
-        ``(P,)``: cross-backend minus within-backend mean distance, over pairs at different seeds.
+        ``(P,)``: ``mean_q |mean_s sign_s * differences[s, q]|``, in the measure's unit; row 0 is the observed
+        value: the Wasserstein distance between the seed-averaged quantile functions of the two backends.
+
+    Examples
+    --------
+    Two seeds, the other backend higher by 1 at both: swapping one seed cancels the shift.
+
+    >>> statistic(np.ones((2, 3)), np.array([[1.0, 1.0], [1.0, -1.0]])).tolist()
+    [1.0, 0.0]
     """
-    n = patterns.shape[1]
-    seeds = np.arange(n)
-    x = np.where(patterns, seeds + n, seeds)
-    y = np.where(patterns, seeds, seeds + n)
-    off = ~np.eye(n, dtype=bool)
-
-    def mean_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return distances[a[:, :, None], b[:, None, :]][:, off].mean(axis=1)
-
-    return mean_between(x, y) - 0.5 * (mean_between(x, x) + mean_between(y, y))
+    return np.abs(signs @ differences / differences.shape[0]).mean(axis=1)
 
 
 def _usable(sample: np.ndarray | None, least: int) -> np.ndarray | None:
@@ -142,7 +162,7 @@ def verdicts(
     Returns
     -------
     pandas.DataFrame
-        Columns ``other, target, measure, seeds, patterns, statistic`` (the observed energy statistic, in the
+        Columns ``other, target, measure, seeds, patterns, statistic`` (the observed statistic, in the
         measure's unit), ``z`` (standardised by its null), ``p_raw``, ``p`` (maxT-adjusted), ``w_cross`` (mean
         distance between the backends at equal seeds), ``w_within`` (mean distance between seeds of the reference),
         ``verdict`` and ``reason``.
@@ -167,13 +187,16 @@ def verdicts(
 
 
 def _pair(samples: Samples, reference: str, other: str, keys: list[Key], alpha: float, min_sample: int | Mapping[str, int]) -> list[dict]:
-    need = min_seeds(alpha)
+    common = sorted(set(samples[reference]) & set(samples[other]))
+    column = {seed: k for k, seed in enumerate(common)}
+    patterns = swap_patterns(len(common)) if len(common) >= 2 else np.zeros((1, len(common)), bool)
+    signs = np.where(patterns, -1.0, 1.0)
     judged: list[dict] = []
-    stats: list[np.ndarray] = []
+    stats: dict[int, np.ndarray] = {}
     for key in keys:
         least = min_sample if isinstance(min_sample, int) else min_sample.get(key[1], 5)
         seeds, runs_a, runs_b = [], [], []
-        for seed in sorted(set(samples[reference]) & set(samples[other])):
+        for seed in common:
             a = _usable(samples[reference][seed].get(key), least)
             b = _usable(samples[other][seed].get(key), least)
             if a is not None and b is not None:
@@ -185,58 +208,49 @@ def _pair(samples: Samples, reference: str, other: str, keys: list[Key], alpha: 
         n = len(seeds)
         if n < 2:
             row.update(verdict=INCONCLUSIVE, reason=f"no data: {n} seed(s) with enough values on both backends")
-            stats.append(np.empty(0))
             continue
-        runs = runs_a + runs_b
-        dist = np.zeros((2 * n, 2 * n))
-        for i in range(2 * n):
-            for j in range(i + 1, 2 * n):
-                dist[i, j] = dist[j, i] = wasserstein_distance(runs[i], runs[j])
-        row["w_cross"] = float(np.mean([dist[s, n + s] for s in range(n)]))
-        row["w_within"] = float(dist[:n, :n][~np.eye(n, dtype=bool)].mean())
-        if not dist.any():
+        row["w_cross"] = float(np.mean([wasserstein_distance(a, b) for a, b in zip(runs_a, runs_b, strict=True)]))
+        row["w_within"] = float(np.mean([wasserstein_distance(runs_a[i], runs_a[j]) for i in range(n) for j in range(i + 1, n)]))
+        values = np.concatenate(runs_a + runs_b)
+        if values.min() == values.max():
             row.update(
-                verdict=INCONCLUSIVE, reason="every run gave the same constant (nothing spiked, or every run stayed active to the end): 0 within 0 proves nothing"
+                verdict=INCONCLUSIVE,
+                reason="every run gave the same constant (nothing spiked, or all stayed active to the end): 0 within 0 proves nothing",
             )
-            stats.append(np.empty(0))
             continue
-        patterns = swap_patterns(n)
-        e = energy(dist, patterns)
-        row["patterns"] = len(patterns)
-        row["statistic"] = float(e[0])
-        stats.append(e)
-    informative = [k for k, e in enumerate(stats) if len(e)]
-    if not informative:
+        differences = quantile_differences(runs_a, runs_b)
+        if not differences.any():
+            row.update(verdict=PASS, reason="the backends' runs are identical at every seed", z=0.0, p=1.0, p_raw=1.0, statistic=0.0)
+            continue
+        t = statistic(differences, signs[:, [column[s] for s in seeds]])
+        row["patterns"] = len(t)
+        row["statistic"] = float(t[0])
+        stats[len(judged) - 1] = t
+    if not stats:
         return judged
+    need = min_seeds(alpha, len(stats))
     z = {}
-    for k in informative:
-        e = stats[k]
-        sd = float(e.std())
-        z[k] = (e - e.mean()) / sd if sd > 1e-12 * max(1.0, float(np.abs(e).max())) else np.zeros_like(e)
-    # maxT needs one pattern set for all measures: measures with the same seeds share it (the usual case)
-    groups: dict[int, list[int]] = {}
-    for k in informative:
-        groups.setdefault(len(stats[k]), []).append(k)
-    for members in groups.values():
-        zmax = np.max(np.vstack([z[k] for k in members]), axis=0)
-        ordered = np.sort(zmax)[::-1]
-        critical = float(ordered[max(int(alpha * len(ordered)) - 1, 0)]) if alpha * len(ordered) >= 1 else np.inf
-        for k in members:
-            observed = z[k][0]
-            row = judged[k]
-            row["z"] = float(observed)
-            row["p_raw"] = float(np.mean(z[k] >= observed - 1e-9))
-            row["p"] = float(np.mean(zmax >= observed - 1e-9))
-            row["z_critical"] = critical
-            if not np.any(z[k]):
-                row.update(verdict=PASS, reason="the backends' runs are identical at every seed")
-            elif row["seeds"] < need:
-                row.update(
-                    verdict=INCONCLUSIVE,
-                    reason=f"{row['seeds']} seeds: p cannot go below {2 / 2 ** row['seeds']:.3g} > alpha {alpha:g}; use >= {need} seeds",
-                )
-            else:
-                row.update(verdict=FAIL if row["p"] <= alpha else PASS, reason="")
+    for k, t in stats.items():
+        sd = float(t.std())
+        z[k] = (t - t.mean()) / sd if sd > 1e-12 * max(1.0, float(np.abs(t).max())) else np.zeros_like(t)
+    zmax = np.max(np.vstack(list(z.values())), axis=0)  # one swap pattern per row, shared by every measure
+    ordered = np.sort(zmax)[::-1]
+    critical = float(ordered[int(alpha * len(ordered)) - 1]) if alpha * len(ordered) >= 1 else np.inf
+    for k, zk in z.items():
+        observed = zk[0]
+        row = judged[k]
+        row["z"] = float(observed)
+        row["p_raw"] = float(np.mean(zk >= observed - 1e-9))
+        row["p"] = float(np.mean(zmax >= observed - 1e-9))
+        row["z_critical"] = critical
+        if row["seeds"] < need:
+            row.update(
+                verdict=INCONCLUSIVE,
+                reason=f"{row['seeds']} seeds: p cannot go below {2 / 2 ** row['seeds']:.3g}, more than alpha {alpha:g} over "
+                f"{len(stats)} measures allows; use >= {need} seeds",
+            )
+        else:
+            row.update(verdict=FAIL if row["p"] <= alpha else PASS, reason="")
     return judged
 
 

@@ -188,9 +188,9 @@ def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
     )
     if cmp.too_few_seeds:
         head += (
-            f"\n\n**Warning: {len(cmp.seeds)} seeds cannot reach alpha = {cmp.alpha:g}** (the smallest p-value of the "
-            f"permutation test is 2/2^{len(cmp.seeds)}); no measure can fail, and the verdict is at best inconclusive. "
-            f"Use --seeds {permutation.min_seeds(cmp.alpha)} or more."
+            f"\n\n**Warning: {len(cmp.seeds)} seeds cannot reach alpha = {cmp.alpha:g}** over the measures judged (the "
+            f"smallest p-value of the permutation test is 2/2^{len(cmp.seeds)}); the verdict is at best inconclusive. "
+            f"Use --seeds {cmp.needed_seeds} or more."
         )
     if cmp.perturb:
         head += " Perturbed on purpose: " + "; ".join(f"`{b}`: {', '.join(v)}" for b, v in cmp.perturb.items()) + "."

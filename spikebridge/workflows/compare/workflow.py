@@ -64,9 +64,15 @@ class Comparison:
         return permutation.overall(self.verdicts, self.exact)
 
     @property
+    def needed_seeds(self) -> int:
+        """The fewest seeds with which every measure judged could fail at ``alpha`` (:func:`permutation.min_seeds`)."""
+        judged = self.verdicts.groupby("other").patterns.count().max() if "patterns" in self.verdicts else 1
+        return permutation.min_seeds(self.alpha, int(judged) if judged == judged else 1)
+
+    @property
     def too_few_seeds(self) -> bool:
-        """Whether there are too few seeds for any measure to fail at ``alpha`` (the verdict cannot fail)."""
-        return len(self.seeds) < permutation.min_seeds(self.alpha)
+        """Whether there are too few seeds for the measures judged to fail at ``alpha`` (the verdict cannot fail)."""
+        return len(self.seeds) < self.needed_seeds
 
     def regime_notes(self) -> list[str]:
         """One line per backend and population whose runs fell into different regimes (some stopped, some not)."""
@@ -382,7 +388,7 @@ def write_tables(cmp: Comparison) -> list[Path]:
         "verdict": cmp.verdict,
         "same_network": cmp.same_network,
         "alpha": cmp.alpha,
-        "min_seeds": permutation.min_seeds(cmp.alpha),
+        "min_seeds": cmp.needed_seeds,
         "rule": permutation.rule(cmp.alpha),
         "exact_rule": baseline.EXACT_RULE,
         "inconclusive_rule": baseline.INCONCLUSIVE_RULE,

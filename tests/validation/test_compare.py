@@ -1,8 +1,9 @@
-"""Cross-simulator validation with ``compare``: scores, the seed baseline verdict, and that it can fail.
+"""Cross-simulator validation with ``compare``: scores, the permutation verdict, and that it can fail.
 
-The Vogels-Abbott network is compared at full size (4000 cells) over 1 s: scaled down to 1000 cells (connection
-probability x4, same in-degree) its self-sustained activity dies out within a few hundred ms on most seeds, which
-leaves nothing to compare.
+The Vogels-Abbott network is compared at full size (4000 cells) over 0.5 s at 9 seeds (the fewest with which all
+eight measures could fail at alpha 0.05): scaled down to 1000 cells (connection probability x4, same in-degree) its
+self-sustained activity dies out within a few hundred ms on most seeds, which leaves nothing to compare. Brian2
+integrates ``IF_cond_exp`` as NEST does (GSL RKF45), which costs about 3x NEST's run time at runtime.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from spikebridge.analysis.validation.scores import cohens_d, score
 from spikebridge.workflows.compare.report import write_report
 from spikebridge.workflows.compare.workflow import CompareError, compare
 
-SEEDS = 5
+SEEDS = 9
+SHORT = ["simulation.duration=500"]
 BROKEN = ["populations.exc.parameters.tau_syn_E=6.0", "populations.inh.parameters.tau_syn_E=6.0"]  # 5 ms, +20 %
 
 
@@ -57,18 +59,21 @@ def coba_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.validation
-def test_coba_nest_and_brian2_agree_within_the_seed_baseline(coba_dir: Path) -> None:
-    model = spikebridge.load_model("vogels_abbott_coba")
+def test_coba_nest_and_brian2_agree(coba_dir: Path) -> None:
+    model = spikebridge.load_model("vogels_abbott_coba", SHORT)
     cmp = compare(model, ["nest", "brian2"], SEEDS, coba_dir, progress=False)
     report = write_report(cmp)
     assert cmp.same_network
     measured = set(zip(cmp.verdicts.target, cmp.verdicts.measure, strict=True))
-    assert measured == {(p, m) for p in ("exc", "inh") for m in ("rate", "cv_isi", "correlation")}
-    assert (cmp.verdicts.verdict == "pass").all(), cmp.verdicts
+    assert measured == {(p, m) for p in ("exc", "inh") for m in ("rate", "cv_isi", "correlation", "lifetime")}
+    judged = cmp.verdicts[cmp.verdicts.measure != "lifetime"]
+    assert (judged.verdict == "pass").all() and not cmp.too_few_seeds, cmp.verdicts
     assert (cmp.exact.r_cross > 0.7).all(), cmp.exact  # same network and input: per-cell counts correlate
+    assert set(cmp.lifetimes.backend) == {"nest", "brian2"} and len(cmp.lifetimes) == 2 * 2 * SEEDS
+    assert all("gsl_rkf45" in r.meta["backend_info"]["integration"]["IF_cond_exp"] for r in cmp.runs["brian2"].values())
     text = report.read_text()
-    assert "Verdict: PASS" in text and "figures/distributions.png" in text
-    for name in ("distributions", "baseline", "counts"):
+    assert "Verdict: PASS" in text and "figures/distributions.png" in text and "Activity lifetime per seed" in text
+    for name in ("distributions", "permutation", "counts"):
         assert (coba_dir / "figures" / f"{name}.png").stat().st_size > 10_000
 
 
@@ -77,10 +82,10 @@ def test_coba_nest_and_brian2_agree_within_the_seed_baseline(coba_dir: Path) -> 
 def test_a_broken_variant_fails_the_verdict(coba_dir: Path, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     runs.mkdir()
-    for path in (coba_dir / "runs").glob("nest_seed*"):  # the reference runs of the test above are reused
+    for path in (coba_dir / "runs").glob("brian2_seed*"):  # Brian2's runs of the test above are reused; NEST is cheaper to rerun
         shutil.copytree(path, runs / path.name)
-    model = spikebridge.load_model("vogels_abbott_coba")
-    cmp = compare(model, ["nest", "brian2"], SEEDS, tmp_path, perturb={"brian2": BROKEN}, progress=False)
+    model = spikebridge.load_model("vogels_abbott_coba", SHORT)
+    cmp = compare(model, ["brian2", "nest"], SEEDS, tmp_path, perturb={"nest": BROKEN}, progress=False)
     assert all(r.meta["timings"]["run_s"] > 0 for r in cmp.runs["nest"].values())
     assert cmp.verdict == "fail"
     failed = cmp.verdicts[cmp.verdicts.verdict == "fail"]
@@ -94,13 +99,14 @@ def test_a_broken_variant_fails_the_verdict(coba_dir: Path, tmp_path: Path) -> N
 def test_stdp_bimodal_final_weights_agree(tmp_path: Path) -> None:
     fast = ["projections.input_post.synapse.timing.A_plus=0.01", "projections.input_post.synapse.timing.A_minus=0.0105"]  # 4x: 20 s learn
     model = spikebridge.load_model("stdp_bimodal", ["simulation.duration=20000", "record_weights.interval=5000", *fast])
-    cmp = compare(model, ["nest", "brian2:cpp"], 2, tmp_path, progress=False)
+    cmp = compare(model, ["nest", "brian2:cpp"], 2, tmp_path, progress=False)  # too few seeds for a verdict: scores only
     start = spikebridge.instantiate(model).projections["input_post"].weight
     final = cmp.runs["nest"][model.simulation.seed].connections("input_post").weight
     assert np.abs(final - start).max() > 0.2 * 2e-4  # learning moved the weights
     cross = cmp.scores[(cmp.scores.kind == "cross") & (cmp.scores.measure == "weight")]
     assert len(cross) == 2 and (cross.ks_p > 0.01).all(), cross
-    assert cmp.verdicts.set_index("measure").loc["weight", "verdict"] == "pass"
+    weight = cmp.verdicts.set_index("measure").loc["weight"]
+    assert weight.verdict == "inconclusive" and "use >=" in weight.reason and cmp.too_few_seeds
     angles = cmp.angles[cmp.angles.t_ms == 20000.0].angle_deg
     assert len(angles) == 2 and (angles < 45).all(), cmp.angles  # far from 90 deg: the same weights potentiate
 

@@ -88,7 +88,8 @@ def spikebridge_backend(backend: str, cells: int, duration: float, build_dir: st
 
     imports = time.perf_counter() - t0
     net = network(cells, duration)
-    options = {"build_dir": build_dir} if backend != "brian2" else {}
+    # forward Euler, as the hand-written script integrates (the matched default's cost: integration_cost.py)
+    options = {"method": "euler"} | ({"build_dir": build_dir} if backend != "brian2" else {})
     t0 = time.perf_counter()
     sim = backends.create(backend, options)
     block, built, done = build_and_run(sim, net, net.projections)

@@ -1,7 +1,7 @@
 """Run every benchmark script here, one after another as subprocesses, and write their output to RESULTS.md.
 
 The known scripts run first, in this order (those that exist): nest_build.py, brian2_build.py,
-scaling.py, weights_table.py, inference_speed.py, sweep_speedup.py; then any other ``*.py`` here (not this file, nor
+scaling.py, integration_cost.py, weights_table.py, inference_speed.py, sweep_speedup.py; then any other ``*.py`` here (not this file, nor
 names starting with ``_``). RESULTS.md records the date, host and load, and each script's command, exit
 code, wall time and printed output. Benchmarks time the machine: run them on a quiet one.
 
@@ -26,7 +26,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("nest_build.py", "brian2_build.py", "scaling.py", "weights_table.py", "inference_speed.py", "sweep_speedup.py")
+ORDER = (
+    "nest_build.py",
+    "brian2_build.py",
+    "scaling.py",
+    "integration_cost.py",
+    "weights_table.py",
+    "inference_speed.py",
+    "sweep_speedup.py",
+)
 
 
 @dataclass

@@ -108,7 +108,9 @@ def run_spikebridge(family: str, size: int, duration: float, backend: str, build
         import pyNN.brian2  # noqa: F401  (an import, not timed)
     else:
         import pyNN.nest  # noqa: F401
-    sim = create(backend, {"build_dir": build_dir} if backend == "brian2:cpp" else {})
+    # forward Euler, as the native and stock scripts integrate: the matched default's cost is integration_cost.py's
+    options: dict[str, Any] = {} if backend == "nest" else {"method": "euler"}
+    sim = create(backend, options | ({"build_dir": build_dir} if backend == "brian2:cpp" else {}))
     t0 = time.perf_counter()
     net, draw = network(family, size, duration)
     block, built, done = build_and_run(sim, net, [name for name, prj in net.projections.items() if prj.synapse.type == "stdp"])

@@ -10,6 +10,10 @@ results are first read; after that they refuse another phase.
 from __future__ import annotations
 
 import gc
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,6 +27,23 @@ CUDA_STD = "-std=c++17"
 """brian2cuda 1.0b1 compiles with -std=c++11; CUDA 13's Thrust refuses anything below C++17."""
 _PROJECTS_BUILT: list[str] = []
 """Standalone devices activated in this process so far."""
+
+
+@contextmanager
+def own_libraries() -> Iterator[None]:
+    """Extension modules loaded inside bind to their own shared libraries first (``RTLD_DEEPBIND``).
+
+    PyNEST sets ``RTLD_GLOBAL`` for the whole process and loads the GSL 1.16 bundled with the nest-simulator wheel
+    into the global scope; Brian2's GSL code objects, compiled against the system's GSL 2.x, would then call into
+    NEST's copy, whose structures differ (wrong results, ``ZeroDivisionError`` or a segmentation fault when NEST ran
+    first in the process). Loaded this way they use the GSL they were linked with.
+    """
+    flags = sys.getdlopenflags()
+    sys.setdlopenflags(os.RTLD_NOW | getattr(os, "RTLD_DEEPBIND", 0))
+    try:
+        yield
+    finally:
+        sys.setdlopenflags(flags)
 
 
 class Driver:
@@ -54,8 +75,9 @@ class Driver:
         """Called once the network is built: nothing to prepare at runtime."""
 
     def run(self, duration: float, progress: Progress | None) -> None:
-        """Simulate ``duration`` ms now, reporting progress."""
-        simulator.run(duration, progress)
+        """Simulate ``duration`` ms now, reporting progress (code objects are compiled and loaded here)."""
+        with own_libraries():
+            simulator.run(duration, progress)
 
     def finish(self) -> None:
         """Make results readable: the runtime has them already."""

@@ -167,7 +167,7 @@ def plot_permutation(verdicts: pd.DataFrame, labels: Mapping[str, str] | None = 
                     ls="--",
                     lw=1.2,
                     zorder=2,
-                    label="fails at or above" if x == 0 and j == 0 else None,
+                    label="fails at or above" if x == 0 and j == 0 else "_",
                 )
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.set_xlim(-0.6, len(keys) - 0.4)
@@ -204,11 +204,11 @@ def plot_calibration(table: pd.DataFrame, alpha: float) -> Figure:
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, kind in ((left, "null"), (right, "power")):
         rows = table[table.kind == kind].reset_index(drop=True)
-        for k, row in rows.iterrows():
+        for k, (_, row) in enumerate(rows.iterrows()):
             rate = row.fails / row.sets
             ci = binomtest(int(row.fails), int(row.sets)).proportion_ci(0.95)
             x = float(k) if kind == "null" else float(row["size"])
-            ax.errorbar([x], [rate], yerr=[[rate - ci.low], [ci.high - rate]], fmt="o", color=COLOURS[int(k) % len(COLOURS)], capsize=4)
+            ax.errorbar([x], [rate], yerr=[[rate - ci.low], [ci.high - rate]], fmt="o", color=COLOURS[k % len(COLOURS)], capsize=4)
             ax.annotate(f"{int(row.fails)}/{int(row.sets)}", (x, rate), textcoords="offset points", xytext=(8, 4), fontsize=8)
         if kind == "null":
             ax.axhline(alpha, color="k", ls="--", lw=1, label=f"alpha = {alpha:g}")

@@ -241,7 +241,7 @@ def test_runtime_compiles_nothing_ahead() -> None:
 def test_integration_method_is_reported_and_selectable() -> None:
     raw = copy.deepcopy(BASE)
     for options, expected in (
-        ({}, "gsl_rkf45, absolute error v 0.001 mV, ge 0.001 nS, gi 0.001 nS, step carried over between time steps (matches NEST iaf_cond_exp"),
+        ({}, "gsl_rkf45, absolute error v 0.001 mV, ge 0.001 nS, gi 0.001 nS, step carried over between time steps (matches NEST"),
         ({"method": "rk4"}, "rk4 (NEST iaf_cond_exp: GSL RKF45"),
         ({"method": {"IF_cond_exp": "exponential_euler"}}, "exponential_euler (NEST iaf_cond_exp"),
     ):

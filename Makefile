@@ -6,7 +6,11 @@ DOCS_BUILD := build/docs
 
 .PHONY: install run test check lint bench docs
 
+# GSL's headers and library (Debian's libgsl-dev): Brian2 integrates conductance-based cells with GSL's RKF45, as NEST
+# does. Without them Brian2 falls back to rk4 and says so in each run's meta.json.
 $(STAMP): pyproject.toml
+	@dpkg -s libgsl-dev >/dev/null 2>&1 || (apt-get install -y -q libgsl-dev || (apt-get update -q && apt-get install -y -q libgsl-dev)) >/dev/null 2>&1 \
+		|| echo "make install: could not install libgsl-dev; Brian2 will use rk4 where NEST uses GSL's RKF45" >&2
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev,cuda]"

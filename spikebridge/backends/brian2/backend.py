@@ -124,7 +124,8 @@ class Brian2Backend(PyNNBackend):
         if self.options.method is not None:
             return f"{text}; requested with option 'method'"
         if matched is not None and chosen != matched.method:
-            return f"{text}; {self.driver.DESCRIPTION} has no {matched.method}"
+            why = "no GSL integrators" if not self.driver.has_gsl else "GSL is not installed (Debian: libgsl-dev)"
+            return f"{text}; {self.driver.DESCRIPTION}: {why}"
         return text
 
     def run(self, phase: Phase, progress: Progress | None = None) -> None:

@@ -46,13 +46,26 @@ def own_libraries() -> Iterator[None]:
         sys.setdlopenflags(flags)
 
 
+def gsl_installed() -> bool:
+    """Whether GSL's headers are where Brian2 looks (``prefs.GSL.directory``, else the system's include folders)."""
+    from brian2 import prefs
+
+    folders = [prefs.GSL.directory] if prefs.GSL.directory else ["/usr/include", "/usr/local/include", f"{sys.prefix}/include"]
+    return any((Path(folder) / "gsl" / "gsl_odeiv2.h").exists() for folder in folders)
+
+
 class Driver:
     """The runtime device: Cython code generation, simulated phase by phase in this process."""
 
     variant: ClassVar[str | None] = None
     DESCRIPTION: ClassVar[str] = "runtime (Cython code generation)"
-    gsl: ClassVar[bool] = True
-    """Whether the device has Brian2's GSL integrators (needs GSL's headers and library: Debian's libgsl-dev)."""
+    has_gsl: ClassVar[bool] = True
+    """Whether the device has Brian2's GSL integrators at all (brian2cuda has none)."""
+
+    @property
+    def gsl(self) -> bool:
+        """Whether GSL integrators can be used here: the device has them and GSL is installed (Debian's libgsl-dev)."""
+        return self.has_gsl and gsl_installed()
 
     def __init__(self, label: str, options: Brian2Options) -> None:
         self.label = label
@@ -205,7 +218,7 @@ class CudaDriver(StandaloneDriver):
     variant: ClassVar[str | None] = "cuda"
     DEVICE: ClassVar[str] = "cuda_standalone"
     DESCRIPTION: ClassVar[str] = "cuda_standalone (brian2cuda)"
-    gsl: ClassVar[bool] = False
+    has_gsl: ClassVar[bool] = False
 
     def activate(self) -> None:
         """Refuse where brian2cuda cannot be imported; then as the C++ standalone device."""

@@ -14,13 +14,14 @@ It writes ``calibration.csv`` (one row per set and pair), a summary table and ``
     python examples/verdict_calibration.py runs --backend brian2:cpp --seeds 120 --out calibration/coba
     python examples/verdict_calibration.py runs --backend nest --seeds 120 --out calibration/coba_tau_syn_E+20 \\
         --set populations.exc.parameters.tau_syn_E=6.0 --set populations.inh.parameters.tau_syn_E=6.0
-    python examples/verdict_calibration.py analyse --pair calibration/coba:nest,calibration/coba:brian2:cpp ...
+    python examples/verdict_calibration.py analyse --out calibration --figure docs/figures/verdict_calibration \\
+        --null "nest vs brian2:cpp" calibration/coba:nest calibration/coba:brian2:cpp \\
+        --power 20 calibration/coba:nest calibration/coba_tau_syn_E+20:nest
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -46,35 +47,42 @@ def stage_runs(args: argparse.Namespace) -> None:
         print(f"{args.backend} seed {seed} ({k + 1}/{len(seeds)}) {time.perf_counter() - t0:.0f} s", flush=True)
 
 
+_MEASURED: dict[str, dict[int, dict[tuple[str, str], np.ndarray]]] = {}
+
+
 def _pool(spec: str, seeds: list[int]) -> tuple[str, dict[int, dict[tuple[str, str], np.ndarray]]]:
-    folder, backend = spec.split(":", 1)
-    samples = {}
-    for seed in seeds:
-        path = run_directory(Path(folder), backend, seed)
-        if (path / "meta.json").exists():
-            samples[seed] = measures.measure_run(spikebridge.load(path))
-    return f"{Path(folder).name}/{backend}", samples
+    if spec not in _MEASURED:
+        folder, backend = spec.split(":", 1)
+        samples = {}
+        for seed in seeds:
+            path = run_directory(Path(folder), backend, seed)
+            if (path / "meta.json").exists():
+                samples[seed] = measures.measure_run(spikebridge.load(path))
+        _MEASURED[spec] = samples
+    return spec, _MEASURED[spec]
 
 
 def stage_analyse(args: argparse.Namespace) -> None:
     model = spikebridge.load_model(args.model)
     seeds = seed_list(model, args.seeds)
+    pairs = [("null", 0.0, label, ref, other) for label, ref, other in args.null]
+    pairs += [("power", float(size), f"+{size} %", ref, other) for size, ref, other in args.power]
     rows = []
-    for pair in args.pair:
-        ref_spec, other_spec, label = pair.split(",")
-        ref_name, ref = _pool(ref_spec, seeds)
-        other_name, other = _pool(other_spec, seeds)
+    for kind, size, label, ref_spec, other_spec in pairs:
+        _, ref = _pool(ref_spec, seeds)
+        _, other = _pool(other_spec, seeds)
         common = [s for s in seeds if s in ref and s in other]
         for j in range(len(common) // args.set_size):
             chunk = common[j * args.set_size : (j + 1) * args.set_size]
-            samples = {"ref": {s: ref[s] for s in chunk}, "other": {s: other[s] for s in chunk}}
-            table = permutation.verdicts(samples, "ref", alpha=args.alpha)
+            table = permutation.verdicts({"ref": {s: ref[s] for s in chunk}, "other": {s: other[s] for s in chunk}}, "ref", args.alpha)
             failing = table[table.verdict == "fail"]
             rows.append(
                 {
                     "pair": label,
+                    "kind": kind,
+                    "size": size,
                     "set": j,
-                    "seeds": len(chunk),
+                    "first_seed": chunk[0],
                     "verdict": permutation.overall(table),
                     "p_min": float(table.p.min()),
                     "failing": ";".join(f"{t}.{m}" for t, m in zip(failing.target, failing.measure, strict=True)),
@@ -84,10 +92,14 @@ def stage_analyse(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "calibration.csv", index=False)
-    summary = frame.groupby("pair", sort=False).agg(sets=("set", "size"), fails=("verdict", lambda v: int((v == "fail").sum())))
+    summary = (
+        frame.groupby(["pair", "kind", "size"], sort=False)
+        .agg(sets=("set", "size"), fails=("verdict", lambda v: int((v == "fail").sum())))
+        .reset_index()
+    )
     summary["fail_rate"] = summary.fails / summary.sets
-    print(summary.to_markdown())
-    (out / "summary.md").write_text(summary.to_markdown() + "\n")
+    print(summary.to_markdown(index=False))
+    (out / "summary.md").write_text(summary.to_markdown(index=False) + "\n")
     if args.figure:
         from spikebridge.plotting.compare import plot_calibration
         from spikebridge.plotting.figures import save_figure
@@ -109,7 +121,22 @@ def main(argv: list[str] | None = None) -> None:
     analyse.add_argument("--seeds", type=int, default=120)
     analyse.add_argument("--set-size", type=int, default=permutation.min_seeds(0.05, measures=8))
     analyse.add_argument("--alpha", type=float, default=0.05)
-    analyse.add_argument("--pair", action="append", required=True, help="REF_FOLDER:BACKEND,OTHER_FOLDER:BACKEND,LABEL")
+    analyse.add_argument(
+        "--null",
+        nargs=3,
+        action="append",
+        default=[],
+        metavar=("LABEL", "REF", "OTHER"),
+        help="a pair where nothing is wrong; REF and OTHER as FOLDER:BACKEND",
+    )
+    analyse.add_argument(
+        "--power",
+        nargs=3,
+        action="append",
+        default=[],
+        metavar=("SIZE", "REF", "OTHER"),
+        help="a pair where OTHER is perturbed by SIZE percent",
+    )
     analyse.add_argument("--out", required=True)
     analyse.add_argument("--figure")
     args = parser.parse_args(argv)
@@ -117,4 +144,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -4,10 +4,7 @@ At seed ``s`` both backends simulate the same drawn network on the same input. I
 the two runs at a seed are exchangeable: which backend produced which could be swapped without changing the joint
 distribution of all runs. For one measure (the per-cell rates of a population, say) each seed gives the
 difference of the two runs' quantile functions, ``D_s(q) = Q_B,s(q) - Q_A,s(q)`` at the 5th..95th percentiles,
-and the statistic is
-
-    T = mean_q | mean_s D_s(q) |,
-
+and the statistic is ``T = mean_q abs(mean_s D_s(q))``,
 the Wasserstein distance between the backends' seed-averaged quantile functions, in the measure's unit. Swapping
 the runs at seed ``s`` flips the sign of ``D_s``; all ``2**(n-1)`` swap patterns up to the mirror image (for
 ``n <= 16`` seeds, else a fixed-seed random sample) give the null distribution. A difference that recurs at every

@@ -3,15 +3,22 @@
 Test tiers (markers declared in pyproject.toml): ``make check`` runs ``-m "not slow and not validation and not gpu and
 not compile"``, ``make test`` runs everything. A parametrized test marks its standalone case alone:
 ``pytest.param("brian2:cpp", marks=pytest.mark.compile)``.
+
+Brian2's default integration is NEST's (GSL RKF45 for conductance-based cells), whose generated C++ takes about 30 s
+per group to compile. Tests run Brian2's GSL-integrated cell types with forward Euler instead (a supported setting,
+option ``method``), except tests marked ``matched_integration``, which claim the matched numerics themselves.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from spikebridge.backends.brian2 import options as brian2_options
 
 TINY_RUN = ["run", "ei_weight_matrix", "--set", "simulation.duration=50", "--backend", "nest", "--quiet", "--no-figure"]
 
@@ -25,3 +32,14 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert done.returncode == 0, done.stderr
     return path
+
+
+@pytest.fixture(autouse=True)
+def euler_unless_matched_integration(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forward Euler where Brian2 would use GSL, unless the test is marked ``matched_integration``."""
+    if request.node.get_closest_marker("matched_integration") is not None:
+        return
+    euler = {
+        cell: dataclasses.replace(m, method="euler") if m.method.startswith("gsl") else m for cell, m in brian2_options.MATCHED.items()
+    }
+    monkeypatch.setattr(brian2_options, "MATCHED", euler)

@@ -238,6 +238,7 @@ def test_runtime_compiles_nothing_ahead() -> None:
         sim.end()
 
 
+@pytest.mark.matched_integration
 def test_integration_method_is_reported_and_selectable() -> None:
     raw = copy.deepcopy(BASE)
     for options, expected in (

@@ -59,6 +59,7 @@ def coba_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.validation
+@pytest.mark.matched_integration
 def test_coba_nest_and_brian2_agree(coba_dir: Path) -> None:
     model = spikebridge.load_model("vogels_abbott_coba", SHORT)
     cmp = compare(model, ["nest", "brian2"], SEEDS, coba_dir, progress=False)
@@ -79,6 +80,7 @@ def test_coba_nest_and_brian2_agree(coba_dir: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.validation
+@pytest.mark.matched_integration
 def test_a_broken_variant_fails_the_verdict(coba_dir: Path, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     runs.mkdir()

@@ -27,6 +27,7 @@ def trains(results: Results, population: str) -> list[np.ndarray]:
 
 @pytest.mark.slow
 @pytest.mark.validation
+@pytest.mark.matched_integration
 def test_nest_and_brian2_give_the_same_spike_times(tmp_path: Path) -> None:
     model = spikebridge.load_model("single_cells", ["simulation.duration=2000"])
     runs = {b: spikebridge.run(model, b, tmp_path / b, progress=False, figure=False) for b in ("nest", "brian2")}

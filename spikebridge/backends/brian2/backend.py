@@ -17,7 +17,8 @@ from ...models.network import Network
 from ...models.schema import Phase
 from ..base import Connections, Progress
 from ..pynn.backend import PyNNBackend
-from .options import DEFAULT_METHODS, MATCHED, Brian2Options
+from . import options as brian2_options
+from .options import DEFAULT_METHODS, Brian2Options
 
 if TYPE_CHECKING:
     from . import connections
@@ -119,7 +120,7 @@ class Brian2Backend(PyNNBackend):
     def _describe(self, cell_type: str, chosen: str, method: str | tuple[str, ...]) -> str:
         if not isinstance(method, str):
             return f"{chosen} (Brian2's first fitting of {', '.join(method)}; choose with option 'method')"
-        matched = MATCHED.get(cell_type)
+        matched = brian2_options.MATCHED.get(cell_type)
         text = matched.describe(chosen) if matched is not None else chosen
         if self.options.method is not None:
             return f"{text}; requested with option 'method'"

@@ -218,6 +218,7 @@ def plot_calibration(table: pd.DataFrame, alpha: float) -> Figure:
             ax.set_title("False-FAIL rate (nothing is wrong)", fontsize=10)
         else:
             ax.axhline(0.8, color="k", ls=":", lw=1, label="80 %")
+            ax.set_xlim(0, max([25.0, *(float(v) + 5 for v in rows["size"])]))
             ax.set_xlabel("perturbation of tau_syn_E on one side (%)")
             ax.set_title("Detection power", fontsize=10)
         ax.set_ylim(-0.02, 1.02)

@@ -199,3 +199,18 @@ def test_mixed_regimes_names_the_backend_whose_runs_are_mixed() -> None:
     assert notes == ["nest: `E` stopped spiking in 2 of 3 runs (seed 1 at 1.50 s, seed 3 at 2.25 s); the others did not"]
     assert mixed_regimes(table[table.backend == "brian2"]) == []
     assert mixed_regimes(pd.DataFrame()) == []
+
+
+def test_calibration_figure_draws_both_panels() -> None:
+    import pandas as pd
+
+    from spikebridge.plotting.compare import plot_calibration
+
+    table = pd.DataFrame(
+        {"pair": ["a vs b", "+20 %"], "kind": ["null", "power"], "size": [0.0, 20.0], "sets": [20, 10], "fails": [1, 9]}
+    )
+    fig = plot_calibration(table, 0.05)
+    left, right = fig.axes
+    assert left.get_title().startswith("False-FAIL") and right.get_title() == "Detection power"
+    assert [t.get_text() for t in left.get_xticklabels()] == ["a vs b"]
+    assert right.get_xlim()[1] >= 25

@@ -101,10 +101,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         0 when the verdict passes, 1 when it fails or is inconclusive. The exit code is decided before anything
         is printed, so a reader that stops early (``| head``) cannot change it.
     """
-    import sys
-
     from ..analysis.validation.baseline import PASS
-    from ..analysis.validation.permutation import min_seeds
     from ..models.io import load_model
     from ..workflows.compare.report import write_report
     from ..workflows.compare.workflow import CompareError, compare
@@ -118,14 +115,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = args.out or Path("comparisons") / model.name
     if out.exists() and not out.is_dir():
         raise CompareError(f"--out {out}: exists and is not a directory")
-    count = args.seeds if isinstance(args.seeds, int) else len(set(args.seeds))
-    if count < min_seeds(args.alpha):
-        print(
-            f"spikebridge: warning: {count} seeds cannot reach alpha {args.alpha:g} (the permutation test's smallest p is "
-            f"2/2^{count}): no measure can fail and the verdict will be inconclusive; use --seeds {min_seeds(args.alpha)} or more",
-            file=sys.stderr,
-            flush=True,
-        )
     cmp = compare(
         model, names, args.seeds, out, perturb=perturb, options=options, phase=args.phase, progress=not args.quiet, alpha=args.alpha
     )
@@ -136,7 +125,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
             shown = cmp.verdicts.reindex(columns=["other", "target", "measure", "seeds", "z", "p", "verdict", "reason"]).fillna("")
             print(shown.to_string(index=False))
         if cmp.too_few_seeds:
-            print(f"warning: {len(cmp.seeds)} seeds are too few for the {cmp.needed_seeds} the measures judged need at alpha {cmp.alpha:g}")
+            print(
+                f"warning: {len(cmp.seeds)} seeds are too few: the measures judged need {cmp.needed_seeds} seeds "
+                f"to be able to fail at alpha {cmp.alpha:g}, so the verdict is at best inconclusive"
+            )
         for line in cmp.regime_notes():
             print(f"mixed regimes: {line}")
         print(f"verdict: {cmp.verdict.upper()}  (report: {report})", flush=True)

@@ -21,15 +21,16 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/spikebridge run vogels_abbott_coba --backend nest --out runs/quickstart --overwrite
 
+# One pytest worker per core, a test file to a worker (module fixtures and cached measurements stay shared).
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n auto --dist loadfile
 
 # The fast tier for the edit-test loop (under 3 minutes): no realistic-size network, no cross-simulator
 # validation, no GPU, no Brian2 standalone compilation. `make test` (the full suite) is what CI runs.
 FAST := not slow and not validation and not gpu and not compile
 
 check: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -m "$(FAST)"
+	$(VENV)/bin/python -m pytest -q -n auto --dist loadfile -m "$(FAST)"
 
 # ruff (line length enforced), the layer contracts of .importlinter, and mypy on the package.
 lint: $(STAMP)

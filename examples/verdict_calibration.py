@@ -109,16 +109,15 @@ def stage_analyse(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--model", default="vogels_abbott_coba")
+    common.add_argument("--seeds", type=int, default=120)
+    common.add_argument("--out", required=True)
     sub = parser.add_subparsers(dest="stage", required=True)
-    runs = sub.add_parser("runs")
-    runs.add_argument("--model", default="vogels_abbott_coba")
+    runs = sub.add_parser("runs", parents=[common])
     runs.add_argument("--backend", required=True)
-    runs.add_argument("--seeds", type=int, default=120)
-    runs.add_argument("--out", required=True)
     runs.add_argument("--set", dest="overrides", action="append", default=[])
-    analyse = sub.add_parser("analyse")
-    analyse.add_argument("--model", default="vogels_abbott_coba")
-    analyse.add_argument("--seeds", type=int, default=120)
+    analyse = sub.add_parser("analyse", parents=[common])
     analyse.add_argument("--set-size", type=int, default=permutation.min_seeds(0.05, measures=8))
     analyse.add_argument("--alpha", type=float, default=0.05)
     analyse.add_argument(
@@ -137,7 +136,6 @@ def main(argv: list[str] | None = None) -> None:
         metavar=("SIZE", "REF", "OTHER"),
         help="a pair where OTHER is perturbed by SIZE percent",
     )
-    analyse.add_argument("--out", required=True)
     analyse.add_argument("--figure")
     args = parser.parse_args(argv)
     {"runs": stage_runs, "analyse": stage_analyse}[args.stage](args)

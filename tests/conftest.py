@@ -43,3 +43,23 @@ def euler_unless_matched_integration(request: pytest.FixtureRequest, monkeypatch
         cell: dataclasses.replace(m, method="euler") if m.method.startswith("gsl") else m for cell, m in brian2_options.MATCHED.items()
     }
     monkeypatch.setattr(brian2_options, "MATCHED", euler)
+
+
+HEAVIEST_FIRST = (  # by their summed test durations in one run of the suite (`pytest --durations=0`), heaviest first
+    "tests/backends/test_conformance.py",
+    "tests/validation/test_compare.py",
+    "tests/backends/test_brian2.py",
+    "tests/validation/test_rules.py",
+    "tests/validation/test_stdp_window.py",
+    "tests/test_weights_run.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The heaviest test files first, the rest in collection order.
+
+    ``make test`` hands whole files to its workers in collection order; the heaviest last would leave one worker
+    running them alone at the end.
+    """
+    rank = {path: k for k, path in enumerate(HEAVIEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))

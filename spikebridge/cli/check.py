@@ -24,18 +24,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     valid, it just cannot run on this machine.
     """
     from .. import backends
-    from ..errors import BackendNotInstalledError
+    from ..errors import BackendError, BackendNotInstalledError
     from ..models import instantiate
     from ..models.io import load_model
 
     model = load_model(args.model, model_overrides(args))
     network = instantiate(model, model.source_folder)
-    try:
-        backends.check(model.simulation.backend, model.simulation.backend_options)  # its options (threads=abc)
+    sim = model.simulation
+    field = "simulation.backend"
+    try:  # errors name the file and the field, as the schema's do
+        backends.backend_class(sim.backend)
+        field = "simulation.backend_options"
+        backends.check(sim.backend, sim.backend_options)  # threads=abc
     except BackendNotInstalledError as err:
         print(f"spikebridge: note: backend options not checked: {err}", file=sys.stderr)
+    except BackendError as err:
+        raise BackendError(f"{args.model}: {field}: {err}") from None
     print(
         f"{args.model}: valid: {len(model.populations)} populations ({network.n_cells} cells), "
         f"{len(model.projections)} projections ({network.n_synapses} synapses), {network.duration:g} ms, seed {network.seed}"
     )
     return 0
+

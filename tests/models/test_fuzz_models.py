@@ -173,3 +173,20 @@ def test_check_of_a_mutated_model_exits_0_or_2_with_one_line(case: tuple[dict[st
     assert "Traceback" not in err
     if code == 2:
         assert err.count("\n") == 1 and err.startswith(f"spikebridge: error: {f}"), err
+
+
+@pytest.mark.parametrize(
+    ("simulation", "field"),
+    [
+        ({"backend": "nan"}, "simulation.backend"),
+        ({"backend": "brian2:gpu"}, "simulation.backend"),
+        ({"backend": "nest", "backend_options": {"threads": "abc"}}, "simulation.backend_options"),
+    ],
+)
+def test_a_bad_backend_in_the_file_names_the_file_and_field(simulation: dict[str, Any], field: str, tmp_path: Path) -> None:
+    doc = copy.deepcopy(SEEDS[sorted(SEEDS)[0]])
+    doc["simulation"].update(simulation)
+    f = _write(doc, ".toml", tmp_path)
+    code, err = _check(f)
+    assert code == 2
+    assert err.startswith(f"spikebridge: error: {f}: {field}: "), err

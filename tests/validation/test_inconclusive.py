@@ -87,6 +87,23 @@ def _fake_run(path: Path, backend: str) -> SimpleNamespace:
     return SimpleNamespace(meta=meta, path=path / backend)
 
 
+def _comparison(path: Path, samples: dict[str, Runs], seeds: tuple[int, ...], lifetimes: pd.DataFrame, **tables: object) -> Comparison:
+    """A comparison of hand-made samples, as ``compare`` would have built it (no run is read)."""
+    return Comparison(
+        out=path,
+        model=spikebridge.load_model("ei_weight_matrix"),
+        reference="ref",
+        backends=["ref", "other"],
+        seeds=list(seeds),
+        runs={b: {s: _fake_run(path, b) for s in seeds} for b in samples},  # type: ignore[misc]
+        samples=samples,
+        verdicts=judge(samples),
+        angles=pd.DataFrame(),
+        lifetimes=lifetimes,
+        **tables,  # type: ignore[arg-type]
+    )
+
+
 def test_the_report_shows_inconclusive_measures(tmp_path: Path) -> None:
     samples = {"ref": silent(), "other": silent()}
     for runs in samples.values():  # the lifetime of a population that never spiked: 0
@@ -100,21 +117,15 @@ def test_the_report_shows_inconclusive_measures(tmp_path: Path) -> None:
             for s in SEEDS
         ]
     )
-    cmp = Comparison(
-        out=tmp_path,
-        model=spikebridge.load_model("ei_weight_matrix"),
-        reference="ref",
-        backends=["ref", "other"],
-        seeds=list(SEEDS),
-        runs={b: {s: _fake_run(tmp_path, b) for s in SEEDS} for b in samples},  # type: ignore[misc]
-        samples=samples,
+    cmp = _comparison(
+        tmp_path,
+        samples,
+        SEEDS,
+        lifetimes,
         counts=counts,
         scores=baseline.score_table(samples, "ref", measures.min_samples()),
-        verdicts=judge(samples),
         exact=baseline.exact_table(counts, "ref"),
-        angles=pd.DataFrame(),
         alpha=0.05,
-        lifetimes=lifetimes,
     )
     assert cmp.verdict == "inconclusive" and not cmp.too_few_seeds and cmp.regime_notes() == []
     assert not (tmp_path / "figures").exists()
@@ -144,21 +155,7 @@ def test_the_report_warns_of_too_few_seeds_and_mixed_regimes(tmp_path: Path) -> 
             for s, t in zip(seeds, times, strict=True)
         ]
     )
-    cmp = Comparison(
-        out=tmp_path,
-        model=spikebridge.load_model("ei_weight_matrix"),
-        reference="ref",
-        backends=["ref", "other"],
-        seeds=list(seeds),
-        runs={b: {s: _fake_run(tmp_path, b) for s in seeds} for b in samples},  # type: ignore[misc]
-        samples=samples,
-        counts={},
-        scores=pd.DataFrame(),
-        verdicts=judge(samples),
-        exact=pd.DataFrame(),
-        angles=pd.DataFrame(),
-        lifetimes=lifetimes,
-    )
+    cmp = _comparison(tmp_path, samples, seeds, lifetimes, counts={}, scores=pd.DataFrame(), exact=pd.DataFrame())
     assert cmp.too_few_seeds and cmp.verdict == "inconclusive"
     assert cmp.regime_notes() == ["other: `E` stopped spiking in 1 of 3 runs (seed 1 at 0.40 s); the others did not"]
     report = write_report(cmp).read_text()

@@ -164,9 +164,11 @@ def test_window_matches_the_analytic_rule(backend: str) -> None:
     assert np.isfinite(got["post"][five]).all()
 
 
-@pytest.mark.parametrize("backend", ["brian2", CPP])
-def test_axonal_window_on_brian2(backend: str) -> None:
-    """Axonal delays: the rule sees the pre spike when it arrives, t_pre + d, and the post spike at t_post."""
+def test_axonal_window_on_brian2() -> None:
+    """Axonal delays: the rule sees the pre spike when it arrives, t_pre + d, and the post spike at t_post.
+
+    On the runtime only: brian2:cpp generates the same pathways (its dendritic window is checked above)."""
+    backend = "brian2"
     got = measure(backend, "axonal")
     for k, (dep, d) in enumerate(CONFIGS):
         name = f"{dep}_{str(d).replace('.', 'p')}"

@@ -19,6 +19,7 @@ from elephant.spike_train_correlation import correlation_coefficient
 
 from ...models.schema import Model
 from ...rundir import Results
+from ..activity import cv_isi
 
 Target = Literal["population", "projection"]
 CORRELATION_CELLS = 200
@@ -60,35 +61,12 @@ class Measure:
     min_sample: int = MIN_SAMPLE
 
 
-def _phase_spikes(results: Results, population: str, phase: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """(position of each spike's cell among the recorded cells, times sorted by cell then time, recorded cells,
-    t_start, t_stop) of one population in one phase: arrays, no per-cell objects."""
-    idx, t = results.spikes(population, phase)
-    cells = results.recorded_cells(population)
-    st = results.segment(phase).spiketrains
-    position = np.searchsorted(cells, idx)
-    order = np.lexsort((t, position))
-    return position[order], t[order], cells, float(st.t_start.rescale(pq.ms).magnitude), float(st.t_stop.rescale(pq.ms).magnitude)
-
-
 def _rates(results: Results, population: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:
-    # elephant.statistics.mean_firing_rate of each cell's train: its count over (t_stop - t_start), in Hz
-    position, _, cells, t_start, t_stop = _phase_spikes(results, population, phase)
-    return np.bincount(position, minlength=len(cells)).astype(float) / ((t_stop - t_start) / 1000.0)
+    return results.rates(population, phase)
 
 
 def _cv_isi(results: Results, population: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:
-    # elephant.statistics.cv(isi(train)) of each cell with >= 3 spikes: std (ddof 0) / mean of its intervals
-    position, t, cells, _, _ = _phase_spikes(results, population, phase)
-    counts = np.bincount(position, minlength=len(cells))
-    same = position[1:] == position[:-1]
-    gaps, owner = np.diff(t)[same], position[1:][same]
-    n = np.bincount(owner, minlength=len(cells)).astype(float)
-    total = np.bincount(owner, gaps, minlength=len(cells))
-    keep = counts >= 3
-    mean = total[keep] / n[keep]
-    var = np.bincount(owner, (gaps - (total / np.maximum(n, 1))[owner]) ** 2, minlength=len(cells))[keep] / n[keep]
-    return np.sqrt(var) / mean
+    return cv_isi(results, population, phase)
 
 
 def _correlations(results: Results, population: str, phase: str, trains: list[neo.SpikeTrain] | None) -> np.ndarray:

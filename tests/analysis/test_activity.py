@@ -1,0 +1,28 @@
+"""Firing statistics computed on arrays are Elephant's, cell by cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import quantities as pq
+from elephant.statistics import cv, isi, mean_firing_rate
+
+import spikebridge
+from spikebridge.analysis.activity import cv_isi, firing_stats
+
+
+def test_rates_and_cvs_are_elephants(tmp_path: Path) -> None:
+    model = spikebridge.load_model("ei_weight_matrix", ["simulation.duration=500"])
+    results = spikebridge.run(model, "nest", tmp_path / "ei", progress=False, figure=False)
+    stats = firing_stats(results)
+    assert (stats.spikes > 0).all()
+    for name in stats.index:
+        trains = results.spiketrains(name)
+        rates = np.array([float(mean_firing_rate(st).rescale(pq.Hz).magnitude) for st in trains])
+        cvs = np.array([cv(isi(st)) for st in trains if len(st) >= 3], dtype=float)
+        np.testing.assert_allclose(results.rates(name), rates, rtol=1e-12)
+        assert len(cvs) >= 5
+        np.testing.assert_allclose(cv_isi(results, name), cvs, rtol=1e-12)
+        assert stats.loc[name, "cells"] == len(trains) and stats.loc[name, "spikes"] == sum(len(st) for st in trains)
+        assert stats.loc[name, "rate_mean"] == np.mean(rates)

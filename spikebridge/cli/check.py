@@ -45,4 +45,3 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{len(model.projections)} projections ({network.n_synapses} synapses), {network.duration:g} ms, seed {network.seed}"
     )
     return 0
-

@@ -3,7 +3,8 @@
 The known scripts run first, in this order (those that exist): nest_build.py, brian2_build.py,
 scaling.py, integration_cost.py, weights_table.py, inference_speed.py, sweep_speedup.py; then any other ``*.py`` here (not this file, nor
 names starting with ``_``). RESULTS.md records the date, host and load, and each script's command, exit
-code, wall time and printed output. Benchmarks time the machine: run them on a quiet one.
+code, wall time and printed output. With ``--only``, the other scripts' sections of an existing report are kept
+as they were, each with the date it ran. Benchmarks time the machine: run them on a quiet one.
 
 Usage::
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -46,6 +48,25 @@ class Outcome:
     returncode: int | None
     seconds: float
     output: str
+    when: str
+
+
+SECTION = re.compile(
+    r"^## (?P<script>\S+)\n\n`(?P<command>[^`]*)`: exit code (?P<code>\S+), (?P<seconds>[\d.]+) s(?:, run (?P<when>[^\n]*))?\n\n"
+    r"```text\n(?P<output>.*?)\n?```$",
+    re.M | re.S,
+)
+
+
+def earlier(report_text: str) -> list[Outcome]:
+    """The sections of an existing report, as outcomes (a section without its own date takes the report's)."""
+    header = re.search(r"Written by `benchmarks/run_all.py` on (.+?) UTC", report_text)
+    default = f"{header.group(1)} UTC" if header else "at an unknown date"
+    found = []
+    for m in SECTION.finditer(report_text):
+        code = None if m["code"] == "timeout" else int(m["code"])
+        found.append(Outcome(m["script"], m["command"].split(), code, float(m["seconds"]), m["output"], m["when"] or default))
+    return found
 
 
 def scripts(directory: Path) -> list[Path]:
@@ -67,7 +88,8 @@ def run_one(script: Path, cwd: Path, timeout_s: float) -> Outcome:
     except subprocess.TimeoutExpired as err:
         partial = err.stdout.decode(errors="replace") if isinstance(err.stdout, bytes) else (err.stdout or "")
         code, output = None, partial + f"\n[run_all: stopped after {timeout_s:g} s]\n"
-    return Outcome(script.name, [Path(sys.executable).name, f"benchmarks/{script.name}"], code, time.perf_counter() - t0, output)
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    return Outcome(script.name, [Path(sys.executable).name, f"benchmarks/{script.name}"], code, time.perf_counter() - t0, output, when)
 
 
 def report(outcomes: Sequence[Outcome], started: datetime, load: tuple[float, float, float]) -> str:
@@ -88,7 +110,7 @@ def report(outcomes: Sequence[Outcome], started: datetime, load: tuple[float, fl
         lines.append(f"| {o.script} | {'timeout' if o.returncode is None else o.returncode} | {o.seconds:.1f} |")
     for o in outcomes:
         code = "timeout" if o.returncode is None else o.returncode
-        command = f"`{' '.join(o.command)}`: exit code {code}, {o.seconds:.1f} s"
+        command = f"`{' '.join(o.command)}`: exit code {code}, {o.seconds:.1f} s, run {o.when}"
         lines += ["", f"## {o.script}", "", command, "", "```text", o.output.rstrip(), "```"]
     return "\n".join(lines) + "\n"
 
@@ -116,12 +138,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcome = run_one(script, args.dir.parent, args.timeout)
         print(f"run_all: {script.name}: exit code {outcome.returncode}, {outcome.seconds:.1f} s", flush=True)
         outcomes.append(outcome)
+    failed = any(o.returncode != 0 for o in outcomes)
     output = args.output or args.dir / "RESULTS.md"
+    if args.only and output.is_file():
+        ran = {o.script for o in outcomes}
+        kept = [o for o in earlier(output.read_text(encoding="utf-8")) if o.script not in ran]
+        position = {p.name: k for k, p in enumerate(scripts(args.dir))}
+        outcomes = sorted(kept + outcomes, key=lambda o: (position.get(o.script, len(position)), o.script))
     tmp = output.with_name(f".{output.name}.tmp")
     tmp.write_text(report(outcomes, started, load), encoding="utf-8")
     os.replace(tmp, output)
     print(f"run_all: wrote {output}")
-    return 0 if all(o.returncode == 0 for o in outcomes) else 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

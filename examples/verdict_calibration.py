@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 import spikebridge
 from spikebridge.analysis.validation import measures, permutation
@@ -39,6 +40,8 @@ def stage_runs(args: argparse.Namespace) -> None:
     out = Path(args.out)
     t0 = time.perf_counter()
     for k, seed in enumerate(seeds):
+        if k < args.start:
+            continue
         path = run_directory(out, args.backend, seed)
         if (path / "meta.json").exists():
             continue
@@ -98,6 +101,9 @@ def stage_analyse(args: argparse.Namespace) -> None:
         .reset_index()
     )
     summary["fail_rate"] = summary.fails / summary.sets
+    intervals = [binomtest(int(f), int(n)).proportion_ci(0.95) for f, n in zip(summary.fails, summary.sets, strict=True)]
+    summary["ci95_low"] = [ci.low for ci in intervals]
+    summary["ci95_high"] = [ci.high for ci in intervals]
     print(summary.to_markdown(index=False))
     (out / "summary.md").write_text(summary.to_markdown(index=False) + "\n")
     if args.figure:
@@ -117,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     runs = sub.add_parser("runs", parents=[common])
     runs.add_argument("--backend", required=True)
     runs.add_argument("--set", dest="overrides", action="append", default=[])
+    runs.add_argument("--start", type=int, default=0, help="skip the first START seeds (a second process can share a pool)")
     analyse = sub.add_parser("analyse", parents=[common])
     analyse.add_argument("--set-size", type=int, default=permutation.min_seeds(0.05, measures=8))
     analyse.add_argument("--alpha", type=float, default=0.05)

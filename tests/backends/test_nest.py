@@ -19,6 +19,7 @@ from .networks import STDP_RAW
 
 __all__ = ["STDP_RAW"]  # tests/test_weights_run.py takes it from here
 
+
 def run_network(raw: dict[str, Any]) -> tuple[Any, Any]:
     net = instantiate(validate(raw))
     sim = backends.create("nest")
@@ -28,7 +29,10 @@ def run_network(raw: dict[str, Any]) -> tuple[Any, Any]:
 
 def test_bulk_loaded_connections_are_seen_by_pynn_projection_api() -> None:
     """Connections loaded in bulk (``connections.ArrayConnector``) are PyNN's: Projection.get and len see them, in
-    PyNN units and signs (the arrays themselves: test_conformance)."""
+    PyNN units and signs, and NEST's own readback of every static projection is the loaded arrays, which the
+    backend reports without reading them back."""
+    from spikebridge.backends.nest import connections
+
     raw = copy.deepcopy(BASE)
     raw["projections"]["exc_exc"]["delay"] = {"distribution": "uniform", "low": 0.1, "high": 4.0}
     raw["projections"]["inh"] = {
@@ -41,7 +45,14 @@ def test_bulk_loaded_connections_are_seen_by_pynn_projection_api() -> None:
     net, sim = run_network(raw)
     try:
         for name in ("exc_exc", "src_exc", "inh"):  # before any run, too
-            np.testing.assert_allclose(sim.connections(name).weight, net.projections[name].weight, rtol=1e-12)
+            loaded, read = net.projections[name], connections.read(sim.projections[name])
+            np.testing.assert_array_equal(read.pre, loaded.pre_idx)
+            np.testing.assert_array_equal(read.post, loaded.post_idx)
+            np.testing.assert_allclose(read.weight, loaded.weight, rtol=1e-15)
+            np.testing.assert_allclose(read.delay, loaded.delay, rtol=1e-15)
+            reported = sim.connections(name)
+            np.testing.assert_array_equal(reported.weight, loaded.weight)
+            np.testing.assert_array_equal(reported.delay, read.delay)
         w = np.array(sim.projections["inh"].get("weight", format="list", with_address=False))
         np.testing.assert_allclose(np.sort(w), np.sort(net.projections["inh"].weight))
         assert len(sim.projections["exc_exc"]) == len(net.projections["exc_exc"])

@@ -34,5 +34,14 @@ def test_runs_each_script_in_order_and_reports_outputs_and_failures(tmp_path: Pa
     one = (tmp_path / "one.md").read_text()
     assert "## weights_table.py" in one and "nest_build" not in one
 
+    (bench / "weights_table.py").write_text("print('read 1e6 weights in 0.3 s')\n")
+    merged = run_all("--dir", str(bench), "--only", "weights_table")
+    assert merged.returncode == 0, merged.stderr
+    again = (bench / "RESULTS.md").read_text()
+    assert "read 1e6 weights in 0.3 s" in again and "0.4 s" not in again
+    assert "building\nboom" in again and "| nest_build.py | 1 |" in again and "extra" in again
+    assert again.index("## nest_build.py") < again.index("## weights_table.py") < again.index("## zz_extra.py")
+    assert again.count(", run ") == 3
+
     unknown = run_all("--dir", str(bench), "--only", "nope")
     assert unknown.returncode == 2 and "no benchmark nope" in unknown.stderr

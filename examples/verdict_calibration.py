@@ -39,9 +39,7 @@ def stage_runs(args: argparse.Namespace) -> None:
     seeds = seed_list(model, args.seeds)
     out = Path(args.out)
     t0 = time.perf_counter()
-    for k, seed in enumerate(seeds):
-        if k < args.start:
-            continue
+    for k, seed in enumerate(seeds[args.start :], start=args.start):
         path = run_directory(out, args.backend, seed)
         if (path / "meta.json").exists():
             continue

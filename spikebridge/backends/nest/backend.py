@@ -132,11 +132,23 @@ class NestBackend(PyNNBackend):
         stops = np.unique(np.round(np.concatenate([regular, snaps, [stop]]) / dt) * dt)
         return np.round(stops, 10), {round(float(t), 6) for t in snaps}
 
-    def _snapshot(self, t: float) -> None:
+    def _state(self, projection: str) -> Connections:
+        """A projection's weights and delays now: NEST's readback, or for a static projection the loaded arrays."""
         from . import connections
 
         assert self.network is not None
-        self.snapshots[round(t, 10)] = {name: connections.read(self.projections[name]) for name in self.network.weight_projections}
+        loaded = self.network.projections[projection]
+        if loaded.synapse.type == "static":
+            # NEST cannot change a static synapse, and nothing sets one after loading: the loaded arrays are its
+            # state (tests/backends/test_nest.py checks them against NEST's readback), without the readback's
+            # ~4 s per 320k synapses. NEST keeps delays in steps and answers steps * dt (0.7000000000000001).
+            steps = delays.grid_steps(loaded.delay, self.network.dt)
+            return Connections(loaded.pre_idx, loaded.post_idx, loaded.weight, steps * self.network.dt)
+        return connections.read(self.projections[projection])
+
+    def _snapshot(self, t: float) -> None:
+        assert self.network is not None
+        self.snapshots[round(t, 10)] = {name: self._state(name) for name in self.network.weight_projections}
 
     def run(self, phase: Phase, progress: Progress | None = None) -> None:
         """Run one phase in chunks (progress, weight snapshots); STDP frozen where the phase says so."""
@@ -171,22 +183,12 @@ class NestBackend(PyNNBackend):
 
     def connections(self, projection: str) -> Connections:
         """The projection's current weights (PyNN units) and delays (ms), sorted by (pre, post)."""
-        from . import connections
-
         # a snapshot taken at the current time is the same state: NEST's SynapseCollection.get needs ~0.85 s per
         # 100k synapses, and a run with snapshots "end" would otherwise read every plastic projection twice
         taken = self.snapshots.get(round(self.t, 10), {})
         if projection in taken:
             return taken[projection]
-        assert self.network is not None
-        loaded = self.network.projections[projection]
-        if loaded.synapse.type == "static":
-            # NEST cannot change a static synapse, and nothing sets one after loading: the loaded arrays are its
-            # state (tests/backends/test_nest.py checks them against NEST's readback), without the readback's
-            # ~4 s per 320k synapses. NEST keeps delays in steps and answers steps * dt (0.7000000000000001).
-            steps = delays.grid_steps(loaded.delay, self.network.dt)
-            return Connections(loaded.pre_idx, loaded.post_idx, loaded.weight, steps * self.network.dt)
-        return connections.read(self.projections[projection])
+        return self._state(projection)
 
     def weight_snapshots(self) -> dict[float, dict[str, Connections]]:
         """Weights of the recorded projections at each snapshot time (ms) run so far."""

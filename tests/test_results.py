@@ -60,6 +60,32 @@ def test_final_connections_equal_the_static_arrays(ei_run: spikebridge.Results) 
     np.testing.assert_array_equal(final.pre, drawn["prj/I_E/pre_idx"])
     np.testing.assert_allclose(final.weight, drawn["prj/I_E/weight"], rtol=1e-12)
     assert np.all(final.weight < 0)
+    # written once: connections.npz holds a flag for a projection that ended as drawn, network.npz its arrays
+    with np.load(ei_run.path / "connections.npz") as archive:
+        assert "I_E__drawn" in archive.files and "I_E__weight" not in archive.files
+
+
+def test_plastic_connections_are_written_in_full(tmp_path: Path) -> None:
+    from spikebridge.backends.base import Connections
+    from spikebridge.rundir.connections import read_connections, write_connections
+
+    drawn = {
+        "prj/p/pre_idx": np.array([0, 1]),
+        "prj/p/post_idx": np.array([1, 0]),
+        "prj/p/weight": np.array([0.5, 0.5]),
+        "prj/p/delay": np.array([1.0, 1.0]),
+    }
+    np.savez(tmp_path / "network.npz", **{k.replace("/", "__"): v for k, v in drawn.items()})
+    learnt = Connections(np.array([0, 1]), np.array([1, 0]), np.array([0.5, 0.7]), np.array([1.0, 1.0]))
+    write_connections(tmp_path / "connections.npz", {"p": learnt, "q": learnt}, drawn)
+    with np.load(tmp_path / "connections.npz") as archive:
+        assert sorted(archive.files) == ["p__delay", "p__post", "p__pre", "p__weight", "q__delay", "q__post", "q__pre", "q__weight"]
+    np.testing.assert_array_equal(read_connections(tmp_path / "connections.npz", "p").weight, [0.5, 0.7])
+    same = Connections(*(drawn[f"prj/p/{f}"] for f in ("pre_idx", "post_idx", "weight", "delay")))
+    write_connections(tmp_path / "connections.npz", {"p": same}, drawn)
+    with np.load(tmp_path / "connections.npz") as archive:
+        assert archive.files == ["p__drawn"]
+    np.testing.assert_array_equal(read_connections(tmp_path / "connections.npz", "p").weight, [0.5, 0.5])
 
 
 def test_existing_directory_is_not_overwritten_without_consent(ei_run: spikebridge.Results) -> None:

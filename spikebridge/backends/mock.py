@@ -95,6 +95,8 @@ class MockBackend:
             unknown = [v for v in (pop.record.variables if pop.record else []) if v != "spikes" and v not in SIGNALS]
             if unknown:
                 raise BackendError(f"recording.{pop.name}: the mock backend records spikes, {', '.join(SIGNALS)}, not {unknown}")
+        for inp in network.inputs.values():
+            raise BackendError(f"stimuli.{inp.name}: the mock backend has no Poisson background (poisson_input); use nest or brian2")
         self.network = network
         self.weights = {name: np.array(p.weight, dtype=np.float64) for name, p in network.projections.items()}
         dt = network.dt

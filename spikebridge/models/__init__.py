@@ -2,13 +2,14 @@
 
 from .instantiate import instantiate
 from .io import bundled_models, dumps_toml, load_model, validate
-from .network import CurrentData, Network, PopulationData, ProjectionData
+from .network import CurrentData, Network, PoissonInputData, PopulationData, ProjectionData
 from .schema import Model
 
 __all__ = [
     "CurrentData",
     "Model",
     "Network",
+    "PoissonInputData",
     "PopulationData",
     "ProjectionData",
     "bundled_models",

@@ -29,6 +29,7 @@ RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "fixed_probability": ("p",),
     "fixed_indegree": ("n",),
     "fixed_outdegree": ("n",),
+    "fixed_total_number": ("n",),
     "distance_patch": ("radius", "p"),
     "from_list": ("connections",),
     "from_file": ("file",),
@@ -361,8 +362,9 @@ def _resolve_stimulus(name: str, stim: Any, model: Model, dt: float) -> Any:
             f"a {stim.kind} stimulus drives a spike-source population; {stim.target!r} is a {target.cell_type} "
             "(add a SpikeSourceArray population and a projection)",
         )
-    if stim.kind in ("dc", "step") and is_source:
-        raise ModelError(f"{path}.target", f"a {stim.kind} current needs a neuron population, not a {target.cell_type}")
+    if stim.kind in ("dc", "step", "poisson_input") and is_source:
+        what = "current" if stim.kind != "poisson_input" else "stimulus"
+        raise ModelError(f"{path}.target", f"a {stim.kind} {what} needs a neuron population, not a {target.cell_type}")
     if stim.cells is not None and any(not 0 <= c < size for c in stim.cells):
         raise ModelError(f"{path}.cells", f"indices must lie in [0, {size})")
     update: dict[str, Any] = {}
@@ -377,6 +379,7 @@ def _resolve_stimulus(name: str, stim: Any, model: Model, dt: float) -> Any:
         "dc": ("amplitude",),
         "step": ("times", "amplitudes"),
         "rate_schedule": ("file",),
+        "poisson_input": ("rate", "n", "weight"),
     }
     for field in required[stim.kind]:
         if getattr(stim, field) is None:
@@ -394,6 +397,17 @@ def _resolve_stimulus(name: str, stim: Any, model: Model, dt: float) -> Any:
             update["windows"] = [_window(w, f"{path}.windows[{k}]") for k, w in enumerate(stim.windows)]
     if stim.spike_times is not None:
         update["spike_times"] = [_times(ts, f"{path}.spike_times[{i}]", FIRST_STEP * dt, False) for i, ts in enumerate(stim.spike_times)]
+    if stim.kind == "poisson_input":
+        for field in ("cells", "start", "stop", "windows"):
+            if getattr(stim, field) is not None:
+                raise ModelError(f"{path}.{field}", "a poisson_input drives every cell of its target for the whole run; remove it")
+        update["weight"] = convert(stim.weight, weight_unit(target), f"{path}.weight")
+        if not update["weight"] > 0:
+            raise ModelError(f"{path}.weight", f"expected a positive (excitatory) weight, got {update['weight']:g}")
+    else:
+        for field in ("n", "weight"):
+            if getattr(stim, field) is not None:
+                raise ModelError(f"{path}.{field}", f"only a poisson_input has '{field}', not a {stim.kind}")
     if stim.kind == "step":
         assert stim.times is not None and stim.amplitudes is not None
         if len(stim.times) != len(stim.amplitudes):
@@ -416,6 +430,87 @@ def _window(w: Any, path: str) -> Any:
     return w.model_copy(update=fields)
 
 
+def rescale(model: Model) -> Model:
+    """The model at ``model.scale``: sizes scaled, connections thinned so that each cell keeps its in-degree.
+
+    A population of cells given by ``size`` gets ``round(size * scale)`` cells (at least 1); grids (``shape``) and
+    spike sources keep theirs (the network's input per cell stays what it was). Every projection then keeps the expected number of
+    inputs per post cell: ``fixed_probability`` divides ``p`` by the pre population's factor, ``fixed_total_number``
+    multiplies ``n`` by the post population's, ``fixed_outdegree`` by post's over pre's; ``fixed_indegree``,
+    ``one_to_one`` and ``distance_patch`` need no change. This is how the cortical microcircuit is scaled when its
+    in-degrees are kept (Potjans & Diesmann 2014; van Albada et al. 2015): the rates stay those of the full network,
+    so no DC compensation is needed.
+
+    Parameters
+    ----------
+    model : Model
+        A model whose ``scale`` is not 1.
+
+    Returns
+    -------
+    Model
+        The scaled model, with ``scale`` 1.
+
+    Raises
+    ------
+    ModelError
+        For a projection whose in-degree cannot be kept: ``all_to_all`` or explicit connections from a scaled
+        population, or a probability that would exceed 1.
+
+    Examples
+    --------
+    >>> from spikebridge.models import load_model
+    >>> m = load_model("vogels_abbott_cuba", ["scale=0.5"])   # resolving calls rescale
+    >>> m.populations["exc"].size, m.projections["exc_exc"].connector.p, m.scale
+    (1600, 0.04, 1.0)
+    """
+    factor: dict[str, float] = {}
+    populations = {}
+    for name, pop in model.populations.items():
+        if pop.size is None or pop.cell_type in SOURCE_TYPES:
+            factor[name] = 1.0
+            populations[name] = pop
+            continue
+        size = max(1, round(pop.size * model.scale))
+        factor[name] = size / pop.size
+        populations[name] = pop.model_copy(update={"size": size})
+    projections = {}
+    for name, prj in model.projections.items():
+        path = f"projections.{name}.connector"
+        conn = prj.connector
+        if prj.pre not in factor or prj.post not in factor:
+            projections[name] = prj  # resolve names the unknown population
+            continue
+        f_pre, f_post = factor[prj.pre], factor[prj.post]
+        update: dict[str, Any] = {}
+        match conn.rule:
+            case "fixed_probability" if conn.p is not None:
+                p = float(conn.p) / f_pre
+                if p > 1.0:
+                    raise ModelError(f"{path}.p", f"scale {model.scale:g} would need a probability of {p:.3g} (> 1) to keep the in-degree")
+                update["p"] = p
+            case "fixed_total_number" if conn.n is not None:
+                update["n"] = round(conn.n * f_post)
+            case "fixed_outdegree" if conn.n is not None:
+                update["n"] = round(conn.n * f_post / f_pre)
+            case "all_to_all" if f_pre != 1.0:
+                raise ModelError(
+                    path, f"rule 'all_to_all' cannot keep its in-degrees at scale {model.scale:g}; use a probability or degree rule"
+                )
+            case "from_list" | "from_file" if f_pre != 1.0 or f_post != 1.0:
+                raise ModelError(
+                    path, f"rule {conn.rule!r} cannot keep its in-degrees at scale {model.scale:g}; use a probability or degree rule"
+                )
+        projections[name] = prj.model_copy(update={"connector": conn.model_copy(update=update)}) if update else prj
+    recording = {}
+    for name, rec in model.recording.items():
+        recorded = populations.get(name)
+        if isinstance(rec.cells, int) and recorded is not None and recorded.size is not None:
+            rec = rec.model_copy(update={"cells": min(rec.cells, recorded.size)})
+        recording[name] = rec
+    return model.model_copy(update={"populations": populations, "projections": projections, "recording": recording, "scale": 1.0})
+
+
 def resolve(model: Model) -> Model:
     """Check references and units; return the model with every quantity as a float in PyNN's units.
 
@@ -435,6 +530,8 @@ def resolve(model: Model) -> Model:
         Naming the first field path that is wrong: an unknown reference, unit, parameter or rule field, a value
         outside its physical limits, unordered times, or a delay below ``dt``.
     """
+    if model.scale != 1.0:
+        model = rescale(model)
     sim = model.simulation
     dt = convert(sim.dt, "ms", "simulation.dt")
     assert dt is not None

@@ -5,8 +5,9 @@
   >= dt; a ``normal`` or ``lognormal`` needs ``bounds`` for that), explicit delays (``from_list``, ``from_file``)
   when they are read.
 * A delay off the dt grid is rounded to the nearest step, halves upwards (1.05 ms at dt = 0.1 ms becomes 1.1 ms),
-  explicitly in :func:`spikebridge.models.instantiate`, with a :class:`~spikebridge.errors.ModelWarning` naming
-  the projection and how many delays were rounded.
+  explicitly in :func:`spikebridge.models.instantiate`. Where the model gives delays exactly (a constant, or
+  ``from_list``/``from_file`` rows), a :class:`~spikebridge.errors.ModelWarning` names the projection and how many
+  were rounded; delays drawn from a distribution are continuous and are rounded without one, as NEST does.
 * Backends receive delays on the grid and >= dt, and load them unchanged: :func:`grid_steps` is how they turn
   them into steps, and it refuses anything else rather than rounding or clamping it.
 """

@@ -12,7 +12,7 @@ from ..errors import ModelError, ModelWarning
 from . import connectors, delays, physics, rate_schedule, spiketrains
 from .check import CONDUCTANCE_BASED, cell_class, population_size
 from .memory import check_memory
-from .network import CurrentData, Network, PopulationData, ProjectionData
+from .network import CurrentData, Network, PoissonInputData, PopulationData, ProjectionData
 from .random import draw, is_constant, stream
 from .schema import Distribution, Model, Population, Stimulus, as_float
 
@@ -167,9 +167,10 @@ def _projection(name: str, model: Model, base: Path | None, notes: list[str]) ->
     physics.check_drawn("weight", weight, f"projections.{name}.weight")
     delay_dist = prj.delay if prj.delay is not None else Distribution(value=dt)
     delay = d_list if d_list is not None else draw(delay_dist, n, stream(seed, "prj", name, "delay"), f"projections.{name}.delay")
-    # The delay policy (see .delays): nothing below dt reaches here; off-grid delays are rounded, and said so.
+    # The delay policy (see .delays): nothing below dt reaches here; off-grid delays are rounded, and said so
+    # where the model gave them exactly (a drawn distribution is continuous: its rounding is expected).
     delay, rounded = delays.snap(delay, dt, f"projections.{name}.delay")
-    if rounded:
+    if rounded and (d_list is not None or delay_dist.distribution == "constant"):
         notes.append(f"projections.{name}.delay: rounded {rounded} of {n} delays to the dt = {dt:g} ms grid (nearest step, halves up)")
     _check_sign(name, weight, prj.receptor, CONDUCTANCE_BASED.get(post_pop.cell_type, False))
     return ProjectionData(
@@ -274,4 +275,10 @@ def _instantiate(model: Model, base: Path | None, notes: list[str]) -> Network:
         for name, stim in model.stimuli.items()
         if stim.kind in ("dc", "step")
     }
-    return Network(model=model, populations=populations, projections=projections, currents=currents)
+    inputs = {name: _poisson_input(name, stim) for name, stim in model.stimuli.items() if stim.kind == "poisson_input"}
+    return Network(model=model, populations=populations, projections=projections, currents=currents, inputs=inputs)
+
+
+def _poisson_input(name: str, stim: Stimulus) -> PoissonInputData:
+    assert stim.n is not None and stim.rate is not None and stim.weight is not None  # check.resolve requires them
+    return PoissonInputData(name, stim.target, int(stim.n), as_float(stim.rate), as_float(stim.weight))

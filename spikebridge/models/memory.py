@@ -93,6 +93,9 @@ def _synapses(model: Model, name: str) -> float:
         case "fixed_outdegree":
             assert conn.n is not None
             return _f(conn.n) * n_pre
+        case "fixed_total_number":
+            assert conn.n is not None
+            return _f(conn.n)
         case "distance_patch":
             shape = post.shape or [1]
             area = _f(shape[-1]) * (_f(shape[-2]) if len(shape) > 1 else 1.0)

@@ -111,6 +111,29 @@ class CurrentData:
 
 
 @dataclass(frozen=True)
+class PoissonInputData:
+    """Background noise the simulator draws: ``n`` Poisson inputs at ``rate`` (Hz) onto every cell of ``target``.
+
+    Parameters
+    ----------
+    name, target : str
+        The stimulus's name and the population it drives.
+    n : int
+        Inputs per cell.
+    rate : float
+        Rate of each input (Hz).
+    weight : float
+        Weight of each input spike (nA or uS, the target's weight unit), excitatory.
+    """
+
+    name: str
+    target: str
+    n: int
+    rate: float
+    weight: float
+
+
+@dataclass(frozen=True)
 class Network:
     """A model with every random quantity drawn: what :func:`~spikebridge.models.instantiate` returns.
 
@@ -124,12 +147,15 @@ class Network:
         By projection name.
     currents : dict of str to CurrentData
         Injected currents by stimulus name.
+    inputs : dict of str to PoissonInputData
+        Background Poisson inputs that the simulator draws, by stimulus name.
     """
 
     model: Model
     populations: dict[str, PopulationData]
     projections: dict[str, ProjectionData]
     currents: dict[str, CurrentData] = field(default_factory=dict)
+    inputs: dict[str, PoissonInputData] = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
@@ -215,6 +241,8 @@ class Network:
         for cur in self.currents.values():
             for name in ("cells", "times", "amplitudes"):
                 out[f"cur/{cur.name}/{name}"] = getattr(cur, name)
+        for inp in self.inputs.values():
+            out[f"inp/{inp.name}/n_rate_weight"] = np.array([inp.n, inp.rate, inp.weight], dtype=np.float64)
         return out
 
     def digest(self) -> str:

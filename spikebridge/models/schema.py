@@ -220,18 +220,19 @@ class Connector(Strict):
     ----------
     rule : str
         ``all_to_all``, ``one_to_one``, ``fixed_probability`` (``p``), ``fixed_indegree``/``fixed_outdegree``
-        (``n``), ``distance_patch`` (``radius``, ``p``), ``from_list`` (``connections``) or ``from_file``
+        (``n``), ``fixed_total_number`` (``n`` connections in all, pre and post drawn uniformly, as NEST's rule
+        of that name), ``distance_patch`` (``radius``, ``p``), ``from_list`` (``connections``) or ``from_file``
         (``file``).
     p : float, optional
         Probability of each pair (0-1).
     n : int, optional
-        In- or out-degree.
+        In- or out-degree, or the total number of connections.
     radius : float, optional
         Largest pre-post distance, in post-grid cells.
     allow_self_connections : bool
         Within one population, whether a cell may connect to itself.
     allow_multapses : bool
-        Whether a pair may be connected more than once (fixed degrees).
+        Whether a pair may be connected more than once (fixed degrees and total number).
     connections : list of list of float, optional
         Rows of ``[pre, post]``, ``[pre, post, weight]`` or ``[pre, post, weight, delay]`` (uS or nA, ms).
     file : str, optional
@@ -244,6 +245,7 @@ class Connector(Strict):
         "fixed_probability",
         "fixed_indegree",
         "fixed_outdegree",
+        "fixed_total_number",
         "distance_patch",
         "from_list",
         "from_file",
@@ -349,11 +351,15 @@ class Stimulus(Strict):
     constant current (nA) from ``start`` to ``stop``; ``step``: a piecewise-constant current with ``times``
     (ms) and ``amplitudes`` (nA); ``rate_schedule``: Poisson trains whose rate changes per window, read from
     ``file`` (``.npz`` relative to the model file's folder: ``times`` [n_windows + 1] ms and ``rates``
-    [n_windows, n_cells] Hz).
+    [n_windows, n_cells] Hz); ``poisson_input``: background noise onto every cell of a neuron population, ``n``
+    independent Poisson inputs at ``rate`` each through an excitatory ``weight`` (NEST's ``poisson_generator``,
+    Brian2's ``PoissonInput``). It is the one input the simulator draws, seeded from the model's seed, because the
+    trains (tens of kHz per cell) are too many to draw in numpy: two backends then see statistically equal, not
+    identical, input.
 
     Parameters
     ----------
-    kind : {"poisson", "spike_array", "dc", "step", "rate_schedule"}
+    kind : {"poisson", "spike_array", "dc", "step", "rate_schedule", "poisson_input"}
         The kind of input.
     target : str
         The population driven.
@@ -377,9 +383,13 @@ class Stimulus(Strict):
         A ``step`` current: change times (ms) and amplitudes (nA).
     file : str, optional
         A rate schedule (``.npz``).
+    n : int, optional
+        Inputs per cell of a ``poisson_input``.
+    weight : float or str, optional
+        Weight of each ``poisson_input`` spike (nA onto current-based cells, uS onto conductance-based ones).
     """
 
-    kind: Literal["poisson", "spike_array", "dc", "step", "rate_schedule"]
+    kind: Literal["poisson", "spike_array", "dc", "step", "rate_schedule", "poisson_input"]
     target: str
     cells: list[int] | None = None
     rate: Quantity | None = None
@@ -393,6 +403,8 @@ class Stimulus(Strict):
     times: list[Quantity] | None = None
     amplitudes: list[Quantity] | None = None
     file: str | None = None
+    n: int | None = Field(default=None, gt=0)
+    weight: Quantity | None = None
 
 
 class Record(Strict):
@@ -513,6 +525,10 @@ class Model(Strict):
         Weight snapshots during the run.
     simulation : Simulation
         Step, duration or phases, seed and default backend.
+    scale : float
+        Network size relative to the file's (``--set scale=0.1``): sizes of cell populations (not of grids or
+        spike sources) are multiplied by it and connections thinned so that every cell keeps its expected
+        in-degree (:func:`spikebridge.models.check.rescale`). A resolved model has scale 1 and the scaled sizes.
     """
 
     name: Annotated[str, AfterValidator(_safe_name)]
@@ -547,3 +563,4 @@ class Model(Strict):
     recording: dict[str, Record] = {}
     record_weights: WeightRecording | None = None
     simulation: Simulation = Simulation()
+    scale: float = Field(default=1.0, gt=0.0, le=1.0e3)

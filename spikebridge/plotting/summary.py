@@ -7,11 +7,70 @@ from matplotlib.figure import Figure
 
 from ..rundir import Results
 
-__all__ = ["plot_summary"]
+__all__ = ["plot_layered", "plot_summary"]
+
+LAYERED_FROM = 5
+"""From this many spiking populations on, :func:`plot_summary` draws :func:`plot_layered` (one raster, box plots)."""
+
+
+def plot_layered(results: Results, phase: str | None = None, window: float = 200.0, fraction: float = 0.1) -> Figure:
+    """All populations in one raster, top to bottom in model order, beside a box plot of their per-cell rates.
+
+    The figure of layered models such as the cortical microcircuit (Potjans & Diesmann 2014, Fig. 6): left, the
+    last ``window`` ms of ``phase`` with ``fraction`` of every population's cells (their first ones, so the share
+    of each population is kept), populations separated by lines and named on the y axis; right, per-cell rates
+    (Hz) of each population over the whole phase as box plots, mean marked.
+
+    Parameters
+    ----------
+    results
+        A run directory (or one being written).
+    phase
+        The phase drawn (default: the last).
+    window
+        Raster length (ms), at the end of the phase.
+    fraction
+        Share of each population's cells in the raster.
+
+    Returns
+    -------
+    Figure
+    """
+    names = [n for n, r in results.model.recording.items() if "spikes" in r.variables]
+    ph = phase if phase is not None else results.phases[-1]
+    fig = Figure(figsize=(11, 1.2 + 0.55 * len(names)), layout="constrained")
+    ax_r, ax_b = fig.subplots(1, 2, width_ratios=[2, 1])
+    colours = ["tab:blue", "tab:red"]  # alternating, as excitatory/inhibitory pairs in layered models
+    top, ticks, rates = 0, [], []
+    t_end = float(results.segment(ph).spiketrains.t_stop.rescale("ms").magnitude)
+    for k, name in enumerate(names):
+        idx, t = results.spikes(name, ph)
+        n_cells = len(results.recorded_cells(name))
+        shown = max(1, round(n_cells * fraction))
+        keep = (idx < shown) & (t >= t_end - window)
+        ax_r.scatter(t[keep], top + shown - 1 - idx[keep], s=4, c=colours[k % 2], marker="|", linewidths=0.8, rasterized=True)
+        ticks.append(top + shown / 2)
+        top += shown
+        ax_r.axhline(top, color="0.7", lw=0.5)
+        rates.append(results.rates(name, ph))
+    ax_r.set_yticks(ticks, names)
+    ax_r.set_ylim(top, 0)
+    ax_r.set_xlim(t_end - window, t_end)
+    ax_r.set_xlabel("time (ms)")
+    ax_r.set_title(f"{fraction:.0%} of each population, last {window:g} ms", fontsize=9)
+    ax_b.boxplot(rates, orientation="horizontal", showmeans=True, showfliers=False, tick_labels=names)
+    ax_b.set_ylim(len(names) + 0.5, 0.5)
+    ax_b.set_xlabel("rate (Hz)")
+    ax_b.set_title("per-cell rates (mean ▲)", fontsize=9)
+    backend = results.meta.get("backend", "?")
+    fig.suptitle(f"{results.meta.get('model', '')} on {backend} (seed {results.meta.get('seed', '?')}, phase {ph})")
+    return fig
 
 
 def plot_summary(results: Results, phase: str | None = None, max_cells: int = 200) -> Figure:
     """Raster (up to ``max_cells`` per population) and per-cell rate histograms of every recorded population.
+
+    A model with :data:`LAYERED_FROM` or more spiking populations gets :func:`plot_layered` instead.
 
     One row per population that records spikes: left, the raster (x: time in ms, y: cell index); right, the
     histogram of per-cell firing rates (x: rate in Hz, y: number of cells) with their mean in the title.
@@ -30,6 +89,8 @@ def plot_summary(results: Results, phase: str | None = None, max_cells: int = 20
     Figure
     """
     names = [n for n, r in results.model.recording.items() if "spikes" in r.variables]
+    if len(names) >= LAYERED_FROM:
+        return plot_layered(results, phase)
     phases = [phase] if phase is not None else results.phases
     fig = Figure(figsize=(11, 2.2 + 2.0 * len(names)), layout="constrained")
     grid = fig.add_gridspec(len(names), 2, width_ratios=[3, 1])

@@ -93,7 +93,7 @@ def write_run(
         write_recordings(block, tmp / RECORDINGS)
         arrays: dict[str, Any] = {k.replace("/", "__"): v for k, v in network_arrays.items()}
         np.savez(tmp / NETWORK, **arrays)
-        write_connections(tmp / CONNECTIONS, connections)
+        write_connections(tmp / CONNECTIONS, connections, network_arrays)
         if extra is not None:
             extra(tmp)
         timings = {**meta.get("timings", {}), "write_s": time.perf_counter() - started}

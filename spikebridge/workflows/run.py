@@ -203,6 +203,8 @@ def _run(
         **ident,  # format, model_sha256, backend, backend_options, files_sha256, restored_sha256: see rundir.reuse
         "model_folder": str(base) if base is not None else None,
         "network_sha256": network.digest(),
+        # the one input not in the arrays: the simulator draws it, seeded from the model's seed
+        "simulator_drawn_inputs": sorted(network.inputs),
         "seed": model.simulation.seed,
         "restored_from": restored_from,
         "weight_snapshots_ms": sorted(snapshots),

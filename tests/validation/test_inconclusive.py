@@ -77,9 +77,10 @@ def test_exact_mode_with_no_spikes_is_inconclusive() -> None:
     assert baseline.exact_table(counts, "ref").verdict.tolist() == ["inconclusive"]
 
 
-def _fake_run(path: Path, backend: str) -> SimpleNamespace:
+def _fake_run(path: Path, backend: str, drawn: tuple[str, ...] = ()) -> SimpleNamespace:
     meta = {
         "network_sha256": "same",
+        "simulator_drawn_inputs": list(drawn),
         "backend_info": {"integration": {}},
         "versions": {},
         "timings": {"build_s": 0.0, "run_s": 0.0, "collect_s": 0.0},
@@ -87,7 +88,9 @@ def _fake_run(path: Path, backend: str) -> SimpleNamespace:
     return SimpleNamespace(meta=meta, path=path / backend)
 
 
-def _comparison(path: Path, samples: dict[str, Runs], seeds: tuple[int, ...], lifetimes: pd.DataFrame, **tables: object) -> Comparison:
+def _comparison(
+    path: Path, samples: dict[str, Runs], seeds: tuple[int, ...], lifetimes: pd.DataFrame, drawn: tuple[str, ...] = (), **tables: object
+) -> Comparison:
     """A comparison of hand-made samples, as ``compare`` would have built it (no run is read)."""
     return Comparison(
         out=path,
@@ -95,7 +98,7 @@ def _comparison(path: Path, samples: dict[str, Runs], seeds: tuple[int, ...], li
         reference="ref",
         backends=["ref", "other"],
         seeds=list(seeds),
-        runs={b: {s: _fake_run(path, b) for s in seeds} for b in samples},  # type: ignore[misc]
+        runs={b: {s: _fake_run(path, b, drawn) for s in seeds} for b in samples},  # type: ignore[misc]
         samples=samples,
         verdicts=judge(samples),
         angles=pd.DataFrame(),
@@ -135,6 +138,7 @@ def test_the_report_shows_inconclusive_measures(tmp_path: Path) -> None:
     assert "**Verdict: INCONCLUSIVE**" in report and "nan" not in report.lower()
     assert report.count("| inconclusive") >= 5, report  # four measures and the exact-mode row
     assert "no data" in report and "same constant" in report
+    assert "identical drawn network and input at each seed" in report
     assert "Warning" not in report and "Every backend's runs fell into one regime." in report
     page = (tmp_path / "report.html").read_text()
     assert "Activity lifetime per seed (s)" in report and "<td>0.00</td>" in page
@@ -155,11 +159,13 @@ def test_the_report_warns_of_too_few_seeds_and_mixed_regimes(tmp_path: Path) -> 
             for s, t in zip(seeds, times, strict=True)
         ]
     )
-    cmp = _comparison(tmp_path, samples, seeds, lifetimes, counts={}, scores=pd.DataFrame(), exact=pd.DataFrame())
+    cmp = _comparison(tmp_path, samples, seeds, lifetimes, ("noise",), counts={}, scores=pd.DataFrame(), exact=pd.DataFrame())
     assert cmp.too_few_seeds and cmp.verdict == "inconclusive"
     assert cmp.regime_notes() == ["other: `E` stopped spiking in 1 of 3 runs (seed 1 at 0.40 s); the others did not"]
     report = write_report(cmp).read_text()
     assert "**Warning: 3 seeds cannot reach alpha = 0.05**" in report and "--seeds 6" in report
+    # a background the simulators draw themselves is named: the input is shared in distribution only
+    assert "identical drawn network at each seed (equal network digests); the Poisson background (`noise`)" in report
     assert "Mixed regimes: other: `E` stopped spiking in 1 of 3 runs" in report
     assert "| > 1.00" in report and "| 0.40" in report
 

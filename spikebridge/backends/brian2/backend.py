@@ -108,6 +108,8 @@ class Brian2Backend(PyNNBackend):
             pre = self.populations[prj.pre]
             self.projections[name] = connections.create(k, prj, pre, self.populations[prj.post], dt, network.populations[prj.pre].is_source)
             simulator.simulator.state.network.add(self.projections[name].synapses)
+        for inp in network.inputs.values():
+            simulator.simulator.state.network.add(connections.poisson_input(inp, self.populations[inp.target]))
         spec = network.model.record_weights
         if spec is not None and spec.interval != "end":
             for name in network.weight_projections:

@@ -24,7 +24,7 @@ from pyNN.brian2.standardmodels.synapses import StaticSynapse
 
 from ...errors import BackendError
 from ...models import delays
-from ...models.network import ProjectionData
+from ...models.network import PoissonInputData, ProjectionData
 from ..base import Connections
 from . import stdp
 
@@ -147,3 +147,20 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
     if rule is not None:
         syn.post.order = stdp.POST_FIRST
     return Projection(data, syn, unit, shift, rule, monitor=None)
+
+
+def poisson_input(data: PoissonInputData, post: Any) -> Any:
+    """Brian2's ``PoissonInput``: ``n`` Poisson inputs per cell added to the excitatory synaptic variable.
+
+    Each step draws the number of input spikes per cell (binomial), as NEST's ``poisson_generator`` does per
+    target; it runs on every device, standalone included.
+    """
+    unit_name, scale = UNITS[weight_unit(post)]
+    syn_var = post.celltype.post_synaptic_variables["excitatory"]
+    return brian2.PoissonInput(
+        post.brian2_group,
+        syn_var,
+        N=data.n,
+        rate=data.rate * brian2.Hz,
+        weight=data.weight * scale * getattr(brian2, unit_name),
+    )

@@ -73,6 +73,7 @@ class NestBackend(PyNNBackend):
         warnings.filterwarnings("ignore", module=r"nest(\..*)?")
         warnings.filterwarnings("ignore", message=".*(deprecated|backward compatibility|nest-config|initial value for|after t_stop).*")
         self.quiet_pynn()  # PyNN warns about NEST's unsettable default initial values
+        import nest
         import pyNN.nest as sim
 
         from ..pynn.cells import create_population
@@ -113,6 +114,11 @@ class NestBackend(PyNNBackend):
                 label=name,
             )
         self.inject_and_record(network)
+        for inp in network.inputs.values():
+            # one generator per population: NEST sends every target its own independent train
+            generator = nest.Create("poisson_generator", params={"rate": inp.n * inp.rate})
+            cells = self.populations[inp.target].node_collection
+            nest.Connect(generator, cells, "all_to_all", {"weight": inp.weight * 1000.0, "delay": dt})
         self.signal_readers = {
             name: SignalReader(self.populations[name], pop).read
             for name, pop in network.populations.items()

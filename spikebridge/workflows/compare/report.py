@@ -176,15 +176,23 @@ def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
     """
     lab = labels(cmp)
     verdict = cmp.verdict
-    head = (
-        f"**Verdict: {verdict.upper()}**. Reference: `{cmp.reference}`; compared: {', '.join(f'`{lab[b]}`' for b in cmp.backends[1:])}; "
-        f"seeds {', '.join(map(str, cmp.seeds))}; phase `{cmp.phase or 'last'}`. "
-        + (
-            "Every backend simulated the identical drawn network and input at each seed (equal network digests)."
-            if cmp.same_network
-            else "The drawn networks differ between backends at equal seeds (a perturbation changes drawn parameters); "
+    drawn = sorted({name for by_seed in cmp.runs.values() for r in by_seed.values() for name in r.meta.get("simulator_drawn_inputs", [])})
+    if not cmp.same_network:
+        shared = (
+            "The drawn networks differ between backends at equal seeds (a perturbation changes drawn parameters); "
             "connectivity and input are still shared."
         )
+    elif drawn:
+        shared = (
+            "Every backend simulated the identical drawn network at each seed (equal network digests); the Poisson "
+            f"background ({', '.join(f'`{d}`' for d in drawn)}) is drawn by each simulator, seeded, so the input is "
+            "statistically equal, not identical."
+        )
+    else:
+        shared = "Every backend simulated the identical drawn network and input at each seed (equal network digests)."
+    head = (
+        f"**Verdict: {verdict.upper()}**. Reference: `{cmp.reference}`; compared: {', '.join(f'`{lab[b]}`' for b in cmp.backends[1:])}; "
+        f"seeds {', '.join(map(str, cmp.seeds))}; phase `{cmp.phase or 'last'}`. " + shared
     )
     if cmp.too_few_seeds:
         head += (

@@ -7,10 +7,13 @@ DOCS_BUILD := build/docs
 .PHONY: install run test check lint bench docs
 
 # GSL's headers and library (Debian's libgsl-dev): Brian2 integrates conductance-based cells with GSL's RKF45, as NEST
-# does. Without them Brian2 falls back to rk4 and says so in each run's meta.json.
+# does. Without them Brian2 falls back to rk4 and says so in each run's meta.json. Boost's and libltdl's headers
+# (libboost-dev, libltdl-dev): NEST's headers include them, so compiling NESTML models into NEST modules needs them.
 $(STAMP): pyproject.toml
 	@dpkg -s libgsl-dev >/dev/null 2>&1 || (apt-get install -y -q libgsl-dev || (apt-get update -q && apt-get install -y -q libgsl-dev)) >/dev/null 2>&1 \
 		|| echo "make install: could not install libgsl-dev; Brian2 will use rk4 where NEST uses GSL's RKF45" >&2
+	@dpkg -s libboost-dev libltdl-dev >/dev/null 2>&1 || (apt-get install -y -q libboost-dev libltdl-dev || (apt-get update -q && apt-get install -y -q libboost-dev libltdl-dev)) >/dev/null 2>&1 \
+		|| echo "make install: could not install libboost-dev and libltdl-dev; NESTML models cannot be compiled for NEST" >&2
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev,cuda]"

@@ -63,3 +63,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """
     rank = {path: k for k, path in enumerate(HEAVIEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+@pytest.fixture(scope="session")
+def nestml_toolchain() -> None:
+    """Skip, saying why, where NESTML models cannot be compiled for NEST (``make install`` installs the Debian
+    packages where it can: libboost-dev, libltdl-dev)."""
+    from spikebridge.backends.nest import nestml
+    from spikebridge.errors import ExecutionError
+
+    try:
+        nestml.check_toolchain()
+    except ExecutionError as err:
+        pytest.skip(str(err))

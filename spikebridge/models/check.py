@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, overload
 
 import quantities as pq
@@ -344,9 +345,68 @@ def _resolve_projection(name: str, prj: Projection, model: Model, dt: float) -> 
         update["synapse"] = syn.model_copy(
             update={"timing": timing, "weight_dependence": wd.model_copy(update={"w_min": w_min, "w_max": w_max})}
         )
+    elif syn.type != "static":
+        update["synapse"] = _resolve_nestml(prj, model, f"{path}.synapse")
     elif syn.timing is not None or syn.weight_dependence is not None:
         raise ModelError(f"{path}.synapse.type", "timing/weight_dependence given but type is 'static'; use type = 'stdp'")
+    if syn.type in ("static", "stdp") and (syn.parameters or syn.nestml is not None):
+        raise ModelError(f"{path}.synapse.parameters", f"parameters belong to a NESTML synapse type; this one is {syn.type!r}")
     return prj.model_copy(update=update)
+
+
+NESTML_POST_CELLS = ("IF_cond_exp", "IF_curr_exp", "IF_cond_alpha", "IF_curr_alpha")
+"""Post-synaptic cell types of a NESTML synapse: NEST runs them as NESTML's own neuron of the same equations,
+generated together with the synapse (NESTML keeps a plastic synapse's post traces in its neuron)."""
+
+
+def nestml_text(type_name: str, model: Model, path: str) -> tuple[str, str]:
+    """The NESTML text of a synapse type and where it came from: a ``[models]`` entry, else a bundled rule."""
+    from . import nestml
+
+    entry = model.models.get(type_name)
+    if entry is None:
+        library = nestml.bundled()
+        if type_name not in library:
+            known = ", ".join(["static", "stdp", *library, *model.models])
+            raise ModelError(f"{path}.type", f"unknown synapse type {type_name!r}; known: {known}")
+        return library[type_name].read_text(), str(library[type_name])
+    where = f"models.{type_name}"
+    if (entry.file is None) == (entry.text is None):
+        raise ModelError(where, "give 'file' (a .nestml file) or 'text', one of them")
+    if entry.text is not None:
+        return entry.text, where
+    assert entry.file is not None
+    file = Path(entry.file)
+    if not file.is_absolute():
+        if model.source_folder is None:
+            raise ModelError(f"{where}.file", f"{entry.file!r} is relative, but the model was not read from a file")
+        file = model.source_folder / file
+    try:
+        return file.read_text(), str(file)
+    except OSError as err:
+        raise ModelError(f"{where}.file", f"cannot read {str(file)!r}: {err.strerror or err}") from None
+
+
+def _resolve_nestml(prj: Projection, model: Model, path: str) -> Any:
+    from . import nestml
+
+    syn = prj.synapse
+    if syn.timing is not None or syn.weight_dependence is not None:
+        raise ModelError(f"{path}.type", f"timing/weight_dependence belong to type 'stdp'; {syn.type!r} takes 'parameters'")
+    text, source = (syn.nestml, f"{path}.nestml") if syn.nestml is not None else nestml_text(syn.type, model, path)
+    rule = nestml.read(text, source)
+    for name, value in syn.parameters.items():
+        if name not in rule.parameters:
+            raise ModelError(f"{path}.parameters.{name}", f"{rule.name} has no parameter {name!r}; it has {', '.join(rule.parameters)}")
+        if not math.isfinite(value):
+            raise ModelError(f"{path}.parameters.{name}", f"expected a finite number, got {value}")
+    post = model.populations[prj.post]
+    if post.cell_type not in NESTML_POST_CELLS:
+        cells = ", ".join(NESTML_POST_CELLS)
+        raise ModelError(f"{path}.type", f"a NESTML synapse needs post cells of type {cells}; {prj.post!r} is a {post.cell_type}")
+    if prj.receptor != "excitatory":
+        raise ModelError(f"{path}.type", f"a NESTML synapse acts on the excitatory receptor; receptor is {prj.receptor!r}")
+    return syn.model_copy(update={"nestml": text})
 
 
 def _resolve_stimulus(name: str, stim: Any, model: Model, dt: float) -> Any:

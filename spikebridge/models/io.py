@@ -408,6 +408,7 @@ def validate(raw: Mapping[str, Any], source: str | None = None, *, folder: str |
         first = errors[0]
         more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
         raise _clean(ModelError(format_loc(tuple(first["loc"])), _message(first) + more), source) from None
+    model.source_folder = folder  # NESTML files are read while resolving
     try:
         resolved = resolve(model)
     except ModelError as err:

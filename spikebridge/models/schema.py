@@ -282,16 +282,28 @@ class WeightDependence(Strict):
 
 
 class Synapse(Strict):
-    """Static, or STDP with a timing rule and a weight dependence.
+    """Static, STDP with a timing rule and a weight dependence, or a plastic synapse written in NESTML.
 
-    ``delay_semantics``: ``dendritic`` (NEST's convention: the whole delay sits on the dendrite, so the rule
-    sees the pre spike when it arrives) or ``axonal``.
+    ``type`` is ``static``, ``stdp``, a bundled NESTML rule (``triplet_stdp``, ``saturating_stdp``: see
+    ``spikebridge models``) or the name of an entry of the model's ``[models]`` table. A NESTML synapse takes its
+    ``parameters`` by their NESTML names, as numbers in NEST's units (ms, mV, pA, nS). ``delay_semantics``:
+    ``dendritic`` (NEST's convention: the whole delay sits on the dendrite, so the rule sees the pre spike when it
+    arrives) or ``axonal``. ``nestml`` is filled in when the model is resolved: the NESTML text that runs.
     """
 
-    type: Literal["static", "stdp"] = "static"
+    type: Annotated[str, Field(min_length=1, max_length=128)] = "static"
     timing: TimingRule | None = None
     weight_dependence: WeightDependence | None = None
     delay_semantics: Literal["dendritic", "axonal"] = "dendritic"
+    parameters: dict[str, float] = {}
+    nestml: str | None = None
+
+
+class NestmlModel(Strict):
+    """A NESTML model for ``synapse.type``: a ``file`` (``.nestml``, relative to the model file's folder) or its ``text``."""
+
+    file: str | None = None
+    text: str | None = None
 
 
 class Projection(Strict):
@@ -529,6 +541,8 @@ class Model(Strict):
         Network size relative to the file's (``--set scale=0.1``): sizes of cell populations (not of grids or
         spike sources) are multiplied by it and connections thinned so that every cell keeps its expected
         in-degree (:func:`spikebridge.models.check.rescale`). A resolved model has scale 1 and the scaled sizes.
+    models : dict of str to NestmlModel
+        NESTML models by name, for ``synapse.type`` (a resolved model carries their text in each synapse).
     """
 
     name: Annotated[str, AfterValidator(_safe_name)]
@@ -564,3 +578,4 @@ class Model(Strict):
     record_weights: WeightRecording | None = None
     simulation: Simulation = Simulation()
     scale: float = Field(default=1.0, gt=0.0, le=1.0e3)
+    models: dict[str, NestmlModel] = {}

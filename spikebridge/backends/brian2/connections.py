@@ -24,9 +24,10 @@ from pyNN.brian2.standardmodels.synapses import StaticSynapse
 
 from ...errors import BackendError
 from ...models import delays
+from ...models.nestml import read as read_nestml
 from ...models.network import PoissonInputData, ProjectionData
 from ..base import Connections
-from . import stdp
+from . import nestml, stdp
 
 UNITS: dict[str, tuple[str, float]] = {
     # PyNN weight unit -> (Brian2 unit in equations, SI per PyNN unit)
@@ -116,7 +117,11 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
     else:
         if len(data) and data.weight.min() < 0:
             raise BackendError(f"{where}: STDP needs non-negative weights; this projection has weights down to {data.weight.min()} {unit}")
-        rule = stdp.rule(data.synapse, unit_name, scale, syn_var, where)
+        if data.synapse.type == "stdp":
+            rule = stdp.rule(data.synapse, unit_name, scale, syn_var, where)
+        else:
+            assert data.synapse.nestml is not None
+            rule = nestml.rule(read_nestml(data.synapse.nestml, f"{where}.synapse"), data.synapse, unit_name, scale, syn_var, where)
         model, on_pre, on_post = rule.model, rule.on_pre, rule.on_post
     syn = brian2.Synapses(
         pre.brian2_group,
@@ -140,8 +145,11 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
         if rule is not None:
             for name, value in rule.parameters.items():
                 setattr(syn, name + "_", value)
-            syn.t_pre_seen_[:] = np.full(len(data), -1e3)  # long before t = 0: no trace, never "this step"
+            if not rule.nestml:
+                syn.t_pre_seen_[:] = np.full(len(data), -1e3)  # long before t = 0: no trace, never "this step"
             syn.t_post_seen_[:] = np.full(len(data), -1e3)
+            for name, value in rule.initial.items():
+                setattr(syn, name + "_", np.full(len(data), value))
             # post pathway: NEST's stamp plus d (dendritic), in the pre pathway's frame (d later)
             syn.post.delay_[:] = (2 * steps if rule.dendritic else np.zeros_like(steps)) * dt * 1e-3
     if rule is not None:

@@ -27,7 +27,7 @@ at the next pre spike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ...errors import BackendError
 from ...models.schema import Synapse
@@ -95,6 +95,10 @@ class Rule:
     parameters: dict[str, float]
     """Shared parameters in SI units (s; S, A or V for weights)."""
     dendritic: bool
+    initial: dict[str, float] = field(default_factory=dict)
+    """Initial values of per-synapse state variables (all zero where not given)."""
+    nestml: bool = False
+    """A NESTML rule (:mod:`~spikebridge.backends.brian2.nestml`): event times in ``last_event``, not ``t_pre_seen``."""
 
 
 def rule(synapse: Synapse, unit_name: str, unit_scale: float, syn_var: str, where: str) -> Rule:

@@ -66,6 +66,7 @@ class NestBackend(PyNNBackend):
         self.signal_readers: dict[str, Any] = {}
         self.snapshots: dict[float, dict[str, Connections]] = {}
         self.t = 0.0
+        self.paired: Any = None
 
     def build(self, network: Network) -> None:
         """Set NEST up (threads, seed, on-grid spikes), create populations, bulk-loaded projections, sources and recorders."""
@@ -78,7 +79,7 @@ class NestBackend(PyNNBackend):
 
         from ..pynn.cells import create_population
         from ..pynn.synapses import synapse_type
-        from . import connections
+        from . import connections, paired
         from .recording import SignalReader
 
         self.sim = sim
@@ -93,7 +94,11 @@ class NestBackend(PyNNBackend):
             spike_precision="on_grid",
             verbosity=self.options.verbosity,
         )
+        self.paired = paired.prepare(network)
         for name, pop in network.populations.items():
+            if self.paired is not None and name in self.paired.cells:
+                self.populations[name] = self._paired_population(sim, pop, self.paired.cells[name])
+                continue
             # pyNN.nest sends source spikes through a parrot, min_delay early, by subtracting in floating point
             # (1149.9 - 0.1 = 1149.8000000000002), and NEST rounds that up to the next step. A spike time a
             # hair early lands on its own step.
@@ -103,7 +108,10 @@ class NestBackend(PyNNBackend):
                 raise BackendError(
                     f"projections.{name}: NEST's STDP synapses implement dendritic delays only; set synapse.delay_semantics = 'dendritic'"
                 )
-            syn = synapse_type(sim, prj.synapse, dendritic_delay_fraction=1.0 if prj.synapse.type == "stdp" else None)
+            if self.paired is not None and name in self.paired.synapses:
+                syn = paired.synapse_type(sim, self.paired.synapses[name], self.paired.rules[name], prj.synapse.parameters)
+            else:
+                syn = synapse_type(sim, prj.synapse, dendritic_delay_fraction=1.0 if prj.synapse.type == "stdp" else None)
             self.projections[name] = sim.Projection(
                 self.populations[prj.pre],
                 self.populations[prj.post],
@@ -124,6 +132,20 @@ class NestBackend(PyNNBackend):
             for name, pop in network.populations.items()
             if pop.record is not None and any(v != "spikes" for v in pop.record.variables)
         }
+
+    @staticmethod
+    def _paired_population(sim: ModuleType, pop: Any, nest_model: str) -> Any:
+        """The post cells of a NESTML synapse: the PyNN cell type, run as the NESTML neuron ``nest_model``."""
+        from ..pynn.cells import _value as value
+        from . import paired
+
+        if pop.record is not None and set(pop.record.variables) - {"spikes", "v"}:
+            raise BackendError(f"recording.{pop.name}: cells that receive a NESTML synapse record spikes and v only on NEST")
+        celltype = paired.celltype(sim, pop.cell_type, nest_model, {k: value(v) for k, v in pop.parameters.items()})
+        population = sim.Population(pop.size, celltype, label=pop.name)
+        if pop.initial:
+            population.initialize(**{k: value(v) for k, v in pop.initial.items()})
+        return population
 
     def _boundaries(self, duration: float) -> tuple[np.ndarray, set[float]]:
         """Absolute times (ms) at which to stop within this phase: progress chunks and weight snapshots."""

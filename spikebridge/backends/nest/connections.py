@@ -93,6 +93,8 @@ def read(projection: Any) -> Connections:
 
 def freeze(projection: Any) -> np.ndarray | None:
     """Switch an STDP projection's learning off (lambda = 0); returns the values to restore."""
+    if projection.nest_synapse_model.endswith("_nestml"):
+        raise BackendError(f"projections.{projection.label}: a NESTML synapse cannot be frozen on NEST (a phase with plasticity = false)")
     if "stdp" not in projection.nest_synapse_model:
         return None
     conns = nest_connections(projection)

@@ -1,0 +1,109 @@
+"""A NESTML synapse as Brian2 ``Synapses`` code, with the meaning of the C++ code NESTML writes for NEST.
+
+NEST's NESTML synapse (``send()``) works event by event, and so does this code:
+
+- every event first advances the synapse's ODE state from the last event with ODE-toolbox's propagators
+  (``__h`` = time since the last event, ms), as ``update_internal_state_`` does;
+- post spikes are seen ``d`` (the dendritic delay) after the post cell fired, pre spikes when they are sent; the
+  pre pathway runs ``d`` late and the post pathway ``2d`` late (the same frame as
+  :mod:`~spikebridge.backends.brian2.stdp`), so relative timing is NEST's;
+- a post spike seen in the same step as a pre spike is handled first (NESTML reads post spikes up to and
+  including the pre spike's time), and the pre handler reads the post traces (the variables NESTML moves into the
+  post-synaptic neuron) as they were *before* that post spike, as NESTML's ``get_..._for_...(t)`` does;
+- ``emit_spike(w)`` adds the weight as it is at that statement to the post cell's synaptic variable.
+
+Every NESTML quantity is a plain number in NEST's units (ms, nS, pA, ...), names prefixed ``nml_`` so that they
+cannot meet a neuron's variables; the weight lives in ``weight`` (Brian2 units) as for every projection.
+NEST updates the weight at the next pre spike; here the post handler updates it when the post spike is seen. The
+weight each spike carries is the same.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...models.nestml import EMIT, SynapseRule
+from ...models.schema import Synapse
+from .stdp import Rule
+
+PREFIX = "nml_"
+_KEEP = {"clip", "exp", "log", "sqrt", "abs", "sin", "cos", "tan", "sinh", "cosh", "tanh", "floor", "ceil", "log10", "int", "inf",
+         "dt", "ms", "nS", "pA", "mV", "t", "True", "False", "and", "or", "not"}
+_NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)")
+WEIGHT_UNIT = {"siemens": "nS", "amp": "pA", "volt": "mV"}
+"""The NEST unit of a weight, by the Brian2 unit of the post cell's synaptic variable."""
+
+
+_OWN = {"last_event", "weight", "plasticity", "t_post_seen"}
+"""The rule's own Brian2 variables, beside the prefixed NESTML ones."""
+
+
+def _prefixed(code: str, keep: set[str]) -> str:
+    return _NAME.sub(lambda m: m.group(1) if m.group(1) in keep else PREFIX + m.group(1), code)
+
+
+def _advance(rule: SynapseRule) -> list[str]:
+    """Propagate every ODE state variable from the last event to now (``__h`` ms), as NEST does at each event."""
+    if not rule.updates:
+        return ["last_event = t/ms"]
+    lines = ["__h = t/ms - last_event"]
+    lines += [f"{p} = {expr}" for p, expr in rule.propagators.items()]
+    lines += [f"{v}__next = {expr}" for v, expr in rule.updates.items()]
+    lines += [f"{v} = {v}__next" for v in rule.updates]
+    lines.append("last_event = t/ms")
+    return lines
+
+
+def _body(rule: SynapseRule, statements: tuple[str, ...], syn_var: str, unit: str) -> list[str]:
+    weight_name = rule.weight[0]
+    lines = [f"{weight_name} = weight/{unit}", f"{weight_name}__start = {weight_name}"]
+    for line in statements:
+        if line == EMIT:
+            lines.append(f"{syn_var} += ({weight_name}__start + plasticity*({weight_name} - {weight_name}__start))*{unit}")
+        else:
+            lines.append(line)
+    lines.append(f"weight = ({weight_name}__start + plasticity*({weight_name} - {weight_name}__start))*{unit}")
+    return lines
+
+
+def _code(lines: list[str], syn_var: str) -> str:
+    keep = _KEEP | _OWN | {syn_var}
+    return "\n".join(_prefixed(line, keep) for line in lines) + "\n"
+
+
+def rule(nestml: SynapseRule, synapse: Synapse, unit_name: str, unit_scale: float, syn_var: str, where: str) -> Rule:
+    """The Brian2 rule of one projection whose synapse is the NESTML model ``nestml`` (parameters from ``synapse``).
+
+    ``unit_name`` is the Brian2 unit of the post cell's synaptic variable ``syn_var``; ``unit_scale`` is SI per
+    PyNN weight unit (unused here: NESTML weights are numbers in NEST's unit, PyNN's times 1000).
+    """
+    unit = WEIGHT_UNIT[unit_name]
+    post_owned = set(nestml.post_owned)
+    pre_reads = [f"{v}__now = {v} + int(t_post_seen == t/ms)*({v}__before - {v})" for v in nestml.post_owned]
+    pre_statements = tuple(_renamed(line, {v: f"{v}__now" for v in post_owned}) for line in nestml.on_pre)
+    on_pre = _advance(nestml) + pre_reads + _body(nestml, pre_statements, syn_var, unit)
+    on_post = _advance(nestml) + [f"{v}__before = {v}" for v in nestml.post_owned] + ["t_post_seen = t/ms"]
+    on_post += _body(nestml, nestml.on_post, syn_var, unit)
+    state = [f"{PREFIX}{v} : 1" for v in nestml.state] + [f"{PREFIX}{v}__before : 1" for v in nestml.post_owned]
+    parameters = {PREFIX + k: float(v) for k, v in {**nestml.parameters, **synapse.parameters}.items()}
+    model = "\n".join(
+        [f"weight : {unit_name}", "last_event : 1", "t_post_seen : 1", "plasticity : 1 (shared, constant)", *state]
+        + [f"{name} : 1 (shared, constant)" for name in parameters]
+    )
+    return Rule(
+        model=model,
+        on_pre=_code(on_pre, syn_var),
+        on_post=_code(on_post, syn_var),
+        parameters={**parameters, "plasticity": 1.0},
+        dendritic=synapse.delay_semantics == "dendritic",
+        initial={PREFIX + k: float(v) for k, v in nestml.state.items()},
+        nestml=True,
+    )
+
+
+def _renamed(line: str, names: dict[str, str]) -> str:
+    """``line`` reading ``names`` under their new names (assignment targets keep theirs)."""
+    target, _, rhs = line.partition(" = ")
+    if not rhs:
+        return line
+    return f"{target} = " + _NAME.sub(lambda m: names.get(m.group(1), m.group(1)), rhs)

@@ -1,0 +1,122 @@
+"""NESTML models in model files: bundled rules and ``[models]`` entries are read with pynestml's front end; a
+NESTML error is one line naming the file, the model and the line (exit 2 from the CLI)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spikebridge.errors import ModelError
+from spikebridge.models import nestml, validate
+
+TRIPLET = nestml.bundled()["triplet_stdp"].read_text()
+
+
+def model(synapse: dict, models: dict | None = None, post: str = "IF_cond_exp") -> dict:
+    raw = {
+        "name": "m",
+        "populations": {"a": {"cell_type": "SpikeSourcePoisson", "size": 2, "parameters": {"rate": 5.0}},
+                        "b": {"cell_type": post, "size": 2}},
+        "projections": {"ab": {"pre": "a", "post": "b", "connector": {"rule": "all_to_all"}, "weight": 0.001, "synapse": synapse}},
+        "simulation": {"dt": 0.1, "duration": 10.0},
+    }
+    if models is not None:
+        raw["models"] = models
+    return raw
+
+
+def check(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "rule.nestml").write_text(text)
+    toml = tmp_path / "m.toml"
+    toml.write_text(
+        'name = "m"\n[populations.a]\ncell_type = "SpikeSourcePoisson"\nsize = 2\nparameters = {rate = 5.0}\n'
+        '[populations.b]\ncell_type = "IF_cond_exp"\nsize = 2\n'
+        '[projections.ab]\npre = "a"\npost = "b"\nconnector = {rule = "all_to_all"}\nweight = 0.001\nsynapse = {type = "mine"}\n'
+        '[models.mine]\nfile = "rule.nestml"\n[simulation]\ndt = 0.1\nduration = 10.0\n'
+    )
+    return subprocess.run([sys.executable, "-m", "spikebridge.cli", "check", str(toml)], capture_output=True, text=True, timeout=120)
+
+
+def test_bundled_rules_are_read_with_their_defaults_in_nest_units() -> None:
+    rule = nestml.read(TRIPLET, "triplet_stdp.nestml")
+    assert rule.name == "triplet_stdp_synapse" and rule.weight == ("w", 1.0)
+    assert rule.parameters["tau_plus"] == 16.8 and rule.parameters["A3_plus"] == 6.2e-3
+    assert (rule.pre_port, rule.post_port) == ("pre_spikes", "post_spikes")
+    assert rule.post_owned == ("o1", "o2"), "the post traces, which NESTML moves into the post neuron"
+    assert rule.propagators["__P__r1__r1"] == "exp(-__h/tau_plus)"
+    assert set(nestml.bundled()) >= {"triplet_stdp", "saturating_stdp"}
+
+
+def test_units_are_converted_to_nest_units() -> None:
+    text = TRIPLET.replace("r1' = -r1 / tau_plus", "r1' = -r1 / (0.0168 s)")
+    assert nestml.read(text, "x").propagators["__P__r1__r1"] == "1.0*exp(-0.0595238095238095*__h)", "NEST's unit of time is the ms"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        # NESTML 9.0 would give NEST tau_plus = 16800 ms: it converts the literal, then multiplies by the factor again
+        ("tau_plus ms = 16.8 ms", "tau_plus ms = 0.0168 s", "converts a default given in another unit twice"),
+        # NESTML 9.0's C++ printer strips the exponent's trailing zero: 1e-10 would be 1e-1 on NEST
+        ("r1 += 1\n", "r1 += 1e-10\n", "as 1.00000000e-1"),
+    ],
+)
+def test_numbers_nestml_would_get_wrong_on_nest_are_refused(old: str, new: str, words: str) -> None:
+    assert old in TRIPLET
+    with pytest.raises(ModelError, match=words):
+        nestml.read(TRIPLET.replace(old, new), "x")
+
+
+def test_a_model_file_takes_a_bundled_rule_and_its_parameters() -> None:
+    m = validate(model({"type": "triplet_stdp", "parameters": {"A3_plus": 0.01}}))
+    syn = m.projections["ab"].synapse
+    assert syn.nestml == TRIPLET and syn.parameters == {"A3_plus": 0.01}
+
+
+def test_a_model_file_takes_inline_nestml_text() -> None:
+    m = validate(model({"type": "mine"}, {"mine": {"text": TRIPLET}}))
+    assert m.projections["ab"].synapse.nestml == TRIPLET
+
+
+@pytest.mark.parametrize(
+    ("synapse", "post", "field", "words"),
+    [
+        ({"type": "hebbian"}, "IF_cond_exp", "projections.ab.synapse.type", "triplet_stdp"),
+        ({"type": "triplet_stdp", "parameters": {"tau_z": 1.0}}, "IF_cond_exp", "projections.ab.synapse.parameters.tau_z", "tau_plus"),
+        ({"type": "triplet_stdp"}, "Izhikevich", "projections.ab.synapse.type", "IF_cond_exp"),
+        ({"type": "static", "parameters": {"tau_plus": 1.0}}, "IF_cond_exp", "projections.ab.synapse.parameters", "NESTML"),
+    ],
+)
+def test_bad_synapse_types_and_parameters_name_the_field(synapse: dict, post: str, field: str, words: str) -> None:
+    with pytest.raises(ModelError) as err:
+        validate(model(synapse, post=post))
+    assert err.value.path == field and words in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "words"),
+    [
+        ("r1 += 1", "r1 += += 1", 51, "parsing"),  # syntax error
+        ("A3_minus * r2))", "A3_minus * r3))", 50, "'r3'"),  # undefined symbol
+        ("tau_plus ms = 16.8 ms", "tau_plus ms = 16.8 mV", 20, "'mV'"),  # unit mismatch
+    ],
+)
+def test_nestml_errors_exit_2_naming_file_model_and_line(tmp_path: Path, old: str, new: str, line: int, words: str) -> None:
+    assert old in TRIPLET
+    done = check(tmp_path, TRIPLET.replace(old, new))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    message = done.stderr.strip()
+    assert len(message.splitlines()) == 1
+    assert "rule.nestml" in message and "models.triplet_stdp_synapse" in message and f"line {line}:" in message and words in message
+
+
+def test_a_missing_nestml_file_is_named(tmp_path: Path) -> None:
+    done = check(tmp_path, TRIPLET)
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "rule.nestml").unlink()
+    toml = tmp_path / "m.toml"
+    done = subprocess.run([sys.executable, "-m", "spikebridge.cli", "check", str(toml)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "models.mine.file" in done.stderr and "rule.nestml" in done.stderr

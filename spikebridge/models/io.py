@@ -283,7 +283,22 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
                     seq[int(index)] = value
                 else:
                     node = seq[int(index)]
+        _forget_nestml(data, parts)
     return data
+
+
+def _forget_nestml(data: dict[str, Any], parts: list[str]) -> None:
+    """A new synapse type or NESTML model: drop the NESTML text a resolved model carries, so it is read again."""
+    projections = data.get("projections") if isinstance(data.get("projections"), dict) else {}
+    if len(parts) >= 4 and parts[0] == "projections" and parts[2] == "synapse" and parts[3] == "type":
+        synapse = projections.get(parts[1], {}).get("synapse")
+        if isinstance(synapse, dict):
+            synapse.pop("nestml", None)
+    elif len(parts) >= 2 and parts[0] == "models":
+        for prj in projections.values():
+            synapse = prj.get("synapse") if isinstance(prj, dict) else None
+            if isinstance(synapse, dict) and synapse.get("type") == parts[1]:
+                synapse.pop("nestml", None)
 
 
 def _inner_model(annotation: Any) -> Any:

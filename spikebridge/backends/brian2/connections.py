@@ -150,6 +150,8 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
             syn.t_post_seen_[:] = np.full(len(data), -1e3)
             for name, value in rule.initial.items():
                 setattr(syn, name + "_", np.full(len(data), value))
+            if rule.nestml:
+                syn.weight_now_[:] = data.weight * scale / nestml.SI[nestml.WEIGHT_UNIT[unit_name]]
             # post pathway: NEST's stamp plus d (dendritic), in the pre pathway's frame (d later)
             syn.post.delay_[:] = (2 * steps if rule.dendritic else np.zeros_like(steps)) * dt * 1e-3
     if rule is not None:

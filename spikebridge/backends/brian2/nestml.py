@@ -10,12 +10,13 @@ NEST's NESTML synapse (``send()``) works event by event, and so does this code:
 - a post spike seen in the same step as a pre spike is handled first (NESTML reads post spikes up to and
   including the pre spike's time), and the pre handler reads the post traces (the variables NESTML moves into the
   post-synaptic neuron) as they were *before* that post spike, as NESTML's ``get_..._for_...(t)`` does;
-- ``emit_spike(w)`` adds the weight as it is at that statement to the post cell's synaptic variable.
+- ``emit_spike(w)`` adds the weight as it is at that statement to the post cell's synaptic variable;
+- NEST applies a post spike's update at the next pre spike, so the weight it holds (and reports) is the weight as of
+  the synapse's last pre spike. Brian2 runs the post handler when the post spike is seen, on ``weight_now``, and
+  copies it to ``weight`` at each pre spike: ``weight`` is what NEST reports, at any time.
 
 Every NESTML quantity is a plain number in NEST's units (ms, nS, pA, ...), names prefixed ``nml_`` so that they
 cannot meet a neuron's variables; the weight lives in ``weight`` (Brian2 units) as for every projection.
-NEST updates the weight at the next pre spike; here the post handler updates it when the post spike is seen. The
-weight each spike carries is the same.
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ _KEEP = {"clip", "exp", "log", "sqrt", "abs", "sin", "cos", "tan", "sinh", "cosh
 _NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)")
 WEIGHT_UNIT = {"siemens": "nS", "amp": "pA", "volt": "mV"}
 """The NEST unit of a weight, by the Brian2 unit of the post cell's synaptic variable."""
+SI = {"nS": 1e-9, "pA": 1e-12, "mV": 1e-3}
 
 
-_OWN = {"last_event", "weight", "plasticity", "t_post_seen"}
+CURRENT = "weight_now"
+"""The weight as the rule has it now, in NEST's unit; ``weight`` holds it as of the last pre spike, as NEST does."""
+_OWN = {"last_event", "weight", "plasticity", "t_post_seen", CURRENT}
 """The rule's own Brian2 variables, beside the prefixed NESTML ones."""
 
 
@@ -54,15 +58,18 @@ def _advance(rule: SynapseRule) -> list[str]:
     return lines
 
 
-def _body(rule: SynapseRule, statements: tuple[str, ...], syn_var: str, unit: str) -> list[str]:
-    weight_name = rule.weight[0]
-    lines = [f"{weight_name} = weight/{unit}", f"{weight_name}__start = {weight_name}"]
+def _body(rule: SynapseRule, statements: tuple[str, ...], syn_var: str, unit: str, pre: bool) -> list[str]:
+    """The handler on the current weight ``w__now``; a pre handler also stores it as ``weight`` (what NEST holds)."""
+    w = rule.weight[0]
+    lines = [f"{w} = {CURRENT}", f"{w}__start = {w}"]
     for line in statements:
         if line == EMIT:
-            lines.append(f"{syn_var} += ({weight_name}__start + plasticity*({weight_name} - {weight_name}__start))*{unit}")
+            lines.append(f"{syn_var} += ({w}__start + plasticity*({w} - {w}__start))*{unit}")
         else:
             lines.append(line)
-    lines.append(f"weight = ({weight_name}__start + plasticity*({weight_name} - {weight_name}__start))*{unit}")
+    lines.append(f"{CURRENT} = {w}__start + plasticity*({w} - {w}__start)")
+    if pre:
+        lines.append(f"weight = {CURRENT}*{unit}")
     return lines
 
 
@@ -81,13 +88,13 @@ def rule(nestml: SynapseRule, synapse: Synapse, unit_name: str, unit_scale: floa
     post_owned = set(nestml.post_owned)
     pre_reads = [f"{v}__now = {v} + int(t_post_seen == t/ms)*({v}__before - {v})" for v in nestml.post_owned]
     pre_statements = tuple(_renamed(line, {v: f"{v}__now" for v in post_owned}) for line in nestml.on_pre)
-    on_pre = _advance(nestml) + pre_reads + _body(nestml, pre_statements, syn_var, unit)
+    on_pre = _advance(nestml) + pre_reads + _body(nestml, pre_statements, syn_var, unit, pre=True)
     on_post = _advance(nestml) + [f"{v}__before = {v}" for v in nestml.post_owned] + ["t_post_seen = t/ms"]
-    on_post += _body(nestml, nestml.on_post, syn_var, unit)
+    on_post += _body(nestml, nestml.on_post, syn_var, unit, pre=False)
     state = [f"{PREFIX}{v} : 1" for v in nestml.state] + [f"{PREFIX}{v}__before : 1" for v in nestml.post_owned]
     parameters = {PREFIX + k: float(v) for k, v in {**nestml.parameters, **synapse.parameters}.items()}
     model = "\n".join(
-        [f"weight : {unit_name}", "last_event : 1", "t_post_seen : 1", "plasticity : 1 (shared, constant)", *state]
+        [f"weight : {unit_name}", f"{CURRENT} : 1", "last_event : 1", "t_post_seen : 1", "plasticity : 1 (shared, constant)", *state]
         + [f"{name} : 1 (shared, constant)" for name in parameters]
     )
     return Rule(

@@ -98,6 +98,8 @@ class NestBackend(PyNNBackend):
         for name, pop in network.populations.items():
             if self.paired is not None and name in self.paired.cells:
                 self.populations[name] = self._paired_population(sim, pop, self.paired.cells[name])
+                if self.paired.moved.get(name):
+                    nest.SetStatus(self.populations[name].node_collection, self.paired.moved[name])
                 continue
             # pyNN.nest sends source spikes through a parrot, min_delay early, by subtracting in floating point
             # (1149.9 - 0.1 = 1149.8000000000002), and NEST rounds that up to the next step. A spike time a

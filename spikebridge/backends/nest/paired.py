@@ -42,6 +42,8 @@ class Paired:
     """Projection -> NEST synapse model."""
     rules: dict[str, SynapseRule]
     """Projection -> its NESTML rule."""
+    moved: dict[str, dict[str, float]]
+    """Post population -> parameters NESTML moved into its neurons (``tau_D__for_<synapse>``: the post traces')."""
 
 
 def neuron_file(name: str) -> Path:
@@ -91,11 +93,22 @@ def prepare(network: Network, progress: bool = True) -> Paired | None:
                 for name, rule in rules.items()}
     import nest
 
+    moved: dict[str, dict[str, float]] = {}
+    for name, rule in rules.items():
+        post = network.projections[name].post
+        defaults = nest.GetDefaults(cells[post])
+        values = {**rule.parameters, **network.projections[name].synapse.parameters}
+        mine = {f"{k}__for_{rule.name}_nestml": v for k, v in values.items() if f"{k}__for_{rule.name}_nestml" in defaults}
+        if moved.setdefault(post, mine) != mine:
+            raise BackendError(
+                f"projections.{name}: the {rule.name} projections onto {post!r} differ in parameters of the post traces "
+                f"({', '.join(k.split('__for_')[0] for k in mine)}), which NEST keeps once per post cell"
+            )
     for model in set(synapses.values()):
         # pyNN.nest connects through a labelled copy of each synapse model, made in setup() for the models it knew then
         if f"{model}_lbl" not in nest.synapse_models:
             nest.CopyModel(model, f"{model}_lbl")
-    return Paired(cells, synapses, rules)
+    return Paired(cells, synapses, rules, moved)
 
 
 def _paired(registered: tuple[str, ...], first: str, second: str) -> str:
@@ -132,7 +145,9 @@ def synapse_type(sim: ModuleType, nest_model: str, rule: SynapseRule, parameters
     if unknown:
         raise BackendError(f"{rule.name} has no parameter {', '.join(sorted(unknown))}")
     # every parameter and initial value explicitly: NESTML 9.0 misprints some numbers in its C++ (5e-10 as 5e-1)
-    values = {**rule.parameters, **rule.state, **parameters}
+    # (the post traces live in the neuron, NESTML's choice)
+    state = {k: v for k, v in rule.state.items() if k not in rule.post_owned}
+    values = {**rule.parameters, **state, **parameters}
     base = sim.native_synapse_type(nest_model)
 
     def nest_synapse_model(self: Any) -> str:

@@ -12,9 +12,11 @@ from .args import add_backends, add_out, add_quiet, names
 EPILOG = """examples:
   spikebridge rules                                            # every rule on nest, brian2, brian2:cpp
   spikebridge rules --backends nest,brian2 --rules additive,multiplicative --out validation/rules
+  spikebridge rules --rules triplet_stdp,saturating_stdp --out validation/nestml_rules   # bundled NESTML rules
 
 Writes DIR/rules.csv (one row per backend, rule, protocol, curve and x; weights in uS, times in ms, rates in Hz)
-and DIR/figures/rule_diagram.png/.pdf."""
+and DIR/figures/rule_diagram.png/.pdf. Bundled NESTML rules are measured by the pairing-frequency protocol (60 pairings
+at Δt = ±10 ms, 1-50 Hz): DIR/frequency.csv and DIR/figures/frequency_diagram.png/.pdf."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--rules",
         type=names,
         metavar="A,B",
-        help="weight dependences, default additive,multiplicative,additive_potentiation_multiplicative_depression,gutig",
+        help="weight dependences (default additive,multiplicative,additive_potentiation_multiplicative_depression,gutig) "
+        "or bundled NESTML rules (triplet_stdp, saturating_stdp)",
     )
     add_out(p, help="default validation/rules", default=Path("validation/rules"), metavar="DIR")
     add_quiet(p)
@@ -45,15 +48,21 @@ def cmd_rules(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
 
+    from ..models.nestml import bundled
     from ..plotting.figures import save_figure
     from ..plotting.rules import rule_diagram
     from ..rundir import atomic_file
     from ..workflows.rules import BACKENDS, PROTOCOLS, RULES, check_names, deviations, measure_all
 
     backends, rules = args.backends or list(BACKENDS), args.rules or list(RULES)
-    check_names(rules, backends)
+    check_names(rules, backends, bundled())
     if args.out.exists() and not args.out.is_dir():
         raise SpikebridgeError(f"--out {args.out}: exists and is not a directory")
+    custom = [r for r in rules if r not in RULES]
+    if custom:
+        if len(custom) < len(rules):
+            raise SpikebridgeError("--rules: measure the NESTML rules and the stdp weight dependences in separate runs")
+        return _frequency(args, backends, custom)
     with tqdm(total=len(backends) * len(PROTOCOLS), desc="rules", unit="run", disable=args.quiet, file=sys.stderr) as bar:
 
         def step(backend: str, protocol: str) -> None:
@@ -68,5 +77,40 @@ def cmd_rules(args: argparse.Namespace) -> int:
     plt.close(fig)
     print(deviations(table).to_string(float_format=lambda v: f"{v:.1e}"))
     print(f"table: {args.out / 'rules.csv'}")
+    print(f"figure: {', '.join(map(str, written))}")
+    return 0
+
+
+def _frequency(args: argparse.Namespace, backends: list[str], rules: list[str]) -> int:
+    """The pairing-frequency protocol of bundled NESTML rules: ``frequency.csv`` and ``figures/frequency_diagram``."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from ..plotting.figures import save_figure
+    from ..plotting.rules import frequency_diagram
+    from ..rundir import atomic_file
+    from ..workflows import frequency
+
+    frames = []
+    with tqdm(total=len(backends) * len(rules), desc="rules", unit="run", disable=args.quiet, file=sys.stderr) as bar:
+        for rule in rules:
+
+            def step(backend: str, rule: str = rule) -> None:
+                bar.set_postfix_str(f"{rule} on {backend}")
+                bar.update()
+
+            frames.append(frequency.measure(backends, rule, progress=step))
+    table = pd.concat(frames, ignore_index=True)
+    with atomic_file(args.out / "frequency.csv") as fh:
+        table.to_csv(fh, index=False)
+    fig = frequency_diagram(table)
+    written = save_figure(fig, args.out / "figures" / "frequency_diagram")
+    plt.close(fig)
+    for rule in rules:
+        worst = frequency.agreement(table[table["rule"] == rule])
+        print(f"{rule}: largest |Δw| difference / largest |Δw|")
+        print(worst.to_string(float_format=lambda v: f"{v:.1e}"))
+    print(f"table: {args.out / 'frequency.csv'}")
     print(f"figure: {', '.join(map(str, written))}")
     return 0

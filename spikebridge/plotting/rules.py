@@ -130,3 +130,33 @@ def rule_diagram(table: pd.DataFrame, p: Params | None = None) -> Figure:
         fontsize=11,
     )
     return fig
+
+
+def frequency_diagram(table: pd.DataFrame) -> Figure:
+    """Δw against pairing frequency, one panel per rule, one line per Δt (the numpy reference), markers per backend.
+
+    Parameters
+    ----------
+    table
+        :func:`spikebridge.workflows.frequency.measure`'s table, for one or more rules (Δw in uS, drawn in nS).
+    """
+    rules = list(dict.fromkeys(table["rule"]))
+    order = list(dict.fromkeys(table["backend"]))
+    fig, axes = plt.subplots(1, len(rules), figsize=(5.2 * len(rules), 4.0), squeeze=False, layout="constrained")
+    for ax, rule in zip(axes[0], rules, strict=True):
+        sub = table[table["rule"] == rule]
+        for k, (curve, rows) in enumerate(sub.groupby("curve", sort=False)):
+            ref = rows[rows["backend"] == order[0]].sort_values("rate")
+            ax.plot(ref["rate"], 1e3 * ref["reference"], color="0.4", ls=["-", "--", ":", "-."][k % 4], lw=1.2, label=f"{curve}: reference")
+            for backend in order:
+                colour, marker, size, fill = _style(backend, order)
+                got = rows[rows["backend"] == backend].sort_values("rate")
+                ax.plot(got["rate"], 1e3 * got["dw"], ls="none", marker=marker, ms=size, color=colour, fillstyle=fill)
+        ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
+        ax.set(title=rule, xlabel="pairing frequency (Hz)", ylabel="Δw (nS or pA)")
+    handles = [Line2D([], [], ls="none", marker=_style(b, order)[1], ms=_style(b, order)[2], color=_style(b, order)[0],
+                      fillstyle=_style(b, order)[3], label=b) for b in order]  # fmt: skip
+    axes[0][-1].legend(handles=[*axes[0][-1].get_legend_handles_labels()[0], *handles], fontsize=8, frameon=False)
+    pairings = int(table.get("pairings", pd.Series([60])).iloc[0])
+    fig.suptitle(f"NESTML rules: {pairings} pairings per frequency, the same spike trains on every backend", fontsize=11)
+    return fig

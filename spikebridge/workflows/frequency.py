@@ -91,7 +91,7 @@ def measure(
         exact = [len(a) == len(b) and bool(np.all(np.abs(a - b) < 1e-6)) for a, b in zip(got["post"], protocol.post, strict=True)]
         frames.append(pd.DataFrame({
             "backend": backend, "rule": rule, "curve": protocol.curve, "rate": protocol.x, "w0": protocol.w0,
-            "dw": got[rule] - protocol.w0, "reference": expected, "exact": exact,
+            "dw": got[rule] - protocol.w0, "reference": expected, "exact": exact, "pairings": protocol_args.get("pairings", PAIRINGS),
         }))
         if progress is not None:
             progress(backend)

@@ -95,11 +95,12 @@ class Protocol:
     model: dict[str, Any] = field(repr=False)
 
 
-def check_names(rules: Iterable[str], backend_names: Iterable[str] = ()) -> None:
-    """Refuse an unknown rule or backend with one line naming it and what is known."""
+def check_names(rules: Iterable[str], backend_names: Iterable[str] = (), nestml_rules: Iterable[str] = ()) -> None:
+    """Refuse an unknown rule or backend with one line naming it and what is known (``nestml_rules``: also known)."""
+    known = [*RULES, *nestml_rules]
     for rule in rules:
-        if rule not in RULES:
-            raise SpikebridgeError(f"unknown rule {rule!r}; known rules: {', '.join(RULES)}")
+        if rule not in known:
+            raise SpikebridgeError(f"unknown rule {rule!r}; known rules: {', '.join(known)}")
     for name in backend_names:
         try:
             backends.backend_class(name)  # the name and its variant; a backend not installed fails when it runs

@@ -120,3 +120,12 @@ def test_a_missing_nestml_file_is_named(tmp_path: Path) -> None:
     toml = tmp_path / "m.toml"
     done = subprocess.run([sys.executable, "-m", "spikebridge.cli", "check", str(toml)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "models.mine.file" in done.stderr and "rule.nestml" in done.stderr
+
+
+def test_rules_takes_bundled_nestml_rules_but_not_mixed_with_weight_dependences(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from spikebridge.cli import app
+
+    assert app.main(["rules", "--rules", "triplet_stdp,additive", "--out", str(tmp_path)]) == 2
+    assert "separate runs" in capsys.readouterr().err
+    assert app.main(["rules", "--rules", "bcm_nope", "--out", str(tmp_path)]) == 2
+    assert "triplet_stdp" in capsys.readouterr().err

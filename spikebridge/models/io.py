@@ -289,7 +289,8 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
 
 def _forget_nestml(data: dict[str, Any], parts: list[str]) -> None:
     """A new synapse type or NESTML model: drop the NESTML text a resolved model carries, so it is read again."""
-    projections = data.get("projections") if isinstance(data.get("projections"), dict) else {}
+    found = data.get("projections")
+    projections: dict[str, Any] = found if isinstance(found, dict) else {}
     if len(parts) >= 4 and parts[0] == "projections" and parts[2] == "synapse" and parts[3] == "type":
         synapse = projections.get(parts[1], {}).get("synapse")
         if isinstance(synapse, dict):

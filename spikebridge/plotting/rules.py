@@ -154,8 +154,10 @@ def frequency_diagram(table: pd.DataFrame) -> Figure:
                 ax.plot(got["rate"], 1e3 * got["dw"], ls="none", marker=marker, ms=size, color=colour, fillstyle=fill)
         ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
         ax.set(title=rule, xlabel="pairing frequency (Hz)", ylabel="Δw (nS or pA)")
-    handles = [Line2D([], [], ls="none", marker=_style(b, order)[1], ms=_style(b, order)[2], color=_style(b, order)[0],
-                      fillstyle=_style(b, order)[3], label=b) for b in order]  # fmt: skip
+    handles = []
+    for backend in order:
+        colour, marker, size, fill = _style(backend, order)
+        handles.append(Line2D([], [], ls="none", marker=marker, ms=size, color=colour, fillstyle=fill, label=backend))  # type: ignore[arg-type]
     axes[0][-1].legend(handles=[*axes[0][-1].get_legend_handles_labels()[0], *handles], fontsize=8, frameon=False)
     pairings = int(table.get("pairings", pd.Series([60])).iloc[0])
     fig.suptitle(f"NESTML rules: {pairings} pairings per frequency, the same spike trains on every backend", fontsize=11)

@@ -52,6 +52,7 @@ HEAVIEST_FIRST = (  # by their summed test durations in one run of the suite (`p
     "tests/validation/test_rules.py",
     "tests/nestml/test_rules_nestml.py",
     "tests/nestml/test_compare_nestml.py",
+    "tests/nestml/test_nestml_neurons.py",
     "tests/validation/test_stdp_window.py",
     "tests/test_weights_run.py",
 )

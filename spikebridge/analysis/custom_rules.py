@@ -85,5 +85,121 @@ def saturating(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str
     return float(w)
 
 
-REPLAYS = {"triplet_stdp": triplet, "saturating_stdp": saturating}
+TEMPORAL_CONTRAST = {"tau_fast": 50.0, "tau_slow": 500.0, "eta": 0.001, "w_min": 0.0, "w_max": 10.0}
+BCM = {"tau_x": 50.0, "tau_y": 50.0, "tau_theta": 2000.0, "y0": 10.0, "eta": 1e-5, "w_min": 0.0, "w_max": 10.0}
+HEBB_NORMALISED = {"tau_x": 50.0, "tau_y": 50.0, "eta": 1e-4, "alpha": 0.05, "w_min": 0.0, "w_max": 100.0}
+BTSP = {"tau_e": 1660.0, "tau_p": 440.0, "alpha_e": 0.1, "eta": 0.5, "eta_after": 0.05, "k": 0.5, "w_max": 10.0}
+
+
+def _clip(x: float, low: float, high: float) -> float:
+    return min(max(x, low), high)
+
+
+def temporal_contrast_hebb(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = TEMPORAL_CONTRAST,
+                           delay: float = 0.1) -> float:
+    """Δw = η (y_fast - y_slow) at each pre spike; y_fast, y_slow: post rates (Hz) over τ_fast, τ_slow.
+
+    Examples
+    --------
+    >>> rising = np.arange(100.0, 1000.0, 10.0)  # the post cell starts firing at 100 Hz: the contrast is positive
+    >>> temporal_contrast_hebb(np.array([150.0]), rising, 1.0) > 1.0
+    True
+    """
+    p = {**TEMPORAL_CONTRAST, **params}
+    fast = slow = 0.0
+    w, last = w0, 0.0
+    for t, kind in _events(pre, post, delay):
+        h = t - last
+        fast, slow, last = fast * np.exp(-h / p["tau_fast"]), slow * np.exp(-h / p["tau_slow"]), t
+        if kind == 0:
+            fast, slow = fast + 1000.0 / p["tau_fast"], slow + 1000.0 / p["tau_slow"]
+        else:
+            w = _clip(w + p["eta"] * (fast - slow), p["w_min"], p["w_max"])
+    return float(w)
+
+
+def bcm(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = BCM, delay: float = 0.1) -> float:
+    """Δw = η x (y - θ) at each post spike (x, y: pre and post rates in Hz before it), θ ≈ <y²>/y0 over τ_θ.
+
+    Examples
+    --------
+    >>> fast = np.arange(10.0, 200.0, 20.0)  # 50 Hz on both sides: above theta while it is still low, potentiation
+    >>> bcm(fast, fast + 5.0, 1.0) > 1.0
+    True
+    >>> long = np.arange(10.0, 2000.0, 20.0)  # then theta (tracking <y^2>/y0 = 250 Hz) overtakes y: depression
+    >>> bcm(long, long + 5.0, 1.0)
+    0.0
+    """
+    p = {**BCM, **params}
+    x = y = theta = 0.0
+    w, last = w0, 0.0
+    for t, kind in _events(pre, post, delay):
+        h = t - last
+        x, y, theta = x * np.exp(-h / p["tau_x"]), y * np.exp(-h / p["tau_y"]), theta * np.exp(-h / p["tau_theta"])
+        last = t
+        if kind == 0:
+            w = _clip(w + p["eta"] * x * (y - theta), p["w_min"], p["w_max"])
+            y += 1000.0 / p["tau_y"]
+            theta += y / p["y0"] * 1000.0 / p["tau_theta"]
+        else:
+            x += 1000.0 / p["tau_x"]
+    return float(w)
+
+
+def hebb_normalised(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = HEBB_NORMALISED,
+                    delay: float = 0.1) -> float:
+    """Oja's rule: Δw = η (x - α y w) at each post spike (x, y: pre and post rates in Hz before it).
+
+    Examples
+    --------
+    >>> train = np.arange(10.0, 2000.0, 50.0)  # 20 Hz on both sides: w moves towards x / (α y) = 1 / α
+    >>> 1.0 < hebb_normalised(train, train + 5.0, 1.0) < 1 / HEBB_NORMALISED["alpha"]
+    True
+    """
+    p = {**HEBB_NORMALISED, **params}
+    x = y = 0.0
+    w, last = w0, 0.0
+    for t, kind in _events(pre, post, delay):
+        h = t - last
+        x, y, last = x * np.exp(-h / p["tau_x"]), y * np.exp(-h / p["tau_y"]), t
+        if kind == 0:
+            w = _clip(w + p["eta"] * (x - p["alpha"] * y * w), p["w_min"], p["w_max"])
+            y += 1000.0 / p["tau_y"]
+        else:
+            x += 1000.0 / p["tau_x"]
+    return float(w)
+
+
+def btsp(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = BTSP, delay: float = 0.1) -> float:
+    """Plateau-gated BTSP: at a plateau (post spike) Δw = η ((w_max - w) e - k w e²); at a pre spike after plateaus
+    Δw = η_after p ((w_max - w) - k w); e: the saturating pre trace (τ_e), p: the plateau trace (τ_p).
+
+    Examples
+    --------
+    >>> btsp(np.arange(0.0, 1000.0, 100.0), np.array([1500.0]), 1.0) > 1.0  # inputs active before a plateau
+    True
+    """
+    p = {**BTSP, **params}
+    e = plateau = 0.0
+    w, last = w0, 0.0
+    for t, kind in _events(pre, post, delay):
+        h = t - last
+        e, plateau, last = e * np.exp(-h / p["tau_e"]), plateau * np.exp(-h / p["tau_p"]), t
+        if kind == 0:
+            w = _clip(w + p["eta"] * ((p["w_max"] - w) * e - w * p["k"] * e * e), 0.0, p["w_max"])
+            plateau += 1.0
+        else:
+            w = _clip(w + p["eta_after"] * plateau * ((p["w_max"] - w) - p["k"] * w), 0.0, p["w_max"])
+            e = _clip(e + p["alpha_e"] * (1 - e), 0.0, 1.0)
+    return float(w)
+
+
+REPLAYS = {
+    "triplet_stdp": triplet,
+    "saturating_stdp": saturating,
+    "temporal_contrast_hebb": temporal_contrast_hebb,
+    "bcm": bcm,
+    "hebb_normalised": hebb_normalised,
+    "btsp": btsp,
+}
 """Reference replay per bundled rule."""

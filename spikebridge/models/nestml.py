@@ -209,6 +209,7 @@ def read(text: str, source: str) -> SynapseRule:
         for v in state
         if v != weight and _assigned(on_post, v) and not _assigned(on_pre, v) and _ode_reads(updates.get(v, v), state) <= {v}
     )
+    _check_post_reads(on_post, post_owned, where, source)
     return SynapseRule(
         name=name,
         source=source,
@@ -225,6 +226,24 @@ def read(text: str, source: str) -> SynapseRule:
         on_post=on_post,
         post_owned=post_owned,
     )
+
+
+def _check_post_reads(on_post: tuple[str, ...], post_owned: tuple[str, ...], where: str, source: str) -> None:
+    """NEST reads post traces in the post handler as they were before this spike, whatever the statement order
+    (NESTML moves their increments into the neuron): refuse a handler that reads one after changing it."""
+    changed: set[str] = set()
+    for line in on_post:
+        target, _, rhs = line.partition(" = ")
+        read = set(re.findall(r"(?<![\w.])[A-Za-z_]\w*", rhs)) & changed
+        if target not in post_owned and read:
+            raise ModelError(
+                where,
+                f"onReceive of the post port reads {', '.join(sorted(read))} after changing it; NEST would read the value "
+                "before this spike (NESTML keeps post traces in the neuron): change it after its last use",
+                source,
+            )
+        if target in post_owned:
+            changed.add(target)
 
 
 def _weight_variable(model: Any, state: dict[str, float], where: str, source: str) -> str:
@@ -421,25 +440,28 @@ class _Printer:
         return tuple(out)
 
     def _if(self, node: Any, guard: str | None) -> list[str]:
-        out: list[str] = []
         clauses = [(node.get_if_clause().get_condition(), node.get_if_clause().get_stmts_body())]
         clauses += [(c.get_condition(), c.get_stmts_body()) for c in node.get_elif_clauses()]
-        taken: list[str] = []
-        for condition, body in clauses:
+        bodies = [body for _, body in clauses]
+        # every condition is evaluated before any branch runs: a branch must not change which later branch is taken
+        out: list[str] = []
+        guards: list[str] = []
+        taken = "1"
+        for condition, _ in clauses:
             self.guard += 1
-            name = f"_guard{self.guard}"
-            own = f"int({self.expression(condition)})"
-            for earlier in taken:
-                own = f"{own} * (1 - {earlier})"
-            out.append(f"{name} = {own}" + (f" * {guard}" if guard else ""))
-            taken.append(f"int({self.expression(condition)})")
-            out.extend(self.statements(body.get_stmts(), name))
+            cond, name = f"_cond{self.guard}", f"_guard{self.guard}"
+            out.append(f"{cond} = int({self.expression(condition)})")
+            out.append(f"{name} = {cond} * {taken}" + (f" * {guard}" if guard else ""))
+            taken = f"{taken} * (1 - {cond})"
+            guards.append(name)
         if node.get_else_clause() is not None:
             self.guard += 1
             name = f"_guard{self.guard}"
-            own = " * ".join(f"(1 - {c})" for c in taken)
-            out.append(f"{name} = {own}" + (f" * {guard}" if guard else ""))
-            out.extend(self.statements(node.get_else_clause().get_stmts_body().get_stmts(), name))
+            out.append(f"{name} = {taken}" + (f" * {guard}" if guard else ""))
+            guards.append(name)
+            bodies.append(node.get_else_clause().get_stmts_body())
+        for name, body in zip(guards, bodies, strict=True):
+            out.extend(self.statements(body.get_stmts(), name))
         return out
 
     def _small(self, node: Any, guard: str | None) -> list[str]:

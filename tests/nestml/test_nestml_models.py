@@ -129,3 +129,22 @@ def test_rules_takes_bundled_nestml_rules_but_not_mixed_with_weight_dependences(
     assert "separate runs" in capsys.readouterr().err
     assert app.main(["rules", "--rules", "bcm_nope", "--out", str(tmp_path)]) == 2
     assert "triplet_stdp" in capsys.readouterr().err
+
+
+def run_lines(lines: tuple[str, ...], values: dict[str, float]) -> dict[str, float]:
+    """Execute straight-line abstract code in Python (clip, int, min, max as Brian2 has them)."""
+    env = {"clip": lambda x, lo, hi: min(max(x, lo), hi), "int": int, "inf": float("inf"), **values}
+    for line in lines:
+        if line != nestml.EMIT:
+            target, _, rhs = line.partition(" = ")
+            env[target] = eval(rhs, {"__builtins__": {}}, env)  # noqa: S307 (our own generated code)
+    return env
+
+
+@pytest.mark.parametrize(("r1", "expected"), [(0.6, 0.0), (0.1, 1.0), (0.3, 1.3)])
+def test_if_elif_else_take_exactly_the_branch_nestml_takes(r1: float, expected: float) -> None:
+    old = "        r1 += 1\n"
+    new = "        if r1 > 0.5:\n            r1 = 0.0\n        elif r1 < 0.2:\n            r1 = 1.0\n        else:\n            r1 += 1\n"
+    rule = nestml.read(TRIPLET.replace(old, new), "x")
+    out = run_lines(rule.on_pre, {**rule.parameters, **rule.state, "w": 1.0, "r1": r1})
+    assert out["r1"] == pytest.approx(expected)

@@ -144,9 +144,7 @@ def describe(text: str, source: str, dt_ms: float, method: str = "rk4", substeps
         raise ModelError(where, "a synapse, not a neuron", source)
     model, metadata = _analyse(model, where, source)
     printer = _NeuronPrinter(where, source, dt_ms, model)
-    parameters = _values(model.get_parameters_blocks(), printer, {})
-    internals = _values(model.get_internals_blocks(), printer, parameters)
-    state = _values(model.get_state_blocks(), printer, {**parameters, **internals})
+    parameters, internals, state = _defaults(model, printer)
     printer.code = True
     printer.state = set(state)
     solver = _Solvers(metadata, model, printer, method, substeps)
@@ -164,7 +162,8 @@ def describe(text: str, source: str, dt_ms: float, method: str = "rk4", substeps
     for block in model.get_on_condition_blocks():
         printer.guard += 1
         guard = f"_guard{printer.guard}"
-        step += (f"{guard} = int({printer.expression(block.get_cond_expr())})", *printer.statements(block.get_stmts_body().get_stmts(), guard))
+        condition = f"{guard} = int({printer.expression(block.get_cond_expr())})"
+        step += (condition, *printer.statements(block.get_stmts_body().get_stmts(), guard))
     step += tuple(f"{p} = 0" for p in _ports(model)) + tuple(f"{p}__n = 0" for p in _ports(model))
     if not any(EMIT in line for line in step[:-1] if not line.startswith(f"{EMIT} = 0")):
         raise ModelError(where, "the model never calls emit_spike()", source)
@@ -209,6 +208,7 @@ def neuron_group(
     group.thresholder["spike"].order = 1
     for var, value in described.state.items():
         setattr(group, PREFIX + var, value)
+    group.add_attribute("nestml")
     group.nestml = described
     return group
 
@@ -248,9 +248,8 @@ def _ports(model: Any) -> dict[str, str]:
     return ports
 
 
-def _values(blocks: list[Any], printer: _NeuronPrinter, known: dict[str, float]) -> dict[str, float]:
-    """Declared values in order, each from the earlier ones (NEST computes them the same way, in double)."""
-    values: dict[str, float] = {}
+def _declarations(blocks: list[Any], printer: _NeuronPrinter) -> list[tuple[str, Any]]:
+    out = []
     for block in blocks:
         for decl in block.get_declarations():
             if decl.get_expression() is None:
@@ -258,8 +257,35 @@ def _values(blocks: list[Any], printer: _NeuronPrinter, known: dict[str, float])
             for var in decl.get_variables():
                 if var.get_vector_parameter() is not None or decl.get_size_parameter() is not None:
                     raise printer.fail(decl, f"vector variable {var.get_name()} is not supported")
-                values[var.get_name()] = printer.value(decl.get_expression(), {**known, **values})
-    return values
+                out.append((var.get_name(), decl.get_expression()))
+    return out
+
+
+def _defaults(model: Any, printer: _NeuronPrinter) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Parameters, internals and initial state, in order within a block; a value may read any block's (parameters
+    of NESTML's HH models read the initial ``V_m``)."""
+    blocks = {"parameters": model.get_parameters_blocks(), "internals": model.get_internals_blocks(), "state": model.get_state_blocks()}
+    pending = {kind: _declarations(b, printer) for kind, b in blocks.items()}
+    values: dict[str, dict[str, float]] = {kind: {} for kind in blocks}
+
+    def known() -> dict[str, float]:
+        return {**values["parameters"], **values["internals"], **values["state"]}
+
+    while any(pending.values()):
+        progress = False
+        for kind in blocks:
+            while pending[kind]:
+                var, expr = pending[kind][0]
+                try:
+                    values[kind][var] = printer.value(expr, known())
+                except ModelError:
+                    break
+                pending[kind].pop(0)
+                progress = True
+        if not progress:
+            var, expr = next(p[0] for p in pending.values() if p)
+            printer.value(expr, known())  # raises, saying why
+    return values["parameters"], values["internals"], values["state"]
 
 
 class _Solvers:
@@ -274,7 +300,6 @@ class _Solvers:
         self.count = 0
 
     def _print(self, text: str) -> str:
-        from pynestml.symbol_table.symbol_table import SymbolTable  # noqa: F401  (pynestml's import order)
         from pynestml.utils.model_parser import ModelParser
         from pynestml.utils.ode_toolbox_utils import ODEToolboxUtils
         from pynestml.visitors.ast_symbol_table_visitor import ASTSymbolTableVisitor
@@ -418,12 +443,19 @@ class _NeuronPrinter(_Printer):
         return str(super()._call(call))
 
     def _inlined(self, call: Any, function: Any, args: list[str]) -> str:
-        stmts = function.get_stmts_body().get_stmts()
-        if len(stmts) != 1 or not stmts[0].is_small_stmt() or not stmts[0].small_stmt.is_return_stmt():
-            raise self.fail(call, f"function {function.get_name()}() is more than one return statement")
-        body = self.expression(stmts[0].small_stmt.get_return_stmt().get_expression())
+        """A function of local declarations and a return, as one expression."""
         names = {p.get_name(): f"({a})" for p, a in zip(function.get_parameters(), args)}
-        return f"({_rename(body, names)})"
+        for stmt in function.get_stmts_body().get_stmts():
+            small = stmt.small_stmt if stmt.is_small_stmt() else None
+            if small is not None and small.is_declaration():
+                decl = small.get_declaration()
+                for var in decl.get_variables():
+                    names[var.get_name()] = f"({_rename(self.expression(decl.get_expression()), names)})"
+            elif small is not None and small.is_return_stmt():
+                return f"({_rename(self.expression(small.get_return_stmt().get_expression()), names)})"
+            else:
+                raise self.fail(stmt, f"function {function.get_name()}(): only declarations and a return are supported")
+        raise self.fail(call, f"function {function.get_name()}() returns nothing")
 
     def statements(self, stmts: list[Any], guard: str | None = None) -> tuple[str, ...]:
         out: list[str] = []

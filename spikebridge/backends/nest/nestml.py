@@ -46,7 +46,8 @@ found")."""
 SUFFIX = "_nestml"
 """Appended by NESTML to every generated model's name (its ``suffix`` option)."""
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+"""Part of every cache key: 2 = with the history-pruning patch of the generated neurons (see ``_GENERATE``)."""
 """Bumped whenever the layout of a cached module changes."""
 
 HEADERS = {"ltdl.h": "libltdl-dev", "boost/tuple/tuple.hpp": "libboost-dev"}
@@ -74,7 +75,28 @@ try:
 except Exception as err:
     traceback.print_exc()
     fail("import", f"pynestml cannot be imported: {err}")
+# NESTML 9.0 prunes a paired neuron's spike history down to the oldest post spike that no synapse has read yet, and so
+# drops the spike before it, whose trace values the synapse needs to read that post spike's traces "before this spike"
+# (a post handler reading a post trace then gets the trace's initial value whenever two post spikes fall between pre
+# spikes). Keep that one entry too: prune the front only once the entry after it has been read as well.
+PRUNE = "if ( history_.front().access_counter_ >= n_incoming_"
+KEPT = PRUNE + " and history_[ 1 ].access_counter_ >= n_incoming_"
 try:
+    import glob
+    from pynestml.codegeneration.nest_builder import NESTBuilder
+
+    _build = NESTBuilder.build
+
+    def build(self):
+        for path in glob.glob(args["target_path"] + "/*.cpp"):
+            with open(path) as fh:
+                code = fh.read()
+            if PRUNE in code:
+                with open(path, "w") as fh:
+                    fh.write(code.replace(PRUNE, KEPT))
+        return _build(self)
+
+    NESTBuilder.build = build
     generate_nest_target(**args)
 except GeneratedCodeBuildException as err:
     traceback.print_exc()

@@ -9,6 +9,7 @@ network and is cached by its text (:mod:`spikebridge.backends.nest.nestml`).
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,17 +81,20 @@ def prepare(network: Network, progress: bool = True) -> Paired | None:
         return None
     sources: dict[str, str] = {}
     pairs = []
+    neurons: dict[str, str] = {}
     for post, rule in by_post.items():
-        neuron = NEURONS[network.populations[post].cell_type]
-        sources[neuron] = neuron_file(neuron).read_text()
+        # one copy of the neuron per synapse type: NESTML 9.0 merges pairs that share a neuron into one neuron, whose
+        # generated C++ does not compile
+        base = NEURONS[network.populations[post].cell_type]
+        neuron = neurons[post] = f"{base}_for_{rule.name.removesuffix('_synapse')}"
+        sources[neuron] = re.sub(rf"^model {base}:", f"model {neuron}:", neuron_file(base).read_text(), count=1, flags=re.M)
         sources[rule.name] = rule.text
         pairs.append(nestml.Pair(neuron, rule.name, (rule.post_port,), rule.weight[0]))
     module = nestml.build(sources, sorted(set(pairs), key=str), progress=progress)
     nestml.install(module)
     # a paired neuron is named after its neuron and synapse: look it up per pair
-    cells = {post: _paired(module.registered, NEURONS[network.populations[post].cell_type], rule.name) for post, rule in by_post.items()}
-    synapses = {name: _paired(module.registered, rule.name, NEURONS[network.populations[network.projections[name].post].cell_type])
-                for name, rule in rules.items()}
+    cells = {post: _paired(module.registered, neurons[post], rule.name) for post, rule in by_post.items()}
+    synapses = {name: _paired(module.registered, rule.name, neurons[network.projections[name].post]) for name, rule in rules.items()}
     import nest
 
     moved: dict[str, dict[str, float]] = {}

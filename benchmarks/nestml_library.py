@@ -1,0 +1,331 @@
+"""NESTML's own neuron library as the test suite of the Brian2 translation (issue 14).
+
+For every neuron NESTML ships (``<venv>/models/neurons/*.nestml``): NEST runs the C++ NESTML generates for it
+(:func:`spikebridge.backends.nest.nestml.build`), Brian2 runs :func:`spikebridge.backends.brian2.nestml_neuron.neuron_group`,
+both under the same drawn input: per cell, 200 excitatory and 50 inhibitory Poisson trains (5 Hz each, on the 0.1 ms
+grid, drawn in numpy from a fixed seed), a delay of 1 ms, for 1 s. The excitatory weight is chosen per model on NEST
+(the ladder's weight whose mean rate is nearest 15 Hz, among those firing 2-60 Hz); inhibitory weights have the same
+magnitude. A Brian2 spike time is its step's start plus dt (NEST's stamp is the step's end).
+
+    python benchmarks/nestml_library.py [--models a,b] [--out DIR] [--cells 5] [--standalone]
+
+Writes ``DIR/nestml_library.md`` and ``.csv`` (default ``benchmarks/results``); progress on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("PYNEST_QUIET", "1")
+
+DT = 0.1
+DURATION = 1000.0
+DELAY = 1.0
+N_EXC, N_INH, RATE = 200, 50, 5.0
+SEED = 20240614
+CHUNK = 6
+"""Neurons per NEST module, in sorted order over the whole library (so that a rerun hits the cache)."""
+LADDER = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
+TARGET_HZ = 15.0
+COLUMNS = ("model", "translates", "weight", "NEST spikes", "Brian2 spikes", "matched", "max abs dt (ms)", "verdict", "Brian2 s")
+
+
+@dataclass
+class Row:
+    """One model's line of the table."""
+
+    model: str
+    translates: str = "yes"
+    weight: float = float("nan")
+    nest_spikes: int = 0
+    brian2_spikes: int = 0
+    matched: float = float("nan")
+    max_dt: float = float("nan")
+    verdict: str = ""
+    brian2_seconds: float = float("nan")
+    notes: list[str] = field(default_factory=list)
+
+    def cells(self) -> list[str]:
+        nan = self.matched != self.matched
+        return [self.model, self.translates, f"{self.weight:g}", str(self.nest_spikes), str(self.brian2_spikes),
+                "" if nan else f"{self.matched:.3f}", "" if self.max_dt != self.max_dt else f"{self.max_dt:.2f}",
+                self.verdict, "" if self.brian2_seconds != self.brian2_seconds else f"{self.brian2_seconds:.1f}"]
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Where the excitatory and inhibitory trains go: (Brian2 port, NEST receptor type, NEST sign) each."""
+
+    exc: tuple[str, int, float]
+    inh: tuple[str, int, float]
+
+
+def library() -> dict[str, Path]:
+    """NESTML's shipped neurons: name -> file."""
+    root = Path(sys.prefix) / "models" / "neurons"
+    return {p.stem: p for p in sorted(root.glob("*.nestml"))}
+
+
+def chunk_of(name: str, names: list[str]) -> list[str]:
+    """The NEST module's neurons that ``name`` is built with (fixed chunks of the sorted library)."""
+    k = names.index(name) // CHUNK
+    return names[k * CHUNK:(k + 1) * CHUNK]
+
+
+def draw(cells: int, seed: int = SEED) -> list[tuple[list[np.ndarray], list[np.ndarray]]]:
+    """Per cell: excitatory and inhibitory Poisson trains as sorted unique step indices (spike at step * DT)."""
+    rng = np.random.default_rng(seed)
+    steps = int(round(DURATION / DT))
+    p = RATE * DT / 1000.0
+
+    def train() -> np.ndarray:
+        return np.flatnonzero(rng.random(steps) < p) + 1  # no spike at 0: NEST's generators start after it
+
+    return [([train() for _ in range(N_EXC)], [train() for _ in range(N_INH)]) for _ in range(cells)]
+
+
+def merged(trains: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """One NEST spike_generator's times and multiplicities for a set of trains."""
+    steps, counts = np.unique(np.concatenate(trains), return_counts=True)
+    return np.round(steps * DT, 10), counts.astype(int)
+
+
+def wiring(ports: dict[str, str], receptor_types: dict[str, int]) -> Wiring:
+    """Excitatory trains to the excitatory port, inhibitory ones to the inhibitory port (NEST: a negative weight on
+    receptor 0), or to a GABA receptor of a multi-receptor model, or as negative weights to a single port."""
+    names = list(ports)
+    inhibitory = [p for p, kind in ports.items() if kind == "inhibitory"]
+    if inhibitory:
+        exc = next(p for p, kind in ports.items() if kind != "inhibitory")
+        return Wiring((exc, 0, 1.0), (inhibitory[0], 0, -1.0))
+    if len(names) == 1:
+        return Wiring((names[0], 0, 1.0), (names[0], 0, -1.0))
+    receptors = {k.lower(): v for k, v in receptor_types.items()}
+    inh = next((p for p in names if "gaba" in p.lower() or "inh" in p.lower()), names[-1])
+    return Wiring((names[0], receptors[names[0].lower()], 1.0), (inh, receptors[inh.lower()], 1.0))
+
+
+def nest_run(
+    module: Any, name: str, trains: list[Any], weights: list[float], brian_ports: dict[str, str]
+) -> tuple[list[np.ndarray], Wiring]:
+    """NEST's spike times (ms) of ``len(weights) * len(trains)`` cells, cell ``k * len(trains) + c`` at weight k."""
+    import nest
+
+    from spikebridge.backends.nest import nestml as nest_nestml
+
+    nest.ResetKernel()
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.SetKernelStatus({"resolution": DT, "print_time": False})
+    nest_nestml.install(module)
+    model = module.node_models[name]
+    receptor_types = dict(nest.GetDefaults(model).get("receptor_types", {}) or {})
+    wired = wiring(brian_ports, receptor_types)
+    cells = nest.Create(model, len(weights) * len(trains))
+    recorder = nest.Create("spike_recorder")
+    nest.Connect(cells, recorder)
+    for k, weight in enumerate(weights):
+        for c, (exc, inh) in enumerate(trains):
+            cell = cells[k * len(trains) + c]
+            for group, (_, receptor, sign) in ((exc, wired.exc), (inh, wired.inh)):
+                times, counts = merged(group)
+                gen = nest.Create("spike_generator", params={"spike_times": times, "spike_multiplicities": counts})
+                nest.Connect(gen, cell, syn_spec={"weight": sign * weight, "delay": DELAY, "receptor_type": receptor})
+    nest.Simulate(DURATION)
+    events = recorder.get("events")
+    senders, times = np.asarray(events["senders"]), np.asarray(events["times"])
+    first = cells[0].global_id
+    return [np.sort(times[senders == first + j]) for j in range(len(cells))], wired
+
+
+def calibrate(module: Any, name: str, trains: list[Any], ports: dict[str, str]) -> float:
+    """The ladder's weight whose NEST rate (2 cells) is nearest TARGET_HZ among those firing 2-60 Hz, climbing the
+    ladder only until a rate passes 60 Hz (stiff models integrate very slowly under huge weights)."""
+    rates: list[float] = []
+    for weight in LADDER:
+        spikes, _ = nest_run(module, name, trains[:2], [weight], ports)
+        rates.append(float(np.mean([len(s) for s in spikes])) / (DURATION / 1000.0))
+        if rates[-1] > 60.0:
+            break
+    good = [k for k, r in enumerate(rates) if 2.0 <= r <= 60.0]
+    k = min(good or range(len(rates)), key=lambda j: abs(np.log((rates[j] + 0.1) / TARGET_HZ)))
+    return LADDER[k]
+
+
+def brian2_run(
+    text: str, name: str, trains: list[Any], weight: float, wired: Wiring, standalone: Path | None
+) -> tuple[list[np.ndarray], float]:
+    """Brian2's spike times (NEST's stamps: step start + dt) of one cell per train set, and the wall time."""
+    import brian2
+
+    from spikebridge.backends.brian2.nestml_neuron import neuron_group
+
+    t0 = time.perf_counter()
+    if standalone is not None:
+        brian2.set_device("cpp_standalone", directory=str(standalone / name), build_on_run=False)
+        brian2.device.reinit()
+        brian2.set_device("cpp_standalone", directory=str(standalone / name), build_on_run=False)
+    brian2.start_scope()
+    brian2.defaultclock.dt = DT * brian2.ms
+    group = neuron_group(text, name, len(trains), DT, name="cells")
+    indices, times, targets, ports, signs = [], [], [], [], []
+    source = 0
+    shared = wired.exc[0] == wired.inh[0]  # one port for both: NEST keeps the sign
+    for c, (exc, inh) in enumerate(trains):
+        for group_trains, (port, _, sign) in ((exc, wired.exc), (inh, wired.inh)):
+            for train in group_trains:
+                indices.append(np.full(len(train), source))
+                times.append(train * DT)
+                targets.append(c)
+                ports.append(port)
+                signs.append(sign if shared else 1.0)
+                source += 1
+    generator = brian2.SpikeGeneratorGroup(source, np.concatenate(indices), np.concatenate(times) * brian2.ms, dt=DT * brian2.ms)
+    objects: list[Any] = [group, generator]
+    sources = np.arange(source)
+    for port in sorted(set(ports)):
+        mine = np.asarray([p == port for p in ports])
+        syn = brian2.Synapses(generator, group, "w : 1", on_pre=group.nestml.on_pre(port, "w"), delay=(DELAY - DT) * brian2.ms,
+                              dt=DT * brian2.ms)
+        syn.connect(i=sources[mine], j=np.asarray(targets)[mine])
+        syn.w = weight * np.asarray(signs)[mine]
+        objects.append(syn)
+    monitor = brian2.SpikeMonitor(group)
+    net = brian2.Network(*objects, monitor)
+    net.run(DURATION * brian2.ms)
+    if standalone is not None:
+        brian2.device.build(directory=str(standalone / name), compile=True, run=True)
+    i, t = np.asarray(monitor.i), np.asarray(monitor.t / brian2.ms) + DT
+    if standalone is not None:
+        brian2.device.reinit()
+        brian2.set_device("runtime")
+    return [np.sort(t[i == c]) for c in range(len(trains))], time.perf_counter() - t0
+
+
+def compare(nest: list[np.ndarray], brian: list[np.ndarray]) -> tuple[float, float]:
+    """The fraction of spikes paired within one step (of the larger count, summed over cells) and the largest |dt|
+    of a pair (ms); pairs are made in order of time."""
+    matched, total, worst = 0, 0, 0.0
+    for a, b in zip(nest, brian):
+        i = j = 0
+        while i < len(a) and j < len(b):
+            d = b[j] - a[i]
+            if abs(d) <= DT + 1e-9:
+                matched += 1
+                worst = max(worst, abs(d))
+                i += 1
+                j += 1
+            elif d < 0:
+                j += 1
+            else:
+                i += 1
+        total += max(len(a), len(b))
+    return (matched / total if total else 1.0), worst
+
+
+def verdict(row: Row, stochastic: bool) -> str:
+    if stochastic:
+        return "stochastic (different random numbers)"
+    if row.nest_spikes == 0 and row.brian2_spikes == 0:
+        return "silent on both"
+    if row.matched == 1.0:
+        return "identical"
+    if row.matched >= 0.9:
+        return "close"
+    return "differs"
+
+
+def run_model(name: str, path: Path, names: list[str], trains: list[Any], standalone: Path | None, log: Any) -> Row:
+    from spikebridge.backends.brian2.nestml_neuron import describe
+    from spikebridge.backends.nest import nestml as nest_nestml
+    from spikebridge.errors import ModelError
+
+    row = Row(name)
+    text = path.read_text()
+    try:
+        described = describe(text, str(path), DT)
+    except ModelError as err:
+        row.translates = str(err).split(": ", 2)[-1]
+        row.verdict = "not translated"
+        return row
+    chunk = chunk_of(name, names)
+    t0 = time.perf_counter()
+    module = nest_nestml.build({n: library()[n].read_text() for n in chunk}, progress=False)
+    if not module.cached:
+        log(f"built NEST module for {', '.join(chunk)} in {time.perf_counter() - t0:.0f} s")
+    row.weight = calibrate(module, name, trains, described.ports)
+    nest_spikes, wired = nest_run(module, name, trains, [row.weight], described.ports)
+    try:
+        brian_spikes, row.brian2_seconds = brian2_run(text, name, trains, row.weight, wired, standalone)
+    except Exception as err:  # a Brian2 failure is a result of the table, not the end of the run
+        row.translates = f"Brian2 failed: {' '.join(str(err).split())[:120]}"
+        row.verdict = "not run"
+        return row
+    row.nest_spikes, row.brian2_spikes = sum(map(len, nest_spikes)), sum(map(len, brian_spikes))
+    row.matched, row.max_dt = compare(nest_spikes, brian_spikes)
+    row.verdict = verdict(row, described.stochastic)
+    if described.integrator != "analytic":
+        row.notes.append(f"Brian2 integrates the non-linear ODEs with {described.integrator} (NEST: GSL RKF45)")
+    return row
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(r.cells()) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tqdm import tqdm
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", help="comma-separated neuron names (default: all)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--cells", type=int, default=5)
+    parser.add_argument("--standalone", action="store_true", help="run Brian2 as cpp_standalone instead of runtime (cython)")
+    args = parser.parse_args(argv)
+    lib = library()
+    names = list(lib)
+    chosen = args.models.split(",") if args.models else names
+    unknown = [m for m in chosen if m not in lib]
+    if unknown:
+        parser.error(f"unknown models: {', '.join(unknown)}")
+    import brian2
+
+    brian2.prefs.codegen.target = "cython"
+    brian2.BrianLogger.log_level_error()
+    trains = draw(args.cells)
+    standalone = args.out / "standalone" if args.standalone else None
+    rows = []
+    bar = tqdm(chosen, file=sys.stderr)
+    for name in bar:
+        bar.set_description(name)
+        rows.append(run_model(name, lib[name], names, trains, standalone, bar.write))
+        bar.write(" ".join(rows[-1].cells()))
+    args.out.mkdir(parents=True, exist_ok=True)
+    text = table(rows)
+    identical = sum(r.verdict == "identical" for r in rows)
+    notes = sorted({n for r in rows for n in r.notes})
+    summary = f"{identical} of {len(rows)} identical within one step (dt = {DT} ms, {DURATION:g} ms, {args.cells} cells)"
+    device = "cpp_standalone" if args.standalone else "runtime (cython)"
+    (args.out / "nestml_library.md").write_text(f"# NESTML's neuron library: NEST vs Brian2 ({device})\n\n{summary}\n\n{text}\n\n"
+                                                + "".join(f"- {n}\n" for n in notes))
+    with open(args.out / "nestml_library.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        writer.writerows(r.cells() for r in rows)
+    print(text)
+    print(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,7 +15,7 @@ from spikebridge.workflows.compare.workflow import compare
 
 pytestmark = [pytest.mark.slow, pytest.mark.validation, pytest.mark.compile, pytest.mark.usefixtures("nestml_toolchain")]
 
-SHORT = ["simulation.duration=2000", "record_weights.interval=1000"]
+SHORT = ["simulation.duration=1000", "record_weights.interval=500"]
 SEEDS = 8  # enough for a verdict on the four judged measures at alpha 0.05
 RULE = nestml.bundled()["saturating_stdp"].read_text()
 DEPRESSION = "w = clip(w - rho * w**mu * D, 0.0, w_max)"

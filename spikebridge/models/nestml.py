@@ -137,21 +137,13 @@ def parse(text: str, source: str) -> Any:
         raise ModelError(f"models.{name}", f"{line}{_plain(message)}", source)
     if len(models) != 1:
         raise ModelError(f"models.{name}", f"expected one NESTML model, found {len(models)}", source)
-    SymbolTable.delete_model_scope(models[0].get_name()) if hasattr(SymbolTable, "delete_model_scope") else None
+    if hasattr(SymbolTable, "delete_model_scope"):  # pynestml keeps every parsed model's scope in a global table
+        SymbolTable.delete_model_scope(models[0].get_name())
     return models[0]
 
 
 def _plain(message: str) -> str:
     return " ".join(str(message).replace('"', "'").split())
-
-
-def kind(model: Any) -> str:
-    """``synapse`` (its name ends in ``_synapse``, or it emits a weight from an ``onReceive`` block) or ``neuron``."""
-    if model.get_name().endswith("_synapse") or any(
-        "emit_spike(" in str(block) and str(block).split("emit_spike(")[1][:1] != ")" for block in model.get_on_receive_blocks()
-    ):
-        return "synapse"
-    return "neuron"
 
 
 @functools.lru_cache(maxsize=64)

@@ -68,12 +68,14 @@ def test_saturating_rule_is_the_same_on_nest_and_brian2(backend: str) -> None:
 
 # independent Poisson pre and post trains: several post spikes between pre spikes, and post-before-pre coincidences
 TRAINS = {"rates": (5.0, 40.0), "pairs": 2, "duration": 2000.0}
-FAST = {"bcm": {"eta": 1e-4}, "btsp": {"eta": 0.05}, "saturating_stdp": {"w_max": 10.0}}  # learn enough in 2 s; w0 = 5 nS
+FAST = {"bcm": {"eta": 1e-4}, "btsp": {"eta": 0.05}}  # learn enough in 2 s to measure
 
 
 @pytest.mark.compile
-def test_every_bundled_rule_is_the_same_on_nest_and_brian2_cpp_on_random_trains() -> None:
-    rules = sorted(nestml.bundled())
+def test_every_other_bundled_rule_is_the_same_on_nest_and_brian2_cpp_on_random_trains() -> None:
+    # triplet_stdp and saturating_stdp are checked by the frequency protocol above; bcm and hebb_normalised read a post
+    # trace in their post handler, as triplet_stdp does (the path of NESTML's history-pruning defect)
+    rules = sorted(set(nestml.bundled()) - {"triplet_stdp", "saturating_stdp"})
     table = frequency.measure_trains(["nest", "brian2:cpp"], rules, FAST, w0=0.005, **TRAINS)
     assert table["exact"].all(), table[~table["exact"]]
     for rule, rows in table.groupby("rule"):

@@ -9,7 +9,7 @@ against these (``tests/validation/test_nestml_rules.py``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -29,6 +29,29 @@ def _events(pre: np.ndarray, post: np.ndarray, delay: float) -> list[tuple[float
     return sorted(events)
 
 
+def _clip(x: float, low: float, high: float) -> float:
+    return min(max(x, low), high)
+
+
+Traces = dict[str, float]
+Handler = Callable[[Traces, float], float]
+
+
+def _replay(
+    pre: np.ndarray, post: np.ndarray, w0: float, delay: float, taus: Mapping[str, float], on_post: Handler, on_pre: Handler
+) -> float:
+    """Run a rule's handlers over the events: every trace (named by ``taus``, starting at 0) decays exponentially
+    between events; a handler updates the traces in place and returns the new weight."""
+    traces = dict.fromkeys(taus, 0.0)
+    w, last = w0, 0.0
+    for t, kind in _events(pre, post, delay):
+        for name, tau in taus.items():
+            traces[name] *= np.exp(-(t - last) / tau)
+        last = t
+        w = (on_post if kind == 0 else on_pre)(traces, w)
+    return float(w)
+
+
 def triplet(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = TRIPLET, delay: float = 0.1) -> float:
     """The final weight under Pfister & Gerstner's all-to-all triplet rule.
 
@@ -42,20 +65,21 @@ def triplet(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, f
     True
     """
     p = {**TRIPLET, **params}
-    r1 = r2 = o1 = o2 = 0.0
-    w, last = w0, 0.0
-    for t, kind in _events(pre, post, delay):
-        h = t - last
-        r1, r2 = r1 * np.exp(-h / p["tau_plus"]), r2 * np.exp(-h / p["tau_x"])
-        o1, o2 = o1 * np.exp(-h / p["tau_minus"]), o2 * np.exp(-h / p["tau_y"])
-        last = t
-        if kind == 0:
-            w = min(p["Wmax"], w + r1 * (p["A2_plus"] + p["A3_plus"] * o2))
-            o1, o2 = o1 + 1.0, o2 + 1.0
-        else:
-            w = max(p["Wmin"], w - o1 * (p["A2_minus"] + p["A3_minus"] * r2))
-            r1, r2 = r1 + 1.0, r2 + 1.0
-    return float(w)
+
+    def post_spike(s: Traces, w: float) -> float:
+        w = min(p["Wmax"], w + s["r1"] * (p["A2_plus"] + p["A3_plus"] * s["o2"]))
+        s["o1"] += 1.0
+        s["o2"] += 1.0
+        return w
+
+    def pre_spike(s: Traces, w: float) -> float:
+        w = max(p["Wmin"], w - s["o1"] * (p["A2_minus"] + p["A3_minus"] * s["r2"]))
+        s["r1"] += 1.0
+        s["r2"] += 1.0
+        return w
+
+    taus = {"r1": p["tau_plus"], "r2": p["tau_x"], "o1": p["tau_minus"], "o2": p["tau_y"]}
+    return _replay(pre, post, w0, delay, taus, post_spike, pre_spike)
 
 
 def saturating(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = SATURATING, delay: float = 0.1) -> float:
@@ -70,33 +94,28 @@ def saturating(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str
     True
     """
     p = {**SATURATING, **params}
-    c = d = 0.0
-    w, last = w0, 0.0
-    for t, kind in _events(pre, post, delay):
-        h = t - last
-        c, d = c * np.exp(-h / p["tau_C"]), d * np.exp(-h / p["tau_D"])
-        last = t
-        if kind == 0:
-            d = min(max(d + p["alpha_D"] * (1 - d), 0.0), 1.0)
-            w = min(max(w + p["rho"] * (p["w_max"] - w) ** p["mu"] * c, 0.0), p["w_max"])
-        else:
-            c = min(max(c + p["alpha_C"] * (1 - c), 0.0), 1.0)
-            w = min(max(w - p["rho"] * w ** p["mu"] * d, 0.0), p["w_max"])
-    return float(w)
+
+    def post_spike(s: Traces, w: float) -> float:
+        s["D"] = _clip(s["D"] + p["alpha_D"] * (1 - s["D"]), 0.0, 1.0)
+        return _clip(w + p["rho"] * (p["w_max"] - w) ** p["mu"] * s["C"], 0.0, p["w_max"])
+
+    def pre_spike(s: Traces, w: float) -> float:
+        s["C"] = _clip(s["C"] + p["alpha_C"] * (1 - s["C"]), 0.0, 1.0)
+        return _clip(w - p["rho"] * w ** p["mu"] * s["D"], 0.0, p["w_max"])
+
+    return _replay(pre, post, w0, delay, {"C": p["tau_C"], "D": p["tau_D"]}, post_spike, pre_spike)
 
 
 TEMPORAL_CONTRAST = {"tau_fast": 50.0, "tau_slow": 500.0, "eta": 0.001, "w_min": 0.0, "w_max": 10.0}
 BCM = {"tau_x": 50.0, "tau_y": 50.0, "tau_theta": 2000.0, "y0": 10.0, "eta": 1e-5, "w_min": 0.0, "w_max": 10.0}
 HEBB_NORMALISED = {"tau_x": 50.0, "tau_y": 50.0, "eta": 1e-4, "alpha": 0.05, "w_min": 0.0, "w_max": 100.0}
+DELTA = {"tau_y": 100.0, "y_target": 20.0, "eta": 0.001, "w_min": 0.0, "w_max": 10.0}
 BTSP = {"tau_e": 1660.0, "tau_p": 440.0, "alpha_e": 0.1, "eta": 0.5, "eta_after": 0.05, "k": 0.5, "w_max": 10.0}
 
 
-def _clip(x: float, low: float, high: float) -> float:
-    return min(max(x, low), high)
-
-
-def temporal_contrast_hebb(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = TEMPORAL_CONTRAST,
-                           delay: float = 0.1) -> float:
+def temporal_contrast_hebb(
+    pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = TEMPORAL_CONTRAST, delay: float = 0.1
+) -> float:
     """Δw = η (y_fast - y_slow) at each pre spike; y_fast, y_slow: post rates (Hz) over τ_fast, τ_slow.
 
     Examples
@@ -106,16 +125,16 @@ def temporal_contrast_hebb(pre: np.ndarray, post: np.ndarray, w0: float, params:
     True
     """
     p = {**TEMPORAL_CONTRAST, **params}
-    fast = slow = 0.0
-    w, last = w0, 0.0
-    for t, kind in _events(pre, post, delay):
-        h = t - last
-        fast, slow, last = fast * np.exp(-h / p["tau_fast"]), slow * np.exp(-h / p["tau_slow"]), t
-        if kind == 0:
-            fast, slow = fast + 1000.0 / p["tau_fast"], slow + 1000.0 / p["tau_slow"]
-        else:
-            w = _clip(w + p["eta"] * (fast - slow), p["w_min"], p["w_max"])
-    return float(w)
+
+    def post_spike(s: Traces, w: float) -> float:
+        s["fast"] += 1000.0 / p["tau_fast"]
+        s["slow"] += 1000.0 / p["tau_slow"]
+        return w
+
+    def pre_spike(s: Traces, w: float) -> float:
+        return _clip(w + p["eta"] * (s["fast"] - s["slow"]), p["w_min"], p["w_max"])
+
+    return _replay(pre, post, w0, delay, {"fast": p["tau_fast"], "slow": p["tau_slow"]}, post_spike, pre_spike)
 
 
 def bcm(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = BCM, delay: float = 0.1) -> float:
@@ -131,23 +150,23 @@ def bcm(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float
     0.0
     """
     p = {**BCM, **params}
-    x = y = theta = 0.0
-    w, last = w0, 0.0
-    for t, kind in _events(pre, post, delay):
-        h = t - last
-        x, y, theta = x * np.exp(-h / p["tau_x"]), y * np.exp(-h / p["tau_y"]), theta * np.exp(-h / p["tau_theta"])
-        last = t
-        if kind == 0:
-            w = _clip(w + p["eta"] * x * (y - theta), p["w_min"], p["w_max"])
-            y += 1000.0 / p["tau_y"]
-            theta += y / p["y0"] * 1000.0 / p["tau_theta"]
-        else:
-            x += 1000.0 / p["tau_x"]
-    return float(w)
+
+    def post_spike(s: Traces, w: float) -> float:
+        w = _clip(w + p["eta"] * s["x"] * (s["y"] - s["theta"]), p["w_min"], p["w_max"])
+        s["y"] += 1000.0 / p["tau_y"]
+        s["theta"] += s["y"] / p["y0"] * 1000.0 / p["tau_theta"]
+        return w
+
+    def pre_spike(s: Traces, w: float) -> float:
+        s["x"] += 1000.0 / p["tau_x"]
+        return w
+
+    return _replay(pre, post, w0, delay, {"x": p["tau_x"], "y": p["tau_y"], "theta": p["tau_theta"]}, post_spike, pre_spike)
 
 
-def hebb_normalised(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = HEBB_NORMALISED,
-                    delay: float = 0.1) -> float:
+def hebb_normalised(
+    pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = HEBB_NORMALISED, delay: float = 0.1
+) -> float:
     """Oja's rule: Δw = η (x - α y w) at each post spike (x, y: pre and post rates in Hz before it).
 
     Examples
@@ -157,17 +176,17 @@ def hebb_normalised(pre: np.ndarray, post: np.ndarray, w0: float, params: Mappin
     True
     """
     p = {**HEBB_NORMALISED, **params}
-    x = y = 0.0
-    w, last = w0, 0.0
-    for t, kind in _events(pre, post, delay):
-        h = t - last
-        x, y, last = x * np.exp(-h / p["tau_x"]), y * np.exp(-h / p["tau_y"]), t
-        if kind == 0:
-            w = _clip(w + p["eta"] * (x - p["alpha"] * y * w), p["w_min"], p["w_max"])
-            y += 1000.0 / p["tau_y"]
-        else:
-            x += 1000.0 / p["tau_x"]
-    return float(w)
+
+    def post_spike(s: Traces, w: float) -> float:
+        w = _clip(w + p["eta"] * (s["x"] - p["alpha"] * s["y"] * w), p["w_min"], p["w_max"])
+        s["y"] += 1000.0 / p["tau_y"]
+        return w
+
+    def pre_spike(s: Traces, w: float) -> float:
+        s["x"] += 1000.0 / p["tau_x"]
+        return w
+
+    return _replay(pre, post, w0, delay, {"x": p["tau_x"], "y": p["tau_y"]}, post_spike, pre_spike)
 
 
 def btsp(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = BTSP, delay: float = 0.1) -> float:
@@ -180,18 +199,39 @@ def btsp(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, floa
     True
     """
     p = {**BTSP, **params}
-    e = plateau = 0.0
-    w, last = w0, 0.0
-    for t, kind in _events(pre, post, delay):
-        h = t - last
-        e, plateau, last = e * np.exp(-h / p["tau_e"]), plateau * np.exp(-h / p["tau_p"]), t
-        if kind == 0:
-            w = _clip(w + p["eta"] * ((p["w_max"] - w) * e - w * p["k"] * e * e), 0.0, p["w_max"])
-            plateau += 1.0
-        else:
-            w = _clip(w + p["eta_after"] * plateau * ((p["w_max"] - w) - p["k"] * w), 0.0, p["w_max"])
-            e = _clip(e + p["alpha_e"] * (1 - e), 0.0, 1.0)
-    return float(w)
+
+    def post_spike(s: Traces, w: float) -> float:
+        w = _clip(w + p["eta"] * ((p["w_max"] - w) * s["e"] - w * p["k"] * s["e"] * s["e"]), 0.0, p["w_max"])
+        s["plateau"] += 1.0
+        return w
+
+    def pre_spike(s: Traces, w: float) -> float:
+        w = _clip(w + p["eta_after"] * s["plateau"] * ((p["w_max"] - w) - p["k"] * w), 0.0, p["w_max"])
+        s["e"] = _clip(s["e"] + p["alpha_e"] * (1 - s["e"]), 0.0, 1.0)
+        return w
+
+    return _replay(pre, post, w0, delay, {"e": p["tau_e"], "plateau": p["tau_p"]}, post_spike, pre_spike)
+
+
+def delta_rule(pre: np.ndarray, post: np.ndarray, w0: float, params: Mapping[str, float] = DELTA, delay: float = 0.1) -> float:
+    """The delta rule: Δw = η (y_target - y) at each pre spike; y: the post rate (Hz) over τ_y.
+
+    Examples
+    --------
+    >>> pre = np.arange(1000.0, 2000.0, 50.0)  # 20 pre spikes; a silent post cell: the error is y_target
+    >>> round(delta_rule(pre, np.array([]), 1.0) - 1.0, 12) == round(20 * DELTA["eta"] * DELTA["y_target"], 12)
+    True
+    """
+    p = {**DELTA, **params}
+
+    def post_spike(s: Traces, w: float) -> float:
+        s["y"] += 1000.0 / p["tau_y"]
+        return w
+
+    def pre_spike(s: Traces, w: float) -> float:
+        return _clip(w + p["eta"] * (p["y_target"] - s["y"]), p["w_min"], p["w_max"])
+
+    return _replay(pre, post, w0, delay, {"y": p["tau_y"]}, post_spike, pre_spike)
 
 
 REPLAYS = {
@@ -201,5 +241,6 @@ REPLAYS = {
     "bcm": bcm,
     "hebb_normalised": hebb_normalised,
     "btsp": btsp,
+    "delta_rule": delta_rule,
 }
 """Reference replay per bundled rule."""

@@ -13,10 +13,14 @@ EPILOG = """examples:
   spikebridge rules                                            # every rule on nest, brian2, brian2:cpp
   spikebridge rules --backends nest,brian2 --rules additive,multiplicative --out validation/rules
   spikebridge rules --rules triplet_stdp,saturating_stdp --out validation/nestml_rules   # bundled NESTML rules
+  spikebridge rules --comparison --out validation/comparison    # the learning-rule comparison's row of five
 
 Writes DIR/rules.csv (one row per backend, rule, protocol, curve and x; weights in uS, times in ms, rates in Hz)
 and DIR/figures/rule_diagram.png/.pdf. Bundled NESTML rules are measured by the pairing-frequency protocol (60 pairings
-at Δt = ±10 ms, 1-50 Hz): DIR/frequency.csv and DIR/figures/frequency_diagram.png/.pdf."""
+at Δt = ±10 ms, 1-50 Hz): DIR/frequency.csv and DIR/figures/frequency_diagram.png/.pdf. The rate and plateau
+rules (delta_rule, btsp, hebb_normalised, bcm, temporal_contrast_hebb) are measured against the variable each depends
+on (error, input time to a plateau, post rate, post rate with θ moving, change of post rate): DIR/comparison.csv and
+DIR/figures/comparison_row.png/.pdf."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +40,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=names,
         metavar="A,B",
         help="weight dependences (default additive,multiplicative,additive_potentiation_multiplicative_depression,gutig) "
-        "or bundled NESTML rules (triplet_stdp, saturating_stdp)",
+        "or bundled NESTML rules (triplet_stdp, saturating_stdp, delta_rule, btsp, hebb_normalised, bcm, temporal_contrast_hebb)",
+    )
+    p.add_argument(
+        "--comparison",
+        action="store_true",
+        help="the learning-rule comparison's row: delta_rule, btsp, hebb_normalised, bcm, temporal_contrast_hebb",
     )
     add_out(p, help="default validation/rules", default=Path("validation/rules"), metavar="DIR")
     add_quiet(p)
@@ -52,9 +61,13 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from ..plotting.figures import save_figure
     from ..plotting.rules import rule_diagram
     from ..rundir import atomic_file
+    from ..workflows.diagrams import ROW
     from ..workflows.rules import BACKENDS, PROTOCOLS, RULES, check_names, deviations, measure_all
 
-    backends, rules = args.backends or list(BACKENDS), args.rules or list(RULES)
+    if args.comparison and args.rules:
+        raise SpikebridgeError("--comparison names its own rules: give --rules or --comparison, not both")
+    backends = args.backends or list(BACKENDS)
+    rules = list(ROW) if args.comparison else args.rules or list(RULES)
     check_names(rules, backends, bundled())
     if args.out.exists() and not args.out.is_dir():
         raise SpikebridgeError(f"--out {args.out}: exists and is not a directory")
@@ -62,7 +75,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if custom:
         if len(custom) < len(rules):
             raise SpikebridgeError("--rules: measure the NESTML rules and the stdp weight dependences in separate runs")
-        return _frequency(args, backends, custom)
+        row = [r for r in custom if r in ROW]
+        if row:
+            _comparison(args, backends, row)
+        if len(row) < len(custom):
+            _frequency(args, backends, [r for r in custom if r not in ROW])
+        return 0
     with tqdm(total=len(backends) * len(PROTOCOLS), desc="rules", unit="run", disable=args.quiet, file=sys.stderr) as bar:
 
         def step(backend: str, protocol: str) -> None:
@@ -81,7 +99,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
-def _frequency(args: argparse.Namespace, backends: list[str], rules: list[str]) -> int:
+def _frequency(args: argparse.Namespace, backends: list[str], rules: list[str]) -> None:
     """The pairing-frequency protocol of bundled NESTML rules: ``frequency.csv`` and ``figures/frequency_diagram``."""
     import matplotlib.pyplot as plt
     import pandas as pd
@@ -113,4 +131,31 @@ def _frequency(args: argparse.Namespace, backends: list[str], rules: list[str]) 
         print(worst.to_string(float_format=lambda v: f"{v:.1e}"))
     print(f"table: {args.out / 'frequency.csv'}")
     print(f"figure: {', '.join(map(str, written))}")
-    return 0
+
+
+def _comparison(args: argparse.Namespace, backends: list[str], rules: list[str]) -> None:
+    """Each rule against its own control variable: ``comparison.csv`` and ``figures/comparison_row``."""
+    import matplotlib.pyplot as plt
+    from tqdm.auto import tqdm
+
+    from ..plotting.figures import save_figure
+    from ..plotting.rules import comparison_row
+    from ..rundir import atomic_file
+    from ..workflows import diagrams
+
+    with tqdm(total=len(backends), desc="comparison row", unit="backend", disable=args.quiet, file=sys.stderr) as bar:
+
+        def step(backend: str) -> None:
+            bar.set_postfix_str(f"{backend} done")
+            bar.update()
+
+        table = diagrams.measure(backends, rules, progress=step)
+    with atomic_file(args.out / "comparison.csv") as fh:
+        table.to_csv(fh, index=False)
+    fig = comparison_row(table)
+    written = save_figure(fig, args.out / "figures" / "comparison_row")
+    plt.close(fig)
+    print("largest |Δw - numpy replay| / largest |Δw| per rule; exact: every post spike where the protocol put it")
+    print(diagrams.agreement(table).to_string(float_format=lambda v: f"{v:.1e}"))
+    print(f"table: {args.out / 'comparison.csv'}")
+    print(f"figure: {', '.join(map(str, written))}")

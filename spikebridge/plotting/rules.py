@@ -162,3 +162,45 @@ def frequency_diagram(table: pd.DataFrame) -> Figure:
     pairings = int(table.get("pairings", pd.Series([60])).iloc[0])
     fig.suptitle(f"NESTML rules: {pairings} pairings per frequency, the same spike trains on every backend", fontsize=11)
     return fig
+
+
+def comparison_row(table: pd.DataFrame) -> Figure:
+    """The learning-rule comparison's row: Δw of each rule against its own control variable, one panel per rule,
+    the numpy replay as a line per curve, the rate-based rule dashed where it has a closed form, markers per backend.
+
+    Parameters
+    ----------
+    table
+        :func:`spikebridge.workflows.diagrams.measure`'s table (Δw in nA, drawn in pA: the rules' unit).
+    """
+    rules = list(dict.fromkeys(table["rule"]))
+    order = list(dict.fromkeys(table["backend"]))
+    fig, axes = plt.subplots(1, len(rules), figsize=(3.6 * len(rules), 3.6), squeeze=False, layout="constrained")
+    shades = ["0.15", "0.45", "0.65"]
+    for ax, rule in zip(axes[0], rules, strict=True):
+        sub = table[table["rule"] == rule]
+        for k, (curve, rows) in enumerate(sub.groupby("curve", sort=False)):
+            ref = rows[rows["backend"] == order[0]].sort_values("x")
+            label = None if curve == "Δw" else str(curve)
+            ax.plot(ref["x"], 1e3 * ref["reference"], color=shades[k % 3], lw=1.3, label=label)
+            if ref["analytic"].notna().all():
+                ax.plot(ref["x"], 1e3 * ref["analytic"], color=shades[k % 3], lw=0.9, ls="--")
+            for backend in order:
+                colour, marker, size, fill = _style(backend, order)
+                got = rows[rows["backend"] == backend].sort_values("x")
+                ax.plot(got["x"], 1e3 * got["dw"], ls="none", marker=marker, ms=size - 1, color=colour, fillstyle=fill)
+        ax.axhline(0.0, color="0.85", lw=0.8, zorder=0)
+        ax.axvline(0.0, color="0.85", lw=0.8, zorder=0)
+        ax.set(title=str(sub["title"].iloc[0]), xlabel=str(sub["xlabel"].iloc[0]))
+        if ax is axes[0][0]:
+            ax.set_ylabel("Δw (pA)")
+        if any(c != "Δw" for c in sub["curve"]):
+            ax.legend(fontsize=7, frameon=False)
+    handles = [Line2D([], [], color="0.15", lw=1.3, label="rule, replayed in numpy"),
+               Line2D([], [], color="0.15", lw=0.9, ls="--", label="rate-based rule")]
+    for backend in order:
+        colour, marker, size, fill = _style(backend, order)
+        handles.append(Line2D([], [], ls="none", marker=marker, ms=size - 1, color=colour, fillstyle=fill, label=backend))  # type: ignore[arg-type]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.suptitle("NESTML rules against the variable each depends on: the same spike trains on every backend", fontsize=11)
+    return fig

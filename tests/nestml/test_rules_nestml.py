@@ -9,6 +9,7 @@ equations (spikebridge.analysis.custom_rules).
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -85,3 +86,30 @@ def test_every_other_bundled_rule_is_the_same_on_nest_and_brian2_cpp_on_random_t
         assert scale > 1e-7, f"{rule}: the protocol moves the weights"
         assert (nest["dw"] - cpp["dw"]).abs().max() < 1e-9 * scale, rule
         assert (nest["dw"] - nest["reference"]).abs().max() < 1e-9 * scale, rule
+
+
+@pytest.mark.compile
+def test_comparison_row_on_nest_follows_each_rule_and_its_diagram(tmp_path: Path) -> None:
+    # the same five rules and post cells as the random-trains test above: the same NEST module, from the cache
+    from spikebridge.cli import app
+    from spikebridge.workflows import diagrams
+
+    assert app.main(["rules", "--comparison", "--backends", "nest", "--out", str(tmp_path), "--quiet"]) == 0
+    assert (tmp_path / "figures" / "comparison_row.png").stat().st_size > 10_000
+    table = pd.read_csv(tmp_path / "comparison.csv")
+    assert set(table["rule"]) == set(diagrams.ROW) and table["exact"].all()
+    worst = diagrams.agreement(table)
+    assert worst["vs_reference"].max() < 1e-9, worst
+    dw = {rule: rows.set_index(["curve", "x"])["dw"] for rule, rows in table.groupby("rule")}
+    # the delta rule: Δw has the sign of the error and grows with it
+    delta = dw["delta_rule"]["Δw"].sort_index()
+    assert np.all(np.diff(delta.to_numpy()) > 0) and np.all(np.sign(delta.loc[[-20.0, 20.0]]) == [-1, 1])
+    # BCM: a higher conditioning rate moves θ right: 20 Hz potentiates after 10 Hz, depresses after 30 Hz
+    assert dw["bcm"]["θ after 10 Hz", 20.0] > 0 > dw["bcm"]["θ after 30 Hz", 20.0]
+    # Hebb + normalisation: the larger w, the sooner the normalising term wins
+    assert dw["hebb_normalised"]["w0 = 5 pA", 60.0] > 0 > dw["hebb_normalised"]["w0 = 20 pA", 60.0]
+    # temporal contrast: a rising post rate potentiates, a falling one depresses
+    assert dw["temporal_contrast_hebb"]["Δw", 20.0] > 0 > dw["temporal_contrast_hebb"]["Δw", -20.0]
+    # BTSP: inputs seconds before the plateau potentiate more than as long after it; a high weight is depressed at it
+    btsp = dw["btsp"]
+    assert btsp["w0 = 1 pA", -2.0] > 5 * btsp["w0 = 1 pA", 2.0] > 0 and btsp["w0 = 9 pA", 0.0] < 0

@@ -18,7 +18,12 @@ mean current of those inputs as ``i_offset`` instead (the reference's ``poisson_
 
 from __future__ import annotations
 
+import json
 import math
+import resource
+import time
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -160,6 +165,32 @@ def model_toml(background: str = "poisson") -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def report(
+    recorded: Iterable[tuple[str, int, np.ndarray, np.ndarray]], warmup: float, duration: float, out: str | None,
+    synapses: int, stamps: dict[str, float],
+) -> None:
+    """The native scripts' common tail: per population (name, size, senders, times in ms) the measured rate after the
+    warm-up; the spikes saved to ``out`` (npz); one JSON line of phase times (``stamps``: perf_counter values
+    ``start``, ``imported``, ``built``, ``ran``), cells, synapses, peak memory and rates on stdout."""
+    spikes: dict[str, Any] = {}
+    rates, cells = {}, 0
+    for name, size, senders, times in recorded:
+        spikes[f"{name}_senders"], spikes[f"{name}_times"] = senders, times
+        rates[name] = float((times > warmup).sum() / size / (duration / 1000.0))
+        cells += size
+    collected = time.perf_counter()
+    if out:
+        np.savez(out, **spikes)
+    written = time.perf_counter()
+    print(json.dumps({
+        "cells": cells, "synapses": synapses,
+        "import_s": stamps["imported"] - stamps["start"], "build_s": stamps["built"] - stamps["imported"],
+        "run_s": stamps["ran"] - stamps["built"], "collect_s": collected - stamps["ran"], "write_s": written - collected,
+        "total_s": written - stamps["start"], "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rates": rates,
+    }))  # fmt: skip
 
 
 if __name__ == "__main__":

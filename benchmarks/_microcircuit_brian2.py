@@ -13,8 +13,6 @@ kept and reused, as spikebridge's cache does.
 from __future__ import annotations
 
 import argparse
-import json
-import resource
 import time
 
 t_start = time.perf_counter()
@@ -105,32 +103,11 @@ def main() -> None:
     if args.device == "cpp_standalone":
         b2.device.build(directory=args.build_dir, compile=True, run=True)
     ran = time.perf_counter()
-    spikes: dict[str, np.ndarray] = {}
-    rates = {}
-    for name, g, mon in zip(mc.POPULATIONS, groups, monitors):
-        senders, times = np.asarray(mon.i[:]), np.asarray(mon.t[:] / b2.ms)
-        spikes[f"{name}_senders"], spikes[f"{name}_times"] = senders, times
-        rates[name] = float((times > args.warmup).sum() / len(g) / (args.duration / 1000.0))
-    collected = time.perf_counter()
-    if args.out:
-        np.savez(args.out, **spikes)
-    written = time.perf_counter()
-    print(
-        json.dumps(
-            {
-                "cells": int(n.sum()),
-                "synapses": int(k.sum()),
-                "import_s": imported - t_start,
-                "build_s": built - imported,
-                "run_s": ran - built,
-                "collect_s": collected - ran,
-                "write_s": written - collected,
-                "total_s": written - t_start,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "rates": rates,
-            }
-        )
-    )
+    recorded = [
+        (name, len(g), np.asarray(mon.i[:]), np.asarray(mon.t[:] / b2.ms)) for name, g, mon in zip(mc.POPULATIONS, groups, monitors)
+    ]
+    stamps = {"start": t_start, "imported": imported, "built": built, "ran": ran}
+    mc.report(recorded, args.warmup, args.duration, args.out, int(k.sum()), stamps)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ timings (s) and peak memory. The background is Poisson (one ``poisson_generator`
 from __future__ import annotations
 
 import argparse
-import json
-import resource
 import time
 
 t_start = time.perf_counter()
@@ -81,33 +79,12 @@ def main() -> None:
     built = time.perf_counter()
     nest.Simulate(args.warmup + args.duration)
     ran = time.perf_counter()
-    spikes: dict[str, np.ndarray] = {}
-    rates = {}
+    recorded = []
     for name, pop, rec in zip(mc.POPULATIONS, pops, recorders):
         ev = rec.get("events")
-        senders, times = np.asarray(ev["senders"]) - pop[0].global_id, np.asarray(ev["times"])
-        spikes[f"{name}_senders"], spikes[f"{name}_times"] = senders, times
-        rates[name] = float((times > args.warmup).sum() / len(pop) / (args.duration / 1000.0))
-    collected = time.perf_counter()
-    if args.out:
-        np.savez(args.out, **spikes)
-    written = time.perf_counter()
-    print(
-        json.dumps(
-            {
-                "cells": int(n.sum()),
-                "synapses": int(k.sum()),
-                "import_s": imported - t_start,
-                "build_s": built - imported,
-                "run_s": ran - built,
-                "collect_s": collected - ran,
-                "write_s": written - collected,
-                "total_s": written - t_start,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "rates": rates,
-            }
-        )
-    )
+        recorded.append((name, len(pop), np.asarray(ev["senders"]) - pop[0].global_id, np.asarray(ev["times"])))
+    stamps = {"start": t_start, "imported": imported, "built": built, "ran": ran}
+    mc.report(recorded, args.warmup, args.duration, args.out, int(k.sum()), stamps)
 
 
 if __name__ == "__main__":

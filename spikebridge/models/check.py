@@ -17,8 +17,8 @@ import quantities as pq
 from pyNN.standardmodels import cells as pynn_cells
 
 from ..errors import ModelError
-from . import connectors, delays, physics
-from .schema import SOURCE_TYPES, Distribution, Model, Population, Projection, as_float, short
+from . import connectors, delays, nestml_cells, physics
+from .schema import CELL_TYPES, SOURCE_TYPES, Distribution, Model, NestmlModel, Population, Projection, as_float, short
 from .spiketrains import FIRST_STEP
 
 CONDUCTANCE_BASED = {
@@ -241,9 +241,13 @@ def _times(values: Sequence[float | str], path: str, earliest: float, strict: bo
     return times
 
 
-def _resolve_population(name: str, pop: Population, dt: float) -> Population:
+def _resolve_population(name: str, pop: Population, dt: float, model: Model) -> Population:
     path = f"populations.{name}"
     population_size(pop, path)
+    if pop.cell_type not in CELL_TYPES:
+        return _resolve_nestml_population(name, pop, model)
+    if pop.nestml is not None:
+        raise ModelError(f"{path}.nestml", f"only a NESTML neuron carries NESTML text, not a {pop.cell_type}")
     cls = cell_class(pop.cell_type)
     units = cell_units(pop.cell_type)
     parameters = {}
@@ -272,6 +276,43 @@ def _resolve_population(name: str, pop: Population, dt: float) -> Population:
     return pop.model_copy(update={"parameters": parameters, "initial": initial, "spike_times": spike_times})
 
 
+def _resolve_nestml_population(name: str, pop: Population, model: Model) -> Population:
+    """A population whose cell type is a NESTML neuron of the ``[models]`` table: parameters and initial values by
+    their NESTML names, in NEST's units; the NESTML text carried in ``nestml``."""
+    path = f"populations.{name}"
+    entry = model.models.get(pop.cell_type)
+    if entry is None and pop.nestml is None:
+        known = ", ".join([*CELL_TYPES, *model.models])
+        raise ModelError(
+            f"{path}.cell_type",
+            f"unknown cell type {short(pop.cell_type)}; expected a PyNN standard cell type or a [models] entry (known: {known})",
+        )
+    if pop.spike_times is not None:
+        raise ModelError(f"{path}.spike_times", f"only a SpikeSourceArray takes spike_times, not the NESTML neuron {pop.cell_type!r}")
+    if pop.nestml is not None:
+        text, source = pop.nestml, f"{path}.nestml"
+    else:
+        assert entry is not None
+        text, source = model_text(pop.cell_type, entry, model)
+    info = nestml_cells.read_neuron(text, source)
+    resolved: dict[str, dict[str, Distribution]] = {"parameters": {}, "initial": {}}
+    for kind, declared, what in (("parameters", info.parameters, "parameter"), ("initial", info.state, "state variable")):
+        for vname, value in getattr(pop, kind).items():
+            where = f"{path}.{kind}.{vname}"
+            if vname not in declared:
+                known = ", ".join(declared) or "none"
+                raise ModelError(where, f"not a {what} of the NESTML neuron {info.name} (models.{pop.cell_type}; expected one of: {known})")
+            resolved[kind][vname] = _distribution(value, nestml_cells.nest_unit(declared[vname]), where)
+    return pop.model_copy(update={**resolved, "nestml": text})
+
+
+def nestml_neuron(pop: Population) -> nestml_cells.NeuronInfo | None:
+    """The NESTML neuron of a resolved population (its ports, parameters, state), or None for a PyNN cell type."""
+    if pop.nestml is None:
+        return None
+    return nestml_cells.read_neuron(pop.nestml, f"models.{pop.cell_type}")
+
+
 def _check_delay(d: Distribution, dt: float, path: str) -> None:
     """The delay policy's first half (see :mod:`.delays`): nothing below dt, including what a distribution can draw."""
     lo, _ = physics.support(d)
@@ -294,6 +335,17 @@ def _resolve_projection(name: str, prj: Projection, model: Model, dt: float) -> 
     post = model.populations[prj.post]
     if post.cell_type in SOURCE_TYPES:
         raise ModelError(f"{path}.post", f"{prj.post!r} is a {post.cell_type}; a spike source cannot receive connections")
+    neuron = nestml_neuron(post)
+    if neuron is not None:
+        if prj.synapse.type != "static":
+            raise ModelError(
+                f"{path}.synapse.type",
+                f"only static synapses end on a NESTML neuron population ({prj.post!r} is {neuron.name}), "
+                f"not {prj.synapse.type!r} (not yet supported)",
+            )
+        port = nestml_cells.port_for(neuron, prj.receptor, prj.port, path)
+    elif prj.port is not None:
+        raise ModelError(f"{path}.port", f"only a projection onto a NESTML neuron names a port; {prj.post!r} is a {post.cell_type}")
     conn = prj.connector
     for field in RULE_FIELDS.get(conn.rule, ()):
         if getattr(conn, field) is None:
@@ -302,7 +354,7 @@ def _resolve_projection(name: str, prj: Projection, model: Model, dt: float) -> 
         for end in ("pre", "post"):
             if model.populations[getattr(prj, end)].shape is None:
                 raise ModelError(f"{path}.connector", f"rule 'distance_patch' needs a grid 'shape' on population {getattr(prj, end)!r}")
-    if prj.receptor == "signed":
+    if prj.receptor == "signed" and neuron is None:
         if CONDUCTANCE_BASED.get(post.cell_type, False):
             raise ModelError(
                 f"{path}.receptor", f"'signed' needs current-based cells; {prj.post!r} is a conductance-based {post.cell_type}"
@@ -316,8 +368,10 @@ def _resolve_projection(name: str, prj: Projection, model: Model, dt: float) -> 
             taus.append(as_float(d.value) if d is not None else float(cell_class(post.cell_type).default_parameters[tau]))
         if taus[0] != taus[1]:
             raise ModelError(f"{path}.receptor", f"'signed' needs tau_syn_E == tau_syn_I on {prj.post!r}, got {taus[0]} and {taus[1]} ms")
-    wunit = weight_unit(post)
+    wunit = weight_unit(post) if neuron is None else "1"  # onto a NESTML neuron: a number in NEST's unit of the port
     update: dict[str, Any] = {"weight": _distribution(prj.weight, wunit, f"{path}.weight")}
+    if neuron is not None:
+        update["port"] = port
     if prj.delay is not None:
         update["delay"] = _distribution(prj.delay, "ms", f"{path}.delay")
         _check_delay(update["delay"], dt, f"{path}.delay")
@@ -370,7 +424,12 @@ def nestml_text(type_name: str, model: Model, path: str) -> tuple[str, str]:
             known = ", ".join(["static", "stdp", *library, *model.models])
             raise ModelError(f"{path}.type", f"unknown synapse type {type_name!r}; known: {known}")
         return library[type_name].read_text(), str(library[type_name])
-    where = f"models.{type_name}"
+    return model_text(type_name, entry, model)
+
+
+def model_text(name: str, entry: NestmlModel, model: Model) -> tuple[str, str]:
+    """The NESTML text of the model file's ``[models.NAME]`` entry and where it came from (its file, or ``models.NAME``)."""
+    where = f"models.{name}"
     if (entry.file is None) == (entry.text is None):
         raise ModelError(where, "give 'file' (a .nestml file) or 'text', one of them")
     if entry.text is not None:
@@ -421,6 +480,11 @@ def _resolve_stimulus(name: str, stim: Any, model: Model, dt: float) -> Any:
             f"{path}.target",
             f"a {stim.kind} stimulus drives a spike-source population; {stim.target!r} is a {target.cell_type} "
             "(add a SpikeSourceArray population and a projection)",
+        )
+    if stim.kind in ("dc", "step", "poisson_input") and target.nestml is not None:
+        raise ModelError(
+            f"{path}.target",
+            f"a {stim.kind} stimulus into a NESTML neuron population ({stim.target!r}) is not supported yet; drive it through a projection",
         )
     if stim.kind in ("dc", "step", "poisson_input") and is_source:
         what = "current" if stim.kind != "poisson_input" else "stimulus"
@@ -625,7 +689,7 @@ def resolve(model: Model) -> Model:
         raise ModelError("simulation.phases", f"phase names must be unique, got {names}")
     if not model.populations:
         raise ModelError("populations", "a model needs at least one population")
-    populations = {n: _resolve_population(n, p, dt) for n, p in model.populations.items()}
+    populations = {n: _resolve_population(n, p, dt, model) for n, p in model.populations.items()}
     partial = model.model_copy(update={"populations": populations})
     projections = {n: _resolve_projection(n, p, partial, dt) for n, p in model.projections.items()}
     stimuli = {n: _resolve_stimulus(n, s, partial, dt) for n, s in model.stimuli.items()}
@@ -635,7 +699,7 @@ def resolve(model: Model) -> Model:
         if pname not in populations:
             raise ModelError(path, f"no population named {pname!r} (known: {', '.join(populations)})")
         pop = populations[pname]
-        allowed = list(cell_class(pop.cell_type).recordable)
+        allowed = list(cell_class(pop.cell_type).recordable) if pop.nestml is None else list(nestml_cells.RECORDABLE)
         for var in rec.variables:
             if var not in allowed:
                 raise ModelError(

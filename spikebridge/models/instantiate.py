@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import ModelError, ModelWarning
 from . import connectors, delays, physics, rate_schedule, spiketrains
-from .check import CONDUCTANCE_BASED, cell_class, population_size
+from .check import CONDUCTANCE_BASED, cell_class, nestml_neuron, population_size
 from .memory import check_memory
 from .network import CurrentData, Network, PoissonInputData, PopulationData, ProjectionData
 from .random import draw, is_constant, stream
@@ -29,8 +29,11 @@ def _population(name: str, pop: Population, model: Model) -> PopulationData:
             else:
                 path = f"populations.{name}.{kind}.{pname}"
                 values[kind][pname] = drawn = draw(dist, n, stream(seed, "pop", name, kind, pname), path)
-                physics.check_drawn(pname if kind == "parameters" else "", drawn, path)
-    physics.check_drawn_order(values["parameters"], dict(cell_class(pop.cell_type).default_parameters), f"populations.{name}.parameters")
+                # a NESTML neuron's parameters have NESTML's names, which the physical limits do not know
+                physics.check_drawn(pname if kind == "parameters" and pop.nestml is None else "", drawn, path)
+    if pop.nestml is None:
+        defaults = dict(cell_class(pop.cell_type).default_parameters)
+        physics.check_drawn_order(values["parameters"], defaults, f"populations.{name}.parameters")
     return PopulationData(
         name=name,
         cell_type=pop.cell_type,
@@ -172,7 +175,15 @@ def _projection(name: str, model: Model, base: Path | None, notes: list[str]) ->
     delay, rounded = delays.snap(delay, dt, f"projections.{name}.delay")
     if rounded and (d_list is not None or delay_dist.distribution == "constant"):
         notes.append(f"projections.{name}.delay: rounded {rounded} of {n} delays to the dt = {dt:g} ms grid (nearest step, halves up)")
-    _check_sign(name, weight, prj.receptor, CONDUCTANCE_BASED.get(post_pop.cell_type, False))
+    neuron = nestml_neuron(post_pop)
+    if neuron is None:
+        _check_sign(name, weight, prj.receptor, CONDUCTANCE_BASED.get(post_pop.cell_type, False))
+    elif neuron.ports.get(prj.port or "") and weight.size and weight.min() < 0:
+        raise ModelError(
+            f"projections.{name}.weight",
+            f"port {prj.port!r} of {neuron.name} is declared {neuron.ports[prj.port or '']}: it takes a weight's magnitude, "
+            f"so weights must be >= 0 (drew down to {weight.min():.4g})",
+        )
     return ProjectionData(
         name=name,
         pre=prj.pre,
@@ -183,6 +194,7 @@ def _projection(name: str, model: Model, base: Path | None, notes: list[str]) ->
         post_idx=post,
         weight=np.asarray(weight, dtype=np.float64),
         delay=delay,
+        port=prj.port,
     )
 
 

@@ -71,6 +71,8 @@ class ProjectionData:
         Weights: uS onto conductance-based cells, nA onto current-based ones.
     delay : numpy.ndarray
         Delays (ms), on the dt grid and >= dt.
+    port : str, optional
+        Onto a NESTML neuron: the spike input port the weights go to.
     """
 
     name: str
@@ -82,6 +84,7 @@ class ProjectionData:
     post_idx: np.ndarray
     weight: np.ndarray
     delay: np.ndarray
+    port: str | None = None
 
     def __len__(self) -> int:
         return len(self.pre_idx)

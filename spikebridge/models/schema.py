@@ -183,15 +183,18 @@ Value = Distribution
 
 
 class Population(Strict):
-    """A group of cells of one PyNN standard type.
+    """A group of cells of one PyNN standard type, or of a NESTML neuron of the model's ``[models]`` table.
 
     Give ``size`` or a grid ``shape`` (e.g. ``[64, 64]`` or ``[8, 128, 128]``: channels, rows, columns;
     the last two axes are spatial). ``spike_times`` (ms, one list per cell) is for ``SpikeSourceArray``.
+    A NESTML neuron takes its ``parameters`` and ``initial`` values by their NESTML names, as numbers in NEST's
+    units (ms, mV, pA, nS, pF); ``nestml`` is filled in when the model is resolved: the NESTML text that runs.
 
     Parameters
     ----------
     cell_type : str
-        A PyNN standard cell type (``IF_cond_exp``, ``IF_curr_alpha``, ``SpikeSourcePoisson``, ...).
+        A PyNN standard cell type (``IF_cond_exp``, ``IF_curr_alpha``, ``SpikeSourcePoisson``, ...), or the name of
+        a ``[models]`` entry that defines a NESTML neuron.
     size : int, optional
         Cells (give this or ``shape``).
     shape : list of int, optional
@@ -205,12 +208,13 @@ class Population(Strict):
         Spike times (ms), one list per cell, for ``SpikeSourceArray``.
     """
 
-    cell_type: CellType
+    cell_type: Annotated[str, Field(min_length=1, max_length=128)]
     size: int | None = Field(default=None, gt=0)
     shape: list[Annotated[int, Field(gt=0)]] | None = None
     parameters: dict[str, Value] = {}
     initial: dict[str, Value] = {}
     spike_times: list[list[Quantity]] | None = None
+    nestml: str | None = None
 
 
 class Connector(Strict):
@@ -300,7 +304,8 @@ class Synapse(Strict):
 
 
 class NestmlModel(Strict):
-    """A NESTML model for ``synapse.type``: a ``file`` (``.nestml``, relative to the model file's folder) or its ``text``."""
+    """A NESTML model for ``synapse.type`` or a population's ``cell_type``: a ``file`` (``.nestml``, relative to the
+    model file's folder) or its ``text``."""
 
     file: str | None = None
     text: str | None = None
@@ -333,12 +338,16 @@ class Projection(Strict):
         Delays (ms).
     synapse : Synapse
         Static, or STDP.
+    port : str, optional
+        Onto a NESTML neuron: the spike input port the weights go to (default: the port declared, or named, for
+        ``receptor``; the only port of a one-port neuron). The weights are numbers in NEST's unit of the port.
     """
 
     pre: str
     post: str
     label: str | None = None
     receptor: Literal["excitatory", "inhibitory", "signed"] = "excitatory"
+    port: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     connector: Connector
     weight: Value
     delay: Value | None = None
@@ -542,7 +551,8 @@ class Model(Strict):
         spike sources) are multiplied by it and connections thinned so that every cell keeps its expected
         in-degree (:func:`spikebridge.models.check.rescale`). A resolved model has scale 1 and the scaled sizes.
     models : dict of str to NestmlModel
-        NESTML models by name, for ``synapse.type`` (a resolved model carries their text in each synapse).
+        NESTML models by name, for ``synapse.type`` or a population's ``cell_type`` (a resolved model carries their
+        text in each synapse and population).
     """
 
     name: Annotated[str, AfterValidator(_safe_name)]

@@ -87,7 +87,7 @@ class Brian2Backend(PyNNBackend):
         import brian2
         import pyNN.brian2 as sim
 
-        from . import cells, connections, simulator
+        from . import cells, connections, nestml_cells, simulator
         from .connections import brian2_name
         from .populations import create_population
 
@@ -97,6 +97,11 @@ class Brian2Backend(PyNNBackend):
         brian2.seed(network.seed)
         simulator.setup(sim, dt, self.max_delay(network))
         for k, (name, pop) in enumerate(network.populations.items()):
+            text = network.model.populations[name].nestml
+            if text is not None:  # a NESTML neuron
+                self.populations[name] = nestml_cells.create_population(sim, pop, text, brian2_name("pop", k, name), dt)
+                self.integration[pop.cell_type] = nestml_cells.integration(self.populations[name])
+                continue
             method = self.methods.get(pop.cell_type, DEFAULT_METHODS)
             population = create_population(sim, pop, brian2_name("pop", k, name), method)
             self.populations[name] = population

@@ -27,13 +27,14 @@ from ...models import delays
 from ...models.nestml import read as read_nestml
 from ...models.network import PoissonInputData, ProjectionData
 from ..base import Connections
-from . import nestml, stdp
+from . import nestml, nestml_cells, stdp
 
 UNITS: dict[str, tuple[str, float]] = {
     # PyNN weight unit -> (Brian2 unit in equations, SI per PyNN unit)
     "uS": ("siemens", 1e-6),
     "nA": ("amp", 1e-9),
     "mV": ("volt", 1e-3),
+    "1": ("1", 1.0),  # onto a NESTML neuron: a number in NEST's unit of the port
 }
 
 
@@ -106,12 +107,18 @@ class Projection:
 def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre_is_source: bool) -> Projection:
     """A ``Synapses`` object between two PyNN populations, loaded from the instantiated arrays."""
     where = f"projections.{data.name}"
-    unit = weight_unit(post)
+    onto_nestml = nestml_cells.is_nestml(post)
+    unit = weight_unit(post) if not onto_nestml else "1"
     unit_name, scale = UNITS[unit]
     # "signed" weights need tau_syn_E == tau_syn_I (checked by the model): the excitatory variable carries both signs
-    syn_var = post.celltype.post_synaptic_variables["excitatory" if data.receptor == "signed" else data.receptor]
+    syn_var = "" if onto_nestml else post.celltype.post_synaptic_variables["excitatory" if data.receptor == "signed" else data.receptor]
     rule: stdp.Rule | None = None
-    if data.synapse.type == "static":
+    if onto_nestml:
+        if data.synapse.type != "static":
+            raise BackendError(f"{where}.synapse.type: only static synapses end on a NESTML neuron population")
+        model, on_pre = nestml_cells.synapse_code(post, data.port, where)
+        on_post = None
+    elif data.synapse.type == "static":
         context = {"syn_var": syn_var, "weight_units": unit_name}
         model, on_pre, on_post = StaticSynapse.eqs % context, StaticSynapse.pre % context, None
     else:
@@ -132,7 +139,8 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
         name=brian2_name("prj", index, data.name),
         namespace={},
     )
-    shift = 1 if pre_is_source else 0
+    # a NESTML group spikes after the synapses, a step after a standard group's threshold: as late as a source
+    shift = 1 if pre_is_source or nestml_cells.is_nestml(pre) else 0
     if len(data):
         syn.connect(i=data.pre_idx, j=data.post_idx)
         syn.weight_[:] = data.weight * scale

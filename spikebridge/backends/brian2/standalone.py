@@ -99,6 +99,10 @@ def structure_key(network: Network, variant: str | None, settings: dict[str, Any
              p.synapse.weight_dependence.rule if p.synapse.weight_dependence else None]
             for p in network.projections.values()
         ],
+        "nestml": {  # a NESTML population's code is its text's
+            name: hashlib.sha256(pop.nestml.encode()).hexdigest() for name, pop in network.model.populations.items() if pop.nestml
+        },
+        "ports": [p.port for p in network.projections.values()],
         "phases": [p.plasticity for p in network.phases],
         "currents": sorted(network.currents),
     }

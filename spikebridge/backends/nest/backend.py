@@ -79,7 +79,7 @@ class NestBackend(PyNNBackend):
 
         from ..pynn.cells import create_population
         from ..pynn.synapses import synapse_type
-        from . import connections, paired
+        from . import connections, nestml_cells, paired
         from .recording import SignalReader
 
         self.sim = sim
@@ -95,7 +95,13 @@ class NestBackend(PyNNBackend):
             verbosity=self.options.verbosity,
         )
         self.paired = paired.prepare(network)
+        neurons = nestml_cells.prepare(network)
         for name, pop in network.populations.items():
+            if name in neurons:
+                text = network.model.populations[name].nestml
+                assert text is not None
+                self.populations[name] = nestml_cells.create_population(sim, pop, neurons[name], text)
+                continue
             if self.paired is not None and name in self.paired.cells:
                 self.populations[name] = self._paired_population(sim, pop, self.paired.cells[name])
                 if self.paired.moved.get(name):
@@ -110,6 +116,9 @@ class NestBackend(PyNNBackend):
                 raise BackendError(
                     f"projections.{name}: NEST's STDP synapses implement dendritic delays only; set synapse.delay_semantics = 'dendritic'"
                 )
+            if prj.post in neurons:
+                self.projections[name] = nestml_cells.connect(network, prj, self.populations[prj.pre], self.populations[prj.post])
+                continue
             if self.paired is not None and name in self.paired.synapses:
                 syn = paired.synapse_type(sim, self.paired.synapses[name], self.paired.rules[name], prj.synapse.parameters)
             else:
@@ -227,10 +236,13 @@ class NestBackend(PyNNBackend):
     def info(self) -> dict[str, Any]:
         """Simulator, versions, options, each cell type's NEST model and integration, delay semantics, MPI."""
         used = sorted({p.cell_type for p in self.network.populations.values() if not p.is_source}) if self.network else []
-        models = {c: nest_model(self.sim, c) for c in used} if self.sim is not None else {}
+        nestml = {p.cell_type for p in self.network.model.populations.values() if p.nestml is not None} if self.network else set()
+        models = {c: nest_model(self.sim, c) for c in used if c not in nestml} if self.sim is not None else {}
+        integration = {c: f"{m}: {INTEGRATION[m]}" for c, m in models.items()}
+        integration |= {c: "NESTML's generated C++ (ODE-toolbox's propagators, or GSL RKF45)" for c in sorted(nestml)}
         return {
             **self.base_info(),
-            "integration": {c: f"{m}: {INTEGRATION[m]}" for c, m in models.items()},
+            "integration": integration,
             "delay_semantics": "dendritic (NEST's STDP synapses; dendritic_delay_fraction = 1)",
             "mpi": {"rank": self.sim.rank(), "processes": self.sim.num_processes()} if self.sim is not None else {},
         }

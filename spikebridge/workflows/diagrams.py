@@ -40,8 +40,26 @@ trace read at a spike is close to the rate (a regular train's trace just before 
 
 @dataclass(frozen=True)
 class Diagram:
-    """One rule's protocol: per pair the pre and post trains (ms, post as fired), the initial weight (nA), the
-    control variable and the curve it belongs to."""
+    """One rule's protocol: the trains, initial weight and control variable of each of its pre/post pairs.
+
+    Parameters
+    ----------
+    rule, title, xlabel
+        The bundled rule, the panel's title and its abscissa's label.
+    pre, post
+        Each pair's pre and post spike times (ms; post as the cell fires).
+    w0
+        Each pair's initial weight (nA).
+    x, curve
+        Each pair's control variable and the curve it belongs to.
+    flush
+        Whether the rule changes w at post spikes: NEST applies those at the next pre spike, so a late pre spike is
+        added, far enough for every trace to have decayed.
+    analytic
+        The rate-based rule's Δw (nA) at each point, where it has a closed form.
+    parameters
+        The rule's parameters over its defaults.
+    """
 
     rule: str
     title: str
@@ -52,10 +70,7 @@ class Diagram:
     x: np.ndarray
     curve: list[str]
     flush: bool
-    """Whether the rule changes w at post spikes (NEST applies those at the next pre spike: a late pre spike is
-    added, far enough for every trace to have decayed)."""
     analytic: np.ndarray | None = field(default=None, repr=False)
-    """The rate-based rule's Δw (nA) at each point, where it has a closed form."""
     parameters: dict[str, float] = field(default_factory=dict)
 
 
@@ -309,8 +324,8 @@ def measure(backend_names: Iterable[str], rules: Iterable[str] = ROW, progress: 
 
 
 def agreement(table: pd.DataFrame) -> pd.DataFrame:
-    """Per rule and backend: the largest |Δw - replay| relative to the rule's largest |Δw|, and whether every post
-    spike was where the protocol put it."""
+    """Per rule and backend: the largest absolute difference of Δw from the replay, relative to the rule's largest
+    absolute Δw, and whether every post spike was where the protocol put it."""
     frame = table.copy()
     scale = frame.groupby("rule")["reference"].transform(lambda r: r.abs().max())
     frame["vs_reference"] = (frame["dw"] - frame["reference"]).abs() / scale

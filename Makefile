@@ -9,6 +9,8 @@ DOCS_BUILD := build/docs
 # GSL's headers and library (Debian's libgsl-dev): Brian2 integrates conductance-based cells with GSL's RKF45, as NEST
 # does. Without them Brian2 falls back to rk4 and says so in each run's meta.json. Boost's and libltdl's headers
 # (libboost-dev, libltdl-dev): NEST's headers include them, so compiling NESTML models into NEST modules needs them.
+# The cuda-toolkit extra: NVIDIA's nvcc wheels (CUDA 13.0, about 270 MB in the venv), with which brian2:cuda compiles
+# unless $CUDA_PATH names another CUDA toolkit; no GPU is needed to compile.
 $(STAMP): pyproject.toml
 	@dpkg -s libgsl-dev >/dev/null 2>&1 || (apt-get install -y -q libgsl-dev || (apt-get update -q && apt-get install -y -q libgsl-dev)) >/dev/null 2>&1 \
 		|| echo "make install: could not install libgsl-dev; Brian2 will use rk4 where NEST uses GSL's RKF45" >&2
@@ -16,7 +18,7 @@ $(STAMP): pyproject.toml
 		|| echo "make install: could not install libboost-dev and libltdl-dev; NESTML models cannot be compiled for NEST" >&2
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e ".[dev,cuda]"
+	$(VENV)/bin/python -m pip install --quiet -e ".[dev,cuda,cuda-toolkit]"
 	touch $(STAMP)
 
 install: $(STAMP)

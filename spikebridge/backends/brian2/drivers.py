@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ from .options import Brian2Options
 
 CUDA_STD = "-std=c++17"
 """brian2cuda 1.0b1 compiles with -std=c++11; CUDA 13's Thrust refuses anything below C++17."""
+CUDA_WHEELS = "pip install 'spikebridge[cuda-toolkit]'"
+"""How to install NVIDIA's nvcc wheels (the ``cuda-toolkit`` extra; ``make install`` does)."""
 _PROJECTS_BUILT: list[str] = []
 """Standalone devices activated in this process so far."""
 
@@ -44,6 +47,43 @@ def own_libraries() -> Iterator[None]:
         yield
     finally:
         sys.setdlopenflags(flags)
+
+
+def cuda_wheels() -> Path | None:
+    """The CUDA toolkit laid out by NVIDIA's wheels (``nvidia-cuda-nvcc`` with its runtime, CRT, NVVM, CCCL and profiler API: the
+    ``cuda-toolkit`` extra): the folder holding ``bin/nvcc`` (``site-packages/nvidia/cu13``); ``None`` where they
+    are not installed.
+
+    nvcc finds its headers and Thrust there by itself, but looks for ``libcudart_static`` in ``lib64``, which the
+    wheels do not have: their ``lib`` is on the link line as cuRAND's folder (:func:`standalone.curand_dirs`).
+    """
+    try:
+        import nvidia  # namespace package of NVIDIA's wheels
+    except ImportError:
+        return None
+    for root in getattr(nvidia, "__path__", []):
+        for nvcc in sorted(Path(root).glob("*/bin/nvcc")):
+            if os.access(nvcc, os.X_OK) and (nvcc.parent.parent / "include" / "cuda_runtime.h").exists():
+                return nvcc.parent.parent
+    return None
+
+
+def system_cuda() -> Path | None:
+    """The CUDA installation brian2cuda finds by itself, in its order: ``$CUDA_PATH``, ``nvcc`` on ``PATH``,
+    ``/usr/local/cuda``, ``/opt/cuda``; ``None`` where there is none."""
+    if os.environ.get("CUDA_PATH") and os.path.exists(os.environ["CUDA_PATH"]):
+        return Path(os.environ["CUDA_PATH"])
+    nvcc = shutil.which("nvcc")
+    if nvcc is not None:
+        return Path(nvcc).parent.parent
+    return next((Path(p) for p in ("/usr/local/cuda", "/opt/cuda") if os.path.exists(p)), None)
+
+
+def cuda_toolkit() -> Path | None:
+    """The CUDA toolkit brian2:cuda compiles with: NVIDIA's wheels (:func:`cuda_wheels`) unless ``$CUDA_PATH`` names
+    another one, else the system's (:func:`system_cuda`); ``None`` where neither has ``bin/nvcc``."""
+    toolkit = (None if os.environ.get("CUDA_PATH") else cuda_wheels()) or system_cuda()
+    return toolkit if toolkit is not None and (toolkit / "bin" / "nvcc").exists() else None
 
 
 def gsl_installed() -> bool:
@@ -212,8 +252,8 @@ class StandaloneDriver(Driver):
 
 
 class CudaDriver(StandaloneDriver):
-    """brian2cuda's ``cuda_standalone``: C++17, cuRAND from the ``nvidia-curand`` wheel, an optional fixed GPU
-    architecture."""
+    """brian2cuda's ``cuda_standalone``: C++17, cuRAND from the ``nvidia-curand`` wheel, nvcc from NVIDIA's wheels
+    where installed (:func:`cuda_toolkit`), an optional fixed GPU architecture."""
 
     variant: ClassVar[str | None] = "cuda"
     DEVICE: ClassVar[str] = "cuda_standalone"
@@ -226,8 +266,16 @@ class CudaDriver(StandaloneDriver):
         super().activate()
 
     def preferences(self, prefs: Any) -> None:
-        """C++17, cuRAND's folders and, where given, the GPU architecture to compile for."""
+        """C++17, cuRAND's folders, NVIDIA's nvcc wheels where installed (unless ``$CUDA_PATH`` names another CUDA
+        toolkit) and, where given, the GPU architecture to compile for."""
         cuda = prefs.devices.cuda_standalone.cuda_backend
+        wheels = None if os.environ.get("CUDA_PATH") else cuda_wheels()
+        if wheels is not None:
+            from brian2cuda.utils import gputools
+
+            cuda.cuda_path = str(wheels)
+            gputools.reset_cuda_installation()  # detected once per process, maybe from another toolkit
+            prefs.codegen.cpp.library_dirs = [*prefs.codegen.cpp.library_dirs, str(wheels / "lib")]
         cuda.extra_compile_args_nvcc = [*cuda.extra_compile_args_nvcc, CUDA_STD]
         prefs.codegen.cpp.extra_compile_args_gcc = [f for f in prefs.codegen.cpp.extra_compile_args_gcc if not f.startswith("-std=")] + [
             CUDA_STD
@@ -240,6 +288,24 @@ class CudaDriver(StandaloneDriver):
             cuda.compute_capability = float(self.options.compute_capability)
             cuda.detect_gpus = False
             cuda.gpu_id = 0
+
+    def finish(self) -> None:
+        """As the C++ standalone device's, refused first where there is no nvcc."""
+        self.need_nvcc()
+        super().finish()
+
+    def compile(self) -> None:
+        """As the C++ standalone device's, refused first where there is no nvcc."""
+        self.need_nvcc()
+        super().compile()
+
+    def need_nvcc(self) -> None:
+        """``BackendError`` saying how to install nvcc where no CUDA toolkit has one (:func:`cuda_toolkit`)."""
+        if not self.finished and cuda_toolkit() is None:
+            raise BackendError(
+                f"{self.label} compiles with nvcc, and no CUDA toolkit has one (nvidia-cuda-nvcc wheel, $CUDA_PATH, PATH, "
+                f"/usr/local/cuda, /opt/cuda); install NVIDIA's wheels: {CUDA_WHEELS}"
+            )
 
     def info(self) -> dict[str, Any]:
         """As the C++ standalone device's, without OpenMP threads."""

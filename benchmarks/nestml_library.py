@@ -1,25 +1,39 @@
 """NESTML's own neuron library as the test suite of the Brian2 translation (issue 14).
 
 For every neuron NESTML ships (``<venv>/models/neurons/*.nestml``): NEST runs the C++ NESTML generates for it
-(:func:`spikebridge.backends.nest.nestml.build`), Brian2 runs :func:`spikebridge.backends.brian2.nestml_neuron.neuron_group`,
-both under the same drawn input: per cell, 200 excitatory and 50 inhibitory Poisson trains (5 Hz each, on the 0.1 ms
-grid, drawn in numpy from a fixed seed), a delay of 1 ms, for 1 s. The excitatory weight is chosen per model on NEST
-(the ladder's weight whose mean rate is nearest 15 Hz, among those firing 2-60 Hz); inhibitory weights have the same
-magnitude. A Brian2 spike time is its step's start plus dt (NEST's stamp is the step's end).
+(:func:`spikebridge.backends.nest.nestml.build`), Brian2 runs :func:`spikebridge.backends.brian2.nestml_neuron.neuron_group`
+(``cpp_standalone`` by default, i.e. brian2:cpp; ``--device runtime`` for Cython), both under the same drawn input:
+per cell, 200 excitatory and 50 inhibitory Poisson trains (5 Hz each, on the 0.1 ms grid, drawn in numpy from a fixed
+seed), a delay of 1 ms, for 1 s. The excitatory weight is chosen per model on NEST (the ladder's weight whose mean
+rate is nearest 15 Hz, among those firing 2-60 Hz); inhibitory weights have the same magnitude. A Brian2 spike time
+is its step's start plus dt (NEST's stamp is the step's end).
 
-    python benchmarks/nestml_library.py [--models a,b] [--out DIR] [--cells 5] [--standalone]
+Each model runs in its own process with a wall-time limit (``--timeout``): a model that does not finish in time is a
+row of the table ("did not finish in N s"), not the end of the run. The NEST modules (6 neurons each, cached) are
+built first, one at a time.
 
-Writes ``DIR/nestml_library.md`` and ``.csv`` (default ``benchmarks/results``); progress on stderr.
+    python benchmarks/nestml_library.py [--models a,b] [--out DIR] [--cells 5] [--device cpp_standalone|runtime]
+                                        [--timeout 480]
+
+Writes ``DIR/nestml_library.md`` and ``.csv`` (default ``benchmarks/results``); progress on stderr. The synapse
+table (``benchmarks/nestml_synapses.py``) is appended to the same Markdown file when its results exist.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import fcntl
+import json
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +48,12 @@ N_EXC, N_INH, RATE = 200, 50, 5.0
 SEED = 20240614
 CHUNK = 6
 """Neurons per NEST module, in sorted order over the whole library (so that a rerun hits the cache)."""
-LADDER = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
+LADDER = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0)
 TARGET_HZ = 15.0
-COLUMNS = ("model", "translates", "weight", "NEST spikes", "Brian2 spikes", "matched", "max abs dt (ms)", "verdict", "Brian2 s")
+COLUMNS = ("model", "translates", "weight", "NEST spikes", "Brian2 spikes", "matched", "max abs dt (ms)", "verdict",
+           "translate s", "Brian2 s", "total s")
+TIMEOUT = 480.0
+"""Default wall-time limit of one model (s): translation, NEST calibration and run, Brian2 code generation, compile, run."""
 
 
 @dataclass
@@ -51,14 +68,18 @@ class Row:
     matched: float = float("nan")
     max_dt: float = float("nan")
     verdict: str = ""
+    translate_seconds: float = float("nan")
     brian2_seconds: float = float("nan")
+    total_seconds: float = float("nan")
     notes: list[str] = field(default_factory=list)
 
     def cells(self) -> list[str]:
-        nan = self.matched != self.matched
-        return [self.model, self.translates, f"{self.weight:g}", str(self.nest_spikes), str(self.brian2_spikes),
-                "" if nan else f"{self.matched:.3f}", "" if self.max_dt != self.max_dt else f"{self.max_dt:.2f}",
-                self.verdict, "" if self.brian2_seconds != self.brian2_seconds else f"{self.brian2_seconds:.1f}"]
+        def num(x: float, fmt: str) -> str:
+            return "" if x != x else format(x, fmt)
+
+        return [self.model, self.translates, num(self.weight, "g"), str(self.nest_spikes), str(self.brian2_spikes),
+                num(self.matched, ".3f"), num(self.max_dt, ".2f"), self.verdict, num(self.translate_seconds, ".1f"),
+                num(self.brian2_seconds, ".1f"), num(self.total_seconds, ".1f")]
 
 
 @dataclass(frozen=True)
@@ -169,10 +190,10 @@ def brian2_run(
     from spikebridge.backends.brian2.nestml_neuron import neuron_group
 
     t0 = time.perf_counter()
-    if standalone is not None:
-        brian2.set_device("cpp_standalone", directory=str(standalone / name), build_on_run=False)
-        brian2.device.reinit()
-        brian2.set_device("cpp_standalone", directory=str(standalone / name), build_on_run=False)
+    if standalone is not None:  # one model per process: the device is fresh; one project folder for all models, so
+        # that make recompiles only what changed (Brian2 rewrites only files whose text changed)
+        brian2.set_device("cpp_standalone", directory=str(standalone), build_on_run=False)
+        brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     brian2.start_scope()
     brian2.defaultclock.dt = DT * brian2.ms
     group = neuron_group(text, name, len(trains), DT, name="cells")
@@ -202,11 +223,8 @@ def brian2_run(
     net = brian2.Network(*objects, monitor)
     net.run(DURATION * brian2.ms)
     if standalone is not None:
-        brian2.device.build(directory=str(standalone / name), compile=True, run=True)
+        brian2.device.build(directory=str(standalone), compile=True, run=True)
     i, t = np.asarray(monitor.i), np.asarray(monitor.t / brian2.ms) + DT
-    if standalone is not None:
-        brian2.device.reinit()
-        brian2.set_device("runtime")
     return [np.sort(t[i == c]) for c in range(len(trains))], time.perf_counter() - t0
 
 
@@ -250,12 +268,14 @@ def run_model(name: str, path: Path, names: list[str], trains: list[Any], standa
 
     row = Row(name)
     text = path.read_text()
+    t0 = time.perf_counter()
     try:
-        described = describe(text, str(path), DT)
+        described = describe(text, name, DT)  # the source as brian2_run gives it: one pynestml analysis (cached)
     except ModelError as err:
         row.translates = str(err).split(": ", 2)[-1]
         row.verdict = "not translated"
         return row
+    row.translate_seconds = time.perf_counter() - t0
     chunk = chunk_of(name, names)
     t0 = time.perf_counter()
     module = nest_nestml.build({n: library()[n].read_text() for n in chunk}, progress=False)
@@ -266,65 +286,167 @@ def run_model(name: str, path: Path, names: list[str], trains: list[Any], standa
     try:
         brian_spikes, row.brian2_seconds = brian2_run(text, name, trains, row.weight, wired, standalone)
     except Exception as err:  # a Brian2 failure is a result of the table, not the end of the run
-        row.translates = f"Brian2 failed: {' '.join(str(err).split())[:120]}"
+        cause = getattr(err, "original_error", None) or err  # Brian2 wraps the error in where the object was made
+        row.translates = f"Brian2 failed: {type(cause).__name__}: {' '.join(str(cause).split())[:200]}"
         row.verdict = "not run"
         return row
     row.nest_spikes, row.brian2_spikes = sum(map(len, nest_spikes)), sum(map(len, brian_spikes))
     row.matched, row.max_dt = compare(nest_spikes, brian_spikes)
     row.verdict = verdict(row, described.stochastic)
+    if described.stochastic:
+        row.notes.append(f"{name}: draws random numbers in its update (NEST's and Brian2's generators differ), so only the"
+                         " statistics can agree")
     if described.integrator != "analytic":
         row.notes.append(f"Brian2 integrates the non-linear ODEs with {described.integrator} (NEST: GSL RKF45)")
     return row
 
 
+@contextlib.contextmanager
+def locked(path: Path | None) -> Iterator[None]:
+    """Hold an exclusive flock(2) on ``path`` (none if None): other jobs taking the same lock (flock(1)) wait."""
+    if path is None:
+        yield
+        return
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def table(rows: list[Row]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(r.cells()) + " |" for r in rows]
+    lines += ["| " + " | ".join(c.replace("|", "/") for c in r.cells()) + " |" for r in rows]
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    from tqdm import tqdm
+def child(name: str, json_path: Path, cells: int, device: str, out: Path) -> int:
+    """One model in this process: its row as JSON."""
+    import brian2
 
+    t0 = time.perf_counter()
+    brian2.prefs.codegen.target = "cython"
+    brian2.BrianLogger.log_level_error()
+    lib = library()
+    standalone = out / "standalone" if device == "cpp_standalone" else None  # shared by the models (see brian2_run)
+    row = run_model(name, lib[name], list(lib), draw(cells), standalone, lambda m: print(m, file=sys.stderr))
+    row.total_seconds = time.perf_counter() - t0
+    json_path.write_text(json.dumps(asdict(row)))
+    return 0
+
+
+def build_modules(chosen: list[str], names: list[str], log: Any) -> None:
+    """The NEST modules of the chosen models' chunks, one at a time (cached ones cost nothing)."""
+    from spikebridge.backends.nest import nestml as nest_nestml
+
+    lib = library()
+    for chunk in dict.fromkeys(tuple(chunk_of(n, names)) for n in chosen):
+        t0 = time.perf_counter()
+        module = nest_nestml.build({n: lib[n].read_text() for n in chunk}, progress=False)
+        if not module.cached:
+            log(f"built NEST module for {', '.join(chunk)} in {time.perf_counter() - t0:.0f} s")
+
+
+def in_subprocess(name: str, args: argparse.Namespace, work: Path) -> Row:
+    """Run one model in a child process under the wall-time limit; a timeout or crash is the row's verdict."""
+    json_path = work / f"{name}.json"
+    if (args.resume or args.collect) and json_path.exists():
+        return Row(**json.loads(json_path.read_text()))
+    if args.collect:
+        return Row(name, translates="?", verdict="not run (the table's run was stopped)")
+    json_path.unlink(missing_ok=True)
+    cmd = [sys.executable, __file__, "--child", name, "--json", str(json_path), "--cells", str(args.cells),
+           "--device", args.device, "--out", str(args.out)]
+    with locked(args.lock):  # the wall-time limit starts once the lock is held
+        return _run(name, cmd, json_path, args.timeout)
+
+
+def _run(name: str, cmd: list[str], json_path: Path, timeout: float) -> Row:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # its own session: the compiler it started goes too
+        proc.communicate()
+        shutil.rmtree(Path(cmd[cmd.index("--out") + 1]) / "standalone", ignore_errors=True)  # half-written objects
+        row = Row(name, translates="?", verdict=f"did not finish in {timeout:g} s", total_seconds=time.perf_counter() - t0)
+        json_path.write_text(json.dumps(asdict(row)))  # a row of the table too (--collect)
+        return row
+    if json_path.exists():
+        data = json.loads(json_path.read_text())
+        return Row(**data)
+    tail = " ".join(output.split())[-160:]
+    return Row(name, translates=f"crashed (exit {proc.returncode}): {tail}", verdict="not run", total_seconds=time.perf_counter() - t0)
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", help="comma-separated neuron names (default: all)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--cells", type=int, default=5)
-    parser.add_argument("--standalone", action="store_true", help="run Brian2 as cpp_standalone instead of runtime (cython)")
+    parser.add_argument("--device", choices=("cpp_standalone", "runtime"), default="cpp_standalone",
+                        help="Brian2's device: cpp_standalone (brian2:cpp, default) or runtime (Cython)")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT, help="wall-time limit per model (s)")
+    parser.add_argument("--lock", type=Path, help="run each model under flock(1) on this file (to share the machine)")
+    parser.add_argument("--resume", action="store_true", help="keep the rows of models already run into --out (rows/*.json)")
+    parser.add_argument("--collect", action="store_true", help="only write the table of the rows already in --out")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        return child(args.child, args.json, args.cells, args.device, args.out)
     lib = library()
     names = list(lib)
     chosen = args.models.split(",") if args.models else names
     unknown = [m for m in chosen if m not in lib]
     if unknown:
         parser.error(f"unknown models: {', '.join(unknown)}")
-    import brian2
 
-    brian2.prefs.codegen.target = "cython"
-    brian2.BrianLogger.log_level_error()
-    trains = draw(args.cells)
-    standalone = args.out / "standalone" if args.standalone else None
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    if not args.collect:
+        build_modules(chosen, names, log)
+    built = time.perf_counter() - start
+    work = args.out / "rows"
+    work.mkdir(parents=True, exist_ok=True)
     rows = []
-    bar = tqdm(chosen, file=sys.stderr)
-    for name in bar:
-        bar.set_description(name)
-        rows.append(run_model(name, lib[name], names, trains, standalone, bar.write))
-        bar.write(" ".join(rows[-1].cells()))
-    args.out.mkdir(parents=True, exist_ok=True)
+    for k, name in enumerate(chosen):
+        rows.append(in_subprocess(name, args, work))
+        log(f"[{k + 1}/{len(chosen)}] " + " | ".join(rows[-1].cells()))
+    write(rows, args, built, time.perf_counter() - start)
+    return 0
+
+
+def write(rows: list[Row], args: argparse.Namespace, built: float, total: float) -> None:
     text = table(rows)
     identical = sum(r.verdict == "identical" for r in rows)
+    translated = sum(r.translates == "yes" for r in rows)
     notes = sorted({n for r in rows for n in r.notes})
-    summary = f"{identical} of {len(rows)} identical within one step (dt = {DT} ms, {DURATION:g} ms, {args.cells} cells)"
-    device = "cpp_standalone" if args.standalone else "runtime (cython)"
-    (args.out / "nestml_library.md").write_text(f"# NESTML's neuron library: NEST vs Brian2 ({device})\n\n{summary}\n\n{text}\n\n"
-                                                + "".join(f"- {n}\n" for n in notes))
+    device = "cpp_standalone (brian2:cpp)" if args.device == "cpp_standalone" else "runtime (Cython)"
+    summary = (f"**{identical} of {len(rows)} identical within one step** (dt = {DT} ms, {DURATION:g} ms of Poisson drive, "
+               f"{args.cells} cells each); {translated} of {len(rows)} translate.")
+    command = f"`.venv/bin/python benchmarks/nestml_library.py --device {args.device} --cells {args.cells} --timeout {args.timeout:g}`"
+    spent = sum(r.total_seconds for r in rows if r.total_seconds == r.total_seconds)
+    timing = (f"Wall time: {spent / 60:.1f} min over the {len(rows)} models (each in its own process), on 2 cores shared with"
+              f" other jobs' compilations; NEST modules {built:.0f} s here (cached; about 4-8 min per module of 6 neurons"
+              " when built). Per model: pynestml's analysis (translate s), Brian2 code generation + compile + run"
+              " (Brian2 s), all with NEST's calibration and run (total s).")
+    body = (f"# NESTML's neuron library: NEST vs Brian2 {device}\n\n{summary}\n\n{command}\n\n{timing}\n\n{text}\n\n"
+            + "".join(f"- {n}\n" for n in notes))
+    synapses = args.out / "nestml_synapses.md"
+    if synapses.exists():
+        body += "\n" + synapses.read_text()
+    (args.out / "nestml_library.md").write_text(body)
     with open(args.out / "nestml_library.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)
         writer.writerows(r.cells() for r in rows)
     print(text)
     print(summary)
-    return 0
 
 
 if __name__ == "__main__":

@@ -363,8 +363,6 @@ class _Printer:
                 raise self.fail(node, "the time t in a synapse is not supported yet")
             if name in _RESERVED:
                 raise self.fail(node, f"the name {name!r} is reserved by Brian2; rename it")
-            if name.endswith(("_pre", "_post")):
-                raise self.fail(node, f"a name ending in _pre or _post ({name!r}) means another group's variable in Brian2; rename it")
             if var.get_differential_order():
                 raise self.fail(node, f"{name}{chr(39) * var.get_differential_order()} outside an ODE")
             return name

@@ -46,6 +46,13 @@ def _prefixed(code: str, keep: set[str]) -> str:
     return _NAME.sub(lambda m: m.group(1) if m.group(1) in keep else PREFIX + m.group(1), code)
 
 
+def brian_name(name: str) -> str:
+    """A NESTML name of a synapse as its Brian2 variable: prefixed, and a name ending in ``_pre`` or ``_post``
+    (NESTML's ``tau_tr_pre``), which Brian2's ``Synapses`` would read as the pre or post group's variable, gets a
+    trailing ``_``."""
+    return PREFIX + name + ("_" if name.endswith(("_pre", "_post")) else "")
+
+
 def _advance(rule: SynapseRule) -> list[str]:
     """Propagate every ODE state variable from the last event to now (``__h`` ms), as NEST does at each event."""
     if not rule.updates:
@@ -73,9 +80,20 @@ def _body(rule: SynapseRule, statements: tuple[str, ...], syn_var: str, unit: st
     return lines
 
 
+_BOOLEAN = {"True": "1.0", "False": "0.0"}
+"""A boolean state variable (stdp_nn_restr_symm's ``pre_handled``) is a number here: sympy, which analyses Brian2's
+code, can neither subtract a boolean literal from a number nor negate a number with ``not``."""
+_NOT = re.compile(r"\bnot\s+([A-Za-z_]\w*)\b(?!\s*[(\[])")
+
+
 def _code(lines: list[str], syn_var: str) -> str:
     keep = _KEEP | _OWN | {syn_var}
-    return "\n".join(_prefixed(line, keep) for line in lines) + "\n"
+
+    def name(m: re.Match[str]) -> str:
+        word = m.group(1)
+        return _BOOLEAN.get(word) or (word if word in keep else brian_name(word))
+
+    return "\n".join(_NOT.sub(r"(\1 == 0)", _NAME.sub(name, line)) for line in lines) + "\n"
 
 
 def rule(nestml: SynapseRule, synapse: Synapse, unit_name: str, unit_scale: float, syn_var: str, where: str) -> Rule:
@@ -91,8 +109,8 @@ def rule(nestml: SynapseRule, synapse: Synapse, unit_name: str, unit_scale: floa
     on_pre = _advance(nestml) + pre_reads + _body(nestml, pre_statements, syn_var, unit, pre=True)
     on_post = _advance(nestml) + [f"{v}__before = {v}" for v in nestml.post_owned] + ["t_post_seen = t/ms"]
     on_post += _body(nestml, nestml.on_post, syn_var, unit, pre=False)
-    state = [f"{PREFIX}{v} : 1" for v in nestml.state] + [f"{PREFIX}{v}__before : 1" for v in nestml.post_owned]
-    parameters = {PREFIX + k: float(v) for k, v in {**nestml.parameters, **synapse.parameters}.items()}
+    state = [f"{brian_name(v)} : 1" for v in nestml.state] + [f"{brian_name(v + '__before')} : 1" for v in nestml.post_owned]
+    parameters = {brian_name(k): float(v) for k, v in {**nestml.parameters, **synapse.parameters}.items()}
     model = "\n".join(
         [f"weight : {unit_name}", f"{CURRENT} : 1", "last_event : 1", "t_post_seen : 1", "plasticity : 1 (shared, constant)", *state]
         + [f"{name} : 1 (shared, constant)" for name in parameters]
@@ -103,7 +121,7 @@ def rule(nestml: SynapseRule, synapse: Synapse, unit_name: str, unit_scale: floa
         on_post=_code(on_post, syn_var),
         parameters={**parameters, "plasticity": 1.0},
         dendritic=synapse.delay_semantics == "dendritic",
-        initial={PREFIX + k: float(v) for k, v in nestml.state.items()},
+        initial={brian_name(k): float(v) for k, v in nestml.state.items()},
         nestml=True,
     )
 

@@ -27,6 +27,7 @@ a negative weight to a port declared ``inhibitory`` as its magnitude; a Brian2 p
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -134,7 +135,18 @@ def describe(text: str, source: str, dt_ms: float, method: str = "rk4", substeps
     ------
     ModelError
         A NESTML error, or a construct this translation does not cover (one line, with the NESTML line).
+
+    Notes
+    -----
+    pynestml's analysis is slow (up to minutes for the Hodgkin-Huxley models, mostly its ANTLR lexer re-parsing
+    expanded expressions and ODE-toolbox's sympy), so the last few results are kept: :func:`neuron_group` after
+    ``describe`` of the same text costs nothing.
     """
+    return _describe(text, source, dt_ms, method, substeps)
+
+
+@functools.lru_cache(maxsize=8)
+def _describe(text: str, source: str, dt_ms: float, method: str, substeps: int) -> NeuronModel:
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     name = model_name(text) or "?"
@@ -149,7 +161,7 @@ def describe(text: str, source: str, dt_ms: float, method: str = "rk4", substeps
     printer.state = set(state)
     solver = _Solvers(metadata, model, printer, method, substeps)
     printer.solver = solver
-    step = solver.step_one()
+    step = (f"{EMIT} = 0", *solver.step_one())  # before the update block, which may emit_spike() (ignore_and_fire_neuron)
     for block in model.get_update_blocks():
         step += printer.statements(block.get_stmts_body().get_stmts())
     for block in model.get_on_receive_blocks():
@@ -158,7 +170,6 @@ def describe(text: str, source: str, dt_ms: float, method: str = "rk4", substeps
         guard = f"_guard{printer.guard}"
         step += (f"{guard} = int({port}__n > 0)", *printer.statements(block.get_stmts_body().get_stmts(), guard))
     step += solver.step_two()
-    step += (f"{EMIT} = 0",)
     for block in model.get_on_condition_blocks():
         printer.guard += 1
         guard = f"_guard{printer.guard}"
@@ -415,6 +426,10 @@ class _NeuronPrinter(_Printer):
             raise self.fail(expr, f"cannot evaluate {text!r}: {err}") from None
 
     def _simple(self, node: Any) -> str:
+        if node.is_boolean_true or node.is_boolean_false:
+            # a boolean state variable is a number here: sympy (Brian2's code analysis) cannot subtract a boolean
+            # literal from one (``g_spike + guard * (False - g_spike)`` fails in hill_tononi_neuron)
+            return "1.0" if node.is_boolean_true else "0.0"
         if node.is_variable() and not node.is_numeric_literal_with_unit():
             name = node.get_variable().get_complete_name()
             if name in self.ports:

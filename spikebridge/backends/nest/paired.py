@@ -159,7 +159,9 @@ def synapse_type(sim: ModuleType, nest_model: str, rule: SynapseRule, parameters
         # cells (as for NEST's stdp_synapse); the rule's parameters go to the synapse model, all of them
         import nest
 
-        nest.SetDefaults(f"{nest_model}_lbl", values)
+        # NESTML's boolean state variables (stdp_nn_restr_symm's pre_handled) are bool in NEST, which refuses a double
+        defaults = nest.GetDefaults(f"{nest_model}_lbl")
+        nest.SetDefaults(f"{nest_model}_lbl", {k: bool(v) if isinstance(defaults.get(k), bool) else v for k, v in values.items()})
         return f"{nest_model}_lbl"
 
     cls = type(f"{nest_model}_type", (base,), {"_get_nest_synapse_model": nest_synapse_model, "_set_tau_minus": lambda self, cells: None})

@@ -28,7 +28,7 @@ from ...errors import BackendError
 from ...models.nestml import parse
 from ...models.network import PopulationData
 from .nestml import PREFIX
-from .nestml_neuron import EMIT, NeuronModel, describe
+from .nestml_neuron import EMIT, SELECT, NeuronModel, describe, select_function
 
 METHOD, SUBSTEPS = "rk4", 10
 """The fixed-step integrator of ODEs without an exact solution, and its steps per time step (NEST uses GSL's RKF45)."""
@@ -108,7 +108,8 @@ class NestmlGroup(brian2.NeuronGroup):
         self, n: int, equations: Any = None, *, model: NeuronModel, values: dict[str, float | np.ndarray], name: str, **ignored: Any
     ) -> None:
         constants = "\n".join(f"{PREFIX}{k} : 1 (constant)" for k in values)
-        super().__init__(n, model.equations() + "\n" + constants, threshold=f"{PREFIX}{EMIT} > 0.5", reset="", namespace={}, name=name)
+        super().__init__(n, model.equations() + "\n" + constants, threshold=f"{PREFIX}{EMIT} > 0.5", reset="",
+                         namespace={SELECT: select_function()}, name=name)
         self.run_regularly(model.code(), when="after_synapses", order=0, name=f"{name}_step")
         self.thresholder["spike"].when = "after_synapses"
         self.thresholder["spike"].order = 1

@@ -42,8 +42,11 @@ EMIT = "__emit"
 """The spike mark of the current step (1 where the neuron fires)."""
 
 METHODS = ("rk4", "euler")
+SELECT = "nestml_select"
+"""``nestml_select(guard, value, old)``: a guarded assignment's new value. ``old + guard * (value - old)`` would turn a
+value the guard discards into NaN where that value is NaN or infinite (iaf_chxk_2008's ``sigma``, 0/0 at rest)."""
 _KEEP = {"clip", "exp", "log", "sqrt", "abs", "sin", "cos", "tan", "sinh", "cosh", "tanh", "floor", "ceil", "log10", "int",
-         "inf", "True", "False", "and", "or", "not", "rand", "randn"}
+         "inf", "True", "False", "and", "or", "not", "rand", "randn", SELECT}
 _WORD = re.compile(r"(?<![\w.])([A-Za-z_]\w*)")
 _STAGES = {"rk4": ((0.0, 1.0 / 6.0), (0.5, 1.0 / 3.0), (0.5, 1.0 / 3.0), (1.0, 1.0 / 6.0)), "euler": ((0.0, 1.0),)}
 
@@ -99,9 +102,9 @@ class NeuronModel:
         keep = _KEEP | {"dt", "ms"}
         return "\n".join(_prefixed(line, keep) for line in self.step) + "\n"
 
-    def namespace(self) -> dict[str, float]:
-        """Parameters and internals by their Brian2 names (constants of the code)."""
-        return {PREFIX + k: float(v) for k, v in {**self.parameters, **self.internals}.items()}
+    def namespace(self) -> dict[str, Any]:
+        """Parameters and internals by their Brian2 names (constants of the code), and the guarded-assignment function."""
+        return {SELECT: select_function(), **{PREFIX + k: float(v) for k, v in {**self.parameters, **self.internals}.items()}}
 
     def port_variable(self, port: str) -> str:
         """The Brian2 variable that sums the weights arriving on ``port`` in a step."""
@@ -416,6 +419,16 @@ class _NeuronPrinter(_Printer):
         self.solver: _Solvers | None = None
         self.stochastic = False
 
+    @staticmethod
+    def _assign(target: str, rhs: str, guard: str | None, local: bool = False) -> str:
+        return _assign(target, rhs, None if local else guard)
+
+    def _compound(self, node: Any) -> str:
+        if node.is_logical_not:
+            # a boolean state variable is a number here, and Brian2 refuses ``not`` on a number (hill_tononi's g_spike)
+            return f"(int({self.expression(node.get_expression())}) == 0)"
+        return str(super()._compound(node))
+
     def value(self, expr: Any, known: dict[str, float]) -> float:
         text = self.expression(expr)
         names = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "clip": lambda x, lo, hi: min(max(x, lo), hi), "inf": math.inf,
@@ -531,7 +544,25 @@ def _filter(variables: list[str], args: list[str]) -> list[str]:
 
 
 def _assign(target: str, value: str, guard: str | None) -> str:
-    return f"{target} = {value}" if guard is None else f"{target} = {target} + {guard} * (({value}) - {target})"
+    return f"{target} = {value}" if guard is None else f"{target} = {SELECT}({guard}, {value}, {target})"
+
+
+@functools.cache
+def select_function() -> Any:
+    """The Brian2 ``Function`` behind :data:`SELECT`, for numpy, Cython, C++ and CUDA code."""
+    import brian2
+    import numpy as np
+
+    def select(guard: Any, value: Any, old: Any) -> Any:
+        return np.where(np.asarray(guard) != 0, value, old)
+
+    function = brian2.Function(select, arg_units=[1, 1, 1], return_unit=1, arg_types=["any", "any", "any"], return_type="float")
+    c = f"static inline double {SELECT}(const int guard, const double value, const double old) {{ return guard ? value : old; }}"
+    function.implementations.add_implementation("cpp", {"support_code": c}, name=SELECT)
+    function.implementations.add_implementation("cuda", {"support_code": "__host__ __device__ " + c}, name=SELECT)
+    cython = f"cdef double {SELECT}(int guard, double value, double old):\n    return value if guard else old"
+    function.implementations.add_implementation("cython", cython, name=SELECT)
+    return function
 
 
 def _rename(code: str, names: Mapping[str, str]) -> str:

@@ -50,6 +50,8 @@ CHUNK = 6
 """Neurons per NEST module, in sorted order over the whole library (so that a rerun hits the cache)."""
 LADDER = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0)
 TARGET_HZ = 15.0
+CALIBRATION_S = 20.0
+"""Wall time (s) of one NEST calibration run beyond which the ladder stops climbing."""
 COLUMNS = ("model", "translates", "weight", "NEST spikes", "Brian2 spikes", "matched", "max abs dt (ms)", "verdict",
            "translate s", "Brian2 s", "total s")
 TIMEOUT = 480.0
@@ -169,12 +171,15 @@ def nest_run(
 
 def calibrate(module: Any, name: str, trains: list[Any], ports: dict[str, str]) -> float:
     """The ladder's weight whose NEST rate (2 cells) is nearest TARGET_HZ among those firing 2-60 Hz, climbing the
-    ladder only until a rate passes 60 Hz (stiff models integrate very slowly under huge weights)."""
+    ladder only until a rate passes 60 Hz, or falls again after passing 2 Hz (depolarisation block of a
+    Hodgkin-Huxley cell), or a step takes more than CALIBRATION_S: stiff models integrate very slowly under huge
+    weights (hh_psc_alpha_neuron spent over 20 minutes in GSL at the top of the ladder)."""
     rates: list[float] = []
     for weight in LADDER:
+        t0 = time.perf_counter()
         spikes, _ = nest_run(module, name, trains[:2], [weight], ports)
         rates.append(float(np.mean([len(s) for s in spikes])) / (DURATION / 1000.0))
-        if rates[-1] > 60.0:
+        if rates[-1] > 60.0 or (max(rates) >= 2.0 and rates[-1] < max(rates)) or time.perf_counter() - t0 > CALIBRATION_S:
             break
     good = [k for k, r in enumerate(rates) if 2.0 <= r <= 60.0]
     k = min(good or range(len(rates)), key=lambda j: abs(np.log((rates[j] + 0.1) / TARGET_HZ)))

@@ -76,6 +76,9 @@ def brian2_spikes(name: str, trains: list[tuple[np.ndarray, np.ndarray]], weight
 
     from spikebridge.backends.brian2.nestml_neuron import neuron_group
 
+    # the runtime device, whichever standalone device an earlier test of this process left active
+    brian2.prefs.reset_to_defaults()
+    brian2.set_device("runtime")
     brian2.prefs.codegen.target = "cython"
     brian2.start_scope()
     exc_port, inh_port, _ = NEURONS[name]

@@ -292,20 +292,13 @@ def measure(backend_names: Iterable[str], rules: Iterable[str] = ROW, progress: 
         Columns ``backend, rule, title, xlabel, curve, x, w0, dw, reference, analytic, exact`` (weights nA);
         ``exact``: every post spike landed where the protocol put it.
     """
-    from .. import backends
-    from ..models import instantiate, validate
-    from .rules import spike_trains
+    from .rules import simulated, spike_trains
 
     diagrams = [DIAGRAMS[r]() for r in rules]
     raw = model(diagrams)
     frames = []
     for backend in backend_names:
-        net = instantiate(validate(raw))
-        sim = backends.create(backend)
-        try:
-            sim.build(net)
-            for phase in net.phases:
-                sim.run(phase)
+        with simulated(backend, raw) as sim:
             segment = sim.recordings().segments[0]
             for d in diagrams:
                 flush = _flush(d)
@@ -316,8 +309,6 @@ def measure(backend_names: Iterable[str], rules: Iterable[str] = ROW, progress: 
                     "w0": d.w0, "dw": sim.connections(d.rule).weight - d.w0, "reference": reference(d),
                     "analytic": d.analytic if d.analytic is not None else np.nan, "exact": exact,
                 }))  # fmt: skip
-        finally:
-            sim.end()
         if progress is not None:
             progress(backend)
     return pd.concat(frames, ignore_index=True)

@@ -175,21 +175,14 @@ def measure_trains(
     pandas.DataFrame
         Columns ``backend, rule, pair, rate, dw, reference, exact``.
     """
-    from .. import backends
-    from ..models import instantiate, validate
-    from .rules import spike_trains
+    from .rules import simulated, spike_trains
 
     rules = list(rules)
     model, pre, post, x = trains_protocol(rules, w0=w0, parameters=parameters, **protocol_args)
     p = Params()
     frames = []
     for backend in backend_names:
-        net = instantiate(validate(model))
-        sim = backends.create(backend)
-        try:
-            sim.build(net)
-            for phase in net.phases:
-                sim.run(phase)
+        with simulated(backend, model) as sim:
             segment = sim.recordings().segments[0]
             # the flushing pre spike is part of what the rule sees on the simulators; a post spike it causes is not
             flush = float(model["populations"]["pre"]["spike_times"][0][-1])
@@ -205,6 +198,4 @@ def measure_trains(
                     "backend": backend, "rule": rule, "pair": np.arange(len(x)), "rate": x,
                     "dw": sim.connections(rule).weight - w0, "reference": reference, "exact": exact,
                 }))  # fmt: skip
-        finally:
-            sim.end()
     return pd.concat(frames, ignore_index=True)

@@ -30,7 +30,8 @@ Weights are in uS, times in ms, rates in Hz.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,23 +247,30 @@ def spike_trains(segment: Any, population: str, size: int) -> list[np.ndarray]:
     return out
 
 
-def run_protocol(backend: str, protocol: Protocol, rules: Iterable[str]) -> dict[str, Any]:
-    """Build the protocol's network once on ``backend``, run it; final weights per rule and recorded post spikes."""
-    net = instantiate(validate(protocol.model))
+@contextmanager
+def simulated(backend: str, model: dict[str, Any]) -> Iterator[Any]:
+    """The backend ``backend`` with the raw ``model``'s network built and every phase run; ended on leaving."""
+    net = instantiate(validate(model))
     sim = backends.create(backend)
     try:
         sim.build(net)
         for phase in net.phases:
             sim.run(phase)
-        size = net.populations["post"].size
+        yield sim
+    finally:
+        sim.end()
+
+
+def run_protocol(backend: str, protocol: Protocol, rules: Iterable[str]) -> dict[str, Any]:
+    """Build the protocol's network once on ``backend``, run it; final weights per rule and recorded post spikes."""
+    size = len(protocol.pre)
+    with simulated(backend, protocol.model) as sim:
         out: dict[str, Any] = {"post": spike_trains(sim.recordings().segments[0], "post", size)}
         for rule in rules:
             conns = sim.connections(rule)
             if not np.array_equal(conns.pre, np.arange(size)):
                 raise AssertionError(f"{backend}: {rule} connections are not one per pair")
             out[rule] = conns.weight
-    finally:
-        sim.end()
     return out
 
 

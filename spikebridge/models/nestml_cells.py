@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ModelError
-from .nestml import parse
+from .nestml import _Printer, parse
 
 RECORDABLE = ("spikes", "v")
 """What a NESTML population records: spikes, and ``v`` (its state variable ``V_m``, mV)."""
@@ -53,6 +53,12 @@ class NeuronInfo:
     ports: dict[str, str]
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str, source: str) -> Any:
+    """pynestml's checked AST (read only here: :func:`read_neuron` and :func:`declared_state` share one parse)."""
+    return parse(text, source)
+
+
 @functools.lru_cache(maxsize=64)
 def read_neuron(text: str, source: str) -> NeuronInfo:
     """Parse and check a NESTML neuron; its parameters, state variables and spike input ports.
@@ -63,7 +69,7 @@ def read_neuron(text: str, source: str) -> NeuronInfo:
         A NESTML error (syntax, an undefined symbol, a unit mismatch), a synapse given as a neuron, or a neuron
         without a spike input port or without ``V_m``; one line naming ``source``, the model and the line.
     """
-    model = parse(text, source)
+    model = _parsed(text, source)
     name = model.get_name()
     where = f"models.{name}"
     if name.endswith("synapse"):  # NESTML's own rule
@@ -95,6 +101,41 @@ def read_neuron(text: str, source: str) -> NeuronInfo:
     if "V_m" not in state:
         raise ModelError(where, "the neuron has no state variable V_m (the membrane potential spikebridge records as v)", source)
     return NeuronInfo(name=name, source=source, parameters=parameters, state=state, ports=ports)
+
+
+@functools.lru_cache(maxsize=64)
+def declared_state(text: str, source: str) -> dict[str, float]:
+    """The initial value of each state variable, as the NESTML text declares it (default parameters; NEST's units).
+
+    NESTML 9.0's C++ for NEST evaluates the state initialisers right after the internals, and computes those before
+    any state variable is set: ``wb_cond_multisyn_neuron``'s ``Act_n = alpha_n_init / (...)``, whose ``alpha_n_init``
+    reads ``V_m``, starts at 1 on NEST instead of 0.083. spikebridge sets such a variable on NEST to this value, as
+    Brian2's translation starts it. A value that needs more than arithmetic and the standard functions (a user
+    function, ``resolution()``) is left out.
+    """
+    model = _parsed(text, source)
+    printer = _Printer(f"models.{model.get_name()}", source)
+    known: dict[str, float] = {}
+    state: dict[str, float] = {}
+    pending = [(kind, var.get_name(), decl.get_expression())
+               for kind, blocks in (("parameters", model.get_parameters_blocks()), ("internals", model.get_internals_blocks()),
+                                    ("state", model.get_state_blocks()))
+               for block in blocks for decl in block.get_declarations() if decl.get_expression() is not None
+               for var in decl.get_variables()]
+    while pending:  # a declaration may read one of a later block (an HH model's internals read the initial V_m)
+        left = []
+        for kind, name, expression in pending:
+            try:
+                known[name] = printer.value(expression, known)
+            except ModelError:
+                left.append((kind, name, expression))
+                continue
+            if kind == "state":
+                state[name] = known[name]
+        if len(left) == len(pending):
+            break
+        pending = left
+    return state
 
 
 def nest_unit(declared: str) -> str:

@@ -70,7 +70,8 @@ def plot_layered(results: Results, phase: str | None = None, window: float = 200
 def plot_summary(results: Results, phase: str | None = None, max_cells: int = 200) -> Figure:
     """Raster (up to ``max_cells`` per population) and per-cell rate histograms of every recorded population.
 
-    A model with :data:`LAYERED_FROM` or more spiking populations gets :func:`plot_layered` instead.
+    A model that records no spikes gets the traces of what it records (up to 5 cells per panel) instead; a model
+    with :data:`LAYERED_FROM` or more spiking populations gets :func:`plot_layered` instead.
 
     One row per population that records spikes: left, the raster (x: time in ms, y: cell index); right, the
     histogram of per-cell firing rates (x: rate in Hz, y: number of cells) with their mean in the title.
@@ -92,6 +93,8 @@ def plot_summary(results: Results, phase: str | None = None, max_cells: int = 20
     if len(names) >= LAYERED_FROM:
         return plot_layered(results, phase)
     phases = [phase] if phase is not None else results.phases
+    if not names:
+        return _plot_signals(results, phases)
     fig = Figure(figsize=(11, 2.2 + 2.0 * len(names)), layout="constrained")
     grid = fig.add_gridspec(len(names), 2, width_ratios=[3, 1])
     colours = ["tab:red", "tab:blue", "tab:green", "tab:purple", "tab:orange", "tab:brown"]
@@ -118,3 +121,21 @@ def plot_summary(results: Results, phase: str | None = None, max_cells: int = 20
     backend = results.meta.get("backend", "?")
     fig.suptitle(f"{results.meta.get('model', '')} on {backend} (seed {results.meta.get('seed', '?')})")
     return fig
+
+
+def _plot_signals(results: Results, phases: list[str], cells: int = 5) -> Figure:
+    """One panel per recorded (population, variable): the first ``cells`` cells' traces over every phase."""
+    panels = [(n, v) for n, r in results.model.recording.items() for v in r.variables if v != "spikes"]
+    fig = Figure(figsize=(11, 2.2 + 2.0 * max(len(panels), 1)), layout="constrained")
+    axes = fig.subplots(max(len(panels), 1), 1, squeeze=False)[:, 0]
+    for ax, (name, variable) in zip(axes, panels):
+        for ph in phases:
+            signal = results.signals(name, variable, ph)
+            ax.plot(signal.times.rescale("ms").magnitude, signal.magnitude[:, :cells], lw=0.8)
+        ax.set_ylabel(f"{name}\n{variable} ({signal.units.dimensionality.string})")
+    axes[-1].set_xlabel("time (ms)")
+    if not panels:
+        axes[0].text(0.5, 0.5, "nothing recorded", ha="center", va="center", transform=axes[0].transAxes)
+    fig.suptitle(f"{results.meta.get('model', '')} on {results.meta.get('backend', '?')} (seed {results.meta.get('seed', '?')})")
+    return fig
+

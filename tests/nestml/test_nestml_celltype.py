@@ -119,6 +119,21 @@ def test_a_one_port_neuron_takes_weights_of_either_sign_on_its_port() -> None:
     assert net.projections["inh"].weight.max() == -0.5, "the sign says which way, as NEST's iaf_psc_delta"
 
 
+def test_declared_initial_state_reads_internals_that_read_the_initial_v_m() -> None:
+    """wb_cond_multisyn_neuron's gating variables start at their steady state at V_m = -65 mV (NEST's generated model
+    starts Act_n at 1 and Inact_h at 0, so spikebridge sets them there from this)."""
+    from spikebridge.models.nestml_cells import declared_state
+
+    state = declared_state((LIBRARY / "wb_cond_multisyn_neuron.nestml").read_text(), "wb_cond_multisyn_neuron.nestml")
+    v = -65.0
+    alpha_n, beta_n = -0.05 * (v + 34.0) / (np.exp(-0.1 * (v + 34.0)) - 1.0), 0.625 * np.exp(-(v + 44.0) / 80.0)
+    alpha_h, beta_h = 0.35 * np.exp(-(v + 58.0) / 20.0), 5.0 / (np.exp(-0.1 * (v + 28.0)) + 1.0)
+    assert state["V_m"] == v and state["V_m_old"] == v, "V_m_old = E_L, a parameter"
+    assert state["Act_n"] == pytest.approx(alpha_n / (alpha_n + beta_n), rel=1e-12)
+    assert state["Inact_h"] == pytest.approx(alpha_h / (alpha_h + beta_h), rel=1e-12)
+    assert 0.08 < state["Act_n"] < 0.09
+
+
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
@@ -197,3 +212,49 @@ def test_a_mixed_network_spikes_the_same_on_nest_and_brian2(tmp_path: Path) -> N
     assert np.ptp(np.asarray(v_nest)[0]) > 1.0, "initial V_m drawn per cell"
     info = brian2.meta["backend_info"]["integration"]
     assert "NESTML iaf_psc_exp_neuron" in info["lif"], info
+
+
+RELAXING = """\
+model relaxing_neuron:
+    state:
+        V_m mV = -70 mV
+        V_0 mV = V_init    # reads an internal that reads the initial V_m
+    equations:
+        V_m' = (V_0 - V_m) / tau_m
+    parameters:
+        tau_m ms = 10 ms
+    internals:
+        V_init mV = V_m + 10 mV
+    input:
+        spikes <- spike
+    output:
+        spike
+    update:
+        integrate_odes()
+    onCondition(V_m > 100 mV):
+        emit_spike()
+"""
+
+
+@pytest.mark.validation
+@pytest.mark.compile
+@pytest.mark.usefixtures("nestml_toolchain")
+def test_a_state_initialiser_that_reads_an_internal_starts_where_nestml_declares_on_both(tmp_path: Path) -> None:
+    """V_0 = V_m + 10 mV = -60 mV: V_m relaxes from -70 towards -60 on NEST (whose generated C++ computes the internal
+    before V_m is set; spikebridge sets V_0) and on Brian2, as exp(-t / tau_m)."""
+    import spikebridge
+
+    doc = raw(models={"relaxing": {"text": RELAXING}})
+    doc["populations"]["nml"] = {"cell_type": "relaxing", "size": 1}
+    doc["projections"]["ab"]["weight"] = 0.0
+    doc["recording"] = {"nml": {"variables": ["v"]}}
+    model = validate(doc)
+    expected = None
+    for backend in ("nest", "brian2"):
+        result = spikebridge.run(model, backend=backend, out=str(tmp_path / backend))
+        v = next(s for s in result.block.segments[0].analogsignals if s.annotations.get("population") == "nml")
+        t = np.asarray(v.times.rescale("ms"))
+        expected = -60.0 - 10.0 * np.exp(-t / 10.0)
+        assert np.max(np.abs(np.asarray(v)[:, 0] - expected)) < 1e-6, f"{backend}: V_m does not relax from -70 to -60 mV"
+    assert expected is not None
+

@@ -4,7 +4,8 @@ Every population whose ``cell_type`` names a NESTML neuron runs as NESTML's gene
 neurons go into one extension module (:func:`spikebridge.backends.nest.nestml.build`, cached by their texts). The
 population is a ``pyNN.nest`` population of the native model (PyNN's ``native_cell_type``) that records ``spikes``
 and ``v`` (NEST's ``V_m``); parameters and initial values (NESTML names, NEST units, one value per cell or one for all)
-are set on NEST directly.
+are set on NEST directly, and so is every state variable NEST's generated model starts elsewhere than the NESTML
+text declares (:func:`misinitialised`), so that NEST and Brian2 start from the same state.
 
 Projections onto it are connected with one ``nest.Connect`` each, the weights in NEST's unit of the port: a port
 declared ``excitatory`` or ``inhibitory`` is reached through receptor 0 with the weight's sign (NEST routes a
@@ -22,7 +23,7 @@ import numpy as np
 
 from ...errors import BackendError
 from ...models.nestml import model_name
-from ...models.nestml_cells import read_neuron
+from ...models.nestml_cells import declared_state, read_neuron
 from ...models.network import Network, PopulationData, ProjectionData
 
 
@@ -77,11 +78,27 @@ def celltype(sim: ModuleType, nest_model: str, parameters: Collection[str]) -> A
     return cls()
 
 
+def misinitialised(nest_model: str, text: str, source: str) -> dict[str, tuple[float, float]]:
+    """State variables that NEST's generated ``nest_model`` starts elsewhere than the NESTML ``text`` declares: name ->
+    (NEST's value, the declared one). See :func:`~spikebridge.models.nestml_cells.declared_state`: NESTML 9.0's C++
+    evaluates a state initialiser that reads an internal before the state it reads is set."""
+    import nest
+
+    defaults = nest.GetDefaults(nest_model)
+    return {
+        k: (float(defaults[k]), v)
+        for k, v in declared_state(text, source).items()
+        if isinstance(defaults.get(k), (int, float)) and not isinstance(defaults[k], bool)
+        and not np.isclose(float(defaults[k]), v, rtol=1e-12, atol=0.0)
+    }
+
+
 def create_population(sim: ModuleType, pop: PopulationData, nest_model: str, text: str) -> Any:
     """A population of ``nest_model`` (the NESTML neuron ``text``): parameters and initial values as drawn, set on NEST."""
     neuron = read_neuron(text, f"models.{pop.cell_type}")
     population = sim.Population(pop.size, celltype(sim, nest_model, neuron.parameters), label=pop.name)
-    values = {**pop.parameters, **pop.initial}
+    declared = {k: v for k, (_, v) in misinitialised(nest_model, text, f"models.{pop.cell_type}").items() if k not in pop.initial}
+    values = {**declared, **pop.parameters, **pop.initial}
     if values:
         import nest
 

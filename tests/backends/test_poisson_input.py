@@ -79,6 +79,9 @@ def test_the_mock_backend_refuses_a_poisson_background() -> None:
     from spikebridge.backends.mock import MockBackend
 
     backends.register("mock", MockBackend)
-    sim = backends.create("mock")
-    with pytest.raises(BackendError, match=r"stimuli\.noise: the mock backend has no Poisson background"):
-        sim.build(instantiate(validate(RAW)))
+    try:
+        sim = backends.create("mock")
+        with pytest.raises(BackendError, match=r"stimuli\.noise: the mock backend has no Poisson background"):
+            sim.build(instantiate(validate(RAW)))
+    finally:
+        backends.unregister("mock")  # the registry is the process's: later tests see no mock

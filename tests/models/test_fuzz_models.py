@@ -163,7 +163,7 @@ def test_shrunk_seed_models_are_valid(name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=documents())
 def test_check_of_a_mutated_model_exits_0_or_2_with_one_line(case: tuple[dict[str, Any], str], tmp_path: Path) -> None:
     doc, suffix = case

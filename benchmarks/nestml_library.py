@@ -22,22 +22,18 @@ table (``benchmarks/nestml_synapses.py``) is appended to the same Markdown file 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
-import fcntl
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _child_rows import locked, run_child
 
 os.environ.setdefault("PYNEST_QUIET", "1")
 
@@ -51,10 +47,16 @@ CHUNK = 6
 LADDER = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0)
 TARGET_HZ = 15.0
 CALIBRATION_S = 20.0
-"""Wall time (s) of one NEST calibration run beyond which the ladder stops climbing."""
+"""Wall time (s) of one NEST calibration run beyond which it is abandoned and the ladder stops climbing."""
+SUBSTEPS = 10
+"""RK4 steps per dt for non-linear ODEs (spikebridge's default for NESTML cells)."""
+REFINED = 100
+"""RK4 steps per dt of the second Brian2 run of a model that does not agree at SUBSTEPS: the convergence check."""
+CHUNK_MS = 10.0
+"""Simulated time between two checks of a calibration run's wall time."""
 COLUMNS = ("model", "translates", "weight", "NEST spikes", "Brian2 spikes", "matched", "max abs dt (ms)", "verdict",
-           "translate s", "Brian2 s", "total s")
-TIMEOUT = 480.0
+           "finer Brian2 steps", "translate s", "Brian2 s", "total s")
+TIMEOUT = 600.0
 """Default wall-time limit of one model (s): translation, NEST calibration and run, Brian2 code generation, compile, run."""
 
 
@@ -74,13 +76,17 @@ class Row:
     brian2_seconds: float = float("nan")
     total_seconds: float = float("nan")
     notes: list[str] = field(default_factory=list)
+    refined: str = ""
+    """Where RK4 x SUBSTEPS does not agree: the verdict of the rerun with RK4 x REFINED."""
+    resumed: bool = False
+    """Read from an earlier run's ``rows/NAME.json`` (``--resume``), not run now."""
 
     def cells(self) -> list[str]:
         def num(x: float, fmt: str) -> str:
             return "" if x != x else format(x, fmt)
 
         return [self.model, self.translates, num(self.weight, "g"), str(self.nest_spikes), str(self.brian2_spikes),
-                num(self.matched, ".3f"), num(self.max_dt, ".2f"), self.verdict, num(self.translate_seconds, ".1f"),
+                num(self.matched, ".3f"), num(self.max_dt, ".2f"), self.verdict, self.refined, num(self.translate_seconds, ".1f"),
                 num(self.brian2_seconds, ".1f"), num(self.total_seconds, ".1f")]
 
 
@@ -138,12 +144,17 @@ def wiring(ports: dict[str, str], receptor_types: dict[str, int]) -> Wiring:
 
 
 def nest_run(
-    module: Any, name: str, trains: list[Any], weights: list[float], brian_ports: dict[str, str]
-) -> tuple[list[np.ndarray], Wiring]:
-    """NEST's spike times (ms) of ``len(weights) * len(trains)`` cells, cell ``k * len(trains) + c`` at weight k."""
+    module: Any, name: str, trains: list[Any], weights: list[float], brian_ports: dict[str, str],
+    text: str, budget: float | None = None,
+) -> tuple[list[np.ndarray] | None, Wiring]:
+    """NEST's spike times (ms) of ``len(weights) * len(trains)`` cells, cell ``k * len(trains) + c`` at weight k; a
+    state variable NEST's generated model starts elsewhere than ``text`` declares starts where it declares, as on
+    spikebridge's NEST backend (:func:`spikebridge.backends.nest.nestml_cells.misinitialised`). None (no spikes) where
+    the simulation takes more than ``budget`` s of wall time (checked every CHUNK_MS of simulated time)."""
     import nest
 
     from spikebridge.backends.nest import nestml as nest_nestml
+    from spikebridge.backends.nest.nestml_cells import misinitialised
 
     nest.ResetKernel()
     nest.verbosity = nest.VerbosityLevel.ERROR
@@ -153,6 +164,9 @@ def nest_run(
     receptor_types = dict(nest.GetDefaults(model).get("receptor_types", {}) or {})
     wired = wiring(brian_ports, receptor_types)
     cells = nest.Create(model, len(weights) * len(trains))
+    wrong = misinitialised(model, text, name)
+    if wrong:
+        cells.set({k: declared for k, (_, declared) in wrong.items()})
     recorder = nest.Create("spike_recorder")
     nest.Connect(cells, recorder)
     for k, weight in enumerate(weights):
@@ -162,46 +176,59 @@ def nest_run(
                 times, counts = merged(group)
                 gen = nest.Create("spike_generator", params={"spike_times": times, "spike_multiplicities": counts})
                 nest.Connect(gen, cell, syn_spec={"weight": sign * weight, "delay": DELAY, "receptor_type": receptor})
-    nest.Simulate(DURATION)
+    if budget is None:
+        nest.Simulate(DURATION)
+    else:
+        t0 = time.perf_counter()
+        with nest.RunManager():
+            for _ in range(int(round(DURATION / CHUNK_MS))):
+                nest.Run(CHUNK_MS)
+                if time.perf_counter() - t0 > budget:
+                    return None, wired
     events = recorder.get("events")
     senders, times = np.asarray(events["senders"]), np.asarray(events["times"])
     first = cells[0].global_id
     return [np.sort(times[senders == first + j]) for j in range(len(cells))], wired
 
 
-def calibrate(module: Any, name: str, trains: list[Any], ports: dict[str, str]) -> float:
+def calibrate(module: Any, name: str, trains: list[Any], ports: dict[str, str], text: str) -> float:
     """The ladder's weight whose NEST rate (2 cells) is nearest TARGET_HZ among those firing 2-60 Hz, climbing the
-    ladder only until a rate passes 60 Hz, or falls again after passing 2 Hz (depolarisation block of a
-    Hodgkin-Huxley cell), or a step takes more than CALIBRATION_S: stiff models integrate very slowly under huge
-    weights (hh_psc_alpha_neuron spent over 20 minutes in GSL at the top of the ladder)."""
+    ladder only until a rate reaches TARGET_HZ (a higher weight fires faster still), or falls again after passing
+    2 Hz (depolarisation block of a Hodgkin-Huxley cell), or a step takes more than CALIBRATION_S (that step is
+    abandoned): stiff models integrate very slowly under huge weights (hh_psc_alpha_neuron spent over 20 minutes in
+    GSL at 3000 pA; traub_psc_alpha_neuron, 3 Hz at 1000 pA, did not finish 100 ms at 3000 pA in 200 s)."""
     rates: list[float] = []
     for weight in LADDER:
-        t0 = time.perf_counter()
-        spikes, _ = nest_run(module, name, trains[:2], [weight], ports)
+        spikes, _ = nest_run(module, name, trains[:2], [weight], ports, text, budget=CALIBRATION_S)
+        if spikes is None:
+            break
         rates.append(float(np.mean([len(s) for s in spikes])) / (DURATION / 1000.0))
-        if rates[-1] > 60.0 or (max(rates) >= 2.0 and rates[-1] < max(rates)) or time.perf_counter() - t0 > CALIBRATION_S:
+        if rates[-1] >= TARGET_HZ or (max(rates) >= 2.0 and rates[-1] < max(rates)):
             break
     good = [k for k, r in enumerate(rates) if 2.0 <= r <= 60.0]
-    k = min(good or range(len(rates)), key=lambda j: abs(np.log((rates[j] + 0.1) / TARGET_HZ)))
+    k = min(good or range(max(len(rates), 1)), key=lambda j: abs(np.log((rates[j] + 0.1) / TARGET_HZ)))
     return LADDER[k]
 
 
 def brian2_run(
-    text: str, name: str, trains: list[Any], weight: float, wired: Wiring, standalone: Path | None
+    text: str, name: str, trains: list[Any], weight: float, wired: Wiring, standalone: Path | None, substeps: int = SUBSTEPS
 ) -> tuple[list[np.ndarray], float]:
-    """Brian2's spike times (NEST's stamps: step start + dt) of one cell per train set, and the wall time."""
+    """Brian2's spike times (NEST's stamps: step start + dt) of one cell per train set, and the wall time; non-linear
+    ODEs integrated with RK4 in ``substeps`` steps per dt."""
     import brian2
 
     from spikebridge.backends.brian2.nestml_neuron import neuron_group
 
     t0 = time.perf_counter()
-    if standalone is not None:  # one model per process: the device is fresh; one project folder for all models, so
+    if standalone is not None:
+        # a fresh device (a second project in this process: the refined run); one project folder for all models, so
         # that make recompiles only what changed (Brian2 rewrites only files whose text changed)
+        brian2.device.reinit()
         brian2.set_device("cpp_standalone", directory=str(standalone), build_on_run=False)
         brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     brian2.start_scope()
     brian2.defaultclock.dt = DT * brian2.ms
-    group = neuron_group(text, name, len(trains), DT, name="cells")
+    group = neuron_group(text, name, len(trains), DT, name="cells", substeps=substeps)
     indices, times, targets, ports, signs = [], [], [], [], []
     source = 0
     shared = wired.exc[0] == wired.inh[0]  # one port for both: NEST keeps the sign
@@ -269,6 +296,7 @@ def verdict(row: Row, stochastic: bool) -> str:
 def run_model(name: str, path: Path, names: list[str], trains: list[Any], standalone: Path | None, log: Any) -> Row:
     from spikebridge.backends.brian2.nestml_neuron import describe
     from spikebridge.backends.nest import nestml as nest_nestml
+    from spikebridge.backends.nest.nestml_cells import misinitialised
     from spikebridge.errors import ModelError
 
     row = Row(name)
@@ -286,8 +314,15 @@ def run_model(name: str, path: Path, names: list[str], trains: list[Any], standa
     module = nest_nestml.build({n: library()[n].read_text() for n in chunk}, progress=False)
     if not module.cached:
         log(f"built NEST module for {', '.join(chunk)} in {time.perf_counter() - t0:.0f} s")
-    row.weight = calibrate(module, name, trains, described.ports)
-    nest_spikes, wired = nest_run(module, name, trains, [row.weight], described.ports)
+    row.weight = calibrate(module, name, trains, described.ports, text)
+    nest_spikes, wired = nest_run(module, name, trains, [row.weight], described.ports, text)
+    assert nest_spikes is not None, "no wall-time budget"
+    wrong = misinitialised(module.node_models[name], text, name)
+    if wrong:
+        starts = ", ".join(f"{k} at {a:.4g} (declared {b:.4g})" for k, (a, b) in wrong.items())
+        row.notes.append(f"{name}: NEST's generated model starts {starts}"
+                         + ": NESTML's C++ evaluates the state initialisers with internals computed before V_m is set; NEST's"
+                         " cells here start at the declared values")
     try:
         brian_spikes, row.brian2_seconds = brian2_run(text, name, trains, row.weight, wired, standalone)
     except Exception as err:  # a Brian2 failure is a result of the table, not the end of the run
@@ -298,26 +333,18 @@ def run_model(name: str, path: Path, names: list[str], trains: list[Any], standa
     row.nest_spikes, row.brian2_spikes = sum(map(len, nest_spikes)), sum(map(len, brian_spikes))
     row.matched, row.max_dt = compare(nest_spikes, brian_spikes)
     row.verdict = verdict(row, described.stochastic)
+    if row.verdict in ("close", "differs") and described.integrator != "analytic":
+        # does the difference shrink with Brian2's step (integration error) or stay (a translation error)?
+        refined, _ = brian2_run(text, name, trains, row.weight, wired, standalone, substeps=REFINED)
+        matched, worst = compare(nest_spikes, refined)
+        again = Row(name, nest_spikes=row.nest_spikes, brian2_spikes=sum(map(len, refined)), matched=matched)
+        row.refined = f"{verdict(again, False)} with rk4 x {REFINED} ({again.brian2_spikes} spikes, {matched:.3f} matched)"
     if described.stochastic:
         row.notes.append(f"{name}: draws random numbers in its update (NEST's and Brian2's generators differ), so only the"
                          " statistics can agree")
     if described.integrator != "analytic":
         row.notes.append(f"Brian2 integrates the non-linear ODEs with {described.integrator} (NEST: GSL RKF45)")
     return row
-
-
-@contextlib.contextmanager
-def locked(path: Path | None) -> Iterator[None]:
-    """Hold an exclusive flock(2) on ``path`` (none if None): other jobs taking the same lock (flock(1)) wait."""
-    if path is None:
-        yield
-        return
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def table(rows: list[Row]) -> str:
@@ -357,33 +384,20 @@ def in_subprocess(name: str, args: argparse.Namespace, work: Path) -> Row:
     """Run one model in a child process under the wall-time limit; a timeout or crash is the row's verdict."""
     json_path = work / f"{name}.json"
     if (args.resume or args.collect) and json_path.exists():
-        return Row(**json.loads(json_path.read_text()))
+        return Row(**{**json.loads(json_path.read_text()), "resumed": True})
     if args.collect:
         return Row(name, translates="?", verdict="not run (the table's run was stopped)")
-    json_path.unlink(missing_ok=True)
     cmd = [sys.executable, __file__, "--child", name, "--json", str(json_path), "--cells", str(args.cells),
            "--device", args.device, "--out", str(args.out)]
     with locked(args.lock):  # the wall-time limit starts once the lock is held
-        return _run(name, cmd, json_path, args.timeout)
-
-
-def _run(name: str, cmd: list[str], json_path: Path, timeout: float) -> Row:
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # its own session: the compiler it started goes too
-        proc.communicate()
-        shutil.rmtree(Path(cmd[cmd.index("--out") + 1]) / "standalone", ignore_errors=True)  # half-written objects
-        row = Row(name, translates="?", verdict=f"did not finish in {timeout:g} s", total_seconds=time.perf_counter() - t0)
+        done = run_child(cmd, json_path, args.timeout, lambda: shutil.rmtree(args.out / "standalone", ignore_errors=True))
+    if done.timed_out:  # the project's half-written objects went with it
+        row = Row(name, translates="?", verdict=f"did not finish in {args.timeout:g} s", total_seconds=done.seconds)
         json_path.write_text(json.dumps(asdict(row)))  # a row of the table too (--collect)
         return row
-    if json_path.exists():
-        data = json.loads(json_path.read_text())
-        return Row(**data)
-    tail = " ".join(output.split())[-160:]
-    return Row(name, translates=f"crashed (exit {proc.returncode}): {tail}", verdict="not run", total_seconds=time.perf_counter() - t0)
+    if done.row is not None:
+        return Row(**done.row)
+    return Row(name, translates=f"crashed (exit {done.returncode}): {done.tail[-160:]}", verdict="not run", total_seconds=done.seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -413,10 +427,10 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    if not args.collect:
-        build_modules(chosen, names, log)
-    built = time.perf_counter() - start
     work = args.out / "rows"
+    if not args.collect:
+        build_modules([m for m in chosen if not (args.resume and (work / f"{m}.json").exists())], names, log)
+    built = time.perf_counter() - start
     work.mkdir(parents=True, exist_ok=True)
     rows = []
     for k, name in enumerate(chosen):
@@ -432,14 +446,21 @@ def write(rows: list[Row], args: argparse.Namespace, built: float, total: float)
     translated = sum(r.translates == "yes" for r in rows)
     notes = sorted({n for r in rows for n in r.notes})
     device = "cpp_standalone (brian2:cpp)" if args.device == "cpp_standalone" else "runtime (Cython)"
+    converged = sum(r.refined.startswith("identical") for r in rows)
     summary = (f"**{identical} of {len(rows)} identical within one step** (dt = {DT} ms, {DURATION:g} ms of Poisson drive, "
-               f"{args.cells} cells each); {translated} of {len(rows)} translate.")
+               f"{args.cells} cells each; Brian2's RK4 in {SUBSTEPS} steps per dt); {translated} of {len(rows)} translate."
+               f" Of the others, {converged} become identical with {REFINED} RK4 steps per dt: their difference is"
+               " Brian2's integration error, not the translation.")
     command = f"`.venv/bin/python benchmarks/nestml_library.py --device {args.device} --cells {args.cells} --timeout {args.timeout:g}`"
     spent = sum(r.total_seconds for r in rows if r.total_seconds == r.total_seconds)
     timing = (f"Wall time: {spent / 60:.1f} min over the {len(rows)} models (each in its own process), on 2 cores shared with"
               f" other jobs' compilations; NEST modules {built:.0f} s here (cached; about 4-8 min per module of 6 neurons"
               " when built). Per model: pynestml's analysis (translate s), Brian2 code generation + compile + run"
               " (Brian2 s), all with NEST's calibration and run (total s).")
+    rerun = [r.model for r in rows if not r.resumed]
+    if len(rerun) < len(rows):
+        timing += (f" This run ran {', '.join(rerun) or 'no model'}; the other rows are an earlier run's, kept in"
+                   f" `{args.out.name}/rows/*.json` (`--resume`).")
     body = (f"# NESTML's neuron library: NEST vs Brian2 {device}\n\n{summary}\n\n{command}\n\n{timing}\n\n{text}\n\n"
             + "".join(f"- {n}\n" for n in notes))
     synapses = args.out / "nestml_synapses.md"

@@ -20,22 +20,18 @@ under a wall-time limit.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
-import fcntl
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _child_rows import locked, run_child
 
 os.environ.setdefault("PYNEST_QUIET", "1")
 
@@ -220,39 +216,14 @@ def in_subprocess(name: str, timeout: float, work: Path, lock: Path | None, resu
     json_path = work / f"{name}.json"
     if resume and json_path.exists():
         return Row(**json.loads(json_path.read_text()))
-    json_path.unlink(missing_ok=True)
     cmd = [sys.executable, __file__, "--child", name, "--json", str(json_path)]
     with locked(lock):  # the wall-time limit starts once the lock is held
-        return _run(name, cmd, json_path, timeout)
-
-
-def _run(name: str, cmd: list[str], json_path: Path, timeout: float) -> Row:
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        return Row(name, translates="?", verdict=f"did not finish in {timeout:g} s", seconds=time.perf_counter() - t0)
-    if json_path.exists():
-        return Row(**json.loads(json_path.read_text()))
-    tail = " ".join(output.split())[-200:]
-    return Row(name, translates=f"run failed (exit {proc.returncode}): {tail}", verdict="not run", seconds=time.perf_counter() - t0)
-
-
-@contextlib.contextmanager
-def locked(path: Path | None) -> Iterator[None]:
-    """Hold an exclusive flock(2) on ``path`` (none if None): other jobs taking the same lock (flock(1)) wait."""
-    if path is None:
-        yield
-        return
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        done = run_child(cmd, json_path, timeout)
+    if done.timed_out:
+        return Row(name, translates="?", verdict=f"did not finish in {timeout:g} s", seconds=done.seconds)
+    if done.row is not None:
+        return Row(**done.row)
+    return Row(name, translates=f"run failed (exit {done.returncode}): {done.tail}", verdict="not run", seconds=done.seconds)
 
 
 def table(rows: list[Row]) -> str:

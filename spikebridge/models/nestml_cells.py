@@ -109,9 +109,9 @@ def declared_state(text: str, source: str) -> dict[str, float]:
 
     NESTML 9.0's C++ for NEST evaluates the state initialisers right after the internals, and computes those before
     any state variable is set: ``wb_cond_multisyn_neuron``'s ``Act_n = alpha_n_init / (...)``, whose ``alpha_n_init``
-    reads ``V_m``, starts at 1 on NEST instead of 0.083. spikebridge sets such a variable on NEST to this value, as
-    Brian2's translation starts it. A value that needs more than arithmetic and the standard functions (a user
-    function, ``resolution()``) is left out.
+    reads ``V_m``, starts near 1 on NEST instead of 0.083 (computed from uninitialised memory). spikebridge sets such
+    a variable on NEST to this value, as Brian2's translation starts it. A value that needs more than arithmetic and
+    the standard functions (a user function, ``resolution()``) is left out.
     """
     model = _parsed(text, source)
     printer = _Printer(f"models.{model.get_name()}", source)

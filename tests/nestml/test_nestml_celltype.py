@@ -121,7 +121,7 @@ def test_a_one_port_neuron_takes_weights_of_either_sign_on_its_port() -> None:
 
 def test_declared_initial_state_reads_internals_that_read_the_initial_v_m() -> None:
     """wb_cond_multisyn_neuron's gating variables start at their steady state at V_m = -65 mV (NEST's generated model
-    starts Act_n at 1 and Inact_h at 0, so spikebridge sets them there from this)."""
+    starts Act_n near 1 and Inact_h near 0, so spikebridge sets them there from this)."""
     from spikebridge.models.nestml_cells import declared_state
 
     state = declared_state((LIBRARY / "wb_cond_multisyn_neuron.nestml").read_text(), "wb_cond_multisyn_neuron.nestml")

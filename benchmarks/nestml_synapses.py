@@ -124,24 +124,15 @@ def network(name: str, text: str, pre: list[np.ndarray], post: list[np.ndarray])
 
 def run_backend(backend: str, model: dict[str, Any], n: int, flush: float) -> tuple[np.ndarray, list[np.ndarray]]:
     """Final weights (nA) of the pairs in order, and each post cell's spikes before the flush."""
-    from spikebridge import backends
-    from spikebridge.models import instantiate, validate
-    from spikebridge.workflows.rules import spike_trains
+    from spikebridge.workflows.rules import simulated, spike_trains
 
-    net = instantiate(validate(model))
-    sim = backends.create(backend)
-    try:
-        sim.build(net)
-        for phase in net.phases:
-            sim.run(phase)
+    with simulated(backend, model) as sim:
         spikes = [t[t < flush] for t in spike_trains(sim.recordings().segments[0], "post", n)]
         conns = sim.connections("syn")
         order = np.argsort(conns.pre, kind="stable")
         if not np.array_equal(np.asarray(conns.pre)[order], np.arange(n)):
             raise AssertionError(f"{backend}: the connections are not one per pair")
         return np.asarray(conns.weight)[order], spikes
-    finally:
-        sim.end()
 
 
 def reason(name: str, text: str, error: str) -> str:
@@ -238,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--timeout", type=float, default=600.0, help="wall-time limit per synapse (s)")
     parser.add_argument("--lock", type=Path, help="run each synapse under flock(1) on this file (to share the machine)")
-    parser.add_argument("--resume", action="store_true", help="keep the rows of synapses already run into --out (rows/*.json)")
+    parser.add_argument("--resume", action="store_true", help="keep the rows of synapses already run into --out (synapse_rows/*.json)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -249,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [m for m in chosen if m not in lib]
     if unknown:
         parser.error(f"unknown synapses: {', '.join(unknown)}")
-    work = args.out / "rows"
+    work = args.out / "synapse_rows"
     work.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     rows: list[Row] = []

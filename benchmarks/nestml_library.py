@@ -13,7 +13,7 @@ row of the table ("did not finish in N s"), not the end of the run. The NEST mod
 built first, one at a time.
 
     python benchmarks/nestml_library.py [--models a,b] [--out DIR] [--cells 5] [--device cpp_standalone|runtime]
-                                        [--timeout 480]
+                                        [--timeout 600]
 
 Writes ``DIR/nestml_library.md`` and ``.csv`` (default ``benchmarks/results``); progress on stderr. The synapse
 table (``benchmarks/nestml_synapses.py``) is appended to the same Markdown file when its results exist.
@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from _child_rows import locked, run_child
 
+from spikebridge.backends.brian2.nestml_cells import SUBSTEPS  # RK4 steps per dt of spikebridge's NESTML cell types
+
 os.environ.setdefault("PYNEST_QUIET", "1")
 
 DT = 0.1
@@ -48,8 +50,6 @@ LADDER = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000
 TARGET_HZ = 15.0
 CALIBRATION_S = 20.0
 """Wall time (s) of one NEST calibration run beyond which it is abandoned and the ladder stops climbing."""
-SUBSTEPS = 10
-"""RK4 steps per dt for non-linear ODEs (spikebridge's default for NESTML cells)."""
 REFINED = 100
 """RK4 steps per dt of the second Brian2 run of a model that does not agree at SUBSTEPS: the convergence check."""
 CHUNK_MS = 10.0
@@ -205,8 +205,10 @@ def calibrate(module: Any, name: str, trains: list[Any], ports: dict[str, str], 
         rates.append(float(np.mean([len(s) for s in spikes])) / (DURATION / 1000.0))
         if rates[-1] >= TARGET_HZ or (max(rates) >= 2.0 and rates[-1] < max(rates)):
             break
+    if not rates:  # the first step was abandoned
+        return LADDER[0]
     good = [k for k, r in enumerate(rates) if 2.0 <= r <= 60.0]
-    k = min(good or range(max(len(rates), 1)), key=lambda j: abs(np.log((rates[j] + 0.1) / TARGET_HZ)))
+    k = min(good or range(len(rates)), key=lambda j: abs(np.log((rates[j] + 0.1) / TARGET_HZ)))
     return LADDER[k]
 
 

@@ -138,4 +138,3 @@ def _plot_signals(results: Results, phases: list[str], cells: int = 5) -> Figure
         axes[0].text(0.5, 0.5, "nothing recorded", ha="center", va="center", transform=axes[0].transAxes)
     fig.suptitle(f"{results.meta.get('model', '')} on {results.meta.get('backend', '?')} (seed {results.meta.get('seed', '?')})")
     return fig
-

@@ -123,6 +123,7 @@ class Driver:
         brian2.BrianLogger.log_level_warn()
         brian2.set_device("runtime")
         prefs.codegen.target = "cython"
+        standalone.deterministic_gsl_code()
 
     def prepare(self, network: Network, methods: dict[str, str]) -> None:
         """Called once the network is built: nothing to prepare at runtime."""
@@ -190,6 +191,7 @@ class StandaloneDriver(Driver):
         brian2.device.activate(build_on_run=False)
         prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{self.options.compile_jobs}"]
         self.preferences(prefs)
+        standalone.deterministic_gsl_code()
 
     def preferences(self, prefs: Any) -> None:
         """This device's own preferences: OpenMP threads."""

@@ -52,6 +52,10 @@ class Backend(Protocol):
     def run(self, phase: Phase, progress: Progress | None = None) -> None:
         """Advance the simulation by one phase; plasticity is frozen when ``phase.plasticity`` is False."""
 
+    def complete(self) -> None:
+        """Finish simulating the phases run so far: a standalone device generates, compiles and runs its binary
+        here; an in-process simulator has nothing left to do. Reading results calls it too."""
+
     def recordings(self) -> neo.Block:
         """One Neo segment per phase run so far, named after it; spike trains and signals annotated with
         ``population`` and ``source_index``.

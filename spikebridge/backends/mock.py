@@ -225,6 +225,9 @@ class MockBackend:
         if progress is not None:
             progress(float(phase.duration))
 
+    def complete(self) -> None:
+        """Every phase was computed in :meth:`run`."""
+
     def recordings(self) -> neo.Block:
         """One segment per phase run so far."""
         block = neo.Block(name=self.network.model.name if self.network else "")

@@ -109,7 +109,7 @@ def plot_summary(results: Results, phase: str | None = None, max_cells: int = 20
             ax_r.scatter(t[keep], idx[keep], s=1.5, c=colour, marker="|", linewidths=0.6, rasterized=True)
             all_rates.append(results.rates(name, ph))
         rates = np.concatenate(all_rates)
-        n_shown = min(max_cells, len(results.spiketrains(name, phases[0])))
+        n_shown = min(max_cells, len(results.recorded_cells(name)))
         ax_r.set_ylabel(f"{name}\ncell (first {n_shown})")
         ax_r.set_xlim(0, float(results.meta.get("duration_ms", ax_r.get_xlim()[1])))
         if row == len(names) - 1:

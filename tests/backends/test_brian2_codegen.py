@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-
 # Generates (no compile) a GSL state updater on cpp_standalone, after activating the device as spikebridge does or
 # as Brian2 alone does; prints the state updater's source.
 GENERATE = """

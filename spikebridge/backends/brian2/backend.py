@@ -149,6 +149,11 @@ class Brian2Backend(PyNNBackend):
         """Generate and compile the standalone project without running it (e.g. CUDA code on a machine with no GPU)."""
         self.driver.compile()
 
+    def complete(self) -> None:
+        """A standalone device builds and runs its binary over every phase recorded so far (once); the runtime has
+        nothing left to do."""
+        self.driver.finish()
+
     @property
     def project(self) -> Any:
         """The standalone project (``None`` at runtime)."""

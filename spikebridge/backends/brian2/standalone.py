@@ -95,7 +95,7 @@ def deterministic_gsl_code() -> None:
         return dict(sorted(original(self, statements, other_variables).items()))
 
     find_used_variables._spikebridge_sorted = True  # type: ignore[attr-defined]
-    GSLCodeGenerator.find_used_variables = find_used_variables  # type: ignore[method-assign]
+    GSLCodeGenerator.find_used_variables = find_used_variables
 
 
 def structure_key(network: Network, variant: str | None, settings: dict[str, Any]) -> str:

@@ -56,6 +56,9 @@ class PyNNBackend:
         self.sim: ModuleType | None = None
         self.populations: dict[str, Any] = {}
 
+    def complete(self) -> None:
+        """In-process simulators have simulated each phase in :meth:`run`: nothing is left to do."""
+
     @staticmethod
     def quiet_pynn() -> None:
         """Silence PyNN's warnings about simulator defaults it cannot set (initial values, deprecations)."""

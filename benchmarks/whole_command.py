@@ -139,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(measure(duration, backend, method, args.repeats, work, env))
     print(f"\nVogels-Abbott COBA, 4000 cells; wall clock of the whole process, best of {args.repeats}; brian2:cpp cached")
     print("| simulated | backend | method | spikebridge s | native s | x native | spikes (ours / native) | "
-          "instantiate | build | run | collect | write | collect / binary |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "instantiate | build | run | collect | write | figure | collect / binary |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ok = True
     for r in rows:
         p = r["phases"]
@@ -152,9 +152,17 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| {r['duration'] / 1000:g} s | {r['backend']} | {r['method']} | {r['ours']:.2f} | {r['native']:.2f} | {ratio:.2f} | "
             f"{r['spikes']} / {r['native_spikes']} | {p['instantiate_s']:.2f} | {p['build_s']:.2f} | {p['run_s']:.2f} | "
-            f"{p['collect_s']:.2f} | {p['write_s']:.2f} | {share} |"
+            f"{p['collect_s']:.2f} | {p['write_s']:.2f} | {p.get('figure_s', 0.0):.2f} | {share} |"
         )
-    print("\nphases: spikebridge's own timings (meta.json) of the last timed run; run includes a standalone binary's build and run.")
+    print(
+        "\nphases: spikebridge's own timings (meta.json) of the last timed run; run includes a standalone binary's build and "
+        "run; write: the run directory's files (recordings, network, weights, checksums, fsync), figure: the summary figure"
+    )
+    for r in rows:
+        if r["backend"] == "nest" and r["duration"] == 1000.0:
+            write, run = r["phases"]["write_s"], r["phases"]["run_s"]
+            print(f"[{'PASS' if write <= 0.1 * run else 'FAIL'}] writing the run directory of make run's model: {write:.2f} s, "
+                  f"{write / run:.1%} of its simulation ({run:.2f} s; target <= 10 %)")
     print(f"[{'PASS' if ok else 'FAIL'}] whole command <= {TARGET}x native, collect <= {COLLECT_SHARE:.0%} of the binary's time")
     return 0
 

@@ -35,7 +35,8 @@ def test_run_directory_layout_and_metadata(ei_run: spikebridge.Results) -> None:
     assert meta["complete"] is True and meta["seed"] == 42 and meta["backend"] == "nest"
     for pkg in ("nest-simulator", "PyNN", "neo", "numpy", "brian2", "python"):
         assert meta["versions"][pkg], pkg
-    assert set(meta["timings"]) >= {"instantiate_s", "build_s", "run_s", "write_s"}
+    assert set(meta["timings"]) >= {"instantiate_s", "build_s", "run_s", "collect_s", "write_s", "figure_s"}
+    assert all(v > 0 for v in meta["timings"].values()), "the figure is timed apart from writing the data"
     assert len(meta["network_sha256"]) == 64 and len(meta["model_sha256"]) == 64
     assert "IF_curr_alpha" in meta["backend_info"]["integration"]
 

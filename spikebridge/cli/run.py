@@ -62,6 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(
         f"{results.meta['cells']} cells, {results.meta['synapses']} synapses on {results.meta['backend']}: "
         f"build {t['build_s']:.2f} s, run {t['run_s']:.2f} s, write {t['write_s']:.2f} s"
+        + (f", figure {t['figure_s']:.2f} s" if "figure_s" in t else "")
     )
     stats = firing_stats(results, results.phases[-1])
     if not stats.empty:

@@ -39,7 +39,7 @@ def write_run(
     network_arrays: Mapping[str, np.ndarray],
     connections: Mapping[str, Connections],
     meta: Mapping[str, Any],
-    extra: Callable[[Path], None] | None = None,
+    extra: Callable[[Path], Mapping[str, float] | None] | None = None,
     overwrite: bool = False,
     lock: TargetLock | None = None,
 ) -> Path:
@@ -66,7 +66,9 @@ def write_run(
     meta
         The run's metadata (seed, backend, options, versions, timings).
     extra
-        Called with the temporary directory before it is sealed, to add files (the summary figure).
+        Called with the temporary directory before it is sealed, to add files (weight snapshots, the summary
+        figure). It may return named timings of work that is not writing data (``{"figure_s": 0.9}``): they go into
+        meta.json's timings beside ``write_s``, which leaves them out.
     overwrite
         Replace a run directory already at ``path``.
     lock
@@ -94,9 +96,8 @@ def write_run(
         arrays: dict[str, Any] = {k.replace("/", "__"): v for k, v in network_arrays.items()}
         np.savez(tmp / NETWORK, **arrays)
         write_connections(tmp / CONNECTIONS, connections, network_arrays)
-        if extra is not None:
-            extra(tmp)
-        timings = {**meta.get("timings", {}), "write_s": time.perf_counter() - started}
+        apart = dict((extra(tmp) if extra is not None else None) or {})
+        timings = {**meta.get("timings", {}), **apart, "write_s": time.perf_counter() - started - sum(apart.values())}
         digests = digest_files(tmp)  # of the final files, so any later change to one of them is detected
         (tmp / META).write_text(
             json.dumps({**meta, "format": FORMAT, "timings": timings, "sha256": digests, "complete": True}, indent=2, default=str),

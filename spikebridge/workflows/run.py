@@ -222,16 +222,18 @@ def _run(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
-    def add_files(tmp: Path) -> None:
+    def add_files(tmp: Path) -> dict[str, float]:
         if snapshots:
             arrays = {t: {p: (c.pre, c.post, c.weight, c.delay) for p, c in conns.items()} for t, conns in sorted(snapshots.items())}
             write_table(table_from_arrays(arrays), tmp / WEIGHTS)
         if not figure:
-            return
+            return {}
+        t0 = time.perf_counter()
         from ..plotting.figures import save_figure
         from ..plotting.summary import plot_summary
 
         save_figure(plot_summary(Results.partial(tmp, meta)), tmp / "figures" / "summary")
+        return {"figure_s": time.perf_counter() - t0}
 
     path = write_run(target, model, block, network.arrays(), finals, meta, extra=add_files, overwrite=overwrite, lock=lock)
     results = load(path)

@@ -93,6 +93,7 @@ def spikebridge_run(backend: str, scale: float, threads: int, out: Path, label: 
         "run": t["run_s"],
         "collect": t.get("collect_s", 0.0),
         "write": t["write_s"],
+        "figure": t.get("figure_s", 0.0),
     }
     import spikebridge
 
@@ -104,7 +105,7 @@ def spikebridge_run(backend: str, scale: float, threads: int, out: Path, label: 
 def native_run(script: str, args: list[str], label: str, scale: float) -> Row:
     wall, peak, stdout = timed([sys.executable, str(HERE / script), "--scale", str(scale), *args])
     line = json.loads([ln for ln in stdout.splitlines() if ln.startswith("{")][-1])
-    phases = {"build": line["build_s"], "run": line["run_s"], "collect": line["collect_s"], "write": line["write_s"]}
+    phases = {"build": line["build_s"], "run": line["run_s"], "collect": line["collect_s"], "write": line["write_s"], "figure": 0.0}
     return Row(label, scale, wall, peak, phases, line["rates"], line["cells"], line["synapses"])
 
 
@@ -118,8 +119,8 @@ def counterpart(row: Row, rows: list[Row]) -> Row | None:
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| scale | variant | cells | synapses | total s | build s | run s | collect s | write s | RTF | peak MB | x native |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scale | variant | cells | synapses | total s | build s | run s | collect s | write s | figure s | RTF | peak MB | x native |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         native = counterpart(r, rows)
@@ -127,7 +128,8 @@ def table(rows: list[Row]) -> str:
         p = r.phases
         lines.append(
             f"| {r.scale:g} | {r.variant} | {r.cells} | {r.synapses / 1e6:.1f}M | {r.total_s:.1f} | {p['build']:.1f} | "
-            f"{p['run']:.1f} | {p['collect']:.2f} | {p['write']:.2f} | {p['run'] / SIMULATED_S:.1f} | {r.peak_mb:.0f} | {ratio} |"
+            f"{p['run']:.1f} | {p['collect']:.2f} | {p['write']:.2f} | {p['figure']:.2f} | {p['run'] / SIMULATED_S:.1f} | "
+            f"{r.peak_mb:.0f} | {ratio} |"
         )
     return "\n".join(lines)
 

@@ -81,8 +81,17 @@ def measure(duration: float, backend: str, method: str | None, repeats: int, wor
     net = work / f"network-{duration:g}.npz"
     run_dir = work / "run"
     ours = [
-        str(Path(sys.executable).parent / "spikebridge"), "run", MODEL, "--backend", backend, "--set", f"simulation.duration={duration}",
-        "--out", str(run_dir), "--overwrite", "--quiet",
+        str(Path(sys.executable).parent / "spikebridge"),
+        "run",
+        MODEL,
+        "--backend",
+        backend,
+        "--set",
+        f"simulation.duration={duration}",
+        "--out",
+        str(run_dir),
+        "--overwrite",
+        "--quiet",
     ]
     native_out = work / "native.npz"
     if backend == "nest":
@@ -91,8 +100,13 @@ def measure(duration: float, backend: str, method: str | None, repeats: int, wor
         if method == "euler":
             ours += ["--set", "simulation.backend_options.method=euler"]
         native = [
-            sys.executable, str(HERE / "native" / "coba_brian2.py"), str(net), str(duration), str(native_out),
-            str(work / f"native-{method}"), "euler" if method == "euler" else "gsl",
+            sys.executable,
+            str(HERE / "native" / "coba_brian2.py"),
+            str(net),
+            str(duration),
+            str(native_out),
+            str(work / f"native-{method}"),
+            "euler" if method == "euler" else "gsl",
         ]
         timed(ours, env)  # compile both once: the timed runs are cached ones
         timed(native, env)
@@ -138,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{time.strftime('%H:%M:%S')}] {backend} {method or ''} {duration:g} ms", flush=True)
                 rows.append(measure(duration, backend, method, args.repeats, work, env))
     print(f"\nVogels-Abbott COBA, 4000 cells; wall clock of the whole process, best of {args.repeats}; brian2:cpp cached")
-    print("| simulated | backend | method | spikebridge s | native s | x native | spikes (ours / native) | "
-          "instantiate | build | run | collect | write | figure | collect / binary |")
+    print(
+        "| simulated | backend | method | spikebridge s | native s | x native | spikes (ours / native) | "
+        "instantiate | build | run | collect | write | figure | collect / binary |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ok = True
     for r in rows:
@@ -161,8 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         if r["backend"] == "nest" and r["duration"] == 1000.0:
             write, run = r["phases"]["write_s"], r["phases"]["run_s"]
-            print(f"[{'PASS' if write <= 0.1 * run else 'FAIL'}] writing the run directory of make run's model: {write:.2f} s, "
-                  f"{write / run:.1%} of its simulation ({run:.2f} s; target <= 10 %)")
+            print(
+                f"[{'PASS' if write <= 0.1 * run else 'FAIL'}] writing the run directory of make run's model: {write:.2f} s, "
+                f"{write / run:.1%} of its simulation ({run:.2f} s; target <= 10 %)"
+            )
     print(f"[{'PASS' if ok else 'FAIL'}] whole command <= {TARGET}x native, collect <= {COLLECT_SHARE:.0%} of the binary's time")
     return 0
 

@@ -36,10 +36,26 @@ for name, pop in spec["populations"].items():
         groups[name] = b2.SpikeGeneratorGroup(pop["size"], net[f"{name}_index"], net[f"{name}_times"] * ms, name=name)
     else:
         p = pop["pynn"]
-        ns = {"v_rest": p["v_rest"] * mV, "tau_m": p["tau_m"] * ms, "c_m": p["cm"] * nF, "e_rev_e": p["e_rev_E"] * mV,
-              "e_rev_i": p["e_rev_I"] * mV, "tau_e": p["tau_syn_E"] * ms, "tau_i": p["tau_syn_I"] * ms}
-        groups[name] = b2.NeuronGroup(pop["size"], EQS, threshold=f"v > {p['v_thresh']}*mV", reset=f"v = {p['v_reset']}*mV",
-                                      refractory=p["tau_refrac"] * ms, method=method, method_options=options, namespace=ns, name=name)
+        ns = {
+            "v_rest": p["v_rest"] * mV,
+            "tau_m": p["tau_m"] * ms,
+            "c_m": p["cm"] * nF,
+            "e_rev_e": p["e_rev_E"] * mV,
+            "e_rev_i": p["e_rev_I"] * mV,
+            "tau_e": p["tau_syn_E"] * ms,
+            "tau_i": p["tau_syn_I"] * ms,
+        }
+        groups[name] = b2.NeuronGroup(
+            pop["size"],
+            EQS,
+            threshold=f"v > {p['v_thresh']}*mV",
+            reset=f"v = {p['v_reset']}*mV",
+            refractory=p["tau_refrac"] * ms,
+            method=method,
+            method_options=options,
+            namespace=ns,
+            name=name,
+        )
         groups[name].v = net[f"{name}_v"] * mV
     objects.append(groups[name])
 for name, prj in spec["projections"].items():

@@ -82,6 +82,12 @@ class Projection:
         weights = np.asarray(self.monitor.weight_[:]) / UNITS[self.unit][1]
         return {float(t): Connections(final.pre, final.post, weights[:, k][order], final.delay) for k, t in enumerate(times)}
 
+    def as_loaded(self, dt: float) -> Connections:
+        """The arrays the projection was loaded from, in :meth:`read`'s units and order (its state while static)."""
+        data = self.data
+        delay = np.round(delays.grid_steps(data.delay, dt) * dt, 10)
+        return Connections(data.pre_idx, data.post_idx, np.asarray(data.weight, dtype=np.float64), delay).sorted()
+
     def set_plasticity(self, on: bool) -> None:
         """Switch the STDP rule on or off for the next phase (static projections: nothing to do)."""
         if self.rule is not None:

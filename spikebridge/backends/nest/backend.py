@@ -198,7 +198,7 @@ class NestBackend(PyNNBackend):
             # state (tests/backends/test_nest.py checks them against NEST's readback), without the readback's
             # ~4 s per 320k synapses. NEST keeps delays in steps and answers steps * dt (0.7000000000000001).
             steps = delays.grid_steps(loaded.delay, self.network.dt)
-            return Connections(loaded.pre_idx, loaded.post_idx, loaded.weight, steps * self.network.dt)
+            return Connections(loaded.pre_idx, loaded.post_idx, loaded.weight, steps * self.network.dt).sorted()
         return connections.read(self.projections[projection])
 
     def _snapshot(self, t: float) -> None:

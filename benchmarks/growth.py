@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from microcircuit import timed
 from scaling import overrides
 
 HERE = Path(__file__).resolve().parent
@@ -49,11 +48,7 @@ def point(family: str, size: float, backend: str, duration: float, work: Path, e
     command += ["--overwrite", "--quiet", "--no-figure", *[a for s in sets for a in ("--set", s)]]
     runs = 2 if backend == "brian2:cpp" else 1  # the first compiles
     for _ in range(runs):
-        with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-            proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name, *command], capture_output=True, text=True, env=env)
-            if proc.returncode != 0:
-                raise RuntimeError(f"{' '.join(command)} failed:\n{proc.stderr[-3000:]}")
-            peak_mb = float(re.findall(r"\d+", tf.read())[-1]) / 1024
+        _, peak_mb, _ = timed(command, env)
     meta = json.loads((out / "meta.json").read_text())
     t = meta["timings"]
     return {

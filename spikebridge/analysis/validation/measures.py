@@ -69,6 +69,12 @@ def _cv_isi(results: Results, population: str, phase: str) -> np.ndarray:
     return cv_isi(results, population, phase)
 
 
+def _bounds(results: Results, phase: str) -> tuple[float, float]:
+    """A phase's start and stop (ms)."""
+    st = results.segment(phase).spiketrains
+    return float(st.t_start.rescale(pq.ms).magnitude), float(st.t_stop.rescale(pq.ms).magnitude)
+
+
 def binned(results: Results, population: str, phase: str, bin_ms: float, cells: int | None = None) -> BinnedSpikeTrain:
     """Spike counts of the first ``cells`` recorded cells in ``bin_ms`` bins over a phase, as Elephant's
     ``BinnedSpikeTrain``, binned from the run's spike arrays.
@@ -94,8 +100,7 @@ def binned(results: Results, population: str, phase: str, bin_ms: float, cells: 
     elephant.conversion.BinnedSpikeTrain
         One row per cell, in the order of :meth:`~spikebridge.rundir.Results.recorded_cells`.
     """
-    st = results.segment(phase).spiketrains
-    t_start, t_stop = float(st.t_start.rescale(pq.ms).magnitude), float(st.t_stop.rescale(pq.ms).magnitude)
+    t_start, t_stop = _bounds(results, phase)
     n_bins = int(round_binning_errors((t_stop - t_start) / bin_ms))
     recorded = results.recorded_cells(population)[:cells]
     idx, t = results.spikes(population, phase)
@@ -139,8 +144,7 @@ def lifetime(spike_times: np.ndarray, t_start: float, t_stop: float, silence: fl
 
 
 def _lifetime(results: Results, population: str, phase: str) -> np.ndarray:
-    st = results.segment(phase).spiketrains
-    t_start, t_stop = float(st.t_start.rescale(pq.ms).magnitude), float(st.t_stop.rescale(pq.ms).magnitude)
+    t_start, t_stop = _bounds(results, phase)
     _, times = results.spikes(population, phase)
     return np.array([lifetime(times, t_start, t_stop)])
 

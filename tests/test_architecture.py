@@ -129,6 +129,8 @@ def _behaviour_strings(tree: ast.Module) -> Iterator[tuple[int, str]]:
 # The model file's own default (``simulation.backend = "nest"``, the embedded default the README runs) is part of the
 # model format, which sits below the backends; it is the one backend name outside backends/.
 MODEL_FORMAT_DEFAULT = ("spikebridge/models/schema.py", "nest")
+# The PyNN drop-ins are one module per simulator by definition (``spikebridge.pynn.nest`` replaces ``pyNN.nest``).
+PER_SIMULATOR = ("backends", "pynn")
 
 
 def test_only_backends_name_a_backend() -> None:
@@ -137,7 +139,7 @@ def test_only_backends_name_a_backend() -> None:
     names = set(backends.available())
     found = []
     for path in PACKAGE.rglob("*.py"):
-        if path.is_relative_to(PACKAGE / "backends"):
+        if any(path.is_relative_to(PACKAGE / folder) for folder in PER_SIMULATOR):
             continue
         for line, text in _behaviour_strings(ast.parse(path.read_text())):
             items = [item.strip() for item in text.split(",")]

@@ -1,0 +1,188 @@
+"""The drop-in modules run one PyNN script on NEST and Brian2: the same drawn network, NEST's STDP, standalone.
+
+Each test is a small PyNN script, written once and run on several modules, as a user would run theirs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+NEST = "spikebridge.pynn.nest"
+BRIAN2 = "spikebridge.pynn.brian2"
+CPP = "spikebridge.pynn.brian2_cpp"
+
+
+def _sim(name: str) -> ModuleType:
+    return importlib.import_module(name)
+
+
+def drawn_network(sim: ModuleType) -> tuple[np.ndarray, np.ndarray]:
+    """Two projections drawn from one NumpyRNG: random connectivity, weights and delays, through a view and an assembly."""
+    sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0)
+    rng = sim.NumpyRNG(seed=20261203)
+    a = sim.Population(30, sim.IF_cond_exp(), label="a")
+    b = sim.Population(20, sim.IF_cond_exp(), label="b")
+    weight = sim.RandomDistribution("uniform", (0.001, 0.01), rng=rng)
+    delay = sim.RandomDistribution("uniform", (0.5, 3.0), rng=rng)
+    p1 = sim.Projection(a, b, sim.FixedProbabilityConnector(0.3, rng=rng), sim.StaticSynapse(weight=weight, delay=delay))
+    p2 = sim.Projection(a[5:25] + b, b[::2], sim.FixedNumberPreConnector(4, rng=rng), sim.StaticSynapse(weight=weight, delay=delay))
+    lists = [np.array(sorted(p.get(["weight", "delay"], format="list"))) for p in (p1, p2)]
+    sim.end()
+    return lists[0], lists[1]
+
+
+@pytest.mark.parametrize("other", [BRIAN2, pytest.param(CPP, marks=pytest.mark.compile)])
+def test_a_numpy_rng_draws_the_same_network_on_nest_and_brian2(other: str) -> None:
+    nest_lists = drawn_network(_sim(NEST))
+    other_lists = drawn_network(_sim(other))
+    for on_nest, on_other in zip(nest_lists, other_lists):
+        assert len(on_nest) >= 40
+        np.testing.assert_array_equal(on_nest[:, :2], on_other[:, :2])  # the same pairs
+        np.testing.assert_allclose(on_nest[:, 2:], on_other[:, 2:], rtol=1e-12)  # weights, delays on the grid
+
+
+def pairing(sim: ModuleType, fraction: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Three spike sources onto two cells driven to spike around them; plastic weights at the end, post spike times.
+
+    A last, lone pre spike makes NEST apply its pending facilitation, so both simulators' final weights are
+    comparable (NEST updates a weight only at pre spikes).
+    """
+    sim.setup(timestep=0.1, min_delay=0.1)
+    pre_times = np.arange(10.0, 500.0, 25.0)
+    drive_times = pre_times + np.tile([4.0, -6.0, 9.0, -2.5], 5)
+    pre = sim.Population(3, sim.SpikeSourceArray(spike_times=[np.append(pre_times + k, 700.0) for k in (0.0, 1.0, 3.0)]))
+    drive = sim.Population(1, sim.SpikeSourceArray(spike_times=drive_times))
+    post = sim.Population(2, sim.IF_cond_exp(tau_refrac=2.0))
+    sim.Projection(drive, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.05, delay=0.5), receptor_type="excitatory")
+    rule = sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=16.8, tau_minus=33.7, A_plus=0.01, A_minus=0.012),
+        weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=0.01),
+        weight=0.005,
+        delay=1.5,
+        dendritic_delay_fraction=fraction,
+    )
+    prj = sim.Projection(pre, post, sim.AllToAllConnector(), rule, receptor_type="excitatory")
+    post.record("spikes")
+    sim.run(720.0)
+    weights = np.array(sorted(prj.get(["weight"], format="list")))[:, 2]
+    spikes = np.concatenate([np.asarray(s) for s in post.get_data().segments[0].spiketrains])
+    sim.end()
+    return weights, spikes
+
+
+def test_stdp_with_pynns_default_delay_fraction_is_nests_on_brian2() -> None:
+    nest_w, nest_spikes = pairing(_sim(NEST))
+    brian2_w, brian2_spikes = pairing(_sim(BRIAN2))
+    assert len(nest_spikes) == len(brian2_spikes) >= 15
+    # Brian2 stamps a spike with the start of its step, NEST with the end: the same steps
+    np.testing.assert_allclose(brian2_spikes + 0.1, nest_spikes, atol=1e-9)
+    assert np.ptp(nest_w) > 5e-4  # the rule did something, differently per synapse
+    np.testing.assert_allclose(brian2_w, nest_w, rtol=1e-9)
+
+
+def test_weights_recorded_during_a_run_form_the_same_table_on_nest_and_brian2() -> None:
+    def script(sim: ModuleType) -> Any:
+        sim.setup(timestep=0.1)
+        pre = sim.Population(4, sim.SpikeSourceArray(spike_times=[np.arange(5.0 + 3 * k, 300.0, 20.0) for k in range(4)]))
+        post = sim.Population(3, sim.IF_cond_exp())
+        rule = sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(A_plus=0.01, A_minus=0.012),
+            weight_dependence=sim.AdditiveWeightDependence(w_max=0.05),
+            weight=0.03,
+            delay=1.0,
+        )
+        prj = sim.Projection(pre, post, sim.AllToAllConnector(), rule, label="plastic")
+        prj.record_weights(40.0)
+        sim.run(100.0)
+        sim.run(100.0)
+        table = prj.weight_table()
+        sim.end()
+        return table
+
+    on_nest, on_brian2 = script(_sim(NEST)), script(_sim(BRIAN2))
+    assert on_nest.index.equals(on_brian2.index) and on_nest.columns.equals(on_brian2.columns)
+    assert list(on_nest.columns.get_level_values("t").unique()) == [0.0, 40.0, 80.0, 120.0, 160.0]
+    weights = on_brian2.xs("w", axis=1, level="var").to_numpy()
+    np.testing.assert_allclose(weights[:, 0], 0.03)
+    assert np.ptp(weights[:, -1]) > 1e-4  # weights changed, differently per synapse
+    np.testing.assert_allclose(on_nest.xs("delay", axis=1, level="var"), 1.0)
+
+
+@pytest.mark.parametrize("name", [NEST, BRIAN2, CPP])
+def test_the_drop_ins_export_their_own_classes_under_pynns_names(name: str) -> None:
+    sim = _sim(name)
+    assert sim.Population.__module__.startswith("spikebridge.pynn")
+    assert sim.Projection.__module__.startswith("spikebridge.pynn")
+    assert sim.OneToOneConnector.__module__ == "spikebridge.pynn.connectors"
+    assert sim.connect is not None and sim.create is not None
+    if name != NEST:
+        assert sim.STDPMechanism.__module__ == "spikebridge.pynn.synapses"
+        assert sim.PopulationView.__module__ == "spikebridge.pynn.populations"
+
+
+def test_stock_brian2_refuses_what_the_drop_in_runs_and_bad_fractions_are_refused() -> None:
+    import pyNN.brian2
+
+    sim = _sim(BRIAN2)
+    with pytest.raises(ValueError, match="dendritic_delay_fraction"):
+        pyNN.brian2.STDPMechanism(timing_dependence=pyNN.brian2.SpikePairRule(), weight_dependence=pyNN.brian2.AdditiveWeightDependence())
+    with pytest.raises(ValueError, match=r"dendritic_delay_fraction=0.5: .* takes 1 .* or 0"):
+        sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(), dendritic_delay_fraction=0.5
+        )
+
+
+@pytest.mark.compile
+def test_standalone_runs_every_run_in_one_binary_and_refuses_a_run_after_reading() -> None:
+    def script(sim: ModuleType) -> np.ndarray:
+        sim.setup(timestep=0.1, rng_seed=7)
+        src = sim.Population(5, sim.SpikeSourceArray(spike_times=[np.arange(5.0 + k, 200.0, 10.0) for k in range(5)]))
+        cells = sim.Population(4, sim.IF_curr_exp(tau_m=np.array([10.0, 12.0, 14.0, 16.0])))
+        cells[0:2].set(tau_m=20.0)
+        prj = sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.6, delay=1.0), label="in")
+        # before anything ran, values read back are those given, even where no binary has run yet
+        np.testing.assert_array_equal(cells.get("tau_m"), [20.0, 20.0, 14.0, 16.0])
+        np.testing.assert_array_equal(prj.get("weight", format="array"), np.full((5, 4), 0.6))
+        prj.record_weights(50.0)
+        cells.record(["spikes", "v"])
+        sim.run(100.0)
+        sim.run(100.0)  # two runs, one continuous segment
+        data = cells.get_data().segments[0]
+        assert data.analogsignals[0].shape == (2001, 4)  # PyNN includes the sample at the end
+        table = prj.weight_table()
+        assert list(table.columns.get_level_values("t").unique()) == [0.0, 50.0, 100.0, 150.0]
+        assert table.shape == (20, 8) and np.allclose(table.xs("w", axis=1, level="var"), 0.6)
+        return np.array([len(s) for s in data.spiketrains])
+
+    runtime, standalone = script(_sim(BRIAN2)), script(_sim(CPP))
+    assert runtime.sum() > 10
+    np.testing.assert_array_equal(runtime, standalone)
+    cpp = _sim(CPP)
+    with pytest.raises(NotImplementedError, match=r"brian2_cpp cannot advance time after results were read.*spikebridge.pynn.brian2"):
+        cpp.run(10.0)
+
+
+@pytest.mark.compile
+def test_current_sources_inject_the_same_current_on_standalone_as_at_runtime() -> None:
+    def script(sim: ModuleType) -> np.ndarray:
+        sim.setup(timestep=0.1)
+        cells = sim.Population(3, sim.IF_curr_exp())
+        sim.DCSource(amplitude=0.5, start=5.0, stop=40.0).inject_into(cells[0:2])
+        step = sim.StepCurrentSource(times=[10.0, 20.0, 30.0], amplitudes=[0.4, -0.2, 0.8])
+        step.inject_into(cells[1:3])
+        cells.record("v")
+        sim.run(25.0)
+        step.amplitudes = [0.0, 0.3, 0.6]  # changed mid-simulation: 0.6 from t = 30 ms
+        sim.run(25.0)
+        v = np.asarray(cells.get_data().segments[0].analogsignals[0])
+        sim.end()
+        return v
+
+    runtime, standalone = script(_sim(BRIAN2)), script(_sim(CPP))
+    assert runtime.shape == (501, 3) and np.ptp(runtime, axis=0).min() > 1.0  # every cell was driven
+    np.testing.assert_allclose(standalone, runtime, rtol=0, atol=1e-9)

@@ -55,7 +55,7 @@ def rewrite(text: str) -> tuple[str, int]:
     changed = 0
     for k, line in enumerate(lines):
         new = line.replace("from pyNN.utility import get_simulator", "from spikebridge.pynn.utility import get_simulator")
-        new = re.sub(r"""(["'])pyNN\.%s""", r"\1spikebridge.pynn.%s", new)
+        new = new.replace("pyNN.%s", "spikebridge.pynn.%s")
         if new != line:
             lines[k] = new
             changed += 1

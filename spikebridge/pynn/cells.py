@@ -28,6 +28,7 @@ class PoissonGroup(brian2.PoissonGroup):
 
     @property
     def firing_rate(self) -> Any:
+        """The cells' rates (Brian2's ``rates``), under the name PyNN's translation gives them."""
         return self.rates
 
     @firing_rate.setter

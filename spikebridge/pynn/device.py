@@ -25,16 +25,16 @@ from ..backends.brian2.drivers import DRIVERS, Driver, StandaloneDriver
 from ..backends.brian2.options import Brian2Options
 from . import electrodes
 
-ACTIVE: Device | None = None
-"""The device of the last ``setup()``."""
+_ACTIVE: Device | None = None
+"""The device of the last ``setup()`` (``None`` before the first)."""
 MODULES = {None: "spikebridge.pynn.brian2", "cpp": "spikebridge.pynn.brian2_cpp", "cuda": "spikebridge.pynn.brian2_cuda"}
 
 
 def active() -> Device:
     """The device of the last ``setup()`` (PyNN's objects belong to the network it set up)."""
-    if ACTIVE is None:
+    if _ACTIVE is None:
         raise RuntimeError("call setup() first")
-    return ACTIVE
+    return _ACTIVE
 
 
 class Device:
@@ -57,8 +57,8 @@ class Device:
 
     def setup(self, timestep: float, min_delay: float, extra: dict[str, Any]) -> None:
         """Select and reset the device, then PyNN's ``setup``; ``rng_seed`` seeds Brian2's generators."""
-        global ACTIVE
-        ACTIVE = self
+        global _ACTIVE
+        _ACTIVE = self
         self.driver = DRIVERS[self.variant](self.module, Brian2Options.model_validate({}))
         self.driver.activate()
         self.built = False

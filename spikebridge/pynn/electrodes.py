@@ -16,7 +16,6 @@ import brian2
 import numpy as np
 from pyNN.brian2 import simulator
 
-
 _IN_FORCE: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 """Each step-wise source's amplitude (nA) at the end of the last run scheduled."""
 

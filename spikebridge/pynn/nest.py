@@ -32,12 +32,20 @@ class ID(simulator.ID):
 
     @property
     def local(self) -> bool:
+        """Whether the cell lives in this process: always, in a single NEST process."""
         return True if _nest.NumProcesses() == 1 else bool(self.node_collection.local)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
         return super().__getattr__(name)
+
+
+class IF_cond_exp_gsfa_grr(_stock.IF_cond_exp_gsfa_grr):  # noqa: N801 (PyNN's name)
+    __doc__ = _stock.IF_cond_exp_gsfa_grr.__doc__
+    # the standard type names its state g_r and g_s; pyNN.nest maps only NEST's own names (KeyError: 'g_r')
+    variable_map = {**_stock.IF_cond_exp_gsfa_grr.variable_map, "g_r": "g_rr", "g_s": "g_sfa"}
+    scale_factors = {**_stock.IF_cond_exp_gsfa_grr.scale_factors, "g_r": 0.001, "g_s": 0.001}
 
 
 class PopulationView(_StockPopulationView):

@@ -84,11 +84,12 @@ class _DeviceAware:
 
 
 class Assembly(stock.Assembly):
-    __doc__ = stock.Assembly.__doc__
+    """``pyNN.brian2``'s Assembly: a group of populations and views, handled as one."""
 
 
 class PopulationView(_DeviceAware, stock.PopulationView):
-    __doc__ = stock.PopulationView.__doc__
+    """``pyNN.brian2``'s PopulationView (a selection of a population's cells), read and written through the device."""
+
     _assembly_class = Assembly
 
     def _get_view(self, selector: Any, label: str | None = None) -> PopulationView:

@@ -80,8 +80,8 @@ class Projection(stock.Projection):
         self._weight_monitors = []
         for i_group, row in self._brian2_synapses.items():
             for j_group, syn in row.items():
-                clock = brian2.Clock(interval * brian2.ms, name=f"{syn.name}_weights_clock")
-                monitor = brian2.StateMonitor(syn, "weight", record=True, when="start", clock=clock, name=f"{syn.name}_weights")
+                clock = brian2.Clock(interval * brian2.ms, name=f"{syn.name}_weights_clock*")
+                monitor = brian2.StateMonitor(syn, "weight", record=True, when="start", clock=clock, name=f"{syn.name}_weights*")
                 simulator.state.network.add(monitor)
                 self._weight_monitors.append((i_group, j_group, monitor))
 

@@ -48,9 +48,11 @@ class Recorder(StockRecorder):
         return np.vstack([np.broadcast_to(initial, (1, len(wanted))), values.reshape(-1, len(wanted))]), None
 
     def get(self, *args: Any, **kwargs: Any) -> Any:
+        """PyNN's ``get`` (recorded data as Neo), once the device has simulated."""
         device.active().before_read()
         return super().get(*args, **kwargs)
 
     def count(self, *args: Any, **kwargs: Any) -> Any:
+        """PyNN's ``count`` (spike counts per cell), once the device has simulated."""
         device.active().before_read()
         return super().count(*args, **kwargs)

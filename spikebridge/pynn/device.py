@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import brian2
@@ -143,12 +142,7 @@ class _State(simulator.State):
 
 def structure_key(variant: str | None) -> str:
     """A digest of the current network's Brian2 objects and their code: the same script reuses its compiled project."""
-    versions: dict[str, str | None] = {}
-    for package in ("brian2", "brian2cuda"):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = None
+    versions = standalone.code_versions()
     objects = []
     for obj in sorted(simulator.state.network.objects, key=lambda o: o.name):
         entry = [type(obj).__name__, obj.name, str(getattr(obj, "equations", ""))]

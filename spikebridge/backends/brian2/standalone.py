@@ -98,14 +98,21 @@ def deterministic_gsl_code() -> None:
     GSLCodeGenerator.find_used_variables = find_used_variables
 
 
-def structure_key(network: Network, variant: str | None, settings: dict[str, Any]) -> str:
-    """A digest of everything that shapes the generated code, and of nothing that only changes values."""
+def code_versions() -> dict[str, str | None]:
+    """The installed versions of the packages that write standalone code (``None`` where not installed): part of
+    every compiled project's cache key."""
     versions: dict[str, str | None] = {}
     for package in ("brian2", "brian2cuda"):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:
             versions[package] = None
+    return versions
+
+
+def structure_key(network: Network, variant: str | None, settings: dict[str, Any]) -> str:
+    """A digest of everything that shapes the generated code, and of nothing that only changes values."""
+    versions = code_versions()
     structure = {
         "variant": variant,
         "versions": versions,

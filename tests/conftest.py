@@ -46,15 +46,19 @@ def euler_unless_matched_integration(request: pytest.FixtureRequest, monkeypatch
 
 
 HEAVIEST_FIRST = (  # by their summed test durations in one run of the suite (`pytest --durations=0`), heaviest first
-    "tests/backends/test_conformance.py",
-    "tests/validation/test_compare.py",
-    "tests/backends/test_brian2.py",
-    "tests/validation/test_rules.py",
     "tests/nestml/test_rules_nestml.py",
+    "tests/backends/test_conformance.py",
+    "tests/backends/test_brian2.py",
+    "tests/pynn/test_dropin.py",
     "tests/nestml/test_compare_nestml.py",
+    "tests/nestml/test_nestml_celltype.py",
     "tests/nestml/test_nestml_neurons.py",
-    "tests/validation/test_stdp_window.py",
+    "tests/nestml/test_cuda_nestml.py",
+    "tests/validation/test_compare.py",
     "tests/test_weights_run.py",
+    "tests/validation/test_rules.py",
+    "tests/validation/test_single_cells.py",
+    "tests/validation/test_stdp_window.py",
 )
 
 

@@ -3,17 +3,26 @@
 The runtime device simulates in each ``run()``, as stock ``pyNN.brian2`` does. The standalone devices
 (``cpp_standalone``, brian2cuda's ``cuda_standalone``) only record each ``run()``: the project is generated,
 compiled (cached in spikebridge's compiled-code cache, keyed by the network's Brian2 objects and code) and run
-the first time data is read or at ``end()``. After that the binary has run: another ``run()``, ``reset()`` or a
-change of values raises ``NotImplementedError`` naming the limitation and the module that can do it.
+the first time data is read or at ``end()``. ``reset()`` on ``cpp_standalone`` restores the network inside the
+binary (:mod:`~spikebridge.pynn.restore`).
+
+A ``run()``, ``reset()`` or change of values after data were read extends the project, and the next read
+regenerates it (``make`` recompiles what changed) and runs the binary again from t = 0. Brian2 is seeded at
+``setup()`` (from ``rng_seed``, or else from fresh entropy once), so the new binary simulates the runs already
+read exactly as before. Each read between runs costs a whole simulation up to that point: after
+:data:`MAX_BUILDS` builds a device refuses, naming what records during a run instead.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from typing import Any
 
 import brian2
+import numpy as np
+from brian2.core.variables import DynamicArrayVariable
 from pyNN import common
 from pyNN.brian2 import control, simulator
 from pyNN.common.control import DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
@@ -22,11 +31,14 @@ from ..backends.brian2 import simulator as standalone_state
 from ..backends.brian2 import standalone
 from ..backends.brian2.drivers import DRIVERS, Driver, StandaloneDriver
 from ..backends.brian2.options import Brian2Options
-from . import electrodes
+from . import electrodes, restore
 
 _ACTIVE: Device | None = None
 """The device of the last ``setup()`` (``None`` before the first)."""
 MODULES = {None: "spikebridge.pynn.brian2", "cpp": "spikebridge.pynn.brian2_cpp", "cuda": "spikebridge.pynn.brian2_cuda"}
+CPP_OR_RUNTIME = "spikebridge.pynn.brian2_cpp, spikebridge.pynn.brian2 or spikebridge.pynn.nest"
+MAX_BUILDS = 8
+"""Builds of one network a standalone device makes before it refuses to read between runs again."""
 
 
 def active() -> Device:
@@ -48,6 +60,12 @@ class Device:
         """Whether time has advanced since ``setup()`` (values then differ from those given)."""
         self.delays: list[float] = []
         """The shortest delay (ms) of each projection loaded since ``setup()``."""
+        self.builds = 0
+        self.in_callbacks = False
+        """Whether a ``run()`` with callbacks is under way (a read in a callback is refused at the next step)."""
+        self.initial: list[Any] | None = None
+        """The groups the network held at its first run (``reset()`` restores their state), ``None`` before it."""
+        self.stored = False
 
     @property
     def standalone(self) -> bool:
@@ -63,6 +81,9 @@ class Device:
         self.built = False
         self.has_run = False
         self.delays = []
+        self.builds = 0
+        self.initial = None
+        self.stored = False
         control.setup(timestep, min_delay, **extra)
         # PyNN's private clock named "clock" collides with C's clock() in CUDA code; its NetworkOperation and
         # Network.store() are refused by standalone devices: run on defaultclock, and add the operation at runtime
@@ -78,40 +99,85 @@ class Device:
         else:
             brian2.defaultclock._set_t_update_dt(target_t=0 * brian2.second)
             standalone_state.add_current_updates()
-        if extra.get("rng_seed") is not None:
-            brian2.seed(int(extra["rng_seed"]))
+        seed = extra.get("rng_seed")
+        if seed is None and self.standalone:
+            seed = int(np.random.default_rng().integers(2**31 - 1))  # one seed for every build of this network
+        if seed is not None:
+            brian2.seed(int(seed))
         state.__class__ = _State  # every advance of time passes the device's checks; min_delay before a standalone run
 
     def refuse(self, what: str, use: str = "spikebridge.pynn.brian2 or spikebridge.pynn.nest") -> None:
         """``NotImplementedError`` for ``what``, which this standalone device cannot do, naming the modules that can."""
         raise NotImplementedError(f"{self.module} cannot {what}; {use} can")
 
-    def before_run(self) -> None:
-        """Standalone: refuse a run after the binary has run."""
-        if not self.standalone:
+    def reopen(self, what: str) -> None:
+        """Standalone, after the binary has run: ``what`` extends the project, which the next read builds and runs again."""
+        if not self.standalone or not self.built:
             return
-        if self.built:
+        if self.variant == "cuda":
+            self.refuse(f"{what} after results were read (its binary has run, and brian2_cuda does not rebuild it)", CPP_OR_RUNTIME)
+        if self.in_callbacks:
             self.refuse(
-                "advance time after results were read: its binary has simulated every earlier run() at once, and cannot "
-                "continue (run() callbacks that read data between steps are such reads; Projection.record_weights(interval) "
-                "records weights during the run instead)"
+                f"{what} after a run() callback read results: each read between steps would rebuild the project and "
+                "simulate again from t = 0; Projection.record_weights(interval) records weights during the run instead"
             )
+        if self.builds >= MAX_BUILDS:
+            self.refuse(
+                f"{what} after results were read: it has built and simulated this network from t = 0 {self.builds} times, "
+                "once per read between runs; run() callbacks that read data between steps are such reads, and "
+                "Projection.record_weights(interval) records weights during the run instead"
+            )
+        if self.builds == 1:
+            warnings.warn(
+                f"{self.module}: {what} after results were read; the next read rebuilds the project and simulates again "
+                "from t = 0 (seeded, so the runs already read give the same results)",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+        self.built = False
+        brian2.get_device().has_been_run = False
+
+    def before_run(self) -> None:
+        """Standalone: a run after the binary has run extends the project (:meth:`reopen`)."""
+        self.reopen("advance time")
 
     def before_read(self) -> None:
-        """Standalone: generate, compile (cached) and run the binary once, before any value is first read."""
+        """Standalone: generate, compile (cached) and run the binary, before a value is read after the last change."""
         if not self.standalone or self.built:
             return
         assert isinstance(self.driver, StandaloneDriver)
-        if not self.driver.phases_run and simulator.state.t == 0:
+        if not self.has_run and self.initial is None:
             standalone_state.run(0.0)  # a standalone project needs one run to hold the network
+        if self.driver.project is not None:  # a rebuild: new results, and monitors of new lengths
+            self.driver.project.clean_results()
+            _forget_monitor_lengths(simulator.state.network)
         self.driver.project = standalone.Project(self.driver.cache_root / structure_key(self.variant))
         self.driver.project.build(run=True)
         self.built = True
+        self.builds += 1
 
     def before_change(self, what: str) -> None:
-        """Standalone: refuse a change of values once the binary has run."""
-        if self.standalone and self.built:
-            self.refuse(f"{what} after results were read (its binary has run)")
+        """Standalone: a change of values after the binary has run extends the project (:meth:`reopen`)."""
+        self.reopen(what)
+
+    def first_run(self, network: Any) -> None:
+        """Note the groups the network holds at its first run: ``reset()`` restores them."""
+        if self.initial is None:
+            self.initial = restore.restored(network.objects)
+
+    def reset(self, network: Any) -> None:
+        """Standalone ``reset()``: ``main()`` restores the state the network held at its first run, at time 0."""
+        if self.initial is None:
+            return  # nothing has run: the state is the initial one
+        if self.variant == "cuda":
+            self.refuse("reset(): the state it would restore lives in GPU memory", CPP_OR_RUNTIME)
+        self.reopen("reset()")
+        if not self.stored:
+            restore.insert_store(restore.store_code(self.initial))
+            self.stored = True
+        brian2.get_device().insert_code("main", restore.restore_code(self.initial, network))
+        restore.rewind(network)
+        electrodes.reset()
 
 
 class _State(simulator.State):
@@ -120,16 +186,42 @@ class _State(simulator.State):
     def run(self, simtime: float) -> None:
         dev = active()
         dev.before_run()
-        if dev.standalone and self.current_sources:
-            operations, namespace = electrodes.schedule(self.t, simtime)
+        if dev.standalone:  # PyNN's run, without Network.store(), with the current tables
             for recorder in self.recorders:
                 recorder._finalize()
-            self.network.run(simtime * brian2.ms, namespace=namespace)  # PyNN's run, with the current tables
+            operations, namespace = electrodes.schedule(self.t, simtime) if self.current_sources else ([], {})
+            dev.first_run(self.network)
+            self.running = True
+            self.network.run(simtime * brian2.ms, namespace=namespace)
             for operation in operations:  # each run has its own
                 self.network.remove(operation)
         else:
             super().run(simtime)
         dev.has_run = True
+
+    def reset(self) -> None:
+        dev = active()
+        if not dev.standalone:
+            super().reset()
+            for source in self.current_sources:  # stock keeps each schedule at its end: none would apply again
+                source.running = False
+                source.previous_amplitude = 0.0  # i_inj is restored to 0, and stock adds differences to it
+                source._reset()
+            return
+        dev.reset(self.network)
+        self.running = False
+        self.t_start = 0
+        self.segment_counter += 1
+
+    @property
+    def t(self) -> float:
+        """The current time (ms), or the end of the segment a recorder is reading (:mod:`~spikebridge.pynn.recording`)."""
+        override = self.__dict__.get("t_override")
+        if override is not None:
+            return float(override)
+        if active().standalone:  # Brian2 knows a standalone clock's time only until the binary is rebuilt
+            return round(self.network.t_ * 1e3 / self.dt) * self.dt
+        return float(super().t)
 
     def _get_min_delay(self) -> float:
         dev = active()
@@ -138,6 +230,14 @@ class _State(simulator.State):
         return super()._get_min_delay()
 
     min_delay = property(_get_min_delay, simulator.State._set_min_delay)
+
+
+def _forget_monitor_lengths(network: Any) -> None:
+    """Let Brian2 read each 2-D monitor array's length from the new binary's results (it takes the first one it read)."""
+    for obj in network.objects:
+        for var in getattr(obj, "variables", {}).values():
+            if isinstance(var, DynamicArrayVariable) and var.ndim == 2 and var.owner is not None and var.owner.name == obj.name:
+                var.size = (0, var.size[1])
 
 
 def structure_key(variant: str | None) -> str:
@@ -162,15 +262,27 @@ def build_control(device: Device) -> dict[str, Any]:
         return 0
 
     # the device's checks sit in the state's run (see Device.setup), which every advance of time passes through
-    run, run_until = common.build_run(simulator)
+    stock_run, stock_run_until = common.build_run(simulator)
+
+    def run_until(time_point: float, callbacks: Any = None) -> float:
+        """Advance the simulation until ``time_point`` (ms), calling ``callbacks`` on the way as PyNN does."""
+        device.in_callbacks = bool(callbacks)
+        try:
+            return float(stock_run_until(time_point, callbacks))
+        finally:
+            device.in_callbacks = False
+
+    def run(simtime: float, callbacks: Any = None) -> float:
+        """Advance the simulation by ``simtime`` ms, calling ``callbacks`` on the way as PyNN does."""
+        return run_until(simulator.state.t + simtime, callbacks)
 
     stock_reset = common.build_reset(simulator)
 
     def reset(annotations: dict[str, Any] | None = None) -> None:
-        """Back to t = 0 with the same network and a new segment (runtime; standalone refuses)."""
-        if device.standalone:
-            device.refuse("reset(): a standalone binary simulates one continuous run")
-        stock_reset(annotations)
+        """Back to t = 0 with the same network and a new segment (brian2_cuda refuses)."""
+        if device.variant == "cuda":
+            device.reset(simulator.state.network)  # refuses (after a run) before the recorders store anything
+        stock_reset(annotations if annotations is not None else {})
 
     def end(compatible_output: bool = True) -> None:
         """Write data requested with ``write_on_end``; standalone devices build and run their binary first."""

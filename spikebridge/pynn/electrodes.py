@@ -62,3 +62,8 @@ def schedule(t0: float, duration: float) -> tuple[list[Any], dict[str, Any]]:
         simulator.state.network.add(operation)
         operations.append(operation)
     return operations, namespace
+
+
+def reset() -> None:
+    """After ``reset()`` no amplitude is in force: each source's schedule starts again from t = 0."""
+    _IN_FORCE.clear()

@@ -138,51 +138,117 @@ def test_stock_brian2_refuses_what_the_drop_in_runs_and_bad_fractions_are_refuse
 
 
 @pytest.mark.compile
-def test_standalone_runs_every_run_in_one_binary_and_refuses_a_run_after_reading() -> None:
-    def script(sim: ModuleType) -> np.ndarray:
+def test_standalone_runs_reads_between_runs_and_resets_as_the_runtime_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs, a read, a run, reset() and a change, with STDP and current sources (per-run tables on standalone)."""
+
+    def script(sim: ModuleType) -> dict[str, Any]:
         sim.setup(timestep=0.1, rng_seed=7)
-        src = sim.Population(5, sim.SpikeSourceArray(spike_times=[np.arange(5.0 + k, 200.0, 10.0) for k in range(5)]))
+        src = sim.Population(5, sim.SpikeSourceArray(spike_times=[np.arange(5.0 + k, 400.0, 10.0) for k in range(5)]))
         cells = sim.Population(4, sim.IF_curr_exp(tau_m=np.array([10.0, 12.0, 14.0, 16.0])))
         cells[0:2].set(tau_m=20.0)
-        prj = sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.6, delay=1.0), label="in")
+        rule = sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(tau_plus=16.8, tau_minus=33.7, A_plus=0.05, A_minus=0.02),
+            weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=1.5),
+            weight=0.6,
+            delay=1.0,
+        )
+        prj = sim.Projection(src, cells, sim.AllToAllConnector(), rule, label="in")
+        sim.DCSource(amplitude=0.3, start=20.0, stop=120.0).inject_into(cells[1:3])
+        step = sim.StepCurrentSource(times=[10.0, 20.0, 130.0], amplitudes=[0.4, -0.2, 0.8])
+        step.inject_into(cells[2:4])
         # before anything ran, values read back are those given, even where no binary has run yet
         np.testing.assert_array_equal(cells.get("tau_m"), [20.0, 20.0, 14.0, 16.0])
         np.testing.assert_array_equal(prj.get("weight", format="array"), np.full((5, 4), 0.6))
         prj.record_weights(50.0)
         cells.record(["spikes", "v"])
         sim.run(100.0)
+        step.amplitudes = [0.0, 0.3, 0.6]  # changed mid-simulation: 0.6 from t = 130 ms
         sim.run(100.0)  # two runs, one continuous segment
-        data = cells.get_data().segments[0]
-        assert data.analogsignals[0].shape == (2001, 4)  # PyNN includes the sample at the end
+        first = cells.get_data().segments[0]  # standalone: the binary runs here
         table = prj.weight_table()
-        assert list(table.columns.get_level_values("t").unique()) == [0.0, 50.0, 100.0, 150.0]
-        assert table.shape == (20, 8) and np.allclose(table.xs("w", axis=1, level="var"), 0.6)
-        return np.array([len(s) for s in data.spiketrains])
+        w_read = prj.get("weight", format="array")
+        sim.run(50.0)  # after a read: standalone rebuilds and simulates again from t = 0 at the next read
+        sim.reset()  # back to the state of the first run: weights, membranes, spikes in flight, currents' schedule
+        cells[2:4].set(tau_m=8.0)
+        sim.run(150.0)
+        segments = cells.get_data().segments
+        out = {"table": table, "w_read": w_read, "w_end": prj.get("weight", format="array")}
+        out["v"] = [np.asarray(s.analogsignals[0]) for s in (first, *segments)]
+        out["spikes"] = [[np.asarray(t) for t in s.spiketrains] for s in (first, *segments)]
+        out["cells"] = cells
+        return out
 
-    runtime, standalone = script(_sim(BRIAN2)), script(_sim(CPP))
-    assert runtime.sum() > 10
-    np.testing.assert_array_equal(runtime, standalone)
+    runtime = script(_sim(BRIAN2))
+    with pytest.warns(RuntimeWarning, match="rebuilds the project and simulates again from t = 0"):
+        standalone = script(_sim(CPP))
+    assert [v.shape for v in runtime["v"]] == [(2001, 4), (2501, 4), (1501, 4)]  # PyNN includes the sample at the end
+    assert list(runtime["table"].columns.get_level_values("t").unique()) == [0.0, 50.0, 100.0, 150.0]
+    assert sum(len(t) for t in runtime["spikes"][1]) > 10
+    # reset restored the network: the unchanged cells repeat the first segment, the changed ones do not
+    np.testing.assert_allclose(runtime["v"][2][:, :2], runtime["v"][1][:1501, :2], rtol=0, atol=1e-12)
+    assert np.abs(runtime["v"][2][:, 2:] - runtime["v"][1][:1501, 2:]).max() > 1.0
+    assert not np.allclose(runtime["w_read"], 0.6)  # the rule changed the weights
+    for on_runtime, on_standalone in zip(runtime["v"], standalone["v"]):
+        np.testing.assert_allclose(on_standalone, on_runtime, rtol=0, atol=1e-9)
+    for on_runtime, on_standalone in zip(runtime["spikes"], standalone["spikes"]):
+        for a, b in zip(on_runtime, on_standalone):
+            np.testing.assert_allclose(b, a, rtol=0, atol=1e-9)
+    for key in ("w_read", "w_end"):
+        np.testing.assert_allclose(standalone[key], runtime[key], rtol=1e-9)
+    np.testing.assert_allclose(standalone["table"].to_numpy(), runtime["table"].to_numpy(), rtol=1e-9)
+    from spikebridge.pynn import device
+
     cpp = _sim(CPP)
-    with pytest.raises(NotImplementedError, match=r"brian2_cpp cannot advance time after results were read.*spikebridge.pynn.brian2"):
+    with pytest.raises(NotImplementedError, match=r"brian2_cpp cannot advance time after a run\(\) callback read results"):
+        cpp.run(10.0, callbacks=[lambda t: (standalone["cells"].get_data(), t + 1.0)[1]])  # as PyNN's simple_STDP.py does
+    monkeypatch.setattr(device, "MAX_BUILDS", 2)
+    with pytest.raises(NotImplementedError, match=r"brian2_cpp cannot advance time .* from t = 0 2 times.*spikebridge.pynn.brian2"):
         cpp.run(10.0)
 
 
-@pytest.mark.compile
-def test_current_sources_inject_the_same_current_on_standalone_as_at_runtime() -> None:
-    def script(sim: ModuleType) -> np.ndarray:
-        sim.setup(timestep=0.1)
-        cells = sim.Population(3, sim.IF_curr_exp())
-        sim.DCSource(amplitude=0.5, start=5.0, stop=40.0).inject_into(cells[0:2])
-        step = sim.StepCurrentSource(times=[10.0, 20.0, 30.0], amplitudes=[0.4, -0.2, 0.8])
-        step.inject_into(cells[1:3])
-        cells.record("v")
-        sim.run(25.0)
-        step.amplitudes = [0.0, 0.3, 0.6]  # changed mid-simulation: 0.6 from t = 30 ms
-        sim.run(25.0)
-        v = np.asarray(cells.get_data().segments[0].analogsignals[0])
-        sim.end()
-        return v
+def test_brian2_cuda_refuses_reset_naming_the_modules_that_can() -> None:
+    cuda = _sim("spikebridge.pynn.brian2_cuda")
+    cuda.setup(timestep=0.1)
+    cells = cuda.Population(2, cuda.IF_curr_exp(i_offset=0.5))
+    cells.record("v")
+    cuda.run(10.0)  # recorded into the project; nothing compiles before data are read
+    with pytest.raises(NotImplementedError, match=r"brian2_cuda cannot reset\(\).*GPU memory.*spikebridge.pynn.brian2_cpp"):
+        cuda.reset()
 
-    runtime, standalone = script(_sim(BRIAN2)), script(_sim(CPP))
-    assert runtime.shape == (501, 3) and np.ptp(runtime, axis=0).min() > 1.0  # every cell was driven
-    np.testing.assert_allclose(standalone, runtime, rtol=0, atol=1e-9)
+
+@pytest.mark.parametrize("name", [NEST, BRIAN2, CPP])
+def test_what_pynn_rejects_is_rejected_with_pynns_own_exceptions(name: str) -> None:
+    from pyNN import errors
+
+    sim = _sim(name)
+    sim.setup(timestep=0.1)
+    cells = sim.Population(3, sim.IF_cond_exp())
+    sources = sim.Population(2, sim.SpikeSourceArray(spike_times=[[1.0], [2.0]]))
+    with pytest.raises(errors.NonExistentParameterError, match="tau_x"):
+        sim.Population(2, sim.IF_cond_exp(tau_x=3.0))
+    with pytest.raises(errors.InvalidParameterValueError):
+        cells.set(tau_m="ten")
+    with pytest.raises(errors.RecordingError):
+        sources.record("v")
+    with pytest.raises(errors.ConnectionError, match="receptor"):
+        sim.Projection(sources, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01), receptor_type="dopamine")
+    with pytest.raises(errors.InvalidDimensionsError):
+        cells.set(tau_m=np.array([10.0, 20.0]))
+    with pytest.raises(TypeError, match="inject current into a spike source"):
+        sim.DCSource(amplitude=0.1).inject_into(sources)
+    sim.end()
+
+
+def test_node_ids_are_read_in_one_call_and_are_nests_own() -> None:
+    import nest
+
+    from spikebridge.pynn.nest import node_ids
+
+    assert nest.NodeCollection.tolist is node_ids  # what stock pyNN.nest calls for every post-synaptic cell
+    nest.ResetKernel()
+    a, b = nest.Create("iaf_psc_alpha", 50), nest.Create("parrot_neuron", 7)
+    rng = np.random.default_rng(1)
+    for nodes in (a, a[3:40:3], a[np.sort(rng.choice(50, 13, replace=False))], a + b, (a + b)[[0, 49, 50, 56]], b[2], a[0:0]):
+        expected = [] if len(nodes) == 0 else [nodes.get("global_id")] if len(nodes) == 1 else list(nodes.get("global_id"))
+        assert node_ids(nodes) == expected
+        assert all(type(i) is int for i in node_ids(nodes))

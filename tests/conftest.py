@@ -55,6 +55,7 @@ HEAVIEST_FIRST = (  # by their summed test durations in one run of the suite (`p
     "tests/nestml/test_nestml_neurons.py",
     "tests/nestml/test_cuda_nestml.py",
     "tests/validation/test_compare.py",
+    "tests/pynn/test_cuda_example.py",
     "tests/test_weights_run.py",
     "tests/validation/test_rules.py",
     "tests/validation/test_single_cells.py",

@@ -11,12 +11,19 @@ regenerates it (``make`` recompiles what changed) and runs the binary again from
 ``setup()`` (from ``rng_seed``, or else from fresh entropy once), so the new binary simulates the runs already
 read exactly as before. Each read between runs costs a whole simulation up to that point: after
 :data:`MAX_BUILDS` builds a device refuses, naming what records during a run instead.
+
+Two environment variables serve unchanged scripts on machines that cannot run the binary (a GPU project built on
+a workstation): ``SPIKEBRIDGE_PYNN_BUILD`` ``generate`` or ``compile`` stops the script at its first read, once
+the project is generated (or compiled), printing its folder; ``SPIKEBRIDGE_CUDA_COMPUTE_CAPABILITY`` (``9.0``)
+names the GPU architecture brian2_cuda compiles for, where no GPU can be asked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
 import warnings
 from typing import Any
 
@@ -31,7 +38,7 @@ from ..backends.brian2 import simulator as standalone_state
 from ..backends.brian2 import standalone
 from ..backends.brian2.drivers import DRIVERS, Driver, StandaloneDriver
 from ..backends.brian2.options import Brian2Options
-from . import electrodes, restore
+from . import electrodes, restore, same_network
 
 _ACTIVE: Device | None = None
 """The device of the last ``setup()`` (``None`` before the first)."""
@@ -39,6 +46,26 @@ MODULES = {None: "spikebridge.pynn.brian2", "cpp": "spikebridge.pynn.brian2_cpp"
 CPP_OR_RUNTIME = "spikebridge.pynn.brian2_cpp, spikebridge.pynn.brian2 or spikebridge.pynn.nest"
 MAX_BUILDS = 8
 """Builds of one network a standalone device makes before it refuses to read between runs again."""
+BUILD_MODES = ("run", "compile", "generate")
+
+
+def build_mode() -> str:
+    """What a standalone device does at the first read: ``$SPIKEBRIDGE_PYNN_BUILD``, one of :data:`BUILD_MODES`."""
+    mode = os.environ.get("SPIKEBRIDGE_PYNN_BUILD", "run") or "run"
+    if mode not in BUILD_MODES:
+        raise ValueError(f"SPIKEBRIDGE_PYNN_BUILD={mode!r}: expected one of {', '.join(BUILD_MODES)}")
+    return mode
+
+
+def _options(variant: str | None) -> Brian2Options:
+    """The drop-in's Brian2 options; brian2_cuda's GPU architecture from ``$SPIKEBRIDGE_CUDA_COMPUTE_CAPABILITY``."""
+    capability = os.environ.get("SPIKEBRIDGE_CUDA_COMPUTE_CAPABILITY")
+    if variant != "cuda" or not capability:
+        return Brian2Options.model_validate({})
+    try:
+        return Brian2Options.model_validate({"compute_capability": float(capability)})
+    except ValueError:
+        raise ValueError(f"SPIKEBRIDGE_CUDA_COMPUTE_CAPABILITY={capability!r}: expected a GPU architecture such as 9.0") from None
 
 
 def active() -> Device:
@@ -63,9 +90,11 @@ class Device:
         self.builds = 0
         self.in_callbacks = False
         """Whether a ``run()`` with callbacks is under way (a read in a callback is refused at the next step)."""
-        self.initial: list[Any] | None = None
-        """The groups the network held at its first run (``reset()`` restores their state), ``None`` before it."""
-        self.stored = False
+        self.ran_since_reset = False
+        self.pending: list[tuple[int, list[Any]]] = []
+        """Since the last ``reset()``: (main queue length, the groups whose first run then began), standalone."""
+        self.copies: dict[str, tuple[str, bool]] = {}
+        """Each array's latest copy in ``main()`` (:func:`~spikebridge.pynn.restore.store_code`): what ``reset()`` restores."""
 
     @property
     def standalone(self) -> bool:
@@ -76,14 +105,15 @@ class Device:
         """Select and reset the device, then PyNN's ``setup``; ``rng_seed`` seeds Brian2's generators."""
         global _ACTIVE
         _ACTIVE = self
-        self.driver = DRIVERS[self.variant](self.module, Brian2Options.model_validate({}))
+        self.driver = DRIVERS[self.variant](self.module, _options(self.variant))
         self.driver.activate()
         self.built = False
         self.has_run = False
         self.delays = []
         self.builds = 0
-        self.initial = None
-        self.stored = False
+        self.ran_since_reset = False
+        self.pending = []
+        self.copies = {}
         control.setup(timestep, min_delay, **extra)
         # PyNN's private clock named "clock" collides with C's clock() in CUDA code; its NetworkOperation and
         # Network.store() are refused by standalone devices: run on defaultclock, and add the operation at runtime
@@ -146,12 +176,21 @@ class Device:
         if not self.standalone or self.built:
             return
         assert isinstance(self.driver, StandaloneDriver)
-        if not self.has_run and self.initial is None:
+        if not self.has_run:
             standalone_state.run(0.0)  # a standalone project needs one run to hold the network
         if self.driver.project is not None:  # a rebuild: new results, and monitors of new lengths
             self.driver.project.clean_results()
             _forget_monitor_lengths(simulator.state.network)
         self.driver.project = standalone.Project(self.driver.cache_root / structure_key(self.variant))
+        mode = build_mode()
+        if mode != "run":
+            self.driver.project.directory.mkdir(parents=True, exist_ok=True)
+            brian2.device.build(
+                directory=str(self.driver.project.directory), compile=mode == "compile", run=False, with_output=False, clean=False
+            )
+            where = self.driver.project.directory
+            print(f"{self.module}: {mode}d the project in {where} (SPIKEBRIDGE_PYNN_BUILD={mode}); nothing was simulated", file=sys.stderr)
+            raise SystemExit(0)
         self.driver.project.build(run=True)
         self.built = True
         self.builds += 1
@@ -160,22 +199,36 @@ class Device:
         """Standalone: a change of values after the binary has run extends the project (:meth:`reopen`)."""
         self.reopen(what)
 
-    def first_run(self, network: Any) -> None:
-        """Note the groups the network holds at its first run: ``reset()`` restores them."""
-        if self.initial is None:
-            self.initial = restore.restored(network.objects)
+    def ran(self, queued: int, network: Any) -> None:
+        """After a standalone run that began at main queue entry ``queued``: note the groups it ran for the first
+        time since the last ``reset()``, whose state at that entry the next ``reset()`` restores."""
+        seen = {group.name for _, groups in self.pending for group in groups}
+        new = [group for group in restore.restored(network.objects) if group.name not in seen]
+        if new:
+            self.pending.append((queued, new))
+        self.ran_since_reset = True
 
-    def reset(self, network: Any) -> None:
-        """Standalone ``reset()``: ``main()`` restores the state the network held at its first run, at time 0."""
-        if self.initial is None:
-            return  # nothing has run: the state is the initial one
+    def check_reset(self) -> None:
+        """Refuse a standalone ``reset()`` this device cannot do, before anything is closed."""
+        if not self.standalone or not self.ran_since_reset:
+            return
         if self.variant == "cuda":
             self.refuse("reset(): the state it would restore lives in GPU memory", CPP_OR_RUNTIME)
         self.reopen("reset()")
-        if not self.stored:
-            restore.insert_store(restore.store_code(self.initial))
-            self.stored = True
-        brian2.get_device().insert_code("main", restore.restore_code(self.initial, network))
+
+    def reset(self, network: Any) -> None:
+        """Standalone ``reset()``: ``main()`` restores each group's state at its first run since the last reset, at
+        time 0 (as stock ``pyNN.brian2`` does, nothing is restored when nothing has run since)."""
+        if not self.ran_since_reset:
+            return
+        self.check_reset()
+        for queued, groups in reversed(self.pending):  # the later first: earlier entries keep their places
+            code, copies = restore.store_code(groups, tag=queued)  # queue lengths only grow: unique
+            restore.insert_store(code, queued)
+            self.copies.update(copies)
+        brian2.get_device().insert_code("main", restore.restore_code(self.copies, network))
+        self.pending = []
+        self.ran_since_reset = False
         restore.rewind(network)
         electrodes.reset()
 
@@ -190,9 +243,10 @@ class _State(simulator.State):
             for recorder in self.recorders:
                 recorder._finalize()
             operations, namespace = electrodes.schedule(self.t, simtime) if self.current_sources else ([], {})
-            dev.first_run(self.network)
+            queued = len(brian2.get_device().main_queue)
             self.running = True
             self.network.run(simtime * brian2.ms, namespace=namespace)
+            dev.ran(queued, self.network)
             for operation in operations:  # each run has its own
                 self.network.remove(operation)
         else:
@@ -258,7 +312,7 @@ def build_control(device: Device) -> dict[str, Any]:
 
     def setup(timestep: float = DEFAULT_TIMESTEP, min_delay: float = DEFAULT_MIN_DELAY, **extra_params: Any) -> int:
         """Should be called at the very beginning of a script."""
-        device.setup(timestep, min_delay, extra_params)
+        device.setup(timestep, min_delay, same_network.start(extra_params))
         return 0
 
     # the device's checks sit in the state's run (see Device.setup), which every advance of time passes through
@@ -266,6 +320,9 @@ def build_control(device: Device) -> dict[str, Any]:
 
     def run_until(time_point: float, callbacks: Any = None) -> float:
         """Advance the simulation until ``time_point`` (ms), calling ``callbacks`` on the way as PyNN does."""
+        if callbacks:
+            device.before_run()  # a read before this run is not one of its callbacks'
+        same_network.before_run(time_point, simulator.state.dt, simulator.state.min_delay)
         device.in_callbacks = bool(callbacks)
         try:
             return float(stock_run_until(time_point, callbacks))
@@ -279,9 +336,9 @@ def build_control(device: Device) -> dict[str, Any]:
     stock_reset = common.build_reset(simulator)
 
     def reset(annotations: dict[str, Any] | None = None) -> None:
-        """Back to t = 0 with the same network and a new segment (brian2_cuda refuses)."""
-        if device.variant == "cuda":
-            device.reset(simulator.state.network)  # refuses (after a run) before the recorders store anything
+        """Back to t = 0 with the same network and a new segment (brian2_cuda refuses, and ``same_network=True``)."""
+        same_network.refuse_reset(device.module)
+        device.check_reset()  # a refusal comes before the recorders close their segments
         stock_reset(annotations if annotations is not None else {})
 
     def end(compatible_output: bool = True) -> None:

@@ -73,6 +73,9 @@ class Captured:
     populations: list[Any] = field(default_factory=list)
     projections: list[Any] = field(default_factory=list)
     sources: list[tuple[Any, list[Any]]] = field(default_factory=list)
+    sets: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+    """``set()`` calls after creation: (population, view or projection; the values given), in order."""
+    resets: int = 0
     duration: float = 0.0
     error: str | None = None
 
@@ -84,12 +87,29 @@ def capturing_module(captured: Captured) -> ModuleType:
     module = ModuleType("spikebridge.pynn.export.simulator", base.__doc__)
     module.__dict__.update({k: v for k, v in vars(base).items() if not k.startswith("__")})
 
+    class PopulationView(base.PopulationView):
+        __doc__ = base.PopulationView.__doc__
+
+        def set(self, **parameters: Any) -> None:
+            captured.sets.append((self, parameters))
+            super().set(**parameters)
+
+        def _get_view(self, selector: Any, label: str | None = None) -> PopulationView:
+            return PopulationView(self, selector, label)
+
     class Population(base.Population):
         __doc__ = base.Population.__doc__
 
         def _create_cells(self) -> None:
             super()._create_cells()
             captured.populations.append(self)
+
+        def set(self, **parameters: Any) -> None:
+            captured.sets.append((self, parameters))
+            super().set(**parameters)
+
+        def _get_view(self, selector: Any, label: str | None = None) -> PopulationView:
+            return PopulationView(self, selector, label)
 
     class Projection(base.Projection):
         __doc__ = base.Projection.__doc__
@@ -98,10 +118,20 @@ def capturing_module(captured: Captured) -> ModuleType:
             super().__init__(*args, **kwargs)
             captured.projections.append(self)
 
+        def set(self, **attributes: Any) -> None:
+            captured.sets.append((self, attributes))
+            super().set(**attributes)
+
     def setup(timestep: float = base._stock.control.DEFAULT_TIMESTEP, min_delay: Any = "auto", **extra: Any) -> int:
-        """PyNN's ``setup``; the time step and ``rng_seed`` go into the model."""
+        """PyNN's ``setup``; the time step and ``rng_seed`` go into the model. A second ``setup()`` starts over."""
+        vars(captured).update(vars(Captured()))
+        extra.pop("same_network", None)  # a model file draws everything from its seed already
         captured.setup = {"timestep": timestep, **extra}
         return base.setup(timestep, min_delay, **extra)
+
+    def reset(annotations: Any = None) -> None:
+        """Noted: a model file simulates one segment."""
+        captured.resets += 1
 
     def run(simtime: float, callbacks: Any = None) -> float:
         """Add ``simtime`` to the model's duration; nothing is simulated."""
@@ -111,6 +141,10 @@ def capturing_module(captured: Captured) -> ModuleType:
     def run_until(time_point: float, callbacks: Any = None) -> float:
         """Extend the model's duration to ``time_point``; nothing is simulated."""
         captured.duration = max(captured.duration, float(time_point))
+        return captured.duration
+
+    def get_current_time() -> float:
+        """The time the script has asked to simulate so far (loops over ``run()`` end as they would)."""
         return captured.duration
 
     def end(compatible_output: bool = True) -> None:
@@ -129,8 +163,11 @@ def capturing_module(captured: Captured) -> ModuleType:
 
     module.__dict__.update(
         Population=Population,
+        PopulationView=PopulationView,
         Projection=Projection,
         setup=setup,
+        reset=reset,
+        get_current_time=get_current_time,
         run=run,
         run_for=run,
         run_until=run_until,
@@ -205,8 +242,9 @@ def capture(script: Path, argv: list[str]) -> Captured:
     """Run ``script`` (with ``argv``) on the capturing module; an error after its first ``run()`` ends it early."""
     captured = Captured()
     module = capturing_module(captured)
-    old_argv = sys.argv
+    old_argv, old_path = sys.argv, list(sys.path)
     sys.argv = [str(script), *argv]
+    sys.path.insert(0, str(script.resolve().parent))  # as "python SCRIPT.py" would: its own modules import
     try:
         with _standing_in(module), _quiet():
             runpy.run_path(str(script), run_name="__main__")
@@ -217,7 +255,7 @@ def capture(script: Path, argv: list[str]) -> Captured:
             raise ModelError("", f"the script failed before its first run(): {type(err).__name__}: {err}", str(script)) from None
         captured.error = f"{type(err).__name__}: {err}"
     finally:
-        sys.argv = old_argv
+        sys.argv, sys.path[:] = old_argv, old_path
     return captured
 
 
@@ -281,13 +319,16 @@ def _population(p: Any, missing: list[str]) -> dict[str, Any]:
     return table
 
 
-def _connector(c: Any, where: str, missing: list[str]) -> dict[str, Any] | None:
+def _connector(c: Any, synapse: Any, where: str, missing: list[str]) -> dict[str, Any] | None:
     kind = type(c).__name__
     if kind not in CONNECTORS:
         missing.append(f"{where}: {kind} (the schema's rules: {', '.join(sorted(set(CONNECTORS.values())))})")
         return None
     table: dict[str, Any] = {"rule": CONNECTORS[kind]}
-    if hasattr(c, "allow_self_connections") and isinstance(c.allow_self_connections, bool):
+    if hasattr(c, "allow_self_connections"):
+        if not isinstance(c.allow_self_connections, bool):
+            missing.append(f"{where}: allow_self_connections={c.allow_self_connections!r} (the schema's: true or false)")
+            return None
         table["allow_self_connections"] = c.allow_self_connections
     if kind == "FixedProbabilityConnector":
         table["p"] = float(c.p_connect)
@@ -302,7 +343,17 @@ def _connector(c: Any, where: str, missing: list[str]) -> dict[str, Any] | None:
         if set(columns) - {"i", "j", "weight", "delay"}:
             missing.append(f"{where}: list columns {columns} (the schema's: i, j, weight, delay)")
             return None
-        table["connections"] = np.asarray(c.conn_list, dtype=float).tolist()
+        rows = np.asarray(c.conn_list, dtype=float).reshape(-1, len(columns))
+        wanted = ["i", "j"] + [name for name in ("weight", "delay") if name in columns]
+        if wanted[-1] == "delay" and "weight" not in columns:  # the schema's rows are [pre, post, weight, delay]
+            weight = _value(synapse.parameter_space["weight"], f"{where}: weight", missing)
+            if weight is None or isinstance(weight, dict):
+                missing.append(f"{where}: a list of delays without weights, and weights that are not one number")
+                return None
+            rows = np.column_stack([rows, np.full(len(rows), weight)])
+            columns = [*columns, "weight"]
+            wanted = ["i", "j", "weight", "delay"]
+        table["connections"] = rows[:, [columns.index(name) for name in wanted]].tolist()
     return table
 
 
@@ -311,10 +362,10 @@ def _projection(prj: Any, names: dict[int, str], missing: list[str]) -> tuple[st
     if id(prj.pre) not in names or id(prj.post) not in names:
         missing.append(f"{where}: from or to a view or an assembly (the schema connects whole populations)")
         return None
-    connector = _connector(prj._connector, where, missing)
+    synapse = prj.synapse_type
+    connector = _connector(prj._connector, synapse, where, missing)
     if connector is None:
         return None
-    synapse = prj.synapse_type
     table: dict[str, Any] = {"pre": names[id(prj.pre)], "post": names[id(prj.post)], "connector": connector}
     if prj.receptor_type in ("excitatory", "inhibitory"):
         table["receptor"] = prj.receptor_type
@@ -341,6 +392,35 @@ def _projection(prj: Any, names: dict[int, str], missing: list[str]) -> tuple[st
         missing.append(f"{where}: synapse type {kind} (the schema's: static, stdp, NESTML rules)")
     label = prj.label if prj.label and prj.label.isidentifier() else f"{table['pre']}_{table['post']}"
     return label, table
+
+
+def _unique(label: str, taken: Any) -> str:
+    """``label``, or ``label_2``, ``label_3``, ... if it is taken."""
+    k, out = 1, label
+    while out in taken:
+        k += 1
+        out = f"{label}_{k}"
+    return out
+
+
+def _apply_sets(captured: Captured, names: dict[int, str], tables: dict[int, dict[str, Any]], missing: list[str]) -> None:
+    """``set()`` calls after creation, applied to the tables of whole populations and projections."""
+    for target, values in captured.sets:
+        table = tables.get(id(target))
+        what = f"population {names[id(target)]!r}" if id(target) in names else f"projection {getattr(target, 'label', '')!r}"
+        if table is None:
+            missing.append(f"set() on a view of population {target.grandparent.label!r} (the schema sets whole populations)")
+            continue
+        for name, value in values.items():
+            exported = _value(value, f"{what}: set({name}=...)", missing)
+            if exported is None:
+                continue
+            if name in ("weight", "delay") and "connector" in table:
+                table[name] = exported
+            elif "connector" in table or "spike_times" in table:
+                missing.append(f"{what}: set({name}=...) after creation")
+            else:
+                table.setdefault("parameters", {})[name] = exported
 
 
 def _stimulus(source: Any, cells: list[Any], names: dict[int, str], missing: list[str]) -> dict[str, Any] | None:
@@ -380,17 +460,20 @@ def translate(captured: Captured, name: str) -> Export:
     """The captured network as a raw model (the schema's fields), listing what the schema cannot express."""
     missing: list[str] = []
     names: dict[int, str] = {}
-    populations = {}
+    by_object: dict[int, dict[str, Any]] = {}
+    populations: dict[str, dict[str, Any]] = {}
     for k, p in enumerate(captured.populations):
-        label = p.label if p.label and p.label.isidentifier() and p.label not in populations else f"population{k}"
+        label = _unique(p.label if p.label and p.label.isidentifier() else f"population{k}", populations)
         names[id(p)] = label
-        populations[label] = _population(p, missing)
+        populations[label] = by_object[id(p)] = _population(p, missing)
     projections: dict[str, dict[str, Any]] = {}
     for prj in captured.projections:
         named = _projection(prj, names, missing)
         if named is not None:
-            label = named[0] if named[0] not in projections else f"{named[0]}_{len(projections)}"
-            projections[label] = named[1]
+            projections[_unique(named[0], projections)] = by_object[id(prj)] = named[1]
+    _apply_sets(captured, names, by_object, missing)
+    if captured.resets:
+        missing.append(f"simulation: reset() ({captured.resets}x; a model file simulates one segment from t = 0)")
     stimuli: dict[str, dict[str, Any]] = {}
     for k, (source, cells) in enumerate(captured.sources):
         stimulus = _stimulus(source, cells, names, missing)
@@ -405,6 +488,10 @@ def translate(captured: Captured, name: str) -> Export:
         table: dict[str, Any] = {"variables": sorted(recorded)}
         if cells != list(range(p.size)):
             table["cells"] = cells
+        if "spikes" not in recorded or len(recorded) > 1:
+            interval = float(p.recorder.sampling_interval)
+            if not np.isclose(interval, float(captured.setup.get("timestep", 0.1))):
+                table["sampling_interval"] = _number(interval)
         if len({frozenset(ids) for ids in recorded.values()}) > 1:  # a model records one set of cells per population
             notes.append(f"{names[id(p)]}: {', '.join(sorted(recorded))} are recorded from the same {len(cells)} cells")
         recording[names[id(p)]] = table

@@ -23,6 +23,7 @@ from pyNN.nest import Projection as _StockProjection
 from pyNN.nest import StaticSynapse, simulator
 
 from ..rundir.weights import table_from_arrays
+from . import same_network
 from .connectors import mended
 
 _RECORDING: list[Projection] = []
@@ -43,11 +44,14 @@ def node_ids(nodes: Any) -> list[int]:
     ``_to_array`` returns the same IDs without reading any status; importing this module makes it ``tolist()``
     for every NodeCollection (NEST's type checks refuse subclasses).
     """
+    if not _single_process():  # each process holds only its own nodes' statuses: NEST's own answer
+        return list(_nest_tolist(nodes))
     if len(nodes) == 0:
         return []
     return [int(i) for i in nodes._to_array()["All"]]
 
 
+_nest_tolist = _nest.NodeCollection.tolist
 _nest.NodeCollection.tolist = node_ids
 
 
@@ -72,15 +76,29 @@ class IF_cond_exp_gsfa_grr(_stock.IF_cond_exp_gsfa_grr):  # noqa: N801 (PyNN's n
     scale_factors = {**_stock.IF_cond_exp_gsfa_grr.scale_factors, "g_r": 0.001, "g_s": 0.001}
 
 
-class PopulationView(_StockPopulationView):
+class PopulationView(same_network.DrawnPoisson, _StockPopulationView):
     __doc__ = _StockPopulationView.__doc__
 
     def _get_view(self, selector: Any, label: str | None = None) -> PopulationView:
         return PopulationView(self, selector, label)
 
 
-class Population(_StockPopulation):
+class Population(same_network.DrawnPoisson, _StockPopulation):
     __doc__ = _StockPopulation.__doc__
+
+    def __init__(
+        self, size: Any, cellclass: Any, cellparams: Any = None, structure: Any = None, initial_values: Any = None, label: str | None = None
+    ) -> None:
+        cellclass, poisson = same_network.population_args(cellclass, cellparams, _stock.SpikeSourceArray)
+        cellparams = None if poisson is not None else cellparams
+        super().__init__(size, cellclass, cellparams, structure, initial_values or {}, label)
+        drawn = same_network.active()
+        if poisson is not None and drawn is not None:
+            drawn.poisson(self, poisson)
+
+    def _load_drawn(self) -> None:
+        """The spikes drawn for this Poisson source that NEST has not emitted yet (same_network)."""
+        self.set(spike_times=same_network.spike_sequences(self, after=simulator.state.t))
 
     def _create_cells(self) -> None:
         super()._create_cells()
@@ -145,6 +163,7 @@ def run_until(time_point: float, callbacks: Any = None) -> float:
     """Advance the simulation until ``time_point`` ms, taking weight snapshots on the way."""
     if _RECORDING:
         callbacks = [*(callbacks or []), _snapshots(time_point)]
+    same_network.before_run(time_point, simulator.state.dt, simulator.state.min_delay)
     return _stock.run_until(time_point, callbacks)
 
 
@@ -161,7 +180,13 @@ def setup(
 ) -> int:
     """Should be called at the very beginning of a script."""
     _RECORDING.clear()
-    return _stock.setup(timestep, min_delay, **extra_params)
+    return _stock.setup(timestep, min_delay, **same_network.start(extra_params))
+
+
+def reset(annotations: dict[str, Any] | None = None) -> None:
+    """Back to t = 0 with the same network and a new segment (refused with ``same_network=True``)."""
+    same_network.refuse_reset("spikebridge.pynn.nest")
+    _stock.reset(annotations)
 
 
 create = common.build_create(Population)

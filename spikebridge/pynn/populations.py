@@ -11,7 +11,7 @@ import pyNN.brian2 as stock
 from pyNN.parameters import ParameterSpace
 from pyNN.standardmodels import StandardCellType
 
-from . import device
+from . import device, same_network
 from .recording import Recorder
 
 
@@ -87,7 +87,7 @@ class Assembly(stock.Assembly):
     """``pyNN.brian2``'s Assembly: a group of populations and views, handled as one."""
 
 
-class PopulationView(_DeviceAware, stock.PopulationView):
+class PopulationView(same_network.DrawnPoisson, _DeviceAware, stock.PopulationView):
     """``pyNN.brian2``'s PopulationView (a selection of a population's cells), read and written through the device."""
 
     _assembly_class = Assembly
@@ -96,10 +96,28 @@ class PopulationView(_DeviceAware, stock.PopulationView):
         return PopulationView(self, selector, label)
 
 
-class Population(_DeviceAware, stock.Population):
+class Population(same_network.DrawnPoisson, _DeviceAware, stock.Population):
     __doc__ = stock.Population.__doc__
     _recorder_class = Recorder
     _assembly_class = Assembly
+
+    def __init__(
+        self, size: Any, cellclass: Any, cellparams: Any = None, structure: Any = None, initial_values: Any = None, label: str | None = None
+    ) -> None:
+        cellclass, poisson = same_network.population_args(cellclass, cellparams, stock.SpikeSourceArray)
+        cellparams = None if poisson is not None else cellparams
+        super().__init__(size, cellclass, cellparams, structure, initial_values or {}, label)
+        drawn = same_network.active()
+        if poisson is not None and drawn is not None:
+            drawn.poisson(self, poisson)
+
+    def _load_drawn(self) -> None:
+        """The spikes drawn for this Poisson source (same_network) from the current time step on."""
+        device.active().before_change("draw Poisson spikes")
+        after = stock.simulator.state.t - stock.simulator.state.dt / 2  # the past ones only warn: not given
+        times = same_network.spike_sequences(self, after=after, scale=1e-3)  # Brian2's SpikeGeneratorGroup holds s
+        self.brian2_group._set_spike_time_sequences(times)
+        self._given["spike_time_sequences"] = times
 
     def _create_cells(self) -> None:
         super()._create_cells()

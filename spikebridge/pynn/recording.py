@@ -31,6 +31,9 @@ class _Closed:
     start: Any
     stop: float
     counter: int
+    initial: dict[str, np.ndarray]
+    """The recorded variables' initial values at the ``reset()`` (``initialize()`` may change them after)."""
+    sampling_interval: float
     annotations: dict[str, Any] = field(default_factory=dict)
 
 
@@ -40,6 +43,8 @@ class Recorder(StockRecorder):
     recorded: Any
     clear_flag: bool
     _recording_start_time: Any
+    sampling_interval: float
+    _closed_initial: dict[str, np.ndarray] | None = None
 
     def _create_device(self, group: Any, variable: Any) -> None:
         # "name*": Brian2 numbers repeats (a reset records anew); composed cell types' variables hold dots
@@ -62,7 +67,8 @@ class Recorder(StockRecorder):
         wanted = np.asarray(list(ids), dtype=int)
         if not np.isin(wanted, recorded).all():
             raise Exception("You are requesting data from neurons that have not been recorded")
-        initial = np.asarray(self.population.initial_values[variable.name][self.population.id_to_index(wanted)])
+        initial_values = self._closed_initial or self.population.initial_values
+        initial = np.asarray(initial_values[variable.name][self.population.id_to_index(wanted)])
         first = np.broadcast_to(initial, (1, len(wanted)))
         if variable.name not in self._devices:  # cleared on a standalone device, and not run since
             return np.array(first), None
@@ -102,7 +108,11 @@ class Recorder(StockRecorder):
         state = simulator.state
         if state.t != 0 and not self.clear_flag:
             recorded = defaultdict(set, {variable: set(ids) for variable, ids in self.recorded.items()})
-            closed = _Closed(dict(self._devices), recorded, self._recording_start_time, state.t, state.segment_counter)
+            everyone = np.arange(self.population.size)
+            initial = {name: np.array(self.population.initial_values[name][everyone]) for name in self._devices if name != "spikes"}
+            closed = _Closed(
+                dict(self._devices), recorded, self._recording_start_time, state.t, state.segment_counter, initial, self.sampling_interval
+            )
             closed.annotations.update(annotations or {})
             self.cache.store(closed)
         for monitor in self._devices.values():
@@ -117,14 +127,15 @@ class Recorder(StockRecorder):
         for k, item in enumerate(self.cache._data):
             if not isinstance(item, _Closed):
                 continue
-            now = (self._devices, self.recorded, self._recording_start_time, state.segment_counter)
+            now = (self._devices, self.recorded, self._recording_start_time, self.sampling_interval, state.segment_counter)
             self._devices, self.recorded, self._recording_start_time = item.devices, item.recorded, item.start
+            self.sampling_interval, self._closed_initial = item.sampling_interval, item.initial
             state.segment_counter, state.t_override = item.counter, item.stop
             try:
                 segment = self._get_current_segment()
             finally:
-                self._devices, self.recorded, self._recording_start_time, state.segment_counter = now
-                state.t_override = None
+                self._devices, self.recorded, self._recording_start_time, self.sampling_interval, state.segment_counter = now
+                state.t_override, self._closed_initial = None, None
             segment.annotate(**item.annotations)
             self.cache._data[k] = segment
 

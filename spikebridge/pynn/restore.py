@@ -1,10 +1,12 @@
 """``reset()`` inside one ``cpp_standalone`` binary: Brian2's ``Network.store``/``restore``, written as C++.
 
 Brian2 refuses ``store()`` and ``restore()`` on standalone devices. What stock ``pyNN.brian2`` restores at
-``reset()`` is the state the network held at its first run: every array variable its groups own (neurons, spike
-sources, synapses; Brian2's ``Group._full_state``), empty spike queues and time 0. Here the generated ``main()``
-copies those arrays just before its first run and copies them back at each ``reset()``; the spike queues of every
-pathway are emptied, and the network's and clocks' time set to 0. Monitors are not restored: each segment
+``reset()`` is the state the network held at its first run since the previous ``reset()``: every array variable
+its groups own (neurons, spike sources, synapses; Brian2's ``Group._full_state``), empty spike queues and time 0.
+Here the generated ``main()`` copies a group's arrays just before the first run it takes part in since the last
+``reset()`` (so values set between a ``reset()`` and the next run are those later resets restore) and copies them
+back at the next ``reset()``; the spike queues of every pathway are emptied, and the network's and clocks' time set
+to 0. Monitors are not restored: each segment
 records into monitors of its own (:mod:`~spikebridge.pynn.recording`).
 """
 
@@ -45,22 +47,25 @@ def _arrays(groups: list[Any]) -> list[tuple[str, str, bool]]:
     return out
 
 
-def store_code(groups: list[Any]) -> str:
-    """C++ for ``main()`` just before the first run: a copy of each array of ``groups``."""
-    lines = []
+def store_code(groups: list[Any], tag: int) -> tuple[str, dict[str, tuple[str, bool]]]:
+    """C++ for ``main()`` just before the first run ``groups`` take part in since the last ``reset()``: a copy of
+    each of their arrays (named with ``tag``), and {array: (its copy, dynamic)}."""
+    lines, copies = [], {}
     for name, ctype, dynamic in _arrays(groups):
+        copy = f"_spikebridge_initial{tag}{name}"
         source = f"brian::{name}" if dynamic else f"brian::{name}, brian::{name} + brian::_num_{name}"
-        lines.append(f"std::vector<{ctype}> _spikebridge_initial{name}({source});")
-    return "\n".join(lines)
+        lines.append(f"std::vector<{ctype}> {copy}({source});")
+        copies[name] = (copy, dynamic)
+    return "\n".join(lines), copies
 
 
-def restore_code(groups: list[Any], network: Any) -> str:
-    """C++ for ``main()`` at a ``reset()``: the arrays copied back, spike queues emptied, time 0."""
+def restore_code(copies: dict[str, tuple[str, bool]], network: Any) -> str:
+    """C++ for ``main()`` at a ``reset()``: the arrays copied back from ``copies``, every pathway's spike queue
+    emptied (also of groups that have not run yet), time 0."""
     lines = []
-    for name, _, dynamic in _arrays(groups):
-        copy = f"_spikebridge_initial{name}"
+    for name, (copy, dynamic) in copies.items():
         lines.append(f"brian::{name} = {copy};" if dynamic else f"std::copy({copy}.begin(), {copy}.end(), brian::{name});")
-    for group in groups:
+    for group in restored(network.objects):
         for pathway in getattr(group, "_pathways", []):
             lines.append(
                 f"for (CSpikeQueue* queue : brian::{pathway.name}.queue) {{ auto state = queue->_full_state(); "
@@ -88,8 +93,8 @@ def rewind(network: Any) -> None:
         device.array_cache[clock.variables["t"]] = np.array([0.0])
 
 
-def insert_store(code: str) -> None:
-    """Put ``code`` in ``main()`` before the first run (the project's first ``run_network`` entry)."""
+def insert_store(code: str, after: int) -> None:
+    """Put ``code`` in ``main()`` before its first run at or after entry ``after`` of the device's main queue."""
     queue = brian2.get_device().main_queue
-    first = next(k for k, (kind, _) in enumerate(queue) if kind == "run_network")
+    first = next(k for k, (kind, _) in enumerate(queue) if kind == "run_network" and k >= after)
     queue.insert(first, ("insert_code", code))

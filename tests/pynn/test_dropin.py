@@ -170,9 +170,16 @@ def test_standalone_runs_reads_between_runs_and_resets_as_the_runtime_does(monke
         sim.run(50.0)  # after a read: standalone rebuilds and simulates again from t = 0 at the next read
         sim.reset()  # back to the state of the first run: weights, membranes, spikes in flight, currents' schedule
         cells[2:4].set(tau_m=8.0)
+        cells.initialize(v=[-65.0, -65.0, -65.0, -60.0])  # set between a reset and a run: what the next reset restores
+        late = sim.Population(1, sim.IF_curr_exp(), label="late")  # first runs in this segment: restored too
+        sim.Projection(src, late, sim.AllToAllConnector(), sim.StaticSynapse(weight=3.0, delay=4.0))
+        late.record("v")
+        sim.run(150.0)
+        sim.reset()
         sim.run(150.0)
         segments = cells.get_data().segments
         out = {"table": table, "w_read": w_read, "w_end": prj.get("weight", format="array")}
+        out["late"] = [np.asarray(s.analogsignals[0]) for s in late.get_data().segments]
         out["v"] = [np.asarray(s.analogsignals[0]) for s in (first, *segments)]
         out["spikes"] = [[np.asarray(t) for t in s.spiketrains] for s in (first, *segments)]
         out["cells"] = cells
@@ -181,28 +188,36 @@ def test_standalone_runs_reads_between_runs_and_resets_as_the_runtime_does(monke
     runtime = script(_sim(BRIAN2))
     with pytest.warns(RuntimeWarning, match="rebuilds the project and simulates again from t = 0"):
         standalone = script(_sim(CPP))
-    assert [v.shape for v in runtime["v"]] == [(2001, 4), (2501, 4), (1501, 4)]  # PyNN includes the sample at the end
+    assert [v.shape for v in runtime["v"]] == [(2001, 4), (2501, 4), (1501, 4), (1501, 4)]  # PyNN includes the sample at the end
     assert list(runtime["table"].columns.get_level_values("t").unique()) == [0.0, 50.0, 100.0, 150.0]
     assert sum(len(t) for t in runtime["spikes"][1]) > 10
     # reset restored the network: the unchanged cells repeat the first segment, the changed ones do not
     np.testing.assert_allclose(runtime["v"][2][:, :2], runtime["v"][1][:1501, :2], rtol=0, atol=1e-12)
     assert np.abs(runtime["v"][2][:, 2:] - runtime["v"][1][:1501, 2:]).max() > 1.0
+    # the second reset restored what was set after the first: the last two segments are one
+    assert runtime["v"][3][0, 3] == -60.0
+    np.testing.assert_allclose(runtime["v"][3], runtime["v"][2], rtol=0, atol=1e-12)
+    assert len(runtime["late"]) == 2 and runtime["late"][0].max() > -60.0
+    np.testing.assert_allclose(runtime["late"][1], runtime["late"][0], rtol=0, atol=1e-12)
     assert not np.allclose(runtime["w_read"], 0.6)  # the rule changed the weights
     for on_runtime, on_standalone in zip(runtime["v"], standalone["v"]):
         np.testing.assert_allclose(on_standalone, on_runtime, rtol=0, atol=1e-9)
     for on_runtime, on_standalone in zip(runtime["spikes"], standalone["spikes"]):
         for a, b in zip(on_runtime, on_standalone):
             np.testing.assert_allclose(b, a, rtol=0, atol=1e-9)
+    for on_runtime, on_standalone in zip(runtime["late"], standalone["late"]):
+        np.testing.assert_allclose(on_standalone, on_runtime, rtol=0, atol=1e-9)
     for key in ("w_read", "w_end"):
         np.testing.assert_allclose(standalone[key], runtime[key], rtol=1e-9)
     np.testing.assert_allclose(standalone["table"].to_numpy(), runtime["table"].to_numpy(), rtol=1e-9)
     from spikebridge.pynn import device
 
     cpp = _sim(CPP)
+    cpp.run(5.0, callbacks=[lambda t: t + 1.0])  # callbacks that read nothing, after a read: no refusal
     with pytest.raises(NotImplementedError, match=r"brian2_cpp cannot advance time after a run\(\) callback read results"):
         cpp.run(10.0, callbacks=[lambda t: (standalone["cells"].get_data(), t + 1.0)[1]])  # as PyNN's simple_STDP.py does
-    monkeypatch.setattr(device, "MAX_BUILDS", 2)
-    with pytest.raises(NotImplementedError, match=r"brian2_cpp cannot advance time .* from t = 0 2 times.*spikebridge.pynn.brian2"):
+    monkeypatch.setattr(device, "MAX_BUILDS", 3)
+    with pytest.raises(NotImplementedError, match=r"brian2_cpp cannot advance time .* from t = 0 3 times.*spikebridge.pynn.brian2"):
         cpp.run(10.0)
 
 
@@ -252,3 +267,66 @@ def test_node_ids_are_read_in_one_call_and_are_nests_own() -> None:
         expected = [] if len(nodes) == 0 else [nodes.get("global_id")] if len(nodes) == 1 else list(nodes.get("global_id"))
         assert node_ids(nodes) == expected
         assert all(type(i) is int for i in node_ids(nodes))
+
+
+def poisson_network(sim: ModuleType, **setup: Any) -> dict[str, Any]:
+    """Poisson sources (random rates) onto conductance cells, random connectivity and weights, no NumpyRNG given;
+    the first 10 sources slow down between two runs."""
+    sim.setup(timestep=0.1, min_delay=0.5, **setup)
+    rate = sim.RandomDistribution("uniform", (20.0, 60.0))
+    src = sim.Population(30, sim.SpikeSourcePoisson(rate=rate, start=5.0, duration=400.0), label="src")
+    cells = sim.Population(10, sim.IF_cond_exp(tau_m=15.0), label="cells")
+    weight = sim.RandomDistribution("uniform", (0.004, 0.012))
+    prj = sim.Projection(src, cells, sim.FixedProbabilityConnector(0.4), sim.StaticSynapse(weight=weight, delay=1.0))
+    src.record("spikes")
+    cells.record("spikes")
+    sim.run(200.0)
+    rates = src.get("rate")
+    src[0:10].set(rate=5.0)
+    sim.run(200.0)
+    out = {
+        "rates": rates,
+        "rates_after": src[0:10].get("rate"),
+        "connections": np.array(sorted(prj.get(["weight", "delay"], format="list"))),
+    }
+    for name, population in (("inputs", src), ("outputs", cells)):
+        out[name] = [np.asarray(t.magnitude) for t in population.get_data().segments[0].spiketrains]
+    sim.end()
+    return out
+
+
+@pytest.mark.compile
+def test_same_network_draws_one_network_and_one_input_on_every_backend() -> None:
+    drawn = {name: poisson_network(_sim(name), same_network=True, rng_seed=5) for name in (NEST, BRIAN2, CPP)}
+    nest = drawn[NEST]
+    assert nest["rates_after"] == 5.0 and 20.0 <= nest["rates"].min() and nest["rates"].max() <= 60.0
+    inputs = nest["inputs"]
+    assert sum(len(t) for t in inputs) > 300 and min(t.min() for t in inputs if len(t)) > 5.0
+    slowed = np.mean([np.sum(t > 200.6) for t in inputs[:10]]), np.mean([np.sum(t > 200.6) for t in inputs[10:]])
+    assert slowed[0] < 0.3 * slowed[1], "the rate set between runs applies"
+    for name in (BRIAN2, CPP):
+        np.testing.assert_array_equal(drawn[name]["rates"], nest["rates"])
+        np.testing.assert_allclose(drawn[name]["connections"], nest["connections"], rtol=0, atol=1e-12)
+        for a, b in zip(drawn[name]["inputs"], inputs, strict=True):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    # the same input through the same network: the simulators' numerics alone part the outputs (Brian2 one step early)
+    for a, b in zip(drawn[BRIAN2]["outputs"], drawn[CPP]["outputs"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    counts = np.array([[len(t) for t in drawn[name]["outputs"]] for name in (NEST, BRIAN2)])
+    assert counts.sum() > 50 and np.abs(counts[0] - counts[1]).max() <= 1, counts
+    # without it, stock PyNN's draws: NEST's and Brian2's own Poisson generators, unseeded weights
+    stock = {name: poisson_network(_sim(name), rng_seed=5) for name in (NEST, BRIAN2)}
+    assert [len(t) for t in stock[NEST]["inputs"]] != [len(t) for t in stock[BRIAN2]["inputs"]]
+    assert not np.allclose(stock[NEST]["connections"][:, 2], stock[BRIAN2]["connections"][:, 2])
+    # another seed, another network
+    assert len(poisson_network(_sim(NEST), same_network=True, rng_seed=6)["connections"]) != len(nest["connections"])
+    with pytest.raises(ValueError, match=r"same_network=True\) needs rng_seed"):
+        _sim(NEST).setup(same_network=True)
+    sim = _sim(BRIAN2)
+    sim.setup(same_network=True, rng_seed=1)
+    sim.Population(1, sim.SpikeSourcePoisson(rate=10.0))
+    sim.run(1.0)
+    with pytest.raises(NotImplementedError, match=r"spikebridge.pynn.brian2 cannot reset\(\) after setup\(same_network=True\)"):
+        sim.reset()
+    sim.setup()  # off again: PyNN's own Poisson source
+    assert type(sim.Population(1, sim.SpikeSourcePoisson(rate=10.0)).celltype).__name__ == "SpikeSourcePoisson"

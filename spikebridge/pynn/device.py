@@ -88,11 +88,14 @@ class Device:
         self.delays: list[float] = []
         """The shortest delay (ms) of each projection loaded since ``setup()``."""
         self.builds = 0
-        self.in_callbacks = False
-        """Whether a ``run()`` with callbacks is under way (a read in a callback is refused at the next step)."""
+        self.speculating: list[Any] | None = None
+        """While a standalone ``run()`` calls its callbacks before simulating: the reads they made
+        (:mod:`~spikebridge.pynn.deferred`); ``None`` otherwise."""
         self.ran_since_reset = False
         self.pending: list[tuple[int, list[Any]]] = []
         """Since the last ``reset()``: (main queue length, the groups whose first run then began), standalone."""
+        self.deferred: list[Any] = []
+        """Reads of projections in ``run()`` callbacks, answered once the binary has run (:mod:`~spikebridge.pynn.deferred`)."""
         self.copies: dict[str, tuple[str, bool]] = {}
         """Each array's latest copy in ``main()`` (:func:`~spikebridge.pynn.restore.store_code`): what ``reset()`` restores."""
 
@@ -114,6 +117,7 @@ class Device:
         self.ran_since_reset = False
         self.pending = []
         self.copies = {}
+        self.deferred = []
         control.setup(timestep, min_delay, **extra)
         # PyNN's private clock named "clock" collides with C's clock() in CUDA code; its NetworkOperation and
         # Network.store() are refused by standalone devices: run on defaultclock, and add the operation at runtime
@@ -146,11 +150,6 @@ class Device:
             return
         if self.variant == "cuda":
             self.refuse(f"{what} after results were read (its binary has run, and brian2_cuda does not rebuild it)", CPP_OR_RUNTIME)
-        if self.in_callbacks:
-            self.refuse(
-                f"{what} after a run() callback read results: each read between steps would rebuild the project and "
-                "simulate again from t = 0; Projection.record_weights(interval) records weights during the run instead"
-            )
         if self.builds >= MAX_BUILDS:
             self.refuse(
                 f"{what} after results were read: it has built and simulated this network from t = 0 {self.builds} times, "
@@ -167,13 +166,26 @@ class Device:
         self.built = False
         brian2.get_device().has_been_run = False
 
+    def in_callback(self, what: str) -> None:
+        """Refuse ``what`` in a ``run()`` callback of a standalone device: it calls its callbacks before simulating."""
+        if self.speculating is not None:
+            self.refuse(
+                f"{what} in a run() callback: it simulates after the callbacks have been called, so a callback may only "
+                "read projections (Projection.get(..., format='list')) and keep the values for later; "
+                "Projection.record_weights(interval) records weights during the run too"
+            )
+
     def before_run(self) -> None:
         """Standalone: a run after the binary has run extends the project (:meth:`reopen`)."""
+        self.in_callback("advance time")
         self.reopen("advance time")
 
     def before_read(self) -> None:
         """Standalone: generate, compile (cached) and run the binary, before a value is read after the last change."""
-        if not self.standalone or self.built:
+        if not self.standalone:
+            return
+        self.in_callback("read results")
+        if self.built:
             return
         assert isinstance(self.driver, StandaloneDriver)
         if not self.has_run:
@@ -194,9 +206,14 @@ class Device:
         self.driver.project.build(run=True)
         self.built = True
         self.builds += 1
+        results = self.driver.project.directory / str(self.driver.project.results)
+        for pending in self.deferred:
+            if pending.values._values is None:
+                pending.fill(results)
 
     def before_change(self, what: str) -> None:
         """Standalone: a change of values after the binary has run extends the project (:meth:`reopen`)."""
+        self.in_callback(what)
         self.reopen(what)
 
     def ran(self, queued: int, network: Any) -> None:
@@ -235,6 +252,12 @@ class Device:
 
 class _State(simulator.State):
     """``pyNN.brian2``'s simulator state, with the active device's checks around every advance of time."""
+
+    def clear(self) -> None:
+        """Any ``setup()``, this module's or another user's of ``pyNN.brian2``'s state (spikebridge's Brian2 backend):
+        the device's checks end here; :meth:`Device.setup` puts them back around its own network."""
+        self.__class__ = simulator.State
+        simulator.State.clear(self)
 
     def run(self, simtime: float) -> None:
         dev = active()
@@ -320,14 +343,12 @@ def build_control(device: Device) -> dict[str, Any]:
 
     def run_until(time_point: float, callbacks: Any = None) -> float:
         """Advance the simulation until ``time_point`` (ms), calling ``callbacks`` on the way as PyNN does."""
-        if callbacks:
-            device.before_run()  # a read before this run is not one of its callbacks'
         same_network.before_run(time_point, simulator.state.dt, simulator.state.min_delay)
-        device.in_callbacks = bool(callbacks)
-        try:
-            return float(stock_run_until(time_point, callbacks))
-        finally:
-            device.in_callbacks = False
+        if callbacks and device.standalone:  # the callbacks first, then one run (Brian2 writes code for every run)
+            from . import deferred
+
+            return deferred.run_until(time_point, callbacks, lambda t: stock_run_until(t, None))
+        return float(stock_run_until(time_point, callbacks))
 
     def run(simtime: float, callbacks: Any = None) -> float:
         """Advance the simulation by ``simtime`` ms, calling ``callbacks`` on the way as PyNN does."""

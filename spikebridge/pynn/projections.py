@@ -27,11 +27,12 @@ from pyNN.brian2 import simulator
 from pyNN.brian2.projections import basic_units
 from pyNN.parameters import ParameterSpace
 from pyNN.space import Space
+from pyNN.standardmodels import StandardSynapseType
 from pyNN.standardmodels.synapses import TsodyksMarkramSynapse
 
 from ..backends.brian2 import stdp
 from ..rundir.weights import table_from_arrays
-from . import device
+from . import deferred, device
 from .synapses import STDPMechanism
 
 
@@ -227,6 +228,20 @@ class Projection(stock.Projection):
         active.before_read()
         return self._brian2_synapses[i_group][j_group]
 
+    def get(self, attribute_names: Any, format: str, gather: bool = True, with_address: bool = True, multiple_synapses: str = "sum") -> Any:
+        """PyNN's ``get``; in a ``run()`` callback on ``cpp_standalone``, ``format="list"`` answers once the binary has
+        run (:mod:`~spikebridge.pynn.deferred`)."""
+        active = device.active()
+        if format != "list" or active.speculating is None:
+            return super().get(attribute_names, format, gather, with_address, multiple_synapses)
+        single = isinstance(attribute_names, str)
+        names = [attribute_names] if single else list(attribute_names)
+        if isinstance(self.synapse_type, StandardSynapseType):
+            names = list(self.synapse_type.get_native_names(*names))
+        if with_address:
+            names = [*deferred.ADDRESS, *names]
+        return deferred.read(self, names, single and not with_address)
+
     def _get_attributes_as_arrays(self, attribute_names: Any, multiple_synapses: str = "sum") -> list[np.ndarray]:
         """(pre × post) arrays, NaN where unconnected; several synapses of one pair are aggregated (Assemblies too)."""
         aggregate = {"sum": (np.add.at, 0.0), "min": (np.minimum.at, np.inf), "max": (np.maximum.at, -np.inf)}
@@ -249,8 +264,9 @@ class Projection(stock.Projection):
         """One tuple per synapse, indices in the projection's pre and post (views and Assemblies included)."""
         return [tuple(row) for row in np.array(self._attribute_columns(list(attribute_names))).T]
 
-    def _attribute_columns(self, names: list[str]) -> list[np.ndarray]:
-        """Each attribute of every synapse, group pair after group pair, in PyNN's units and indices."""
+    def _attribute_columns(self, names: list[str], saved: dict[tuple[str, str], Any] | None = None) -> list[np.ndarray]:
+        """Each attribute of every synapse, group pair after group pair, in PyNN's units and indices; ``saved``:
+        {(synapses, name): array} saved during the run, read instead of the final values."""
         active = device.active()
         given = active.standalone and not active.built and not active.has_run
         if not given:
@@ -267,6 +283,8 @@ class Projection(stock.Projection):
                     continue
 
                 def read(name: str, syn: brian2.Synapses = syn, loaded: dict[str, Any] | None = loaded) -> Any:
+                    if saved is not None and (syn.name, name) in saved:
+                        return saved[syn.name, name]
                     return _value(syn, loaded if given else None, name, active.module)
 
                 n = len(read("i"))

@@ -214,10 +214,12 @@ def test_standalone_runs_reads_between_runs_and_resets_as_the_runtime_does(monke
 
     cpp = _sim(CPP)
     cpp.run(5.0, callbacks=[lambda t: t + 1.0])  # callbacks that read nothing, after a read: no refusal
-    with pytest.raises(NotImplementedError, match=r"brian2_cpp cannot advance time after a run\(\) callback read results"):
-        cpp.run(10.0, callbacks=[lambda t: (standalone["cells"].get_data(), t + 1.0)[1]])  # as PyNN's simple_STDP.py does
-    monkeypatch.setattr(device, "MAX_BUILDS", 3)
-    with pytest.raises(NotImplementedError, match=r"brian2_cpp cannot advance time .* from t = 0 3 times.*spikebridge.pynn.brian2"):
+    with pytest.raises(NotImplementedError, match=r"brian2_cpp cannot read results in a run\(\) callback: it simulates after"):
+        cpp.run(10.0, callbacks=[lambda t: (standalone["cells"].get_data(), t + 1.0)[1]])  # data: not a projection's list
+    standalone["cells"].get_data()  # a read after the run: a build
+    builds = device.active().builds
+    monkeypatch.setattr(device, "MAX_BUILDS", builds)
+    with pytest.raises(NotImplementedError, match=rf"brian2_cpp cannot advance time .* from t = 0 {builds} times.*spikebridge.pynn.brian2"):
         cpp.run(10.0)
 
 
@@ -229,6 +231,50 @@ def test_brian2_cuda_refuses_reset_naming_the_modules_that_can() -> None:
     cuda.run(10.0)  # recorded into the project; nothing compiles before data are read
     with pytest.raises(NotImplementedError, match=r"brian2_cuda cannot reset\(\).*GPU memory.*spikebridge.pynn.brian2_cpp"):
         cuda.reset()
+    prj = cuda.Projection(cells, cells, cuda.AllToAllConnector(), cuda.StaticSynapse(weight=0.1))
+    with pytest.raises(NotImplementedError, match=r"brian2_cuda cannot read a projection in a run\(\) callback.*GPU memory"):
+        cuda.run(10.0, callbacks=[lambda t: (prj.get("weight", format="list"), t + 5.0)[1]])
+
+
+@pytest.mark.compile
+def test_weights_read_in_run_callbacks_on_cpp_standalone_are_the_runtimes() -> None:
+    """PyNN's simple_STDP.py pattern: a callback reads the weights every 10 ms and keeps them. On cpp_standalone the
+    callbacks are called first and one run simulates: monitors sample the reads before the end, C++ in main()
+    saves the one at the end, and the values are filled in once the binary has run."""
+
+    def script(sim: ModuleType) -> tuple[np.ndarray, Any]:
+        sim.setup(timestep=0.1, rng_seed=3)
+        src = sim.Population(5, sim.SpikeSourceArray(spike_times=[np.arange(5.0 + k, 100.0, 7.0) for k in range(5)]))
+        cells = sim.Population(2, sim.IF_curr_exp())
+        rule = sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(tau_plus=16.8, tau_minus=33.7, A_plus=0.05, A_minus=0.02),
+            weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=1.5),
+            weight=0.8,
+            delay=1.0,
+        )
+        prj = sim.Projection(src, cells, sim.AllToAllConnector(), rule)
+        kept: list[Any] = []
+
+        def recorder(t: float) -> float:
+            kept.append(prj.get("weight", format="list", with_address=False))
+            kept.append(prj.get(["weight", "delay"], format="list"))
+            return t + 10.0
+
+        sim.run(100.0, callbacks=[recorder])
+        return np.array(kept[::2]), kept[1::2]
+
+    runtime, runtime_rows = script(_sim(BRIAN2))
+    standalone, standalone_rows = script(_sim(CPP))
+    assert runtime.shape == (11, 10) and np.ptp(runtime[-1]) > 0.1, "the rule changed the weights"
+    np.testing.assert_allclose(standalone, runtime, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.array(standalone_rows), np.array(runtime_rows), rtol=0, atol=1e-12)
+    assert len(standalone_rows[3]) == 10 and len(standalone_rows[3][0]) == 4  # (pre, post, weight, delay)
+    cpp = _sim(CPP)
+    cpp.setup(timestep=0.1)
+    cells = cpp.Population(2, cpp.IF_curr_exp(i_offset=1.0))
+    prj = cpp.Projection(cells, cells, cpp.AllToAllConnector(), cpp.StaticSynapse(weight=0.1))
+    with pytest.raises(NotImplementedError, match=r"use the values of projection .* inside the run\(\) callback that read it"):
+        cpp.run(10.0, callbacks=[lambda t: t + float(np.mean(prj.get("weight", format="list", with_address=False)))])
 
 
 @pytest.mark.parametrize("name", [NEST, BRIAN2, CPP])

@@ -28,21 +28,20 @@ from brian2.core.variables import DynamicArrayVariable
 from brian2.units.fundamentalunits import DIMENSIONLESS
 from pyNN.brian2 import simulator
 
-from . import device
-
 ADDRESS = ("presynaptic_index", "postsynaptic_index")
 
 
 class DeferredValues(Sequence[Any]):
     """A list of what a ``run()`` callback read on ``cpp_standalone``, filled once the binary has run."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, active: Any) -> None:
         self._what = what
+        self._device = active
         self._values: list[Any] | None = None
 
     def _ready(self) -> list[Any]:
         if self._values is None:
-            active = device.active()
+            active = self._device
             if active.speculating is not None:
                 active.refuse(
                     f"use {self._what} inside the run() callback that read it (the binary simulates after the run(); "
@@ -77,14 +76,14 @@ class DeferredValues(Sequence[Any]):
 class _Read:
     """One deferred read: what to compute at which time, and where its arrays are saved."""
 
-    def __init__(self, projection: Any, names: list[str], single: bool, t: float) -> None:
+    def __init__(self, projection: Any, names: list[str], single: bool, t: float, active: Any) -> None:
         self.projection = projection
         self.names = names
         self.single = single
         self.t = t
         self.saved: dict[tuple[str, str], Callable[[Path], Any]] = {}
         """(synapses, name): the array at time ``t``, from the binary's results folder."""
-        self.values = DeferredValues(f"the values of projection {projection.label!r} read at t = {t} ms")
+        self.values = DeferredValues(f"the values of projection {projection.label!r} read at t = {t} ms", active)
 
     def arrays(self) -> list[tuple[Any, str, Any]]:
         """(synapses, name, variable) of each array that changes during a run and this read needs."""
@@ -104,13 +103,13 @@ class _Read:
         self.values._values = [row[0] for row in rows] if self.single else rows
 
 
-def read(projection: Any, names: list[str], single: bool) -> DeferredValues:
-    """A read in a ``run()`` callback on a standalone device (:func:`run_until`): values once the binary has run."""
-    active = device.active()
+def read(projection: Any, names: list[str], single: bool, active: Any) -> DeferredValues:
+    """A read in a ``run()`` callback on ``active``, a standalone :class:`~spikebridge.pynn.device.Device`
+    (:func:`run_until`): values once the binary has run."""
     if active.variant == "cuda":
-        active.refuse("read a projection in a run() callback (the values live in GPU memory during the run)", device.CPP_OR_RUNTIME)
+        active.refuse("read a projection in a run() callback (the values live in GPU memory during the run)", active.CPP_OR_RUNTIME)
     assert active.speculating is not None, "reads wait only in run_until's callbacks"
-    pending = _Read(projection, names, single, float(simulator.state.t))
+    pending = _Read(projection, names, single, float(simulator.state.t), active)
     active.speculating.append(pending)
     active.deferred.append(pending)
     return pending.values
@@ -120,7 +119,7 @@ def _quantity(raw: np.ndarray, var: Any) -> Any:
     return brian2.Quantity(raw, dim=var.dim) if var.dim is not DIMENSIONLESS else raw
 
 
-def _monitor(reads: list[_Read], dt: float, limit: float = 5e7) -> None:
+def _monitor(reads: list[_Read], dt: float, active: Any, limit: float = 5e7) -> None:
     """StateMonitors sampling every array read before the run's end, on a clock whose period divides every read's step."""
     steps = [round(r.t / dt) for r in reads]
     period = math.gcd(*steps) or 1
@@ -144,9 +143,7 @@ def _monitor(reads: list[_Read], dt: float, limit: float = 5e7) -> None:
     sources = {id(m.source): m.source for m in monitors.values()}
     values = samples * sum(len(syn) for syn in sources.values())
     if values > limit:
-        device.active().refuse(
-            f"keep {values:.3g} values the run() callbacks read (more than {limit:.0e})", "Projection.record_weights(interval)"
-        )
+        active.refuse(f"keep {values:.3g} values the run() callbacks read (more than {limit:.0e})", "Projection.record_weights(interval)")
 
 
 def _save_at_end(reads: list[_Read], tag: int) -> None:
@@ -170,10 +167,9 @@ def _save_at_end(reads: list[_Read], tag: int) -> None:
         brian2.get_device().insert_code("main", "\n".join(lines))
 
 
-def run_until(time_point: float, callbacks: list[Callable[[float], float]], run: Callable[[float], Any]) -> float:
-    """PyNN's ``run_until`` with callbacks on a standalone device: the callbacks are called at the times they ask for
-    (PyNN's schedule, time steps included) without simulating, then ``run(time_point)`` simulates once."""
-    active = device.active()
+def run_until(time_point: float, callbacks: list[Callable[[float], float]], run: Callable[[float], Any], active: Any) -> float:
+    """PyNN's ``run_until`` with callbacks on ``active``, a standalone device: the callbacks are called at the times
+    they ask for (PyNN's schedule, time steps included) without simulating, then ``run(time_point)`` simulates once."""
     state = simulator.state
     dt = state.dt
     start = float(state.t)
@@ -202,7 +198,7 @@ def run_until(time_point: float, callbacks: list[Callable[[float], float]], run:
     end = round((time_point - start) / dt)
     inside = [r for r in reads if round((r.t - start) / dt) < end]
     if inside:
-        _monitor(inside, dt)
+        _monitor(inside, dt, active)
     run(time_point)
     _save_at_end([r for r in reads if r not in inside], len(active.deferred))
     return float(state.t)

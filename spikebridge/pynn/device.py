@@ -38,7 +38,7 @@ from ..backends.brian2 import simulator as standalone_state
 from ..backends.brian2 import standalone
 from ..backends.brian2.drivers import DRIVERS, Driver, StandaloneDriver
 from ..backends.brian2.options import Brian2Options
-from . import electrodes, restore, same_network
+from . import deferred, electrodes, restore, same_network
 
 _ACTIVE: Device | None = None
 """The device of the last ``setup()`` (``None`` before the first)."""
@@ -77,6 +77,8 @@ def active() -> Device:
 
 class Device:
     """One drop-in module's Brian2 device: ``variant`` ``None`` (runtime), ``"cpp"`` or ``"cuda"``."""
+
+    CPP_OR_RUNTIME = CPP_OR_RUNTIME
 
     def __init__(self, variant: str | None) -> None:
         self.variant = variant
@@ -345,9 +347,7 @@ def build_control(device: Device) -> dict[str, Any]:
         """Advance the simulation until ``time_point`` (ms), calling ``callbacks`` on the way as PyNN does."""
         same_network.before_run(time_point, simulator.state.dt, simulator.state.min_delay)
         if callbacks and device.standalone:  # the callbacks first, then one run (Brian2 writes code for every run)
-            from . import deferred
-
-            return deferred.run_until(time_point, callbacks, lambda t: stock_run_until(t, None))
+            return deferred.run_until(time_point, callbacks, lambda t: stock_run_until(t, None), device)
         return float(stock_run_until(time_point, callbacks))
 
     def run(simtime: float, callbacks: Any = None) -> float:

@@ -240,7 +240,7 @@ class Projection(stock.Projection):
             names = list(self.synapse_type.get_native_names(*names))
         if with_address:
             names = [*deferred.ADDRESS, *names]
-        return deferred.read(self, names, single and not with_address)
+        return deferred.read(self, names, single and not with_address, active)
 
     def _get_attributes_as_arrays(self, attribute_names: Any, multiple_synapses: str = "sum") -> list[np.ndarray]:
         """(pre × post) arrays, NaN where unconnected; several synapses of one pair are aggregated (Assemblies too)."""

@@ -83,18 +83,9 @@ class PopulationView(same_network.DrawnPoisson, _StockPopulationView):
         return PopulationView(self, selector, label)
 
 
-class Population(same_network.DrawnPoisson, _StockPopulation):
+class Population(same_network.DrawnPoissonPopulation, _StockPopulation):
     __doc__ = _StockPopulation.__doc__
-
-    def __init__(
-        self, size: Any, cellclass: Any, cellparams: Any = None, structure: Any = None, initial_values: Any = None, label: str | None = None
-    ) -> None:
-        cellclass, poisson = same_network.population_args(cellclass, cellparams, _stock.SpikeSourceArray)
-        cellparams = None if poisson is not None else cellparams
-        super().__init__(size, cellclass, cellparams, structure, initial_values or {}, label)
-        drawn = same_network.active()
-        if poisson is not None and drawn is not None:
-            drawn.poisson(self, poisson)
+    _array_type = _stock.SpikeSourceArray
 
     def _load_drawn(self) -> None:
         """The spikes drawn for this Poisson source that NEST has not emitted yet (same_network)."""

@@ -96,20 +96,11 @@ class PopulationView(same_network.DrawnPoisson, _DeviceAware, stock.PopulationVi
         return PopulationView(self, selector, label)
 
 
-class Population(same_network.DrawnPoisson, _DeviceAware, stock.Population):
+class Population(same_network.DrawnPoissonPopulation, _DeviceAware, stock.Population):
     __doc__ = stock.Population.__doc__
     _recorder_class = Recorder
     _assembly_class = Assembly
-
-    def __init__(
-        self, size: Any, cellclass: Any, cellparams: Any = None, structure: Any = None, initial_values: Any = None, label: str | None = None
-    ) -> None:
-        cellclass, poisson = same_network.population_args(cellclass, cellparams, stock.SpikeSourceArray)
-        cellparams = None if poisson is not None else cellparams
-        super().__init__(size, cellclass, cellparams, structure, initial_values or {}, label)
-        drawn = same_network.active()
-        if poisson is not None and drawn is not None:
-            drawn.poisson(self, poisson)
+    _array_type = stock.SpikeSourceArray
 
     def _load_drawn(self) -> None:
         """The spikes drawn for this Poisson source (same_network) from the current time step on."""

@@ -166,6 +166,22 @@ class DrawnPoisson:
             super().set(**parameters)  # type: ignore[misc]
 
 
+class DrawnPoissonPopulation(DrawnPoisson):
+    """A population whose ``SpikeSourcePoisson`` is made an ``_array_type`` (the module's ``SpikeSourceArray``)
+    drawing its spikes here while ``same_network`` is on."""
+
+    _array_type: type
+
+    def __init__(
+        self, size: Any, cellclass: Any, cellparams: Any = None, structure: Any = None, initial_values: Any = None, label: str | None = None
+    ) -> None:
+        cellclass, poisson = population_args(cellclass, cellparams, self._array_type)
+        cellparams = None if poisson is not None else cellparams
+        super().__init__(size, cellclass, cellparams, structure, initial_values or {}, label)  # type: ignore[call-arg]
+        if poisson is not None and _ACTIVE is not None:
+            _ACTIVE.poisson(self, poisson)
+
+
 def spike_sequences(population: Any, after: float = -np.inf, scale: float = 1.0) -> np.ndarray:
     """The drawn spikes of each cell later than ``after`` (ms), as PyNN ``Sequence`` objects, times ``scale``."""
     return np.array([Sequence(times[times > after] * scale) for times in population._poisson_spikes], dtype=Sequence)

@@ -51,12 +51,18 @@ def check_minimum(delay: np.ndarray, dt: float, path: str) -> None:
     ModelError
         If a delay is not finite or is below ``dt``.
     """
-    ratio = _ratio(delay, dt)
-    if not np.all(np.isfinite(ratio)):
+    _check_ratio(delay, _ratio(delay, dt), dt, path)
+
+
+def _check_ratio(delay: np.ndarray, ratio: np.ndarray, dt: float, path: str) -> None:
+    # reductions first (no temporaries over tens of millions of delays); the offending count only on failure
+    if ratio.size and not np.isfinite(ratio.min() + ratio.max()):
         raise ModelError(path, "delays must be finite numbers of ms")
-    bad = ratio < 1.0 - _tolerance(delay, ratio)
-    if bad.any():
-        raise ModelError(path, f"delays must be >= dt = {dt:g} ms; {int(bad.sum())} are below (min {float(np.min(delay)):g} ms)")
+    tolerance = _tolerance(delay, ratio)
+    if ratio.size and ratio.min() < 1.0 - np.max(tolerance):
+        bad = ratio < 1.0 - tolerance
+        if bad.any():
+            raise ModelError(path, f"delays must be >= dt = {dt:g} ms; {int(bad.sum())} are below (min {float(np.min(delay)):g} ms)")
 
 
 def snap(delay: np.ndarray, dt: float, path: str) -> tuple[np.ndarray, int]:
@@ -86,12 +92,17 @@ def snap(delay: np.ndarray, dt: float, path: str) -> tuple[np.ndarray, int]:
     >>> snap(np.array([1.05, 0.3, 2.0]), 0.1, "projections.ff.delay")
     (array([1.1, 0.3, 2. ]), 1)
     """
-    check_minimum(delay, dt, path)
     ratio = _ratio(delay, dt)
+    _check_ratio(delay, ratio, dt, path)
     tolerance = _tolerance(delay, ratio)
-    steps = np.floor(ratio + 0.5 + tolerance)
-    rounded = int(np.count_nonzero(np.abs(ratio - steps) > tolerance))
-    return np.round(steps * dt, 10), rounded
+    steps = ratio + 0.5
+    steps += tolerance
+    np.floor(steps, out=steps)
+    ratio -= steps  # ratio is a fresh array: reused for the distance to the grid
+    np.abs(ratio, out=ratio)
+    rounded = int(np.count_nonzero(ratio > tolerance))
+    steps *= dt
+    return np.round(steps, 10, out=steps), rounded
 
 
 def grid_steps(delay: np.ndarray, dt: float) -> np.ndarray:
@@ -120,8 +131,13 @@ def grid_steps(delay: np.ndarray, dt: float) -> np.ndarray:
     array([ 1, 15])
     """
     ratio = _ratio(delay, dt)
-    steps = np.rint(ratio) if ratio.size else ratio
-    if ratio.size and (not np.all(np.isfinite(ratio)) or np.any(np.abs(ratio - steps) > TOLERANCE) or steps.min() < 1):
+    steps = np.rint(ratio)
+    off = 0.0
+    if ratio.size:
+        ratio -= steps  # a fresh array: reused for the distance to the grid (NaN or inf make it NaN)
+        np.abs(ratio, out=ratio)
+        off = float(ratio.max())
+    if ratio.size and (not np.isfinite(off) or off > TOLERANCE or steps.min() < 1):
         raise ValueError(
             f"delays must lie on the dt = {dt:g} ms grid and be >= dt (the model's instantiate puts them there); "
             f"got values from {float(np.min(delay)):g} to {float(np.max(delay)):g} ms"

@@ -235,9 +235,7 @@ class Network:
             if pop.spike_times is not None:
                 lengths = np.array([len(t) for t in pop.spike_times], dtype=np.int64)
                 out[f"pop/{pop.name}/spikes/counts"] = lengths
-                out[f"pop/{pop.name}/spikes/times"] = (
-                    np.concatenate(pop.spike_times) if len(pop.spike_times) else np.empty(0)
-                )
+                out[f"pop/{pop.name}/spikes/times"] = np.concatenate(pop.spike_times) if len(pop.spike_times) else np.empty(0)
         for prj in self.projections.values():
             for name in ("pre_idx", "post_idx", "weight", "delay"):
                 out[f"prj/{prj.name}/{name}"] = getattr(prj, name)
@@ -261,5 +259,5 @@ class Network:
             a = np.ascontiguousarray(arr)
             h.update(name.encode())
             h.update(str(a.dtype).encode())
-            h.update(a.tobytes())
+            h.update(memoryview(a).cast("B"))  # the array's own buffer: tobytes() would copy it first
         return h.hexdigest()

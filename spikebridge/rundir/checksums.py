@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import CorruptRunError
 from .layout import META
@@ -21,14 +22,56 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def digest_files(root: Path) -> dict[str, str]:
-    """``{relative POSIX path: hex SHA-256}`` of every regular file below ``root`` except meta.json itself."""
+class HashingWriter:
+    """A write-only, non-seekable file that hashes the bytes it passes on to ``fh`` (SHA-256).
+
+    A writer that cannot seek back (``zipfile`` then streams, with data descriptors) writes every byte once and in
+    order, so :attr:`hexdigest` is the file's SHA-256 without reading a large file back.
+    """
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self._hash = hashlib.sha256()
+        self._written = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        self._hash.update(data)
+        self._written += len(memoryview(data).cast("B"))
+        return self._fh.write(data)
+
+    def read(self, size: int = -1) -> bytes:  # numpy.savez takes an object with ``read`` for a file object
+        raise OSError("a hashing writer cannot read")
+
+    def tell(self) -> int:
+        return self._written
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        raise OSError("a hashing writer cannot seek")
+
+    def seekable(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        self._fh.flush()
+
+    @property
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def digest_files(root: Path, known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{relative POSIX path: hex SHA-256}`` of every regular file below ``root`` except meta.json itself.
+
+    ``known`` gives digests already computed while writing (:class:`HashingWriter`); those files are not reread.
+    """
     root = Path(root)
-    return {
-        p.relative_to(root).as_posix(): sha256_file(p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.is_symlink() and p.relative_to(root).as_posix() != META
-    }
+    known = known or {}
+    out = {}
+    for p in sorted(root.rglob("*")):
+        name = p.relative_to(root).as_posix()
+        if p.is_file() and not p.is_symlink() and name != META:
+            out[name] = known[name] if name in known else sha256_file(p)
+    return out
 
 
 def verify(root: Path, recorded: Mapping[str, str]) -> None:

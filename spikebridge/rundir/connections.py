@@ -30,12 +30,24 @@ def _as_drawn(name: str, c: Connections, drawn: Mapping[str, np.ndarray]) -> boo
     if len(arrays) != len(FIELDS):
         return False
     pre, post, weight, delay = arrays
-    return bool(
-        np.array_equal(pre, c.pre)
-        and np.array_equal(post, c.post)
-        and np.allclose(c.weight, weight, rtol=1e-12, atol=0.0)
-        and np.allclose(c.delay, delay, rtol=1e-12, atol=0.0)
+    return (
+        (c.pre is pre or np.array_equal(pre, c.pre))
+        and (c.post is post or np.array_equal(post, c.post))
+        and _close(c.weight, weight)
+        and _close(c.delay, delay)
     )
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float = 1e-12) -> bool:
+    """``|a - b| <= rtol |b|`` everywhere (NaN is never close): ``numpy.allclose`` with atol 0, in fewer passes over
+    arrays of a hundred million synapses."""
+    if a is b:
+        return True
+    diff = np.subtract(a, b)
+    np.abs(diff, out=diff)
+    tol = np.abs(b)
+    tol *= rtol
+    return bool((diff <= tol).all())
 
 
 def write_connections(path: Path, connections: Mapping[str, Connections], drawn: Mapping[str, np.ndarray] | None = None) -> None:

@@ -24,7 +24,7 @@ from ..errors import RunDirectoryError
 from ..models.io import dumps_toml
 from ..models.schema import Model
 from . import swap
-from .checksums import digest_files
+from .checksums import HashingWriter, digest_files
 from .connections import write_connections
 from .guard import MARKER, check_target, claim, locate, partial_name
 from .layout import CONNECTIONS, FORMAT, META, MODEL, NETWORK, RECORDINGS
@@ -94,11 +94,13 @@ def write_run(
         (tmp / MODEL).write_text(dumps_toml(model), encoding="utf-8")
         write_recordings(block, tmp / RECORDINGS)
         arrays: dict[str, Any] = {k.replace("/", "__"): v for k, v in network_arrays.items()}
-        np.savez(tmp / NETWORK, **arrays)
+        with open(tmp / NETWORK, "wb") as fh:  # hashed as written: a large network is not read back to digest it
+            hashed = HashingWriter(fh)
+            np.savez(hashed, **arrays)
         write_connections(tmp / CONNECTIONS, connections, network_arrays)
         apart = dict((extra(tmp) if extra is not None else None) or {})
         timings = {**meta.get("timings", {}), **apart, "write_s": time.perf_counter() - started - sum(apart.values())}
-        digests = digest_files(tmp)  # of the final files, so any later change to one of them is detected
+        digests = digest_files(tmp, {NETWORK: hashed.hexdigest})  # of the final files, so any later change to one of them is detected
         (tmp / META).write_text(
             json.dumps({**meta, "format": FORMAT, "timings": timings, "sha256": digests, "complete": True}, indent=2, default=str),
             encoding="utf-8",

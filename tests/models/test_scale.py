@@ -41,6 +41,30 @@ def test_fixed_total_number_with_multapses_is_uniform_and_exact() -> None:
     assert stats.chisquare(np.bincount(post, minlength=200)).pvalue > 1e-4
 
 
+@pytest.mark.parametrize("allow_self", [True, False])
+def test_fixed_total_number_with_multapses_draws_pairs_in_order_as_independent_uniform_draws(allow_self: bool) -> None:
+    n_pre, n_post, n = 7, 5, 70_000
+    pre, post = connectors.fixed_total_number(n_pre, n_post, n, allow_self, True, stream(3, "t"), "x")
+    key = pre * n_post + post
+    assert len(key) == n and (np.diff(key) >= 0).all()
+    allowed = np.ones((n_pre, n_post), bool)
+    if not allow_self:
+        allowed[np.arange(n_post), np.arange(n_post)] = False
+    counts = np.bincount(key, minlength=n_pre * n_post).reshape(n_pre, n_post)
+    assert not counts[~allowed].any()
+    # multinomial counts over the allowed pairs: too even a spread (a stratified draw) fails as surely as a skewed one
+    p = stats.chisquare(counts[allowed]).pvalue
+    assert 1e-4 < p < 1 - 1e-4
+
+
+def test_sorted_uniform_has_the_spread_of_sorted_independent_draws() -> None:
+    rng = np.random.default_rng(5)
+    ours = np.array([connectors.sorted_uniform(1000, 200, rng) for _ in range(300)])
+    theirs = np.sort(rng.integers(0, 1000, size=(300, 200)), axis=1)
+    for rank in (0, 50, 100, 199):  # each order statistic has the same distribution
+        assert stats.ks_2samp(ours[:, rank], theirs[:, rank]).pvalue > 1e-4
+
+
 def test_scale_keeps_expected_in_degrees() -> None:
     raw = copy.deepcopy(BASE)
     raw["populations"]["exc"]["size"] = 400

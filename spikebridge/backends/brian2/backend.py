@@ -103,7 +103,8 @@ class Brian2Backend(PyNNBackend):
                 self.integration[pop.cell_type] = nestml_cells.integration(self.populations[name])
                 continue
             method = self.methods.get(pop.cell_type, DEFAULT_METHODS)
-            population = create_population(sim, pop, brian2_name("pop", k, name), method)
+            injected = any(c.target == name for c in network.currents.values())
+            population = create_population(sim, pop, brian2_name("pop", k, name), method, injected)
             self.populations[name] = population
             if not pop.is_source:
                 self.integration[pop.cell_type] = self._describe(

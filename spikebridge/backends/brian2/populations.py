@@ -22,9 +22,10 @@ class Population(pynn_brian2.Population):
     _recorder_class = Recorder
 
 
-def create_population(sim: ModuleType, pop: PopulationData, group_name: str, method: str | tuple[str, ...]) -> Any:
-    """A PyNN population of ``pop``'s cell type, every parameter and initial value per cell as drawn."""
-    population = Population(pop.size, cells.celltype(sim, pop, group_name, method), label=pop.name)
+def create_population(sim: ModuleType, pop: PopulationData, group_name: str, method: str | tuple[str, ...], injected: bool = True) -> Any:
+    """A PyNN population of ``pop``'s cell type, every parameter and initial value as drawn (``injected``: a current
+    source drives it)."""
+    population = Population(pop.size, cells.celltype(sim, pop, group_name, method, injected), label=pop.name)
     if pop.initial:
         population.initialize(**{k: float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float64) for k, v in pop.initial.items()})
     return population

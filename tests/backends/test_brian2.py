@@ -206,6 +206,12 @@ def test_heterogeneous_parameters_are_honoured() -> None:
         np.testing.assert_allclose(
             np.asarray(sim.populations["drift"].brian2_group.tau_refrac_[:]) * 1e3, net.populations["drift"].parameters["tau_refrac"]
         )
+        # what every cell shares is one constant (read once per step); what differs, and i_inj when a current
+        # source drives the group, stays per cell
+        drift_vars = sim.populations["drift"].brian2_group.variables
+        assert drift_vars["tau_m"].scalar and drift_vars["v_rest"].scalar and drift_vars["i_inj"].scalar
+        assert not drift_vars["i_offset"].scalar and not drift_vars["tau_refrac"].scalar
+        assert float(drift_vars["tau_m"].get_value()[0]) == pytest.approx(0.02)
     finally:
         sim.end()
     drift = net.populations["drift"].parameters
@@ -401,5 +407,3 @@ def test_vogels_abbott_coba_agrees_with_nest_over_5_s() -> None:
     ratio = counts["brian2:cpp"].mean() / counts["nest"].mean()
     assert r >= 0.95, r
     assert abs(ratio - 1) <= 0.05, ratio
-
-

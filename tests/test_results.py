@@ -16,7 +16,7 @@ import pytest
 
 import spikebridge
 from spikebridge.errors import RunDirectoryError
-from spikebridge.models import load_model
+from spikebridge.models import instantiate, load_model
 
 SMALL = ["simulation.duration=200"]
 
@@ -64,6 +64,15 @@ def test_final_connections_equal_the_static_arrays(ei_run: spikebridge.Results) 
     # written once: connections.npz holds a flag for a projection that ended as drawn, network.npz its arrays
     with np.load(ei_run.path / "connections.npz") as archive:
         assert "I_E__drawn" in archive.files and "I_E__weight" not in archive.files
+    # the file keeps cell indices in 32 bits; what a reader gets is what instantiate drew (int64), digest included
+    with np.load(ei_run.path / "network.npz") as archive:
+        assert archive["prj__I_E__pre_idx"].dtype == np.int32
+    assert drawn["prj/I_E/pre_idx"].dtype == final.pre.dtype == np.int64
+    assert instantiate(ei_run.model).digest() == ei_run.meta["network_sha256"]
+    rebuilt = instantiate(ei_run.model).arrays()
+    assert rebuilt.keys() == drawn.keys()
+    for name, array in rebuilt.items():
+        assert drawn[name].dtype == array.dtype and np.array_equal(drawn[name], array), name
 
 
 def test_plastic_connections_are_written_in_full(tmp_path: Path) -> None:
@@ -131,14 +140,14 @@ def test_killed_while_writing_leaves_only_a_hidden_partial(tmp_path: Path) -> No
     code = f"""
 import os, signal, spikebridge
 from spikebridge.rundir import write as results
-from spikebridge.models import load_model
+from spikebridge.models import instantiate, load_model
 real = results.np.savez
 def dying(path, **arrays):
     real(path, **arrays)
     if str(path).endswith('connections.npz'):
         os.kill(os.getpid(), signal.SIGKILL)
 results.np.savez = dying
-spikebridge.run(load_model('ei_weight_matrix', ['simulation.duration=50']), 'nest', {str(tmp_path / 'w')!r}, progress=False, figure=False)
+spikebridge.run(load_model('ei_weight_matrix', ['simulation.duration=50']), 'nest', {str(tmp_path / "w")!r}, progress=False, figure=False)
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True)
     assert proc.returncode == -signal.SIGKILL
@@ -155,8 +164,18 @@ def test_cli_run_info_models_check(tmp_path: Path) -> None:
     out = tmp_path / "cli"
     run = subprocess.run(
         [
-            sys.executable, "-m", "spikebridge.cli", "run", "ei_weight_matrix", "--set", "simulation.duration=100",
-            "--seed", "5", "--out", str(out), "--quiet",
+            sys.executable,
+            "-m",
+            "spikebridge.cli",
+            "run",
+            "ei_weight_matrix",
+            "--set",
+            "simulation.duration=100",
+            "--seed",
+            "5",
+            "--out",
+            str(out),
+            "--quiet",
         ],
         capture_output=True,
         text=True,

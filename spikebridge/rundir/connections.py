@@ -24,6 +24,19 @@ DRAWN = {"pre": "pre_idx", "post": "post_idx", "weight": "weight", "delay": "del
 """Each field's array in ``network.npz`` (``prj__NAME__ARRAY``)."""
 
 
+def compact(array: np.ndarray) -> np.ndarray:
+    """Cell indices as int32 where they fit (readers widen them back to int64: :func:`widened`): a quarter less
+    to write, hash and sync for a network of 30 million synapses, whose pre and post indices are most of its bytes."""
+    if array.dtype == np.int64 and array.size and -(2**31) <= int(array.min()) and int(array.max()) < 2**31:
+        return array.astype(np.int32)
+    return array
+
+
+def widened(array: np.ndarray) -> np.ndarray:
+    """An integer array of network.npz as int64, as :func:`spikebridge.instantiate` drew it."""
+    return array.astype(np.int64) if array.dtype.kind == "i" and array.dtype != np.int64 else array
+
+
 def _as_drawn(name: str, c: Connections, drawn: Mapping[str, np.ndarray]) -> bool:
     found = [drawn.get(f"prj/{name}/{DRAWN[f]}") for f in FIELDS]
     arrays = [a for a in found if a is not None and len(a) == len(c.pre)]
@@ -75,7 +88,7 @@ def read_connections(path: Path, projection: str) -> Connections:
     with np.load(path) as data:
         if f"{projection}__drawn" in data.files:
             with np.load(Path(path).parent / NETWORK) as network:
-                return Connections(*(network[f"prj__{projection}__{DRAWN[f]}"] for f in FIELDS))
+                return Connections(*(widened(network[f"prj__{projection}__{DRAWN[f]}"]) for f in FIELDS))
         if f"{projection}__pre" not in data.files:
             raise RunDirectoryError(f"no projection {projection!r} in {Path(path).parent}")
         return Connections(*(data[f"{projection}__{f}"] for f in FIELDS))

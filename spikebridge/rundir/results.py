@@ -42,7 +42,7 @@ from ..models.check import population_size
 from ..models.io import read_resolved
 from ..models.schema import Model
 from .checksums import verify
-from .connections import read_connections
+from .connections import read_connections, widened
 from .layout import CONNECTIONS, META, MODEL, NETWORK, RECORDINGS, REQUIRED, WEIGHTS
 from .recordings import read_recordings, refuse_legacy
 
@@ -286,7 +286,7 @@ class Results:
     def network(self) -> dict[str, np.ndarray]:
         """Every array instantiate() drew, by name (e.g. ``prj/exc_exc/weight``)."""
         with np.load(self.path / NETWORK) as data:
-            return {k.replace("__", "/"): data[k] for k in data.files}
+            return {k.replace("__", "/"): widened(data[k]) for k in data.files}
 
     @cached_property
     def _snapshots(self) -> pd.DataFrame | None:
@@ -364,8 +364,18 @@ class Results:
 
 # what `spikebridge info` and the analyses read from meta.json without checking
 META_KEYS = (
-    "model", "backend", "seed", "duration_ms", "phases", "cells",
-    "synapses", "created", "host", "timings", "versions", "backend_info",
+    "model",
+    "backend",
+    "seed",
+    "duration_ms",
+    "phases",
+    "cells",
+    "synapses",
+    "created",
+    "host",
+    "timings",
+    "versions",
+    "backend_info",
 )
 
 

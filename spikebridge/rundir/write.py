@@ -25,7 +25,7 @@ from ..models.io import dumps_toml
 from ..models.schema import Model
 from . import swap
 from .checksums import HashingWriter, digest_files
-from .connections import write_connections
+from .connections import compact, write_connections
 from .guard import MARKER, check_target, claim, locate, partial_name
 from .layout import CONNECTIONS, FORMAT, META, MODEL, NETWORK, RECORDINGS
 from .lock import TargetLock
@@ -93,7 +93,7 @@ def write_run(
         (tmp / MARKER).write_text("spikebridge run directory\n", encoding="utf-8")  # first: a partial is recognisable as ours
         (tmp / MODEL).write_text(dumps_toml(model), encoding="utf-8")
         write_recordings(block, tmp / RECORDINGS)
-        arrays: dict[str, Any] = {k.replace("/", "__"): v for k, v in network_arrays.items()}
+        arrays: dict[str, Any] = {k.replace("/", "__"): compact(v) for k, v in network_arrays.items()}
         with open(tmp / NETWORK, "wb") as fh:  # hashed as written: a large network is not read back to digest it
             hashed = HashingWriter(fh)
             np.savez(hashed, **arrays)

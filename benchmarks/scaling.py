@@ -77,8 +77,13 @@ def overrides(family: str, size: int, duration: float) -> tuple[str, list[str]]:
         sets = [f"simulation.duration={duration}", f"populations.exc.size={n_exc}", f"populations.inh.size={size - n_exc}"]
         sets += [f"projections.{name}.connector.p={coba_p(size)!r}" for name in ("exc_exc", "exc_inh", "inh_exc", "inh_inh")]
         return "vogels_abbott_coba", sets
-    sets = [f"simulation.duration={duration}", f"populations.inputs.size={STDP_INPUTS}", f"populations.post.size={size}",
-            "record_weights.interval=end", "recording.inputs.variables=[]"]
+    sets = [
+        f"simulation.duration={duration}",
+        f"populations.inputs.size={STDP_INPUTS}",
+        f"populations.post.size={size}",
+        "record_weights.interval=end",
+        "recording.inputs.variables=[]",
+    ]
     return "stdp_bimodal", sets
 
 
@@ -177,7 +182,9 @@ def native_nest(net: Any, duration: float) -> dict[str, Any]:
     """A hand-written NEST script of an instantiated network: one ``nest.Connect`` with arrays per projection.
 
     Sources are ``spike_generator``s; those feeding STDP synapses go through ``parrot_neuron``s (delay dt, so their
-    spikes arrive one step later than spikebridge's)."""
+    spikes arrive one step later than spikebridge's). The plastic weights are read with their sources and targets:
+    a weight alone does not say which synapse it belongs to (every ``get`` of a synapse collection converts each
+    synapse's whole status, 0.64 s for 100k synapses here, 0.83 s with source and target)."""
     import nest
 
     nest.ResetKernel()
@@ -207,8 +214,18 @@ def native_nest(net: Any, duration: float) -> dict[str, Any]:
         syn: dict[str, Any] = {"weight": prj.weight * (-1000.0 if prj.receptor == "inhibitory" else 1000.0), "delay": prj.delay}
         if prj.synapse.type == "stdp":
             t, wd = prj.synapse.timing, prj.synapse.weight_dependence
-            nest.CopyModel("stdp_synapse", f"stdp_{name}", {"tau_plus": t.tau_plus, "lambda": t.A_plus, "alpha": t.A_minus / t.A_plus,
-                                                          "mu_plus": 0.0, "mu_minus": 0.0, "Wmax": wd.w_max * 1000.0})
+            nest.CopyModel(
+                "stdp_synapse",
+                f"stdp_{name}",
+                {
+                    "tau_plus": t.tau_plus,
+                    "lambda": t.A_plus,
+                    "alpha": t.A_minus / t.A_plus,
+                    "mu_plus": 0.0,
+                    "mu_minus": 0.0,
+                    "Wmax": wd.w_max * 1000.0,
+                },
+            )
             syn["synapse_model"] = f"stdp_{name}"
             models.append(f"stdp_{name}")
         pre = np.asarray(nodes[prj.pre].tolist())[prj.pre_idx]
@@ -217,8 +234,8 @@ def native_nest(net: Any, duration: float) -> dict[str, Any]:
     built = time.perf_counter()
     nest.Simulate(duration)
     spikes = sum(len(r.events["times"]) for r in recorders)
-    for model in models:
-        nest.GetConnections(synapse_model=model).get("weight")
+    for model in models:  # each weight with its synapse's source and target, as a weight table needs them
+        nest.GetConnections(synapse_model=model).get(["source", "target", "weight"])
     return {"built": built, "spikes": spikes}
 
 
@@ -234,14 +251,22 @@ def native_brian2_stdp(net: Any, duration: float, directory: str | None) -> dict
     group.v = post.initial["v"] * mV
     # a source's spike at t reaches its targets at t + d, as NEST (and spikebridge) deliver it
     source = brian2_build.spike_source(b2, net.populations["inputs"], "inputs")
-    namespace = {"tau_plus": timing.tau_plus * ms, "tau_minus": timing.tau_minus * ms, "d_pre": timing.A_plus * wd.w_max * uS,
-                 "d_post": -timing.A_minus * wd.w_max * uS, "w_min": wd.w_min * uS, "w_max": wd.w_max * uS}
+    namespace = {
+        "tau_plus": timing.tau_plus * ms,
+        "tau_minus": timing.tau_minus * ms,
+        "d_pre": timing.A_plus * wd.w_max * uS,
+        "d_post": -timing.A_minus * wd.w_max * uS,
+        "w_min": wd.w_min * uS,
+        "w_max": wd.w_max * uS,
+    }
     syn = b2.Synapses(
-        source, group,
+        source,
+        group,
         "w : siemens\ndapre/dt = -apre/tau_plus : siemens (event-driven)\ndapost/dt = -apost/tau_minus : siemens (event-driven)",
         on_pre="ge_post += w\napre += d_pre\nw = clip(w + apost, w_min, w_max)",
         on_post="apost += d_post\nw = clip(w + apre, w_min, w_max)",
-        namespace=namespace, name="input_post",
+        namespace=namespace,
+        name="input_post",
     )
     syn.connect(i=prj.pre_idx, j=prj.post_idx)
     syn.w[:] = prj.weight * uS
@@ -321,7 +346,7 @@ def launch(spec: dict[str, Any], timeout: float | None) -> dict[str, Any] | str:
         return f"timed out after {timeout:.0f} s"
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     tail = done.stderr.strip().splitlines()
     return f"failed: {tail[-1] if tail else done.returncode}"
 
@@ -369,8 +394,16 @@ def stock_rows(family: str, backend: str, sizes: tuple[int, ...], base: dict[str
             assert est is not None
             a, b = fit(points, "build_s")
             sizes_used = ", ".join(str(int(s)) for s, _ in points[-2:])
-            rows.append(Row(backend, "stock", size, "extrapolated", est | {"synapses": synapses},
-                            f"EXTRAPOLATED ({note}) from {sizes_used} synapses: build {b * 1e3:.3f} ms/synapse"))
+            rows.append(
+                Row(
+                    backend,
+                    "stock",
+                    size,
+                    "extrapolated",
+                    est | {"synapses": synapses},
+                    f"EXTRAPOLATED ({note}) from {sizes_used} synapses: build {b * 1e3:.3f} ms/synapse",
+                )
+            )
         else:
             rows.append(Row(backend, "stock", size, "", None, note))
     return rows
@@ -489,8 +522,10 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="spikebridge-scaling-") as tmp:
         build_dir = args.build_dir or tmp
-        print(f"host {os.uname().nodename}: {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}; stock cap {cap:g} s"
-              + (" (--quick)" if args.quick else ""))
+        print(
+            f"host {os.uname().nodename}: {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}; stock cap {cap:g} s"
+            + (" (--quick)" if args.quick else "")
+        )
         for family in families:
             sizes = FAMILIES[family][1] if args.quick else FAMILIES[family][0]
             duration = (args.coba_duration if family == "coba" else args.stdp_duration) or default_duration
@@ -510,8 +545,10 @@ def main(argv: list[str] | None = None) -> int:
             for line in table(rows, FAMILIES[family][4]):
                 print(line)
         print()
-        print("Times in seconds, imports excluded. x native / x stock: total / the reference's total at the same size in this run "
-              "(below 1: faster); standalone rows against the same run (first/cached).")
+        print(
+            "Times in seconds, imports excluded. x native / x stock: total / the reference's total at the same size in this run "
+            "(below 1: faster); standalone rows against the same run (first/cached)."
+        )
         print("\u2020 brian2:cpp against stock pyNN.brian2 on the runtime device, since stock pyNN.brian2 cannot run cpp_standalone.")
         print("Targets: issue #8 sets none for these networks beyond ratios measured in the same run.")
     log("done")

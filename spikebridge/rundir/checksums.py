@@ -35,27 +35,34 @@ class HashingWriter:
         self._written = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Hash ``data`` and write it to the file; returns what the file's ``write`` returns."""
         self._hash.update(data)
         self._written += len(memoryview(data).cast("B"))
         return self._fh.write(data)
 
-    def read(self, size: int = -1) -> bytes:  # numpy.savez takes an object with ``read`` for a file object
+    def read(self, size: int = -1) -> bytes:
+        """Refused (``OSError``): the method exists because ``numpy.savez`` takes only objects with ``read`` as files."""
         raise OSError("a hashing writer cannot read")
 
     def tell(self) -> int:
+        """How many bytes were written so far."""
         return self._written
 
     def seek(self, offset: int, whence: int = 0) -> int:
+        """Refused (``OSError``): every byte is hashed once, in order."""
         raise OSError("a hashing writer cannot seek")
 
     def seekable(self) -> bool:
+        """False: ``zipfile`` then streams, with data descriptors."""
         return False
 
     def flush(self) -> None:
+        """Flush the file."""
         self._fh.flush()
 
     @property
     def hexdigest(self) -> str:
+        """The SHA-256 of the bytes written so far (hexadecimal)."""
         return self._hash.hexdigest()
 
 

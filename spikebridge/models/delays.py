@@ -51,14 +51,14 @@ def check_minimum(delay: np.ndarray, dt: float, path: str) -> None:
     ModelError
         If a delay is not finite or is below ``dt``.
     """
-    _check_ratio(delay, _ratio(delay, dt), dt, path)
+    ratio = _ratio(delay, dt)
+    _check_ratio(delay, ratio, _tolerance(delay, ratio), dt, path)
 
 
-def _check_ratio(delay: np.ndarray, ratio: np.ndarray, dt: float, path: str) -> None:
+def _check_ratio(delay: np.ndarray, ratio: np.ndarray, tolerance: np.ndarray | float, dt: float, path: str) -> None:
     # reductions first (no temporaries over tens of millions of delays); the offending count only on failure
     if ratio.size and not np.isfinite(ratio.min() + ratio.max()):
         raise ModelError(path, "delays must be finite numbers of ms")
-    tolerance = _tolerance(delay, ratio)
     if ratio.size and ratio.min() < 1.0 - np.max(tolerance):
         bad = ratio < 1.0 - tolerance
         if bad.any():
@@ -93,8 +93,8 @@ def snap(delay: np.ndarray, dt: float, path: str) -> tuple[np.ndarray, int]:
     (array([1.1, 0.3, 2. ]), 1)
     """
     ratio = _ratio(delay, dt)
-    _check_ratio(delay, ratio, dt, path)
     tolerance = _tolerance(delay, ratio)
+    _check_ratio(delay, ratio, tolerance, dt, path)
     steps = ratio + 0.5
     steps += tolerance
     np.floor(steps, out=steps)

@@ -37,7 +37,7 @@ class HashingWriter:
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Hash ``data`` and write it to the file; returns what the file's ``write`` returns."""
         self._hash.update(data)
-        self._written += len(memoryview(data).cast("B"))
+        self._written += memoryview(data).nbytes
         return self._fh.write(data)
 
     def read(self, size: int = -1) -> bytes:

@@ -25,8 +25,9 @@ DRAWN = {"pre": "pre_idx", "post": "post_idx", "weight": "weight", "delay": "del
 
 
 def compact(array: np.ndarray) -> np.ndarray:
-    """Cell indices as int32 where they fit (readers widen them back to int64: :func:`widened`): a quarter less
-    to write, hash and sync for a network of 30 million synapses, whose pre and post indices are most of its bytes."""
+    """An int64 array (cell indices, spike counts) as int32 where its values fit (readers widen it back to int64:
+    :func:`widened`): a quarter less to write, hash and sync for a network of 30 million synapses, whose pre and
+    post indices are most of its bytes."""
     if array.dtype == np.int64 and array.size and -(2**31) <= int(array.min()) and int(array.max()) < 2**31:
         return array.astype(np.int32)
     return array

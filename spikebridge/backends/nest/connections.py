@@ -50,7 +50,8 @@ class ArrayConnector(Connector):
             delays.grid_steps(data.delay, dt)
         except ValueError as err:
             raise BackendError(f"projections.{data.name}.delay: {err}") from None
-        pre_ids = np.asarray(projection.pre.all_cells, dtype=np.int64)[data.pre_idx]
+        pre_cells = np.asarray(projection.pre.all_cells, dtype=np.int64)
+        pre_ids = pre_cells[data.pre_idx]
         post_ids = np.asarray(projection.post.all_cells, dtype=np.int64)[data.post_idx]
         syn_spec: dict[str, Any] = {
             "synapse_model": projection.nest_synapse_model,
@@ -66,8 +67,8 @@ class ArrayConnector(Connector):
             syn_spec["Wmax"] = np.full(len(data), -abs(wmax))
         nest.Connect(pre_ids, post_ids, "one_to_one", syn_spec)
         # which pre cells connect, without sorting millions of ids (np.unique): a count per cell, O(n)
-        used = np.flatnonzero(np.bincount(data.pre_idx, minlength=len(projection.pre.all_cells)))
-        projection._sources.update(np.asarray(projection.pre.all_cells, dtype=np.int64)[used].tolist())
+        used = np.flatnonzero(np.bincount(data.pre_idx, minlength=len(pre_cells)))
+        projection._sources.update(pre_cells[used].tolist())
         projection._connections = None
         projection._simulator.state.stale_connection_cache = True
 

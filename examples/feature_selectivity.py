@@ -1,7 +1,7 @@
 """Feature selectivity before and after training, under pixel noise, on any backend.
 
 A two-layer network (8 Gabor channels x 16 x 16 inputs; 16x16 exc + 8x8 inh per layer) is trained on 4
-synthetic shapes x 2 boundary-contour variants, then tested untrained and trained at noise 0 and 60 grey
+synthetic shapes x 2 boundary-contour variants, then tested untrained and trained at noise 0 and 20 grey
 levels. Writes the figures and ``summary.json``; the same as ``spikebridge selectivity``.
 
     .venv/bin/python examples/feature_selectivity.py --backend nest --out runs/fs_nest
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--figures", type=Path, help="default OUT/figures")
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--noise", default="0,60", help="pixel-noise amplitudes, comma-separated")
+    p.add_argument("--noise", default="0,20", help="pixel-noise amplitudes, comma-separated")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--workers", type=int, default=1)
     args = p.parse_args(argv)

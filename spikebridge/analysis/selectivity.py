@@ -80,6 +80,32 @@ def mutual_information(response: np.ndarray, labels: np.ndarray) -> float:
     return float((joint[nz] * np.log2(joint[nz] / (pr @ ps)[nz])).sum())
 
 
+def _information(binned: np.ndarray, codes: np.ndarray, n_bins: int, n_labels: int) -> np.ndarray:
+    """Plug-in mutual information (bits) of every neuron's binned responses with each labelling at once.
+
+    ``binned``: ``[trials, neurons]`` bin indices; ``codes``: ``[labellings, trials]`` label indices. Returns
+    ``[labellings, neurons]``; each entry equals :func:`mutual_information` of that pair.
+    """
+    n_trials = binned.shape[0]
+    r = np.eye(n_bins)[binned]  # trials, neurons, bins
+    s = np.eye(n_labels)[codes]  # labellings, trials, labels
+    joint = np.einsum("tnb,ktl->knbl", r, s) / n_trials
+    pr = joint.sum(axis=3, keepdims=True)
+    ps = joint.sum(axis=2, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(joint > 0, joint * np.log2(joint / (pr * ps)), 0.0)
+    return terms.sum(axis=(2, 3))
+
+
+def _prepared(rates: xr.DataArray, labels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Binned responses ``[img * rep, nrn]`` (2 equal-count bins), which neurons respond at all, and the labels
+    in ``img`` order."""
+    r = rates.transpose("img", ..., "nrn")
+    values = r.values.reshape(r.sizes["img"], -1, r.sizes["nrn"])  # img, rep, nrn
+    table = labels.set_index("image_id").loc[r["img"].values]
+    return values, r["nrn"].values, table
+
+
 def selectivity(
     rates: xr.DataArray,
     labels: pd.DataFrame,
@@ -115,25 +141,64 @@ def selectivity(
     xarray.DataArray
         Selectivity in bits, dims ``nrn, label`` (0 for a neuron whose rate never changes).
     """
-    r = rates.transpose("img", ..., "nrn")
-    values = r.values.reshape(r.sizes["img"], -1, r.sizes["nrn"])  # img, rep, nrn
-    table = labels.set_index("image_id").loc[r["img"].values]
+    values, nrn, table = _prepared(rates, labels)
     columns = [c for c in columns if table[c].nunique() > 1]
     rng = np.random.default_rng(seed)
     n_img, n_rep, n_nrn = values.shape
-    perms = [rng.permutation(n_img) for _ in range(shuffles)]
+    perms = np.array([rng.permutation(n_img) for _ in range(shuffles)], dtype=np.int64).reshape(shuffles, n_img)
+    x = values.reshape(n_img * n_rep, n_nrn)
+    silent = np.all(np.isnan(x), axis=0) | (np.nanmax(x, axis=0, initial=-np.inf) == np.nanmin(x, axis=0, initial=np.inf))
+    binned = np.column_stack([_bins(np.nan_to_num(x[:, j]), n_bins) for j in range(n_nrn)]) if n_nrn else np.zeros((len(x), 0), int)
     out = np.zeros((n_nrn, len(columns)))
-    for j in range(n_nrn):
-        x = values[:, :, j].ravel()
-        if np.all(np.isnan(x)) or np.ptp(x[~np.isnan(x)]) == 0:
-            continue
-        binned = _bins(np.nan_to_num(x), n_bins)
-        for c, col in enumerate(columns):
-            lab = table[col].to_numpy()
-            mi = mutual_information(binned, np.repeat(lab, n_rep))
-            null = np.mean([mutual_information(binned, np.repeat(lab[p], n_rep)) for p in perms]) if shuffles else 0.0
-            out[j, c] = mi - null
-    return xr.DataArray(out, dims=("nrn", "label"), coords={"nrn": r["nrn"].values, "label": columns})
+    for c, col in enumerate(columns):
+        _, lab = np.unique(table[col].to_numpy(), return_inverse=True)
+        codes = np.vstack([lab, lab[perms]]) if shuffles else lab[None, :]
+        info = _information(binned, np.repeat(codes, n_rep, axis=1), int(binned.max(initial=0)) + 1, int(lab.max()) + 1)
+        out[:, c] = info[0] - (info[1:].mean(axis=0) if shuffles else 0.0)
+    out[silent] = 0.0
+    return xr.DataArray(out, dims=("nrn", "label"), coords={"nrn": nrn, "label": columns})
+
+
+def chance_top_k(
+    rates: xr.DataArray, labels: pd.DataFrame, column: str, k: int, *, shuffles: int = 20, seed: int = 0, **kwargs: Any
+) -> tuple[float, float]:
+    """The top-``k`` mean selectivity for ``column`` that label shuffles give: its chance level.
+
+    Each shuffle permutes ``column`` across images (repetitions keep their image) and scores the neurons as
+    :func:`selectivity` does, bias correction included; a top-``k`` mean picks the best of many neurons, so it
+    is above 0 even when no neuron tells the labels apart.
+
+    Parameters
+    ----------
+    rates : xarray.DataArray
+        Rates (Hz), as for :func:`selectivity`.
+    labels : pandas.DataFrame
+        Annotations with an ``image_id`` column and ``column``.
+    column : str
+        The annotation scored.
+    k : int
+        How many of the most selective neurons are averaged.
+    shuffles : int, optional
+        Label permutations.
+    seed : int, optional
+        Seed of the permutations (and of each shuffled scoring's own bias correction).
+    **kwargs
+        Passed on to :func:`selectivity` (``n_bins``, its ``shuffles``).
+
+    Returns
+    -------
+    tuple of float
+        Mean and standard deviation over the shuffles of the top-``k`` mean (bits).
+    """
+    rng = np.random.default_rng([seed, 1])
+    table = labels.set_index("image_id").loc[rates["img"].values].reset_index()
+    scores = []
+    for i in range(shuffles):
+        shuffled = table.copy()
+        shuffled[column] = table[column].to_numpy()[rng.permutation(len(table))]
+        sel = selectivity(rates, shuffled, (column,), seed=seed + 1 + i, **kwargs)
+        scores.append(float(top_k(sel, k).mean()) if sel.sizes["label"] else 0.0)
+    return float(np.mean(scores)), float(np.std(scores, ddof=1)) if shuffles > 1 else 0.0
 
 
 def top_k(scores: xr.DataArray, k: int) -> xr.DataArray:

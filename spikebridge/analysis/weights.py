@@ -48,10 +48,12 @@ __all__ = [
     "COLUMN_LEVELS",
     "INDEX_LEVELS",
     "LONG_COLUMNS",
+    "NESTML_BOUNDS",
     "PERCENTILES",
     "ProjectionInfo",
     "bimodality",
     "connections",
+    "nestml_bounds",
     "panel_weights",
     "read_table",
     "snapshot_times",
@@ -213,12 +215,56 @@ def population_sizes(results: Any) -> dict[str, int]:
     return {name: population_size(p, name) for name, p in results.model.populations.items()}
 
 
+NESTML_BOUNDS = (("w_min", "Wmin"), ("w_max", "Wmax"))
+"""Parameter names a NESTML rule's lower and upper weight bounds go by (NESTML's own rules use both spellings)."""
+
+
+def nestml_bounds(results: Any, projection: str) -> tuple[float | None, float | None]:
+    """The weight bounds of a projection's NESTML rule, in the run's weight units (uS or nA).
+
+    A bound is the projection's value of the rule's ``w_min``/``Wmin`` (``w_max``/``Wmax``) parameter, else the
+    rule's default. NESTML rules take weights in NEST's units (nS, pA), a thousand times PyNN's. Onto a standard
+    cell a weight is a magnitude (the receptor gives the sign), so a rule with an upper bound and no lower one is
+    bounded below by 0. Onto a NESTML neuron weights are in NEST's units already.
+
+    Parameters
+    ----------
+    results
+        A run directory.
+    projection
+        The projection's name; its synapse is a NESTML rule.
+
+    Returns
+    -------
+    tuple
+        ``(w_min, w_max)``; ``None`` for a bound the rule does not have.
+    """
+    from ..models.nestml import read
+
+    prj = results.model.projections[projection]
+    rule = read(prj.synapse.nestml, f"projections.{projection}.synapse")
+    values = {**rule.parameters, **prj.synapse.parameters}
+    onto_nestml = results.model.populations[prj.post].cell_type in results.model.models
+    scale = 1.0 if onto_nestml else 1e-3
+    low, high = (next((float(values[k]) * scale for k in names if k in values), None) for names in NESTML_BOUNDS)
+    if low is None and high is not None and not onto_nestml:
+        low = 0.0
+    return low, high
+
+
 def projection_infos(results: Any) -> dict[str, ProjectionInfo]:
-    """:class:`ProjectionInfo` of every projection of a run (sizes, receptor, STDP bounds, label)."""
+    """:class:`ProjectionInfo` of every projection of a run (sizes, receptor, plasticity bounds, label).
+
+    Bounds are those of an ``stdp`` synapse's weight dependence, or of a NESTML rule (:func:`nestml_bounds`).
+    """
     sizes = population_sizes(results)
     out = {}
     for name, prj in results.model.projections.items():
-        wd = prj.synapse.weight_dependence if prj.synapse.type == "stdp" else None
+        w_min = w_max = None
+        if prj.synapse.type == "stdp" and prj.synapse.weight_dependence is not None:
+            w_min, w_max = float(prj.synapse.weight_dependence.w_min), float(prj.synapse.weight_dependence.w_max)
+        elif prj.synapse.nestml is not None:
+            w_min, w_max = nestml_bounds(results, name)
         out[name] = ProjectionInfo(
             name=name,
             pre=prj.pre,
@@ -226,8 +272,8 @@ def projection_infos(results: Any) -> dict[str, ProjectionInfo]:
             n_pre=sizes[prj.pre],
             n_post=sizes[prj.post],
             receptor=prj.receptor,
-            w_min=float(wd.w_min) if wd is not None else None,
-            w_max=float(wd.w_max) if wd is not None else None,
+            w_min=w_min,
+            w_max=w_max,
             label=prj.label or name,
         )
     return out

@@ -5,28 +5,91 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .args import comma_list
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``plot`` command and its ``weights`` subcommand to ``spikebridge``'s subparsers."""
     p = subparsers.add_parser("plot", help="figures of a run directory (PNG and PDF in RUN_DIR/figures)")
     what = p.add_subparsers(dest="what", required=True)
-    w = what.add_parser("weights", help="weight matrices, layered weight histograms, or weight evolution")
-    w.add_argument("run_dir", type=Path)
+    w = what.add_parser(
+        "weights",
+        help="weight matrices, layered weight histograms, or weight evolution",
+        description="Weight figures of a run directory. --kind hist also pools several runs (trials, e.g. seeds) "
+        "into one figure; a selectivity workflow directory stands for its trained network, with its untrained "
+        "one as the pre-training outline.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    w.add_argument("run_dir", type=Path, nargs="+", help="run directories (several: --kind hist only, pooled)")
     w.add_argument("--kind", choices=["matrix", "hist", "evolution"], default="matrix")
     w.add_argument("--exc", help="excitatory population for --kind matrix (default: guessed from the names)")
     w.add_argument("--inh", help="inhibitory population for --kind matrix")
     w.add_argument("--bins", type=int, default=80, help="histogram bins for --kind hist")
+    w.add_argument("--before", type=Path, nargs="+", default=[], help="runs whose first snapshot is drawn as the pre-training outline")
+    w.add_argument("--normalise", action="store_true", help="weights as fractions of their rule's w_max (--kind hist)")
+    w.add_argument("--ylim", type=numbers, help="upper y limit of each row of --kind hist, e.g. 4,8,16,21")
+    w.add_argument("--out", type=Path, help="figure path without suffix (default: RUN_DIR/figures/weights_KIND)")
     w.set_defaults(func=cmd_plot_weights)
+
+
+EPILOG = """examples:
+  spikebridge plot weights runs/coba --kind matrix
+  spikebridge plot weights runs/binding_s1 runs/binding_s2 runs/binding_s3 --kind hist --normalise --out fig/weights
+      (selectivity workflow directories: trained weights filled, untrained outlined, trials pooled)"""
+
+numbers = comma_list(float, "comma-separated numbers")
+
+
+def resolve(paths: list[Path], before: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Run directories to draw and to outline: a selectivity workflow directory (``train/`` and ``test/``) stands for
+    its trained test run, and adds its untrained one to the outlines unless ``before`` names runs.
+
+    Parameters
+    ----------
+    paths
+        Run or workflow directories.
+    before
+        Run directories given with ``--before``.
+
+    Returns
+    -------
+    tuple
+        The run directories drawn and those outlined.
+    """
+    runs, outlines = [], list(before)
+    for path in paths:
+        trained = path / "test" / "trained" / "noise_0" / "rep_00"
+        if (path / "train").is_dir() and trained.is_dir():
+            runs.append(trained)
+            if not before:
+                outlines.append(path / "test" / "untrained" / "noise_0" / "rep_00")
+        else:
+            runs.append(path)
+    return runs, outlines
 
 
 def cmd_plot_weights(args: argparse.Namespace) -> int:
     """Draw the figures, list them in the run directory's outputs, print their paths; return 0."""
-    from ..plotting.run_weights import plot_run_weights
+    from ..errors import SpikebridgeError
+    from ..plotting.run_weights import plot_pooled_hist, plot_run_weights
     from ..rundir import load
     from ..rundir.outputs import register as register_outputs
 
-    paths = plot_run_weights(load(args.run_dir), args.kind, exc=args.exc, inh=args.inh, bins=args.bins)
-    register_outputs(args.run_dir, paths)
+    runs, outlines = resolve(args.run_dir, args.before)
+    pooled = len(runs) > 1 or outlines or args.normalise or args.ylim or args.out
+    if not pooled:
+        paths = plot_run_weights(load(runs[0]), args.kind, exc=args.exc, inh=args.inh, bins=args.bins)
+        register_outputs(runs[0], paths)
+    elif args.kind != "hist":
+        raise SpikebridgeError("several runs, --before, --normalise, --ylim and --out go with --kind hist")
+    else:
+        out = args.out or runs[0] / "figures" / "weights_hist"
+        paths = plot_pooled_hist(
+            [load(p) for p in runs], [load(p) for p in outlines], out, normalise=args.normalise, bins=args.bins, row_ylim=args.ylim
+        )
+        if args.out is None:
+            register_outputs(runs[0], paths)
     for path in paths:
         print(path)
     return 0

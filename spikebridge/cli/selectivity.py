@@ -10,7 +10,9 @@ from .args import add_backend, add_model, add_out, add_overrides, add_quiet, com
 
 EPILOG = """examples:
   spikebridge selectivity --backend nest --out runs/fs
-  spikebridge selectivity --backend brian2 --noise 0,60 --epochs 8 --reps 3 --out runs/fs_brian2
+  spikebridge selectivity --backend brian2 --noise 0,20 --epochs 8 --reps 3 --out runs/fs_brian2
+  spikebridge selectivity binding --backend brian2:cpp --shapes 8 --variants 2 --present 100 --gap 0 \
+      --epochs 60 --epochs-per-run 10 --reps 10 --out runs/binding   # the seed's N4P2 protocol
   spikebridge selectivity --dataset my_images/ --out runs/fs_mine      # a folder of PNGs + annotations.csv
 
 Rerunning the same command reuses every run that is already complete."""
@@ -37,10 +39,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--shapes", type=int, default=4, help="synthetic shapes (N)")
     p.add_argument("--variants", type=int, default=2, help="boundary-contour variants per shape (P)")
     p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs-per-run", type=int, default=1, help="training epochs simulated in one run (one checkpoint)")
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--present", type=float, default=200.0, help="ms per image")
     p.add_argument("--gap", type=float, default=50.0, help="ms of silence after each image")
-    p.add_argument("--noise", type=numbers, default=[0.0, 60.0], help="Gaussian pixel-noise amplitudes (grey levels), e.g. 0,60")
+    p.add_argument("--image-size", type=int, help="side of the input grid in pixels (default: the model's L0 shape)")
+    p.add_argument("--noise", type=numbers, default=[0.0, 20.0], help="Gaussian pixel-noise amplitudes (grey levels), e.g. 0,20")
+    p.add_argument("--feature", default="left", help="the image annotation scored (default left: the convex/concave left contour element)")
+    p.add_argument("--violin", action="store_true", help="draw the figure neuron's rates as violins")
     p.add_argument("--k", type=int, default=10, help="top-k neurons whose mean selectivity is reported")
     p.add_argument("--workers", type=int, default=1, help="test repetitions run in parallel on a local Dask cluster")
     p.add_argument("--figures", type=Path, help="figure folder (default OUT/figures)")
@@ -74,21 +80,30 @@ def cmd_selectivity(args: argparse.Namespace) -> int:
     """Check the arguments, run (or resume) the workflow, print its summary; return 0."""
     from ..stimuli import ImageSet, boundary_contour_shapes
     from ..workflows.selectivity import Protocol, Workflow
+    from ..workflows.selectivity.config import input_size
     from ..workflows.selectivity.pipeline import describe, run_pipeline
 
     check_arguments(args)
     dataset = ImageSet.from_folder(args.dataset) if args.dataset else boundary_contour_shapes(args.shapes, args.variants)
+    image_size = args.image_size or input_size(args.model, tuple(args.set))
     wf = Workflow(
         args.out,
         args.model,
         tuple(args.set),
         dataset=dataset,
-        protocol=Protocol(present_ms=args.present, gap_ms=args.gap, epochs=args.epochs, reps=args.reps),
+        protocol=Protocol(
+            present_ms=args.present,
+            gap_ms=args.gap,
+            epochs=args.epochs,
+            reps=args.reps,
+            image_size=image_size,
+            epochs_per_run=args.epochs_per_run,
+        ),
         backend=args.backend,
         workers=args.workers,
         progress=not args.quiet,
     )
-    summary = run_pipeline(wf, args.noise, args.k, args.figures or args.out / "figures")
+    summary = run_pipeline(wf, args.noise, args.k, args.figures or args.out / "figures", feature=args.feature, violin=args.violin)
     print(describe(summary))
     print(f"workflow directory: {args.out}")
     return 0

@@ -34,7 +34,7 @@ def bundled_models() -> dict[str, Path]:
     Examples
     --------
     >>> sorted(bundled_models())[:3]
-    ['ei_weight_matrix', 'feature_selectivity', 'hierarchical_stdp']
+    ['binding', 'ei_weight_matrix', 'feature_selectivity']
     """
     return {p.stem: p for p in sorted(LIBRARY.glob("*.toml"))}
 

@@ -21,7 +21,7 @@ import hashlib
 import math
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -146,15 +146,32 @@ def _plain(message: str) -> str:
     return " ".join(str(message).replace('"', "'").split())
 
 
-@functools.lru_cache(maxsize=64)
+_READ: dict[str, SynapseRule] = {}
+"""Rules read in this process, by text: pynestml takes about a second to parse and check one, and a model names the
+same rule in many projections (each with its own ``source``)."""
+_READ_MAX = 64
+
+
 def read(text: str, source: str) -> SynapseRule:
     """Parse and check a NESTML synapse and describe it for the simulators (see :class:`SynapseRule`).
+
+    A text is parsed once per process; the rule returned carries this call's ``source``.
 
     Raises
     ------
     ModelError
         A NESTML error, or a construct the Brian2 translation does not cover (named, with its line).
     """
+    rule = _READ.get(text)
+    if rule is None:
+        rule = _read(text, source)
+        if len(_READ) >= _READ_MAX:
+            del _READ[next(iter(_READ))]
+        _READ[text] = rule
+    return rule if rule.source == source else replace(rule, source=source)
+
+
+def _read(text: str, source: str) -> SynapseRule:
     model = parse(text, source)
     name = model.get_name()
     where = f"models.{name}"
@@ -311,8 +328,13 @@ class _Printer:
             raise self.fail(expr, f"write {expr} in the declared unit: NESTML 9.0 converts a default given in another unit twice")
         text = self.expression(expr)
         try:
-            return float(eval(text, {"__builtins__": {}}, {**known, "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "clip": _clip,
-                                                            "inf": math.inf, "abs": abs, "int": int}))
+            return float(
+                eval(
+                    text,
+                    {"__builtins__": {}},
+                    {**known, "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "clip": _clip, "inf": math.inf, "abs": abs, "int": int},
+                )
+            )
         except Exception as err:
             raise self.fail(expr, f"cannot evaluate {text!r} as a default value: {err}") from None
 
@@ -498,8 +520,14 @@ def _operator(op: Any) -> str:
     from pynestml.meta_model.ast_logical_operator import ASTLogicalOperator
 
     if isinstance(op, ASTArithmeticOperator):
-        for attr, text in (("is_plus_op", "+"), ("is_minus_op", "-"), ("is_times_op", "*"), ("is_div_op", "/"), ("is_pow_op", "**"),
-                           ("is_modulo_op", "%")):
+        for attr, text in (
+            ("is_plus_op", "+"),
+            ("is_minus_op", "-"),
+            ("is_times_op", "*"),
+            ("is_div_op", "/"),
+            ("is_pow_op", "**"),
+            ("is_modulo_op", "%"),
+        ):
             if getattr(op, attr):
                 return text
     if isinstance(op, ASTComparisonOperator):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..analysis.weights import projection_infos, weight_evolution, weight_matrices
+from ..analysis.weights import projection_infos, snapshot_times, weight_evolution, weight_matrices
 from ..errors import SpikebridgeError
 from ..models.check import CONDUCTANCE_BASED
 from ..rundir import Results
 from .figures import save_figure
-from .weights import HistStyle, hist_weights, plot_weight_evolution, plot_weight_matrices
+from .weights import HistStyle, draw_weight_panels, hist_weights, plot_weight_evolution, plot_weight_matrices, weight_panels
 
 
 def guess_exc_inh(results: Results) -> tuple[str, str]:
@@ -49,7 +50,7 @@ def _units(results: Results, population: str) -> str:
 
 
 def _plastic(results: Results) -> list[str]:
-    plastic = [n for n, p in results.model.projections.items() if p.synapse.type == "stdp"]
+    plastic = [n for n, p in results.model.projections.items() if p.synapse.type != "static"]
     return plastic or list(results.model.projections)
 
 
@@ -149,3 +150,73 @@ def plot_run_weights(results: Results, kind: str, exc: str | None = None, inh: s
         )
         return save_figure(fig, out)
     raise SpikebridgeError(f"unknown kind {kind!r}; expected matrix, hist or evolution")
+
+
+def plot_pooled_hist(
+    after: Sequence[Results],
+    before: Sequence[Results],
+    out: Path,
+    *,
+    normalise: bool = False,
+    bins: int = 80,
+    row_ylim: Sequence[float | None] | None = None,
+) -> list[Path]:
+    """The weight histograms of several runs of one model pooled, as trials (seeds) are pooled in the seed's figure.
+
+    Rows are the post populations of the plastic projections, columns their labels (FF, E2E, FB, ...). The
+    ``after`` runs' last snapshots are filled, the ``before`` runs' first snapshots outlined (with one run and
+    no ``before``, its first snapshot when it has several), and each panel says whether its weights turned
+    bimodal against its own pre-training value (:func:`~spikebridge.plotting.weights.bimodal`).
+
+    Parameters
+    ----------
+    after
+        Runs after training, one per trial; they share a model's projections.
+    before
+        Runs whose first snapshot holds the weights before training (e.g. the untrained network's), or empty.
+    out
+        The figure's path without suffix; PNG and PDF are written.
+    normalise
+        Weights as fractions of their projection's ``w_max`` (densities then in 1/w_max).
+    bins
+        Bins per panel.
+    row_ylim
+        Upper y limit per row (``None`` entries leave a row's).
+
+    Returns
+    -------
+    list[Path]
+        The PNG and the PDF written.
+
+    Raises
+    ------
+    SpikebridgeError
+        For runs without projections, runs of different projections, ``bins < 1``, or ``normalise`` where a
+        plastic projection has no upper bound.
+    """
+    if not after:
+        raise SpikebridgeError("no run to draw")
+    first = after[0]
+    check_arguments(first, "hist", None, None, bins)
+    names = _plastic(first)
+    for res in [*after[1:], *before]:
+        missing = [n for n in names if n not in res.model.projections]
+        if missing:
+            raise SpikebridgeError(f"{res.path} has no projection {', '.join(missing)} of {first.path}: pool runs of one model")
+    infos = {n: projection_infos(first)[n] for n in names}
+    if normalise:
+        unbounded = [n for n, i in infos.items() if not i.w_max]
+        if unbounded:
+            raise SpikebridgeError(f"--normalise: projection {', '.join(unbounded)} has no upper weight bound (w_max) to divide by")
+    tables = [r.weights(projection=names) for r in after]
+    befores = [r.weights(projection=names) for r in before]
+    if not befores and len(after) == 1 and len(snapshot_times(tables[0])) > 1:
+        befores = tables
+    labels = list(dict.fromkeys(infos[n].label or n for n in names))
+    units = "w / w_max" if normalise else _units(first, first.model.projections[names[0]].post)
+    grid = weight_panels(tables, labels, infos, before=befores or None, bins=bins, normalise=normalise)
+    backends = sorted({str(r.meta["backend"]) for r in after})
+    trials = f"{len(after)} trial{'s' if len(after) > 1 else ''} pooled"
+    title = f"Weights after training: {first.meta['model']} on {', '.join(backends)} ({trials})"
+    axes = draw_weight_panels(grid, units=units, title=title, style=HistStyle(sharex=normalise, row_ylim=row_ylim))
+    return save_figure(axes.flat[0].figure, out)

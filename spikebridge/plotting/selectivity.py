@@ -25,13 +25,15 @@ def _states(records: xr.DataArray | Mapping[str, xr.DataArray]) -> dict[str, xr.
     return dict(records) if isinstance(records, Mapping) else {"": records}
 
 
-def _edges(values: np.ndarray, top: float, bins: int) -> np.ndarray:
-    """Bin edges from 0 to ``top``; centred on the multiples of the rate quantum (1 spike / window) when rates
-    are spike counts over a fixed window and coarser than ``bins``, so no bar is split or left empty."""
+def _edges(values: np.ndarray, top: float, bins: int, exact: bool = False) -> np.ndarray:
+    """Bin edges from 0 to ``top``. Unless ``exact``, when rates are spike counts over a fixed window (multiples
+    of one quantum, 1 spike / window) coarser than ``bins``, one bin per count from 0, so no bar is split or left
+    empty."""
     steps = np.diff(np.unique(values[values > 0]))
     quantum = float(values[values > 0].min()) if np.any(values > 0) else 0.0
-    if quantum > 0 and (len(steps) == 0 or np.allclose(steps / quantum, np.round(steps / quantum), atol=1e-6)) and top / quantum < bins:
-        return (np.arange(0, np.floor(top / quantum) + 2) - 0.5) * quantum
+    counts = quantum > 0 and (len(steps) == 0 or np.allclose(steps / quantum, np.round(steps / quantum), atol=1e-6))
+    if not exact and counts and top / quantum < bins:
+        return np.arange(0, np.floor(top / quantum) + 2) * quantum
     return np.linspace(0, top, bins + 1)
 
 
@@ -62,7 +64,9 @@ def hist_rates(
     bins
         Number of bins (fewer where rates are whole spike counts over the window).
     xmax
-        The x limit (Hz) of the EXC and INH columns (default: each panel's largest rate).
+        The x limit (Hz) of the EXC and INH columns (default: each panel's largest rate). Given, the panels have
+        exactly ``bins`` bins from 0 to it (the seed's figure: 60 bins to 200 and 300 Hz); rates above it fall
+        in the last bin.
     figsize
         Figure size (inches).
     xlabel
@@ -83,7 +87,7 @@ def hist_rates(
             pooled = {name: r.sel(layer=layer, nrn_cls=cls).values.ravel() for name, r in rates.items()}
             pooled = {name: v[~np.isnan(v)] for name, v in pooled.items()}
             top = xmax[j] if xmax is not None else max((v.max(initial=0) for v in pooled.values()), default=1.0) or 1.0
-            edges = _edges(np.concatenate([v for v in pooled.values()] or [np.empty(0)]), top, bins)
+            edges = _edges(np.concatenate([v for v in pooled.values()] or [np.empty(0)]), top, bins, exact=xmax is not None)
             for k, (name, v) in enumerate(pooled.items()):
                 if len(v):
                     ax.hist(
@@ -232,11 +236,43 @@ def plot_contour_selectivity(
     return ax
 
 
-def selectivity_figure(rates: Mapping[str, xr.DataArray], nrn: int, labels: pd.DataFrame, column: str, layer: int) -> Figure:
+def hist_input_rates(rates: np.ndarray, *, bins: int = 60, figsize: tuple[float, float] = (4.0, 2.0)) -> Figure:
+    """The input layer's Poisson rates for one image: a density histogram of the channels that fire (rate > 0).
+
+    Parameters
+    ----------
+    rates
+        The encoder's rates (Hz), any shape.
+    bins
+        Number of bins, from 0 to the largest rate.
+    figsize
+        Figure size (inches).
+
+    Returns
+    -------
+    Figure
+    """
+    fig, ax = plt.subplots(figsize=figsize)
+    firing = np.asarray(rates, dtype=float).ravel()
+    firing = firing[firing > 0]
+    if firing.size:
+        ax.hist(firing, bins=np.linspace(0, firing.max(), bins + 1).tolist(), density=True, color=STATE_COLOURS[0])
+        ax.set_title(f"L0: {firing.size} of {np.size(rates)} inputs fire (mean {firing.mean():.1f} Hz)", fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no input fires", ha="center", va="center", transform=ax.transAxes, color="0.5")
+    ax.set_xlabel("Firing rate (Hz)")
+    ax.set_ylabel(r"$f\;(r)$")
+    fig.tight_layout()
+    return fig
+
+
+def selectivity_figure(
+    rates: Mapping[str, xr.DataArray], nrn: int, labels: pd.DataFrame, column: str, layer: int, *, violin: bool = False
+) -> Figure:
     """One neuron's rates grouped by one image annotation, one panel per network state (rows), shared axes.
 
     Each panel is :func:`plot_contour_selectivity` of that state's rates: groups ``"<column>: 0"`` and
-    ``"<column>: 1"`` on the x axis, rate (Hz) on the y axis from 0.
+    ``"<column>: 1"`` on the x axis, rate (Hz) on the y axis from 0; ``violin`` draws violins instead of boxes.
 
     Parameters
     ----------
@@ -258,7 +294,7 @@ def selectivity_figure(rates: Mapping[str, xr.DataArray], nrn: int, labels: pd.D
     """
     fig, axes = plt.subplots(len(rates), 1, figsize=(2.4, 1.8 * len(rates) + 0.4), sharex=True, sharey=True, squeeze=False)
     for ax, (state, r) in zip(axes[:, 0], rates.items(), strict=True):
-        plot_contour_selectivity(r, nrn, labels[["image_id", column]], axes=ax)
+        plot_contour_selectivity(r, nrn, labels[["image_id", column]], violinplot=violin, axes=ax)
         ax.set_title(f"{STATE_TITLES.get(state, state)}: L{layer} #{nrn}", fontsize=9, fontweight="bold")
     axes[0, 0].set_ylim(bottom=0)
     fig.tight_layout()

@@ -192,6 +192,9 @@ class HistStyle:
     tol
         Width of the band counted as "at a bound" in the summary box, as a fraction of ``w_max - w_min``
         (see :func:`~spikebridge.analysis.weights.bimodality`).
+    row_ylim
+        Upper y limit of each row's panels (``None`` for a row leaves matplotlib's), so that rows of several
+        figures read alike.
     """
 
     density: bool = True
@@ -201,6 +204,7 @@ class HistStyle:
     hist_kwargs: Mapping[str, Any] | None = None
     text_kwargs: Mapping[str, Any] | None = None
     tol: float = 0.1
+    row_ylim: Sequence[float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -212,13 +216,13 @@ class WeightPanel:
     members
         The projections pooled in the panel.
     after, before
-        Their non-NaN weights (weight units) at the drawn snapshot and at the "before" snapshot (empty when
-        there is none).
+        Their non-NaN weights (weight units, or fractions of each projection's ``w_max`` when normalised) at
+        the drawn snapshot and at the "before" snapshot (empty when there is none), pooled over trials.
     w_min, w_max
         Bounds of the panel: the lowest ``w_min`` and highest ``w_max`` of its projections; ``None`` where
         some projection has none.
     edges
-        Bin edges (weight units), shared by "after" and "before".
+        Bin edges, shared by "after" and "before".
     """
 
     members: tuple[ProjectionInfo, ...]
@@ -252,6 +256,10 @@ class WeightPanels:
         Snapshot time (ms) drawn filled.
     t_before
         Snapshot time (ms) drawn as an outline; ``None`` without "before" weights.
+    trials
+        How many weight tables (trials, e.g. seeds) each panel pools.
+    normalised
+        Whether weights are fractions of their projection's ``w_max``.
     """
 
     rows: list[str]
@@ -260,6 +268,8 @@ class WeightPanels:
     rows_by: str
     t_after: float
     t_before: float | None
+    trials: int = 1
+    normalised: bool = False
 
 
 def _panel_bounds(infos: Sequence[ProjectionInfo]) -> tuple[float | None, float | None]:
@@ -282,26 +292,44 @@ def _bin_edges(samples: Iterable[np.ndarray], bounds: Iterable[float | None], bi
     return np.linspace(lo, hi, bins + 1)
 
 
+def _pooled(tables: Sequence[pd.DataFrame], members: Sequence[ProjectionInfo], t: float | None, first: bool, normalise: bool) -> np.ndarray:
+    """The members' weights in every table at ``t`` (``None``: each table's last snapshot, or first with ``first``)."""
+    parts = []
+    for table in tables:
+        at = t if t is not None else float(snapshot_times(table)[0 if first else -1])
+        for info in members:
+            w = panel_weights(table, [info], at)
+            if normalise:
+                if info.w_max is None or info.w_max == 0:
+                    raise ValueError(f"projection {info.name!r} has no nonzero w_max: its weights cannot be normalised")
+                w = w / info.w_max
+            parts.append(w)
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
 def weight_panels(
-    table: pd.DataFrame,
+    table: pd.DataFrame | Sequence[pd.DataFrame],
     projections: Sequence[str],
     infos: Mapping[str, ProjectionInfo] | Iterable[ProjectionInfo],
     *,
     rows_by: str = "post",
     t: float | None = None,
-    before: pd.DataFrame | None = None,
+    before: pd.DataFrame | Sequence[pd.DataFrame] | None = None,
     before_t: float | None = None,
     bins: int = 80,
+    normalise: bool = False,
 ) -> WeightPanels:
     """The weights of each panel of :func:`hist_weights`, pooled and binned; draws nothing.
 
     Panel ``(r, c)`` pools every projection whose ``label`` (or name when the label is ``None``) is
-    ``projections[c]`` and whose post population (or pre population with ``rows_by="pre"``) is the row's.
+    ``projections[c]`` and whose post population (or pre population with ``rows_by="pre"``) is the row's, in
+    every table given: several tables (trials, e.g. seeds of one model) are pooled as the seed's figure pools
+    its trials.
 
     Parameters
     ----------
     table
-        Weight table (see :mod:`spikebridge.analysis.weights`).
+        Weight table (see :mod:`spikebridge.analysis.weights`), or one per trial.
     projections
         Column labels, e.g. ``["FF", "E2E", "FB"]``.
     infos
@@ -311,11 +339,14 @@ def weight_panels(
     t
         Snapshot time (ms) of ``table``; ``None``: the last one.
     before
-        Optional weight table before training.
+        Optional weight table before training, or one per trial.
     before_t
         Snapshot of ``before`` (ms); ``None``: its first one.
     bins
         Number of bins per panel, over the panel's bounds and the range of both samples.
+    normalise
+        Divide each projection's weights by its ``w_max``: panels then read in fractions of the bound (0-1), as
+        the seed's figure does with its weights in [0, 1].
 
     Returns
     -------
@@ -324,40 +355,84 @@ def weight_panels(
     Raises
     ------
     ValueError
-        For an unknown ``rows_by``, no column labels, or no projection with one of the labels.
+        For an unknown ``rows_by``, no column labels, no projection with one of the labels, no table, or
+        ``normalise`` with a projection that has no ``w_max``.
     """
     if rows_by not in ("post", "pre"):
         raise ValueError(f"rows_by must be 'post' or 'pre', got {rows_by!r}")
     if not projections:
         raise ValueError("projections (column labels) must not be empty")
+    tables = [table] if isinstance(table, pd.DataFrame) else list(table)
+    befores = [] if before is None else [before] if isinstance(before, pd.DataFrame) else list(before)
+    if not tables:
+        raise ValueError("no weight table given")
     info_list = list(infos.values()) if isinstance(infos, Mapping) else list(infos)
     wanted = set(projections)
     used = [i for i in info_list if (i.label or i.name) in wanted]
     rows = list(dict.fromkeys(getattr(i, rows_by) for i in used))
     if not rows:
         raise ValueError(f"no projection has a label in {list(projections)}")
-    t_after = float(snapshot_times(table)[-1]) if t is None else float(t)
+    t_after = float(snapshot_times(tables[0])[-1]) if t is None else float(t)
     t_before = None
-    if before is not None:
-        t_before = float(snapshot_times(before)[0]) if before_t is None else float(before_t)
+    if befores:
+        t_before = float(snapshot_times(befores[0])[0]) if before_t is None else float(before_t)
     panels = []
     for row in rows:
         panel_row = []
         for label in projections:
             members = tuple(i for i in used if getattr(i, rows_by) == row and (i.label or i.name) == label)
-            after_w = panel_weights(table, members, t_after)
-            before_w = panel_weights(before, members, t_before) if before is not None else np.empty(0)
+            after_w = _pooled(tables, members, t, False, normalise)
+            before_w = _pooled(befores, members, before_t, True, normalise)
             if after_w.size == 0 and before_w.size == 0:
                 panel_row.append(WeightPanel(members, after_w, before_w, None, None, np.empty(0)))
                 continue
             w_min, w_max = _panel_bounds(members)
+            if normalise:
+                w_min = None if w_min is None else min(i.w_min / i.w_max for i in members if i.w_min is not None and i.w_max)
+                w_max = 1.0
             edges = _bin_edges([after_w, before_w], [w_min, w_max], bins)
             panel_row.append(WeightPanel(members, after_w, before_w, w_min, w_max, edges))
         panels.append(panel_row)
-    return WeightPanels(rows, list(projections), panels, rows_by, t_after, t_before)
+    return WeightPanels(rows, list(projections), panels, rows_by, t_after, t_before, len(tables), normalise)
 
 
-def _format_summary(stats: Mapping[str, float], bounds_known: bool) -> str:
+BIMODAL_AT_BOUNDS = 0.7
+"""The least fraction of weights within the bound bands (``tol`` of the range from each bound) for a panel to be
+called bimodal; a uniform distribution has 2 * tol there (20 % with the default band)."""
+
+
+def bimodal(after: Mapping[str, float], before: Mapping[str, float] | None, at_bounds: float = BIMODAL_AT_BOUNDS) -> bool:
+    """Whether a panel's weights have turned bimodal: at least ``at_bounds`` of them near a bound, and Sarle's b
+    above 5/9 (a uniform distribution's) and, where the panel has a pre-training sample, above that sample's b
+    too (uniform initial weights sit at 5/9 already).
+
+    Parameters
+    ----------
+    after, before
+        :func:`~spikebridge.analysis.weights.bimodality` of the panel's weights, after and before training.
+    at_bounds
+        The least ``frac_bounds``; where the bounds are unknown (NaN) only b counts.
+
+    Returns
+    -------
+    bool
+        The verdict; False where b is undefined.
+
+    Examples
+    --------
+    >>> split = {"coef": 0.70, "frac_bounds": 0.8}
+    >>> bimodal(split, {"coef": 0.56}), bimodal(split, {"coef": 0.75}), bimodal({"coef": 0.57, "frac_bounds": 0.25}, None)
+    (True, False, False)
+    """
+    b = after["coef"]
+    if not np.isfinite(b) or b <= 5 / 9:
+        return False
+    if np.isfinite(after.get("frac_bounds", np.nan)) and after["frac_bounds"] < at_bounds:
+        return False
+    return before is None or not np.isfinite(before["coef"]) or b > before["coef"]
+
+
+def _format_summary(stats: Mapping[str, float], bounds_known: bool, before: Mapping[str, float] | None = None) -> str:
     lines = [f"n = {int(stats['n'])}"]
     if np.isfinite(stats["frac_low"]):
         where = "at bounds" if bounds_known else "at data min/max"
@@ -365,7 +440,10 @@ def _format_summary(stats: Mapping[str, float], bounds_known: bool) -> str:
             f"{where} {100 * stats['frac_bounds']:.0f}%\n(low {100 * stats['frac_low']:.0f}%, high {100 * stats['frac_high']:.0f}%)"
         )
     if np.isfinite(stats["coef"]):
-        lines.append(f"b = {stats['coef']:.2f}" + (" > 5/9" if stats["coef"] > 5 / 9 else ""))
+        line = f"b = {stats['coef']:.2f}"
+        if before is not None and np.isfinite(before["coef"]):
+            line += f" (before {before['coef']:.2f})"
+        lines.append(line + (": bimodal" if bimodal(stats, before) else ""))
     return "\n".join(lines)
 
 
@@ -390,6 +468,7 @@ def _draw_panel(ax: Axes, panel: WeightPanel, colour: str, style: HistStyle) -> 
 def _annotate_bimodality(ax: Axes, panel: WeightPanel, style: HistStyle) -> None:
     """The :func:`~spikebridge.analysis.weights.bimodality` summary of the panel's weights in a box on top."""
     stats = bimodality(panel.after if panel.after.size else panel.before, panel.w_min, panel.w_max, tol=style.tol)
+    before = bimodality(panel.before, panel.w_min, panel.w_max, tol=style.tol) if panel.after.size and panel.before.size else None
     tk: dict[str, Any] = {
         "x": 0.5,
         "y": 0.96,
@@ -401,7 +480,7 @@ def _annotate_bimodality(ax: Axes, panel: WeightPanel, style: HistStyle) -> None
     }
     tk.update(style.text_kwargs or {})
     x, y = tk.pop("x"), tk.pop("y")
-    ax.text(x, y, _format_summary(stats, panel.w_min is not None and panel.w_max is not None), **tk)
+    ax.text(x, y, _format_summary(stats, panel.w_min is not None and panel.w_max is not None, before), **tk)
 
 
 def _format_panel_axes(ax: Axes, panel: WeightPanel) -> None:
@@ -434,7 +513,7 @@ def _label_grid(axes: np.ndarray, grid: WeightPanels, visible: np.ndarray, units
         if shown.size:
             bottom = axes[shown[-1], c]
             bottom.tick_params(labelbottom=True)
-            bottom.set_xlabel(f"Weight ({units})", fontsize=8)
+            bottom.set_xlabel(units if "/" in units else f"Weight ({units})", fontsize=8)
     for r, row in enumerate(grid.rows):
         shown = np.flatnonzero(visible[r])
         if shown.size:
@@ -504,7 +583,13 @@ def draw_weight_panels(grid: WeightPanels, *, units: str = "uS", title: str | No
             _draw_panel(ax, panel, colours[c % len(colours)], style)
             _annotate_bimodality(ax, panel, style)
             _format_panel_axes(ax, panel)
+            top = style.row_ylim[r] if style.row_ylim is not None and r < len(style.row_ylim) else None
+            if top is not None:
+                ax.margins(y=0)
+                ax.set_ylim(0, top)
     _label_grid(axes, grid, visible, units, "density" if style.density else "count")
+    if grid.trials > 1:
+        fig.text(0.99, 0.005, f"{grid.trials} trials pooled", ha="right", va="bottom", fontsize=7, color="0.4")
     if grid.t_before is not None:
         handles = [
             Patch(facecolor="0.6", alpha=0.55, label=f"after (t = {grid.t_after:g} ms)"),
@@ -581,7 +666,6 @@ def hist_weights(
     """
     grid = weight_panels(table, projections, infos, rows_by=rows_by, t=t, before=before, before_t=before_t, bins=bins)
     return draw_weight_panels(grid, units=units, title=title, style=style)
-
 
 
 # ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from matplotlib.patches import Rectangle
 from spikebridge.analysis.weights import (
     ProjectionInfo,
     bimodality,
+    connections,
     read_table,
     table_from_arrays,
     weight_evolution,
@@ -29,7 +30,7 @@ from spikebridge.analysis.weights import (
     write_table,
 )
 from spikebridge.plotting.figures import save_figure
-from spikebridge.plotting.weights import HistStyle, hist_weights, plot_weight_evolution, plot_weight_matrices, weight_panels
+from spikebridge.plotting.weights import HistStyle, bimodal, hist_weights, plot_weight_evolution, plot_weight_matrices, weight_panels
 
 
 @pytest.fixture(autouse=True)
@@ -337,6 +338,52 @@ def test_weight_panels_pool_and_bin_without_drawing() -> None:
     np.testing.assert_array_equal(np.sort(ff.before), np.sort(before.loc["ff01", (0.0, "w")].to_numpy()))
     np.testing.assert_allclose(ff.edges, np.linspace(0.0, W_MAX, 11))  # the bounds span both samples
     assert grid.panels[1][2].empty and grid.panels[1][2].edges.size == 0  # no feedback onto L2
+
+
+def test_weight_panels_pool_trials_and_normalise_to_w_max() -> None:
+    a, before_a, infos = _layered(0)
+    b, before_b, _ = _layered(1)
+    grid = weight_panels([a, b], ["FF", "E2E", "FB"], infos, before=[before_a, before_b], bins=10, normalise=True)
+    assert grid.trials == 2 and grid.normalised
+    ff = grid.panels[0][0]
+    pooled = np.concatenate([t.loc["ff01", (1000.0, "w")].to_numpy() for t in (a, b)]) / W_MAX
+    np.testing.assert_allclose(np.sort(ff.after), np.sort(pooled))
+    assert ff.before.size == sum(t.loc["ff01", (0.0, "w")].size for t in (before_a, before_b))
+    assert (ff.w_min, ff.w_max) == (0.0, 1.0)
+    np.testing.assert_allclose(ff.edges, np.linspace(0.0, 1.0, 11))
+    unbounded = {k: ProjectionInfo(v.name, v.pre, v.post, v.n_pre, v.n_post, v.receptor, label=v.label) for k, v in infos.items()}
+    with pytest.raises(ValueError, match="no nonzero w_max"):
+        weight_panels(a, ["FF"], unbounded, normalise=True)
+
+
+def test_the_bimodal_verdict_is_judged_against_the_pre_training_weights() -> None:
+    table, before, infos = _layered()
+    axes = hist_weights(table, ["FF", "E2E", "FB"], infos, before=before)
+    text = axes[0, 0].texts[0].get_text()
+    w0 = before.loc["ff01", (0.0, "w")].to_numpy()
+    assert f"(before {bimodality(w0, 0.0, W_MAX)['coef']:.2f})" in text and text.endswith(": bimodal")
+    # uniform weights have b = 5/9 give or take sampling; the same sample before and after is not "bimodal"
+    rng = np.random.default_rng(5)
+    uniform = {name: (pre, post, rng.uniform(0.0, W_MAX, pre.size), 1.0) for name, (pre, post) in _pairs(table).items()}
+    flat = table_from_arrays({0.0: uniform})
+    text = hist_weights(flat, ["FF"], infos, before=flat).flat[0].texts[0].get_text()
+    assert "bimodal" not in text
+    assert not bimodal({"coef": 0.57, "frac_bounds": 0.22}, {"coef": 0.55})  # b up a little, weights still spread
+
+
+def _pairs(table: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    out = {}
+    for name in table.index.get_level_values(0).unique():
+        pre, post, _ = connections(table, name)
+        out[str(name)] = (pre, post)
+    return out
+
+
+def test_rows_take_fixed_y_limits() -> None:
+    table, before, infos = _layered()
+    axes = hist_weights(table, ["FF", "E2E", "FB"], infos, before=before, style=HistStyle(row_ylim=[50.0, None]))
+    assert axes[0, 0].get_ylim() == (0.0, 50.0) and axes[0, 1].get_ylim() == (0.0, 50.0)
+    assert axes[1, 0].get_ylim()[1] != 50.0
 
 
 def test_hist_weights_rows_by_pre_and_errors() -> None:

@@ -18,8 +18,10 @@ TRIPLET = nestml.bundled()["triplet_stdp"].read_text()
 def model(synapse: dict, models: dict | None = None, post: str = "IF_cond_exp") -> dict:
     raw = {
         "name": "m",
-        "populations": {"a": {"cell_type": "SpikeSourcePoisson", "size": 2, "parameters": {"rate": 5.0}},
-                        "b": {"cell_type": post, "size": 2}},
+        "populations": {
+            "a": {"cell_type": "SpikeSourcePoisson", "size": 2, "parameters": {"rate": 5.0}},
+            "b": {"cell_type": post, "size": 2},
+        },
         "projections": {"ab": {"pre": "a", "post": "b", "connector": {"rule": "all_to_all"}, "weight": 0.001, "synapse": synapse}},
         "simulation": {"dt": 0.1, "duration": 10.0},
     }
@@ -148,3 +150,29 @@ def test_if_elif_else_take_exactly_the_branch_nestml_takes(r1: float, expected: 
     rule = nestml.read(TRIPLET.replace(old, new), "x")
     out = run_lines(rule.on_pre, {**rule.parameters, **rule.state, "w": 1.0, "r1": r1})
     assert out["r1"] == pytest.approx(expected)
+
+
+def test_a_rule_that_many_projections_name_is_parsed_once_and_keeps_each_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = nestml.bundled()["saturating_stdp"].read_text() + "\n# a text no other test reads, so the cache is cold\n"
+    calls: list[str] = []
+    parse = nestml.parse
+    monkeypatch.setattr(nestml, "parse", lambda t, source: calls.append(source) or parse(t, source))
+    a = nestml.read(text, "projections.a.synapse")
+    b = nestml.read(text, "projections.b.synapse")
+    assert calls == ["projections.a.synapse"]
+    assert (a.source, b.source) == ("projections.a.synapse", "projections.b.synapse")
+    assert a.propagators == b.propagators and a.parameters == b.parameters
+
+
+def test_weight_bounds_of_a_nestml_rule_are_in_the_run_s_weight_units() -> None:
+    from types import SimpleNamespace
+
+    from spikebridge.analysis.weights import projection_infos
+    from spikebridge.models import load_model
+
+    infos = projection_infos(SimpleNamespace(model=load_model("binding")))
+    # saturating_stdp's w_max is in nS (NEST's unit) onto IF_cond_exp cells: 30 nS is 0.03 uS; weights onto standard
+    # cells are magnitudes, so the rule without a lower bound parameter is bounded by 0
+    assert (infos["ff_01"].w_min, infos["ff_01"].w_max, infos["ff_01"].label) == (0.0, pytest.approx(0.03), "FF")
+    assert infos["fb_21"].w_max == pytest.approx(0.02) and infos["e2e_1"].label == "E2E"
+    assert (infos["ei_1"].w_min, infos["ei_1"].w_max) == (None, None)  # static

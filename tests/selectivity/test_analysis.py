@@ -95,3 +95,34 @@ def test_infer_rates_window_and_padding() -> None:
     assert rates.dims == ("img", "rep", "layer", "nrn_cls", "nrn") and rates.sizes["nrn"] == 4
     assert np.allclose(rates.isel(img=0, rep=0, layer=0, nrn_cls=0).values, [20.0, 20.0, 0.0, 20.0])
     assert np.isnan(rates.isel(nrn_cls=1, nrn=3)).all()  # INH has 2 cells: padded
+
+
+def test_vectorised_selectivity_equals_the_mutual_information_of_each_neuron() -> None:
+    from spikebridge.analysis.selectivity import _bins
+
+    rng = np.random.default_rng(4)
+    n_img, n_rep, n_nrn = 8, 3, 12
+    rates = rng.poisson(3.0, (n_img, n_rep, n_nrn)).astype(float) * 20.0  # spike counts in a 50 ms window
+    rates[:, :, 5] = 0.0  # a silent neuron
+    da = xr.DataArray(rates, dims=("img", "rep", "nrn"), coords={"img": range(n_img), "rep": range(n_rep), "nrn": range(n_nrn)})
+    got = selectivity(da, LABELS, columns=("left", "top"), shuffles=0)
+    for j in range(n_nrn):
+        x = rates[:, :, j].ravel()
+        for col in ("left", "top"):
+            want = 0.0 if np.ptp(x) == 0 else mutual_information(_bins(x, 2), np.repeat(LABELS[col].to_numpy(), n_rep))
+            assert float(got.sel(nrn=j, label=col)) == pytest.approx(want, abs=1e-12)
+
+
+def test_chance_level_of_the_top_k_is_above_zero_and_below_a_real_selectivity() -> None:
+    from spikebridge.analysis.selectivity import chance_top_k
+
+    rng = np.random.default_rng(2)
+    rates = rng.gamma(2.0, 5.0, (8, 4, 40))
+    da = xr.DataArray(rates, dims=("img", "rep", "nrn"), coords={"img": range(8), "rep": range(4), "nrn": range(40)})
+    mean, sd = chance_top_k(da, LABELS, "left", k=5, shuffles=10, seed=3)
+    assert 0.0 < mean < 0.6 and sd >= 0.0
+    assert chance_top_k(da, LABELS, "left", k=5, shuffles=10, seed=3) == (mean, sd)  # seeded
+    left = LABELS["left"].to_numpy()
+    rates[:, :, :5] = np.where(left[:, None, None] == 1, 30.0, 2.0) + rng.normal(0, 1, (8, 4, 5))
+    real = float(top_k(selectivity(da.copy(data=rates), LABELS, ("left",), seed=3), 5).mean())
+    assert real > mean + 3 * sd

@@ -63,8 +63,21 @@ def test_summary_and_figures(done: tuple[Workflow, dict[str, object]]) -> None:
     assert saved["k"] == 3 and set(saved["selectivity"]) == {f"{s}_noise_{n}" for s in ("untrained", "trained") for n in ("0", "80")}
     nrn = saved["figure_neuron"]["nrn"]
     names = {p.name for p in (wf.out / "figures").iterdir()}
-    for stem in ("rates_hist_noise_0", "topographic_rates_noise_80", f"selectivity_L2_{nrn}_noise_0", f"traceback_L2_{nrn}_noise_80"):
+    for stem in (
+        "rates_hist_noise_0",
+        "topographic_rates_noise_80",
+        "input_rates_noise_0",
+        f"selectivity_L2_{nrn}_noise_0",
+        f"traceback_L2_{nrn}_noise_80",
+    ):
         assert {f"{stem}.png", f"{stem}.pdf"} <= names
+    # the seed's feature, a chance level beside every score, the neuron chosen on other repetitions than it is shown on
+    assert saved["feature"] == "left"
+    for score in saved["selectivity"].values():
+        assert set(score["chance_top_k_bits"]) == {"mean", "sd"} and score["chance_top_k_bits"]["sd"] >= 0.0
+    fn = saved["figure_neuron"]
+    assert (fn["chosen_on_reps"], fn["shown_reps"]) == ([0], [1])
+    assert set(fn["rates_hz"]["trained_noise_0"]) == {"positive", "negative"}
 
 
 @pytest.mark.slow
@@ -78,3 +91,38 @@ def test_rerun_reuses_complete_runs(done: tuple[Workflow, dict[str, object]]) ->
 def test_a_model_that_does_not_fit_the_encoder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(WorkflowError, match=r"populations\.L0\.shape is \[8, 16, 16\]; the encoder and protocol make \[8, 12, 12\]"):
         Workflow(tmp_path, protocol=Protocol(image_size=12))
+
+
+@pytest.mark.slow
+def test_several_epochs_in_one_run_and_pooled_histograms_from_the_cli(
+    done: tuple[Workflow, dict[str, object]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from spikebridge.cli.app import main
+    from spikebridge.models.random import stream
+    from spikebridge.workflows.selectivity.schedule import image_rates, presentation_schedule
+
+    first, _ = done
+    wf = Workflow(
+        tmp_path / "wf",
+        dataset=boundary_contour_shapes(1, 2),
+        protocol=Protocol(present_ms=60.0, gap_ms=20.0, epochs=2, reps=1, epochs_per_run=2),
+        backend="nest",
+        progress=False,
+    )
+    (checkpoint,) = wf.train()
+    assert checkpoint == wf.epoch_dir(1) and wf.checkpoint() == checkpoint and not wf.epoch_dir(0).exists()
+    run = load(checkpoint)
+    assert run.meta["duration_ms"] == 2 * 2 * 80.0  # two epochs of two images in one run
+    schedule = np.load(wf.out / "stimuli" / "train_epochs0-1.npz")
+    order = np.concatenate([stream(wf.seed, "selectivity", "train_order", str(e)).permutation(2) for e in (0, 1)])
+    _, windows, _ = presentation_schedule(image_rates(wf.dataset, wf.encoder, 16), order, 60.0, 20.0)
+    np.testing.assert_array_equal(schedule["rates"], windows)  # each epoch's own order, one after the other
+    wf.test("untrained", 0.0)
+    wf.test("trained", 0.0)
+
+    out = tmp_path / "fig" / "weights"
+    code = main(["plot", "weights", str(first.out), str(wf.out), "--kind", "hist", "--normalise", "--ylim", "30,30", "--out", str(out)])
+    assert code == 0 and capsys.readouterr().out.split() == [str(out) + ".png", str(out) + ".pdf"]
+    assert out.with_suffix(".png").stat().st_size > 10_000
+    assert main(["plot", "weights", str(first.out), str(wf.out), "--kind", "matrix"]) == 2
+    assert "--kind hist" in capsys.readouterr().err

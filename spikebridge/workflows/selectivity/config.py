@@ -36,6 +36,9 @@ class Protocol:
         Presentations of each image when testing.
     image_size : int, optional
         Side of the input grid (pixels).
+    epochs_per_run : int, optional
+        Training epochs simulated in one run (one checkpoint): fewer, longer runs build the network fewer times.
+        The seed's training runs 6 iterations of 10 epochs.
 
     Raises
     ------
@@ -53,12 +56,26 @@ class Protocol:
     epochs: int = 3
     reps: int = 3
     image_size: int = 16
+    epochs_per_run: int = 1
 
     def __post_init__(self) -> None:
         if self.present_ms <= 0 or self.gap_ms < 0:
             raise WorkflowError(f"present_ms must be > 0 and gap_ms >= 0, got {self.present_ms} and {self.gap_ms}")
-        if self.epochs < 1 or self.reps < 1 or self.image_size < 1:
-            raise WorkflowError(f"epochs, reps and image_size must be >= 1, got {self.epochs}, {self.reps}, {self.image_size}")
+        if self.epochs < 1 or self.reps < 1 or self.image_size < 1 or self.epochs_per_run < 1:
+            got = f"{self.epochs}, {self.reps}, {self.image_size}, {self.epochs_per_run}"
+            raise WorkflowError(f"epochs, reps, image_size and epochs_per_run must be >= 1, got {got}")
+
+    @property
+    def runs(self) -> list[range]:
+        """The training epochs of each training run, in order: ``epochs_per_run`` at a time, the last run the rest.
+
+        Examples
+        --------
+        >>> Protocol(epochs=5, epochs_per_run=2).runs
+        [range(0, 2), range(2, 4), range(4, 5)]
+        """
+        k = self.epochs_per_run
+        return [range(start, min(start + k, self.epochs)) for start in range(0, self.epochs, k)]
 
     @property
     def slot_ms(self) -> float:
@@ -155,3 +172,38 @@ class Layers:
         if shape is None or len(shape) != 3:
             raise WorkflowError(f"model {model.name!r}: populations.L0 needs shape = [channels, rows, cols], got {shape}")
         return cls("L0", exc, inh)
+
+
+def input_size(model: str, overrides: tuple[str, ...] = ()) -> int:
+    """The side of a layered model's input grid: the last axis of ``L0``'s ``[channels, rows, cols]`` shape.
+
+    Parameters
+    ----------
+    model
+        A model file or bundled model name.
+    overrides
+        ``--set`` strings applied first.
+
+    Returns
+    -------
+    int
+        ``cols`` of ``populations.L0.shape``; images are resized to it.
+
+    Raises
+    ------
+    WorkflowError
+        If the model does not have the layout of :meth:`Layers.of`, or its input grid is not square.
+
+    Examples
+    --------
+    >>> input_size("feature_selectivity")
+    16
+    """
+    from ...models.io import load_model
+
+    m = load_model(model, overrides)
+    shape = m.populations[Layers.of(m).input].shape
+    assert shape is not None  # Layers.of checked it is [channels, rows, cols]
+    if shape[-1] != shape[-2]:
+        raise WorkflowError(f"model {m.name!r}: populations.L0.shape {shape} is not square; images are resized to a square grid")
+    return int(shape[-1])

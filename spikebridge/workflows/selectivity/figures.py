@@ -8,7 +8,7 @@ gathered here from the workflow, drawn by :mod:`spikebridge.plotting.selectivity
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from ...analysis.selectivity import infer_rates
 from ...analysis.traceback import image_sensitivities
 from ...models.random import stream
 from ...plotting.figures import save_figure
-from ...plotting.selectivity import hist_rates, selectivity_figure, topographic_rates
+from ...plotting.selectivity import hist_input_rates, hist_rates, selectivity_figure, topographic_rates
 from ...plotting.traceback import traceback_figure
 from .schedule import input_image
 from .workflow import Workflow
@@ -95,8 +95,15 @@ def make_figures(
     column: str,
     out: Path,
     offset: float = 50.0,
+    *,
+    shown_reps: Sequence[int] | None = None,
+    violin: bool = False,
 ) -> list[Path]:
     """Every figure for every noise amplitude in ``records`` (noise -> state -> records) into ``out``.
+
+    As the seed draws them: the input layer's Poisson rates, the rate histograms (60 bins, 0-200 Hz EXC and
+    0-300 Hz INH) and topographic rate maps of one image and one repetition, the neuron's rates grouped by
+    ``column`` and its traceback.
 
     Parameters
     ----------
@@ -114,6 +121,10 @@ def make_figures(
         Directory of the figures.
     offset
         Time (ms) after each image onset left out of the rates.
+    shown_reps
+        The repetitions the neuron's rates are drawn from (default: all).
+    violin
+        Violins instead of boxes for the neuron's rates.
 
     Returns
     -------
@@ -123,14 +134,20 @@ def make_figures(
     written: list[Path] = []
     layer = wf.layers.last
     labels = wf.dataset.annotations
+    first = int(labels["image_id"].iloc[0])
     for noise, by_state in records.items():
         tag = f"noise_{noise:g}"
-        hidden = {s: r.sel(layer=r["layer"].values[1:]) for s, r in by_state.items()}
-        written += save_figure(hist_rates(hidden, offset=offset), out / f"rates_hist_{tag}", close=True)
-        written += save_figure(topographic_rates(hidden, offset=offset), out / f"topographic_rates_{tag}", close=True)
+        one = {s: r.sel(layer=r["layer"].values[1:], img=first, rep=0) for s, r in by_state.items()}
+        fig = hist_rates(one, offset=offset, bins=60, xmax=(200.0, 300.0), figsize=(6, 8))
+        fig.suptitle(f"Image {first}, repetition 0, noise {noise:g}", fontsize=9)
+        written += save_figure(fig, out / f"rates_hist_{tag}", close=True)
+        written += save_figure(topographic_rates(one, offset=offset), out / f"topographic_rates_{tag}", close=True)
+        written += save_figure(hist_input_rates(wf.encoder.rates(wf.input_images(noise, rep=0)[0])), out / f"input_rates_{tag}", close=True)
         exc = {s: infer_rates(r.sel(nrn_cls="EXC"), None, offset) for s, r in by_state.items()}
         last = {s: r.sel(layer=layer) for s, r in exc.items()}
-        fig = selectivity_figure(last, nrn, labels, column, layer)
+        if shown_reps is not None:
+            last = {s: r.sel(rep=list(shown_reps)) for s, r in last.items()}
+        fig = selectivity_figure(last, nrn, labels, column, layer, violin=violin)
         written += save_figure(fig, out / f"selectivity_L{layer}_{nrn}_{tag}", close=True)
         preferred = int(last["trained"].sel(nrn=nrn).mean("rep").idxmax("img")) if "trained" in last else int(labels["image_id"][0])
         pair = contrast_pair(labels, column, preferred)

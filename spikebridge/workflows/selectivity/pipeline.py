@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import xarray as xr
 
-from ...analysis.selectivity import infer_rates, selectivity, top_k
+from ...analysis.selectivity import chance_top_k, infer_rates, selectivity, top_k
 from ...analysis.weights import weight_matrix
 from ...rundir import atomic_file
+from .config import WorkflowError
 from .workflow import STATES, Workflow
 
 
@@ -43,15 +46,76 @@ def ff_weights(wf: Workflow, state: str) -> dict[int, np.ndarray]:
     return out
 
 
+def split_reps(reps: int) -> tuple[list[int], list[int]]:
+    """The test repetitions that choose the figure neuron and those that show it: even and odd ones, so that the
+    neuron drawn is not picked on the very responses drawn (with one repetition, both are that one).
+
+    Parameters
+    ----------
+    reps
+        Repetitions of each image in a test.
+
+    Returns
+    -------
+    tuple of list of int
+        (choosing, showing) repetitions.
+
+    Examples
+    --------
+    >>> split_reps(5), split_reps(1)
+    (([0, 2, 4], [1, 3]), ([0], [0]))
+    """
+    choosing = list(range(0, reps, 2))
+    return choosing, list(range(1, reps, 2)) or choosing
+
+
+def feature_rates(rates: xr.DataArray, labels: pd.DataFrame, feature: str) -> dict[str, list[float]]:
+    """One neuron's rates for the images with ``feature`` 1 (positive) and 0 (negative): mean and s.d. (Hz), as
+    the seed reports them.
+
+    Parameters
+    ----------
+    rates
+        The neuron's rates (Hz), dims ``img`` and optionally ``rep``.
+    labels
+        Annotations with ``image_id`` and ``feature``.
+    feature
+        The annotation (0 or 1).
+
+    Returns
+    -------
+    dict
+        ``{"positive": [mean, sd], "negative": [mean, sd]}``.
+    """
+    table = labels.set_index("image_id")[feature]
+    out = {}
+    for name, value in (("positive", 1), ("negative", 0)):
+        ids = [i for i in table.index[table == value] if i in rates["img"].values]
+        v = rates.sel(img=ids).values.ravel()
+        out[name] = [float(np.mean(v)), float(np.std(v))] if v.size else [float("nan"), float("nan")]
+    return out
+
+
 def run_pipeline(
-    wf: Workflow, noises: Sequence[float] = (0.0, 60.0), k: int = 10, figures: Path | None = None, offset: float = 50.0
+    wf: Workflow,
+    noises: Sequence[float] = (0.0, 20.0),
+    k: int = 10,
+    figures: Path | None = None,
+    offset: float = 50.0,
+    feature: str = "left",
+    shuffles: int = 20,
+    violin: bool = False,
 ) -> dict[str, Any]:
     """Train, test at every noise amplitude (0 first), score selectivity of the last layer, draw figures.
 
-    Selectivity (bits; see :func:`~spikebridge.analysis.selectivity.selectivity`) is measured on the
-    excitatory cells of the last layer over ``[offset, present_ms)`` of each presentation. Returns (and
-    writes to ``wf.out / "summary.json"``) the top-``k`` means before and after training, the neuron drawn
-    in the figures, and wall-clock times.
+    Selectivity (bits; see :func:`~spikebridge.analysis.selectivity.selectivity`) for one image annotation, the
+    ``feature`` (the seed's: ``left``, the convex or concave left contour element), is measured on the
+    excitatory cells of the last layer over ``[offset, present_ms)`` of each presentation. Beside every top-``k``
+    mean stands its chance level: the same score with the feature's labels shuffled across images
+    (:func:`~spikebridge.analysis.selectivity.chance_top_k`). The figure neuron is the most selective one of
+    the trained network at noise 0 on the even test repetitions; its figures and rates use the odd ones
+    (:func:`split_reps`). Returns (and writes to ``wf.out / "summary.json"``) the scores before and after
+    training, the figure neuron with its positive/negative rates, and wall-clock times.
 
     Parameters
     ----------
@@ -65,13 +129,29 @@ def run_pipeline(
         The folder to draw the figures into; ``None`` draws none.
     offset
         Spikes in the first ``offset`` ms of each presentation are ignored.
+    feature
+        The annotation scored (a column of the data set's annotations that takes two values).
+    shuffles
+        Label shuffles of each chance level.
+    violin
+        Draw the figure neuron's rates as violins instead of boxes.
 
     Returns
     -------
     dict
-        The summary written to summary.json: top-``k`` selectivity (bits) per state and noise, the neuron the
-        figures show, and timings (s).
+        The summary written to summary.json.
+
+    Raises
+    ------
+    WorkflowError
+        If ``feature`` is not an annotation of the data set, or never changes.
     """
+    labels = wf.dataset.annotations
+    if feature not in labels.columns or feature == "image_id":
+        columns = ", ".join(c for c in labels.columns if c not in ("image_id", "file"))
+        raise WorkflowError(f"feature {feature!r} is not an annotation of the images (annotations: {columns})")
+    if labels[feature].nunique() != 2:
+        raise WorkflowError(f"feature {feature!r} takes {labels[feature].nunique()} values over the images; it needs two (0 and 1)")
     noises = sorted(set(noises) | {0.0})
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -82,36 +162,46 @@ def run_pipeline(
     for noise in noises:
         records[noise] = {state: wf.test(state, noise) for state in STATES}
     timings["test_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     layer = wf.layers.last
-    labels = wf.dataset.annotations
-    columns = [c for c in labels.columns if c not in ("image_id", "file", "shape", "variant")]
     scores: dict[str, Any] = {}
-    best: dict[str, Any] = {}
+    rates: dict[str, xr.DataArray] = {}
     for noise in noises:
         for state in STATES:
-            rates = infer_rates(records[noise][state].sel(layer=layer, nrn_cls="EXC"), None, offset)
-            sel = selectivity(rates, labels, columns, seed=wf.seed)
+            key = f"{state}_noise_{noise:g}"
+            r = rates[key] = infer_rates(records[noise][state].sel(layer=layer, nrn_cls="EXC"), None, offset)
+            sel = selectivity(r, labels, (feature,), seed=wf.seed)
             top = top_k(sel, k)
-            scores[f"{state}_noise_{noise:g}"] = {
+            chance = chance_top_k(r, labels, feature, k, shuffles=shuffles, seed=wf.seed)
+            scores[key] = {
                 "top_k_mean_bits": float(top.mean()),
-                "mean_bits": float(sel.max("label").mean()),
+                "chance_top_k_bits": {"mean": chance[0], "sd": chance[1]},
+                "mean_bits": float(sel.mean()),
                 "top_k_neurons": [int(n) for n in top["nrn"].values],
-                "mean_rate_hz": float(np.nanmean(rates.values)),
+                "mean_rate_hz": float(np.nanmean(r.values)),
             }
-            best[f"{state}_{noise:g}"] = sel
-    post = best["trained_0"]
-    nrn = int(top_k(post, 1)["nrn"].values[0])
-    column = str(post.sel(nrn=nrn).idxmax("label").values)
+    choosing, showing = split_reps(wf.protocol.reps)
+    chosen = selectivity(rates["trained_noise_0"].sel(rep=choosing), labels, (feature,), seed=wf.seed)
+    nrn = int(top_k(chosen, 1)["nrn"].values[0])
+    timings["score_s"] = time.perf_counter() - t0
     summary: dict[str, Any] = {
         "backend": wf.backend or wf.base_model.simulation.backend,
         "model": wf.model,
+        "seed": wf.seed,
         "layer": layer,
         "k": k,
+        "feature": feature,
         "offset_ms": offset,
         "protocol": wf.protocol.__dict__,
         "images": len(wf.dataset),
         "selectivity": scores,
-        "figure_neuron": {"nrn": nrn, "label": column},
+        "figure_neuron": {
+            "nrn": nrn,
+            "label": feature,
+            "chosen_on_reps": choosing,
+            "shown_reps": showing,
+            "rates_hz": {key: feature_rates(r.sel(nrn=nrn, rep=showing), labels, feature) for key, r in rates.items()},
+        },
         "timings": timings,
     }
     if figures is not None:
@@ -119,7 +209,7 @@ def run_pipeline(
 
         t0 = time.perf_counter()
         weights = {state: ff_weights(wf, state) for state in STATES}
-        make_figures(wf, records, weights, nrn, column, Path(figures), offset)
+        make_figures(wf, records, weights, nrn, feature, Path(figures), offset, shown_reps=showing, violin=violin)
         timings["figures_s"] = time.perf_counter() - t0
     with atomic_file(wf.out / "summary.json") as fh:
         fh.write(json.dumps(summary, indent=2).encode())
@@ -129,14 +219,26 @@ def run_pipeline(
 def describe(summary: dict[str, Any]) -> str:
     """A few lines for the terminal: top-k selectivity before and after training at each noise amplitude."""
     k, layer = summary["k"], summary["layer"]
-    lines = [f"selectivity of the top {k} L{layer} excitatory neurons (bits, shuffle-corrected mutual information):"]
+    feature = summary.get("feature", "left")
+    lines = [
+        f"selectivity for {feature!r} of the top {k} L{layer} excitatory neurons (bits, shuffle-corrected mutual information;"
+        " chance: the same with the labels shuffled, mean +- s.d.):"
+    ]
     noises = sorted({key.split("noise_")[1] for key in summary["selectivity"]}, key=float)
     for noise in noises:
-        pre = summary["selectivity"][f"untrained_noise_{noise}"]["top_k_mean_bits"]
-        post = summary["selectivity"][f"trained_noise_{noise}"]["top_k_mean_bits"]
+        pre = summary["selectivity"][f"untrained_noise_{noise}"]
+        post = summary["selectivity"][f"trained_noise_{noise}"]
+        a, b = pre["top_k_mean_bits"], post["top_k_mean_bits"]
+        chance = " ".join(f"{c['chance_top_k_bits']['mean']:.3f}+-{c['chance_top_k_bits']['sd']:.3f}" for c in (pre, post))
         lines.append(
-            f"  noise {noise:>4}: untrained {pre:.3f}  trained {post:.3f}  ({'higher' if post > pre else 'NOT higher'} after training)"
+            f"  noise {noise:>4}: untrained {a:.3f}  trained {b:.3f}  ({'higher' if b > a else 'NOT higher'} after training;"
+            f" chance {chance})"
         )
+    fn = summary["figure_neuron"]
+    lines.append(f"figure neuron: L{layer} #{fn['nrn']}, chosen on repetitions {fn['chosen_on_reps']}, shown on {fn['shown_reps']}")
+    for key, r in fn.get("rates_hz", {}).items():
+        pos, neg = r["positive"], r["negative"]
+        lines.append(f"  {key}: {feature} = 1: {pos[0]:.1f} ({pos[1]:.1f}) Hz, {feature} = 0: {neg[0]:.1f} ({neg[1]:.1f}) Hz")
     t = summary["timings"]
     lines.append("wall time: " + ", ".join(f"{name[:-2]} {value:.1f} s" for name, value in t.items()))
     return "\n".join(lines)

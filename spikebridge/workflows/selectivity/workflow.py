@@ -166,34 +166,39 @@ class Workflow:
         return self.out / "train" / f"epoch_{epoch:02d}"
 
     def train(self) -> list[Path]:
-        """Train for ``protocol.epochs`` epochs; returns the checkpoint (run directory) of every epoch.
+        """Train for ``protocol.epochs`` epochs; returns the checkpoint (run directory) of every training run.
 
-        Each epoch is one run restored from the previous epoch's final weights, showing every image once in
-        an order drawn from the model's seed.
+        Each epoch shows every image once, in an order drawn from the model's seed for that epoch. A run
+        simulates ``protocol.epochs_per_run`` epochs (:attr:`Protocol.runs`), restored from the previous run's
+        final weights; its directory is named after its last epoch.
         """
         rates = image_rates(self.dataset, self.encoder, self.protocol.image_size)
         checkpoints: list[Path] = []
-        for epoch in tqdm(range(self.protocol.epochs), desc="train", disable=not self.progress):
-            order = stream(self.seed, "selectivity", "train_order", str(epoch)).permutation(len(self.dataset))
-            name = f"train_epoch{epoch}"
+        for epochs in tqdm(self.protocol.runs, desc="train", disable=not self.progress):
+            order = np.concatenate(
+                [stream(self.seed, "selectivity", "train_order", str(epoch)).permutation(len(self.dataset)) for epoch in epochs]
+            )
+            name = f"train_epoch{epochs[0]}" if len(epochs) == 1 else f"train_epochs{epochs[0]}-{epochs[-1]}"
             file = self.out / "stimuli" / f"{name}.npz"
             write_schedule(file, rates, order, self.protocol.present_ms, self.protocol.gap_ms)
             task = RunTask(
                 self._model(name, file, len(order), True),
                 self.backend,
                 dict(self.options),
-                self.epoch_dir(epoch),
+                self.epoch_dir(epochs[-1]),
                 checkpoints[-1] if checkpoints else None,
             )
             checkpoints.append(Path(run_task(task)))
         return checkpoints
 
     def checkpoint(self, epoch: int = -1) -> Path:
-        """The run directory after training epoch ``epoch`` (``-1``: the last)."""
+        """The run directory after training epoch ``epoch`` (``-1``: the last); an epoch that does not end a training
+        run (:attr:`Protocol.runs`) has none."""
         e = epoch % self.protocol.epochs
         path = self.epoch_dir(e)
         if not (path / "meta.json").is_file():
-            raise WorkflowError(f"no checkpoint for epoch {e} at {path}; run train() first")
+            ends = ", ".join(str(r[-1]) for r in self.protocol.runs)
+            raise WorkflowError(f"no checkpoint for epoch {e} at {path}; run train() first (checkpoints end epochs {ends})")
         return path
 
     # testing ----------------------------------------------------------------------------------------------

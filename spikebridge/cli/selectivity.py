@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
-from .args import add_backend, add_model, add_out, add_overrides, add_quiet, comma_list
+from .args import add_backend, add_model, add_out, add_overrides, add_quiet, add_threads, comma_list
 
 EPILOG = """examples:
   spikebridge selectivity --backend nest --out runs/fs
@@ -19,6 +20,7 @@ Rerunning the same command reuses every run that is already complete."""
 
 
 numbers = comma_list(float, "comma-separated numbers")
+seeds = comma_list(int, "comma-separated integer seeds")
 """An argparse ``type``: comma-separated numbers (``--noise 0,60``)."""
 
 
@@ -34,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_model(p, help="model file or bundled model (default feature_selectivity)", nargs="?", default="feature_selectivity")
     add_overrides(p)
     add_backend(p, help="backend (default: the model's)")
+    add_threads(p, help="simulator threads of every run (NEST threads, OpenMP threads of brian2:cpp)")
     add_out(p, help="workflow directory", default=Path("runs/feature_selectivity"))
     p.add_argument("--dataset", type=Path, help="a folder of PNGs and annotations.csv (default: 4 synthetic shapes x 2 variants)")
     p.add_argument("--shapes", type=int, default=4, help="synthetic shapes (N)")
@@ -49,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--violin", action="store_true", help="draw the figure neuron's rates as violins")
     p.add_argument("--k", type=int, default=10, help="top-k neurons whose mean selectivity is reported")
     p.add_argument("--workers", type=int, default=1, help="test repetitions run in parallel on a local Dask cluster")
+    p.add_argument(
+        "--seeds", type=seeds, help="run the workflow once per model seed into OUT/seed_N, then summarise over seeds, e.g. 20,21,22"
+    )
     p.add_argument("--figures", type=Path, help="figure folder (default OUT/figures)")
     add_quiet(p, help=None)
     p.set_defaults(func=cmd_selectivity)
@@ -66,7 +72,7 @@ def check_arguments(args: argparse.Namespace) -> None:
     for flag, value in (("--present", args.present), ("--gap", args.gap)):
         if not math.isfinite(value):
             raise SpikebridgeError(f"{flag} must be a finite number of ms, got {value}")
-    for flag, value in (("--k", args.k), ("--workers", args.workers)):
+    for flag, value in (("--k", args.k), ("--workers", args.workers), ("--threads", 1 if args.threads is None else args.threads)):
         if value < 1:
             raise SpikebridgeError(f"{flag} must be >= 1, got {value}")
     for flag, path in (("--out", args.out), ("--figures", args.figures)):
@@ -86,24 +92,68 @@ def cmd_selectivity(args: argparse.Namespace) -> int:
     check_arguments(args)
     dataset = ImageSet.from_folder(args.dataset) if args.dataset else boundary_contour_shapes(args.shapes, args.variants)
     image_size = args.image_size or input_size(args.model, tuple(args.set))
-    wf = Workflow(
-        args.out,
-        args.model,
-        tuple(args.set),
-        dataset=dataset,
-        protocol=Protocol(
-            present_ms=args.present,
-            gap_ms=args.gap,
-            epochs=args.epochs,
-            reps=args.reps,
-            image_size=image_size,
-            epochs_per_run=args.epochs_per_run,
-        ),
-        backend=args.backend,
-        workers=args.workers,
-        progress=not args.quiet,
+    protocol = Protocol(
+        present_ms=args.present,
+        gap_ms=args.gap,
+        epochs=args.epochs,
+        reps=args.reps,
+        image_size=image_size,
+        epochs_per_run=args.epochs_per_run,
     )
-    summary = run_pipeline(wf, args.noise, args.k, args.figures or args.out / "figures", feature=args.feature, violin=args.violin)
-    print(describe(summary))
-    print(f"workflow directory: {args.out}")
+    runs = (
+        [(args.out, tuple(args.set))]
+        if not args.seeds
+        else [(args.out / f"seed_{s}", (*args.set, f"simulation.seed={s}")) for s in args.seeds]
+    )
+    summaries = []
+    for out, overrides in runs:
+        wf = Workflow(
+            out,
+            args.model,
+            overrides,
+            dataset=dataset,
+            protocol=protocol,
+            backend=args.backend,
+            options={} if args.threads is None else {"threads": args.threads},
+            workers=args.workers,
+            progress=not args.quiet,
+        )
+        figures = args.figures / out.name if args.figures and args.seeds else args.figures or out / "figures"
+        summaries.append(run_pipeline(wf, args.noise, args.k, figures, feature=args.feature, violin=args.violin))
+        print(describe(summaries[-1]))
+        print(f"workflow directory: {out}")
+    if args.seeds:
+        write_seeds(args, summaries)
     return 0
+
+
+def write_seeds(args: argparse.Namespace, summaries: list[dict[str, Any]]) -> None:
+    """Across seeds: print and write ``OUT/summary_seeds.json``, and draw every seed's trained weights pooled over
+    the untrained ones (normalised to w_max where every plastic projection has one).
+
+    Parameters
+    ----------
+    args
+        The parsed arguments (``out``, ``seeds``, ``figures``).
+    summaries
+        Each seed's summary (:func:`~spikebridge.workflows.selectivity.pipeline.run_pipeline`).
+    """
+    import json
+
+    from ..analysis.weights import projection_infos
+    from ..plotting.run_weights import plastic_projections, plot_pooled_hist
+    from ..rundir import atomic_file, load
+    from ..workflows.selectivity.pipeline import aggregate, describe_seeds
+    from .plot import resolve
+
+    agg = aggregate(summaries)
+    with atomic_file(args.out / "summary_seeds.json") as fh:
+        fh.write(json.dumps(agg, indent=2).encode())
+    print(describe_seeds(agg))
+    trained, untrained = resolve([args.out / f"seed_{s}" for s in args.seeds], [])
+    runs = [load(p) for p in trained]
+    infos = projection_infos(runs[0])
+    normalise = all(infos[n].w_max for n in plastic_projections(runs[0]))
+    figures = args.figures or args.out / "figures"
+    paths = plot_pooled_hist(runs, [load(p) for p in untrained], figures / "weights_hist", normalise=normalise)
+    print(f"weight histograms over seeds: {paths[0]}")

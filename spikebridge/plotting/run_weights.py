@@ -49,7 +49,19 @@ def _units(results: Results, population: str) -> str:
     return "uS" if CONDUCTANCE_BASED.get(results.model.populations[population].cell_type, False) else "nA"
 
 
-def _plastic(results: Results) -> list[str]:
+def plastic_projections(results: Results) -> list[str]:
+    """The projections whose weights a histogram draws: the plastic ones, or every one where none is plastic.
+
+    Parameters
+    ----------
+    results
+        A run directory.
+
+    Returns
+    -------
+    list[str]
+        Projection names.
+    """
     plastic = [n for n, p in results.model.projections.items() if p.synapse.type != "static"]
     return plastic or list(results.model.projections)
 
@@ -125,7 +137,7 @@ def plot_run_weights(results: Results, kind: str, exc: str | None = None, inh: s
         fig = plot_weight_matrices(mats, title=f"Weight matrices: {title}", units=_units(results, exc), pops=(exc, inh))
         return save_figure(fig, out)
     infos = projection_infos(results)
-    names = _plastic(results)
+    names = plastic_projections(results)
     table = results.weights(projection=names)
     units = _units(results, results.model.projections[names[0]].post)
     if kind == "hist":
@@ -198,7 +210,7 @@ def plot_pooled_hist(
         raise SpikebridgeError("no run to draw")
     first = after[0]
     check_arguments(first, "hist", None, None, bins)
-    names = _plastic(first)
+    names = plastic_projections(first)
     for res in [*after[1:], *before]:
         missing = [n for n in names if n not in res.model.projections]
         if missing:

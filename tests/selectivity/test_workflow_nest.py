@@ -126,3 +126,22 @@ def test_several_epochs_in_one_run_and_pooled_histograms_from_the_cli(
     assert out.with_suffix(".png").stat().st_size > 10_000
     assert main(["plot", "weights", str(first.out), str(wf.out), "--kind", "matrix"]) == 2
     assert "--kind hist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_seeds_from_the_cli_summarise_selectivity_and_pool_the_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from spikebridge.cli.app import main
+
+    argv = ["selectivity", "--backend", "nest", "--shapes", "1", "--variants", "2", "--present", "60", "--gap", "20"]
+    argv += ["--epochs", "1", "--reps", "2", "--noise", "0", "--k", "3", "--seeds", "3,4", "--out", str(tmp_path), "--quiet"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    agg = json.loads((tmp_path / "summary_seeds.json").read_text())
+    per_seed = [json.loads((tmp_path / f"seed_{s}" / "summary.json").read_text()) for s in (3, 4)]
+    assert agg["seeds"] == [3, 4] == [s["seed"] for s in per_seed]
+    values = [s["selectivity"]["trained_noise_0"]["top_k_mean_bits"] for s in per_seed]
+    top = agg["selectivity"]["trained_noise_0"]["top_k_mean_bits"]
+    assert top["values"] == values and top["mean"] == pytest.approx(np.mean(values)) and top["sd"] == pytest.approx(np.std(values, ddof=1))
+    assert "over seeds [3, 4]" in printed
+    assert (tmp_path / "figures" / "weights_hist.png").stat().st_size > 10_000
+    assert (tmp_path / "seed_3" / "figures" / "input_rates_noise_0.png").is_file()

@@ -140,6 +140,7 @@ def make_figures(
         one = {s: r.sel(layer=r["layer"].values[1:], img=first, rep=0) for s, r in by_state.items()}
         fig = hist_rates(one, offset=offset, bins=60, xmax=(200.0, 300.0), figsize=(6, 8))
         fig.suptitle(f"Image {first}, repetition 0, noise {noise:g}", fontsize=9)
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
         written += save_figure(fig, out / f"rates_hist_{tag}", close=True)
         written += save_figure(topographic_rates(one, offset=offset), out / f"topographic_rates_{tag}", close=True)
         written += save_figure(hist_input_rates(wf.encoder.rates(wf.input_images(noise, rep=0)[0])), out / f"input_rates_{tag}", close=True)

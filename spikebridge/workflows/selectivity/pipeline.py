@@ -242,3 +242,62 @@ def describe(summary: dict[str, Any]) -> str:
     t = summary["timings"]
     lines.append("wall time: " + ", ".join(f"{name[:-2]} {value:.1f} s" for name, value in t.items()))
     return "\n".join(lines)
+
+
+def aggregate(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Selectivity over seeds: for each state and noise, the top-``k`` mean and its chance level, mean and s.d.
+    over the seeds' summaries (:func:`run_pipeline`), as the study reports them.
+
+    Parameters
+    ----------
+    summaries
+        One summary per seed, of one model, feature and ``k``.
+
+    Returns
+    -------
+    dict
+        ``seeds``, ``feature``, ``k``, ``layer`` and, per ``STATE_noise_N``: ``top_k_mean_bits`` and
+        ``chance_top_k_bits`` (each ``{"mean", "sd", "values"}``, s.d. with ddof 1).
+
+    Examples
+    --------
+    >>> one = lambda b, c: {"seed": 1, "feature": "left", "k": 10, "layer": 4,
+    ...     "selectivity": {"trained_noise_0": {"top_k_mean_bits": b, "chance_top_k_bits": {"mean": c, "sd": 0.0}}}}
+    >>> agg = aggregate([one(0.5, 0.2), one(0.7, 0.3)])
+    >>> agg["selectivity"]["trained_noise_0"]["top_k_mean_bits"]["mean"], agg["seeds"]
+    (0.6, [1, 1])
+    """
+    keys = list(summaries[0]["selectivity"])
+    out: dict[str, Any] = {
+        "seeds": [s.get("seed") for s in summaries],
+        "feature": summaries[0].get("feature"),
+        "k": summaries[0]["k"],
+        "layer": summaries[0]["layer"],
+        "selectivity": {},
+    }
+    for key in keys:
+        entry = {}
+        for name, pick in (
+            ("top_k_mean_bits", lambda sc: sc["top_k_mean_bits"]),
+            ("chance_top_k_bits", lambda sc: sc["chance_top_k_bits"]["mean"]),
+        ):
+            values = [float(pick(s["selectivity"][key])) for s in summaries]
+            sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+            entry[name] = {"mean": float(np.mean(values)), "sd": sd, "values": values}
+        out["selectivity"][key] = entry
+    return out
+
+
+def describe_seeds(agg: dict[str, Any]) -> str:
+    """A few lines for the terminal: :func:`aggregate`'s table, untrained against trained at each noise."""
+    what = f"top {agg['k']} L{agg['layer']} selectivity for {agg['feature']!r}"
+    lines = [f"over seeds {agg['seeds']}: {what} (bits, mean +- s.d.; chance in brackets)"]
+    noises = sorted({key.split("noise_")[1] for key in agg["selectivity"]}, key=float)
+    for noise in noises:
+        cells = []
+        for state in STATES:
+            e = agg["selectivity"][f"{state}_noise_{noise}"]
+            top, chance = e["top_k_mean_bits"], e["chance_top_k_bits"]
+            cells.append(f"{state} {top['mean']:.3f}+-{top['sd']:.3f} ({chance['mean']:.3f}+-{chance['sd']:.3f})")
+        lines.append(f"  noise {noise:>4}: " + "  ".join(cells))
+    return "\n".join(lines)

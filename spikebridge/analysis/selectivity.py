@@ -160,7 +160,15 @@ def selectivity(
 
 
 def chance_top_k(
-    rates: xr.DataArray, labels: pd.DataFrame, column: str, k: int, *, shuffles: int = 20, seed: int = 0, **kwargs: Any
+    rates: xr.DataArray,
+    labels: pd.DataFrame,
+    column: str,
+    k: int,
+    *,
+    shuffles: int = 20,
+    seed: int = 0,
+    n_bins: int = 2,
+    inner_shuffles: int = 20,
 ) -> tuple[float, float]:
     """The top-``k`` mean selectivity for ``column`` that label shuffles give: its chance level.
 
@@ -179,24 +187,31 @@ def chance_top_k(
     k : int
         How many of the most selective neurons are averaged.
     shuffles : int, optional
-        Label permutations.
+        Label permutations (at least 1).
     seed : int, optional
         Seed of the permutations (and of each shuffled scoring's own bias correction).
-    **kwargs
-        Passed on to :func:`selectivity` (``n_bins``, its ``shuffles``).
+    n_bins, inner_shuffles : int, optional
+        :func:`selectivity`'s ``n_bins`` and ``shuffles``, as the score being compared used them.
 
     Returns
     -------
     tuple of float
-        Mean and standard deviation over the shuffles of the top-``k`` mean (bits).
+        Mean and standard deviation over the shuffles of the top-``k`` mean (bits; the s.d. is 0 for one shuffle).
+
+    Raises
+    ------
+    ValueError
+        If ``shuffles`` < 1.
     """
+    if shuffles < 1:
+        raise ValueError(f"shuffles must be >= 1, got {shuffles}")
     rng = np.random.default_rng([seed, 1])
     table = labels.set_index("image_id").loc[rates["img"].values].reset_index()
     scores = []
     for i in range(shuffles):
         shuffled = table.copy()
         shuffled[column] = table[column].to_numpy()[rng.permutation(len(table))]
-        sel = selectivity(rates, shuffled, (column,), seed=seed + 1 + i, **kwargs)
+        sel = selectivity(rates, shuffled, (column,), n_bins=n_bins, shuffles=inner_shuffles, seed=seed + 1 + i)
         scores.append(float(top_k(sel, k).mean()) if sel.sizes["label"] else 0.0)
     return float(np.mean(scores)), float(np.std(scores, ddof=1)) if shuffles > 1 else 0.0
 

@@ -41,9 +41,10 @@ EPILOG = """examples:
 numbers = comma_list(float, "comma-separated numbers")
 
 
-def resolve(paths: list[Path], before: list[Path]) -> tuple[list[Path], list[Path]]:
+def resolve(paths: list[Path], before: list[Path], outlines: bool = True) -> tuple[list[Path], list[Path]]:
     """Run directories to draw and to outline: a selectivity workflow directory (``train/`` and ``test/``) stands for
-    its trained test run, and adds its untrained one to the outlines unless ``before`` names runs.
+    its trained test run at noise 0, and adds its untrained one to the outlines unless ``before`` names runs or
+    ``outlines`` is off.
 
     Parameters
     ----------
@@ -51,22 +52,37 @@ def resolve(paths: list[Path], before: list[Path]) -> tuple[list[Path], list[Pat
         Run or workflow directories.
     before
         Run directories given with ``--before``.
+    outlines
+        Whether a workflow directory adds its untrained run to the outlines.
 
     Returns
     -------
     tuple
         The run directories drawn and those outlined.
+
+    Raises
+    ------
+    SpikebridgeError
+        A workflow directory that has not been tested at noise 0 (in the state needed).
     """
-    runs, outlines = [], list(before)
+    from ..errors import SpikebridgeError
+
+    runs, outline_runs = [], list(before)
     for path in paths:
-        trained = path / "test" / "trained" / "noise_0" / "rep_00"
-        if (path / "train").is_dir() and trained.is_dir():
-            runs.append(trained)
-            if not before:
-                outlines.append(path / "test" / "untrained" / "noise_0" / "rep_00")
-        else:
+        if not (path / "train").is_dir():
             runs.append(path)
-    return runs, outlines
+            continue
+        tested = {state: path / "test" / state / "noise_0" / "rep_00" for state in ("trained", "untrained")}
+        wanted = ["trained", "untrained"] if outlines and not before else ["trained"]
+        missing = [state for state in wanted if not tested[state].is_dir()]
+        if missing:
+            raise SpikebridgeError(
+                f"{path}: a selectivity workflow without a {' or '.join(missing)} test at noise 0 ({tested[missing[0]]})"
+            )
+        runs.append(tested["trained"])
+        if "untrained" in wanted:
+            outline_runs.append(tested["untrained"])
+    return runs, outline_runs
 
 
 def cmd_plot_weights(args: argparse.Namespace) -> int:
@@ -76,9 +92,9 @@ def cmd_plot_weights(args: argparse.Namespace) -> int:
     from ..rundir import load
     from ..rundir.outputs import register as register_outputs
 
-    runs, outlines = resolve(args.run_dir, args.before)
-    pooled = len(runs) > 1 or outlines or args.normalise or args.ylim or args.out
-    if not pooled:
+    pooled = len(args.run_dir) > 1 or args.before or args.normalise or args.ylim or args.out
+    runs, outlines = resolve(args.run_dir, args.before, outlines=args.kind == "hist")
+    if not pooled and not outlines:
         paths = plot_run_weights(load(runs[0]), args.kind, exc=args.exc, inh=args.inh, bins=args.bins)
         register_outputs(runs[0], paths)
     elif args.kind != "hist":

@@ -100,11 +100,10 @@ def cmd_selectivity(args: argparse.Namespace) -> int:
         image_size=image_size,
         epochs_per_run=args.epochs_per_run,
     )
-    runs = (
-        [(args.out, tuple(args.set))]
-        if not args.seeds
-        else [(args.out / f"seed_{s}", (*args.set, f"simulation.seed={s}")) for s in args.seeds]
-    )
+    runs = [(args.out, tuple(args.set))]
+    if args.seeds:
+        args.seeds = list(dict.fromkeys(args.seeds))  # a seed named twice runs once
+        runs = [(args.out / f"seed_{s}", (*args.set, f"simulation.seed={s}")) for s in args.seeds]
     summaries = []
     for out, overrides in runs:
         wf = Workflow(

@@ -27,13 +27,13 @@ def _states(records: xr.DataArray | Mapping[str, xr.DataArray]) -> dict[str, xr.
 
 def _edges(values: np.ndarray, top: float, bins: int, exact: bool = False) -> np.ndarray:
     """Bin edges from 0 to ``top``. Unless ``exact``, when rates are spike counts over a fixed window (multiples
-    of one quantum, 1 spike / window) coarser than ``bins``, one bin per count from 0, so no bar is split or left
-    empty."""
+    of one quantum, 1 spike / window) coarser than ``bins``, one bin per count, centred on it (the first from 0 to
+    half a quantum), so no bar is split or left empty however the rates round."""
     steps = np.diff(np.unique(values[values > 0]))
     quantum = float(values[values > 0].min()) if np.any(values > 0) else 0.0
     counts = quantum > 0 and (len(steps) == 0 or np.allclose(steps / quantum, np.round(steps / quantum), atol=1e-6))
     if not exact and counts and top / quantum < bins:
-        return np.arange(0, np.floor(top / quantum) + 2) * quantum
+        return np.maximum((np.arange(0, np.floor(top / quantum) + 2) - 0.5) * quantum, 0.0)
     return np.linspace(0, top, bins + 1)
 
 

@@ -411,7 +411,9 @@ def bimodal(after: Mapping[str, float], before: Mapping[str, float] | None, at_b
     after, before
         :func:`~spikebridge.analysis.weights.bimodality` of the panel's weights, after and before training.
     at_bounds
-        The least ``frac_bounds``; where the bounds are unknown (NaN) only b counts.
+        The least ``frac_bounds`` (near the bounds :func:`~spikebridge.analysis.weights.bimodality` was given, or
+        the sample's minimum and maximum where it was given none); where ``frac_bounds`` is missing or NaN only b
+        counts.
 
     Returns
     -------

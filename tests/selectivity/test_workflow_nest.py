@@ -111,6 +111,10 @@ def test_several_epochs_in_one_run_and_pooled_histograms_from_the_cli(
     )
     (checkpoint,) = wf.train()
     assert checkpoint == wf.epoch_dir(1) and wf.checkpoint() == checkpoint and not wf.epoch_dir(0).exists()
+    with pytest.raises(WorkflowError, match="epoch 0 ends no training run: checkpoints end epochs 1"):
+        wf.checkpoint(0)
+    assert main(["plot", "weights", str(wf.out), "--kind", "hist"]) == 2  # trained but not tested yet
+    assert "without a trained or untrained test at noise 0" in capsys.readouterr().err
     run = load(checkpoint)
     assert run.meta["duration_ms"] == 2 * 2 * 80.0  # two epochs of two images in one run
     schedule = np.load(wf.out / "stimuli" / "train_epochs0-1.npz")
@@ -126,6 +130,11 @@ def test_several_epochs_in_one_run_and_pooled_histograms_from_the_cli(
     assert out.with_suffix(".png").stat().st_size > 10_000
     assert main(["plot", "weights", str(first.out), str(wf.out), "--kind", "matrix"]) == 2
     assert "--kind hist" in capsys.readouterr().err
+    # one workflow directory: its trained network, as any run directory
+    assert main(["plot", "weights", str(wf.out), "--kind", "matrix", "--exc", "L2_exc", "--inh", "L2_inh"]) == 0
+    assert capsys.readouterr().out.split()[0].endswith("test/trained/noise_0/rep_00/figures/weights_matrix.png")
+    with pytest.raises(WorkflowError, match="feature 'shape' takes the values \\['0'\\]"):
+        run_pipeline(wf, feature="shape")
 
 
 @pytest.mark.slow

@@ -150,8 +150,9 @@ def run_pipeline(
     if feature not in labels.columns or feature == "image_id":
         columns = ", ".join(c for c in labels.columns if c not in ("image_id", "file"))
         raise WorkflowError(f"feature {feature!r} is not an annotation of the images (annotations: {columns})")
-    if labels[feature].nunique() != 2:
-        raise WorkflowError(f"feature {feature!r} takes {labels[feature].nunique()} values over the images; it needs two (0 and 1)")
+    values = set(labels[feature].tolist())
+    if values != {0, 1}:
+        raise WorkflowError(f"feature {feature!r} takes the values {sorted(map(str, values))} over the images; it needs 0 and 1")
     noises = sorted(set(noises) | {0.0})
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

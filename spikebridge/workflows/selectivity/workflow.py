@@ -1,15 +1,18 @@
-"""Train a layered network on images (plasticity on, a checkpoint per epoch), then test it with weights
-frozen: every image x repetitions, optionally with pixel noise, from the untrained and the trained state.
+"""Train a layered network on images (plasticity on, a checkpoint every ``epochs_per_run`` epochs), then test it
+with weights frozen: every image x repetitions, optionally with pixel noise, from the untrained and the trained
+state.
 
 Layout of the workflow directory ``OUT``::
 
     OUT/stimuli/                        rate schedules (.npz) of every run
-    OUT/train/epoch_00, epoch_01, ...   run directories; each is the checkpoint after that epoch
+    OUT/train/epoch_00, epoch_01, ...   run directories; each is the checkpoint after that epoch (with several
+                                        epochs per run, only the runs' last epochs have one)
     OUT/test/STATE/noise_A/rep_00, ...  run directories of the test repetitions (STATE: untrained, trained)
     OUT/test/STATE_noise_A.records.npz  the spike records of a test (see :mod:`.records`)
 
 Every run is an ordinary run directory; a complete one is reused when the workflow runs again. Train epoch
-``e`` draws its input from the stimulus stream ``train_epoch{e}`` and test repetition ``r`` from
+``e`` shows the images in the order of the stream ``train_order/{e}`` (a run of several epochs shows them one
+after the other, schedule file ``train_epochs{first}-{last}``) and test repetition ``r`` from
 ``test_rep{r}`` (pixel noise: ``noise_{A}/rep{r}``), all of the model's seed, so the untrained and trained
 networks see the same input spikes.
 """
@@ -195,10 +198,12 @@ class Workflow:
         """The run directory after training epoch ``epoch`` (``-1``: the last); an epoch that does not end a training
         run (:attr:`Protocol.runs`) has none."""
         e = epoch % self.protocol.epochs
+        ends = [r[-1] for r in self.protocol.runs]
+        if e not in ends:
+            raise WorkflowError(f"epoch {e} ends no training run: checkpoints end epochs {', '.join(map(str, ends))}")
         path = self.epoch_dir(e)
         if not (path / "meta.json").is_file():
-            ends = ", ".join(str(r[-1]) for r in self.protocol.runs)
-            raise WorkflowError(f"no checkpoint for epoch {e} at {path}; run train() first (checkpoints end epochs {ends})")
+            raise WorkflowError(f"no checkpoint for epoch {e} at {path}; run train() first")
         return path
 
     # testing ----------------------------------------------------------------------------------------------

@@ -290,6 +290,38 @@ def test_rerun_of_the_same_structure_reuses_the_compiled_binary(tmp_path: Any) -
 
 
 @pytest.mark.compile
+def test_new_input_spikes_reuse_the_compiled_binary_and_the_padding_never_fires(tmp_path: Any) -> None:
+    """Standalone code compiles array lengths in; a source's spikes are padded to a power of two after the run's end,
+    so new input trains of a similar size reuse the binary, and the padding spikes never reach a cell."""
+    timings, received = [], []
+    for times in ([[5.0, 20.0], [7.0, 12.0], [30.0]], [[5.0], [8.0, 14.0], [31.0, 40.0, 45.0]]):  # 5 and 6 spikes: both padded to 8
+        raw = {
+            "name": "padded_sources",
+            "populations": {
+                "src": {"cell_type": "SpikeSourceArray", "size": 3, "spike_times": times},
+                "post": {"cell_type": "IF_cond_exp", "size": 3, "parameters": {"tau_refrac": 2.0, "tau_syn_E": 0.5}},
+            },
+            "projections": {"drive": {"pre": "src", "post": "post", "connector": {"rule": "one_to_one"}, "weight": 5.0, "delay": 0.1}},
+            "recording": {"src": {"variables": ["spikes"]}, "post": {"variables": ["spikes"]}},
+            "simulation": {"dt": 0.1, "duration": 50.0, "seed": 1},
+        }
+        net, sim = build(raw, "brian2:cpp", {"build_dir": str(tmp_path)})
+        try:
+            sim.run(net.phases[0])
+            segment = sim.recordings().segments[0]
+            timings.append(sim.info()["build"])
+            received.append(
+                {(st.annotations["population"], int(st.annotations["source_index"])): st.magnitude for st in segment.spiketrains}
+            )
+        finally:
+            sim.end()
+        for i, given in enumerate(times):
+            np.testing.assert_allclose(received[-1][("src", i)], given, atol=1e-6)
+            assert len(received[-1][("post", i)]) == len(given)  # one post spike per input spike, none from the padding
+    assert timings[1]["make_s"] < 0.5, timings
+
+
+@pytest.mark.compile
 def test_runner_and_cli_run_the_standalone_variant(tmp_path: Any) -> None:
     import subprocess
 

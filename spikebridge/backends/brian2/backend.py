@@ -89,6 +89,7 @@ class Brian2Backend(PyNNBackend):
 
         from . import cells, connections, nestml_cells, simulator
         from .connections import brian2_name
+        from .drivers import StandaloneDriver
         from .populations import create_population
 
         self.sim = sim
@@ -104,7 +105,9 @@ class Brian2Backend(PyNNBackend):
                 continue
             method = self.methods.get(pop.cell_type, DEFAULT_METHODS)
             injected = any(c.target == name for c in network.currents.values())
-            population = create_population(sim, pop, brian2_name("pop", k, name), method, injected)
+            # standalone code compiles array lengths in: pad a source's spikes so that new input reuses the build
+            pad = (network.duration, dt) if isinstance(self.driver, StandaloneDriver) else None
+            population = create_population(sim, pop, brian2_name("pop", k, name), method, injected, pad)
             self.populations[name] = population
             if not pop.is_source:
                 self.integration[pop.cell_type] = self._describe(

@@ -156,27 +156,69 @@ def _quantities(method_options: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**method_options, "absolute_error_per_variable": errors}
 
 
-class SourceGroup(brian2.SpikeGeneratorGroup):
-    """The drawn spike trains of a spike source, on Brian2's ``defaultclock`` (the model's dt)."""
+def spike_capacity(count: int) -> int:
+    """The length a source group's spike arrays are padded to: the next power of two (at least 1).
 
-    def __init__(self, n: int, equations: Any, *, name: str, spike_times: list[np.ndarray], **ignored: Any) -> None:
+    Standalone code has array lengths compiled in, so a run whose input trains hold another number of spikes
+    recompiles its project (half a minute for a large network); padded, runs of similar input share one length.
+
+    Examples
+    --------
+    >>> spike_capacity(0), spike_capacity(1), spike_capacity(1000), spike_capacity(1024), spike_capacity(1025)
+    (1, 1, 1024, 1024, 2048)
+    """
+    return 1 << max(0, int(count) - 1).bit_length()
+
+
+class SourceGroup(brian2.SpikeGeneratorGroup):
+    """The drawn spike trains of a spike source, on Brian2's ``defaultclock`` (the model's dt).
+
+    With ``pad_after`` (ms, the run's end) the arrays are padded to :func:`spike_capacity` with spikes after it,
+    one per cell and step, which the run never reaches.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        equations: Any,
+        *,
+        name: str,
+        spike_times: list[np.ndarray],
+        pad_after: float | None = None,
+        dt: float = 0.1,
+        **ignored: Any,
+    ) -> None:
         counts = np.array([len(t) for t in spike_times], dtype=np.int64)
         indices = np.repeat(np.arange(n, dtype=np.int64), counts)
         times = np.concatenate(spike_times) if counts.sum() else np.empty(0)
         order = np.lexsort((indices, times))
-        super().__init__(n, indices[order], times[order] * brian2.ms, sorted=True, name=name)
+        indices, times = indices[order], times[order]
+        if pad_after is not None and n > 0:
+            extra = np.arange(spike_capacity(len(times)) - len(times))
+            indices = np.concatenate([indices, extra % n])
+            times = np.concatenate([times, pad_after + dt * (1 + extra // n)])
+        super().__init__(n, indices, times * brian2.ms, sorted=True, name=name)
 
     def initialize(self) -> None:
         """Nothing to set: the spike times are given when the group is created."""
         pass
 
 
-def celltype(sim: ModuleType, pop: PopulationData, group_name: str, method: str | tuple[str, ...], injected: bool = True) -> Any:
-    """A ``pyNN.brian2`` cell type whose Brian2 group is one of the above (``injected``: a current source drives it)."""
+def celltype(
+    sim: ModuleType,
+    pop: PopulationData,
+    group_name: str,
+    method: str | tuple[str, ...],
+    injected: bool = True,
+    pad_after: tuple[float, float] | None = None,
+) -> Any:
+    """A ``pyNN.brian2`` cell type whose Brian2 group is one of the above (``injected``: a current source drives it;
+    ``pad_after``: the run's end and dt (ms) after which a source pads its spike arrays, :class:`SourceGroup`)."""
     if pop.is_source:
         assert pop.spike_times is not None
         ct = sim.SpikeSourceArray()  # empty: the trains go straight to the group, not through PyNN's Sequences
-        ct.brian2_model = partial(SourceGroup, name=group_name, spike_times=pop.spike_times)
+        end, dt = pad_after if pad_after is not None else (None, 0.1)
+        ct.brian2_model = partial(SourceGroup, name=group_name, spike_times=pop.spike_times, pad_after=end, dt=dt)
         return ct
     params = {k: float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float64) for k, v in pop.parameters.items()}
     ct = getattr(sim, pop.cell_type)(**params)

@@ -22,10 +22,17 @@ class Population(pynn_brian2.Population):
     _recorder_class = Recorder
 
 
-def create_population(sim: ModuleType, pop: PopulationData, group_name: str, method: str | tuple[str, ...], injected: bool = True) -> Any:
+def create_population(
+    sim: ModuleType,
+    pop: PopulationData,
+    group_name: str,
+    method: str | tuple[str, ...],
+    injected: bool = True,
+    pad_after: tuple[float, float] | None = None,
+) -> Any:
     """A PyNN population of ``pop``'s cell type, every parameter and initial value as drawn (``injected``: a current
-    source drives it)."""
-    population = Population(pop.size, cells.celltype(sim, pop, group_name, method, injected), label=pop.name)
+    source drives it; ``pad_after``: see :func:`~spikebridge.backends.brian2.cells.celltype`)."""
+    population = Population(pop.size, cells.celltype(sim, pop, group_name, method, injected, pad_after), label=pop.name)
     if pop.initial:
         population.initialize(**{k: float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float64) for k, v in pop.initial.items()})
     return population

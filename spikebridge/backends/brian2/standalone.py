@@ -7,7 +7,9 @@ synapse rules, recording, phases' plasticity flags, methods, device options; not
 or the seed). Values travel in Brian2's static-array files, which are read by the binary at start-up; Brian2
 rewrites a source file only when its text changes and ``make`` recompiles only what changed. So a rerun of the same
 model recompiles nothing, a new seed recompiles ``objects.cpp`` and ``main.cpp`` (array lengths are compiled in),
-a changed rule parameter ``main.cpp``. Each run writes its results to its own subdirectory, so processes can
+a changed rule parameter ``main.cpp``. A spike source pads its spike arrays to a power of two with spikes after the
+run's end (:class:`~spikebridge.backends.brian2.cells.SourceGroup`), so new input trains of a similar size (the
+repetitions of a test, the epochs of a training) reuse the binary. Each run writes its results to its own subdirectory, so processes can
 share a project; building is serialised by a file lock.
 """
 

@@ -12,8 +12,8 @@ from .args import add_backend, add_model, add_out, add_overrides, add_quiet, add
 EPILOG = """examples:
   spikebridge selectivity --backend nest --out runs/fs
   spikebridge selectivity --backend brian2 --noise 0,20 --epochs 8 --reps 3 --out runs/fs_brian2
-  spikebridge selectivity binding --backend brian2:cpp --shapes 8 --variants 2 --present 100 --gap 0 \
-      --epochs 60 --epochs-per-run 10 --reps 10 --out runs/binding   # the seed's N4P2 protocol
+  spikebridge selectivity binding --backend brian2:cpp --shapes 8 --variants 2 --present 100 --gap 0 \\
+      --epochs 60 --epochs-per-run 10 --reps 10 --seeds 20,21,22 --out runs/binding   # the seed's N4P2 protocol
   spikebridge selectivity --dataset my_images/ --out runs/fs_mine      # a folder of PNGs + annotations.csv
 
 Rerunning the same command reuses every run that is already complete."""

@@ -215,7 +215,8 @@ def plot_pooled_hist(
         missing = [n for n in names if n not in res.model.projections]
         if missing:
             raise SpikebridgeError(f"{res.path} has no projection {', '.join(missing)} of {first.path}: pool runs of one model")
-    infos = {n: projection_infos(first)[n] for n in names}
+    every = projection_infos(first)
+    infos = {n: every[n] for n in names}
     if normalise:
         unbounded = [n for n, i in infos.items() if not i.w_max]
         if unbounded:

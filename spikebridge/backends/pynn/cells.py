@@ -11,14 +11,11 @@ from pyNN.parameters import Sequence
 from ...models.network import CurrentData, PopulationData
 
 
-def create_population(sim: ModuleType, pop: PopulationData, spike_time_offset: float = 0.0) -> Any:
-    """A PyNN Population; every spike source becomes a SpikeSourceArray holding the drawn trains.
-
-    ``spike_time_offset`` (ms) is added to every source spike time before PyNN sees it.
-    """
+def create_population(sim: ModuleType, pop: PopulationData) -> Any:
+    """A PyNN Population; every spike source becomes a SpikeSourceArray holding the drawn trains."""
     if pop.is_source:
         assert pop.spike_times is not None
-        celltype = sim.SpikeSourceArray(spike_times=[Sequence(np.asarray(t) + spike_time_offset) for t in pop.spike_times])
+        celltype = sim.SpikeSourceArray(spike_times=[Sequence(np.asarray(t)) for t in pop.spike_times])
     else:
         celltype = getattr(sim, pop.cell_type)(**{k: _value(v) for k, v in pop.parameters.items()})
     population = sim.Population(pop.size, celltype, label=pop.name)

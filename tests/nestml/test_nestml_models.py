@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from spikebridge.errors import ModelError
@@ -176,3 +177,44 @@ def test_weight_bounds_of_a_nestml_rule_are_in_the_run_s_weight_units() -> None:
     assert (infos["ff_01"].w_min, infos["ff_01"].w_max, infos["ff_01"].label) == (0.0, pytest.approx(0.03), "FF")
     assert infos["fb_21"].w_max == pytest.approx(0.02) and infos["e2e_1"].label == "E2E"
     assert (infos["ei_1"].w_min, infos["ei_1"].w_max) == (None, None)  # static
+
+
+def frozen_model(synapse: dict, phases: list[dict]) -> dict:
+    raw = model(synapse)
+    raw["populations"]["a"] = {"cell_type": "SpikeSourcePoisson", "size": 20, "parameters": {"rate": 40.0}}
+    raw["populations"]["b"]["size"] = 3
+    raw["recording"] = {"b": {"variables": ["spikes"]}}
+    raw["projections"]["ab"]["weight"] = 0.004
+    raw["projections"]["ab"]["delay"] = 1.5
+    del raw["simulation"]["duration"]
+    raw["simulation"]["phases"] = phases
+    return raw
+
+
+@pytest.mark.usefixtures("nestml_toolchain")
+def test_a_run_that_never_learns_transmits_a_nestml_synapse_as_a_static_one_on_nest() -> None:
+    from spikebridge import backends
+    from spikebridge.errors import BackendError
+    from spikebridge.models import instantiate
+
+    frozen = [{"name": "test", "duration": 300.0, "plasticity": False}]
+    spikes, weights = {}, {}
+    for kind, synapse in (("nestml", {"type": "saturating_stdp", "parameters": {"rho": 5.0}}), ("static", {"type": "static"})):
+        net = instantiate(validate(frozen_model(synapse, frozen)))
+        sim = backends.create("nest")
+        sim.build(net)
+        sim.run(net.phases[0])
+        spikes[kind] = [np.asarray(st.magnitude) for st in sim.recordings().segments[0].spiketrains]
+        weights[kind] = sim.connections("ab").weight
+        drawn = net.projections["ab"].weight
+    assert sum(len(s) for s in spikes["static"]) > 10, "the post cells fire"
+    assert all(np.array_equal(a, b) for a, b in zip(spikes["nestml"], spikes["static"], strict=True))
+    np.testing.assert_array_equal(np.sort(weights["nestml"]), np.sort(drawn))
+
+    learns_then_not = [{"name": "train", "duration": 50.0, "plasticity": True}, *frozen]
+    net = instantiate(validate(frozen_model({"type": "saturating_stdp"}, learns_then_not)))
+    sim = backends.create("nest")
+    sim.build(net)
+    sim.run(net.phases[0])
+    with pytest.raises(BackendError, match="projections.ab: a NESTML synapse cannot be frozen on NEST in a run that also learns"):
+        sim.run(net.phases[1])

@@ -110,7 +110,10 @@ class NestBackend(PyNNBackend):
             verbosity=self.options.verbosity,
         )
         every_node_local()
-        self.paired = paired.prepare(network)
+        # a network that never learns runs its NESTML synapses as static ones: NEST cannot switch a NESTML synapse's
+        # learning off, and a static synapse transmits the same weight with the same delay
+        learns = any(phase.plasticity for phase in network.phases)
+        self.paired = paired.prepare(network) if learns else None
         neurons = nestml_cells.prepare(network)
         for name, pop in network.populations.items():
             if name in neurons:
@@ -137,6 +140,8 @@ class NestBackend(PyNNBackend):
                 continue
             if self.paired is not None and name in self.paired.synapses:
                 syn = paired.synapse_type(sim, self.paired.synapses[name], self.paired.rules[name], prj.synapse.parameters)
+            elif prj.synapse.type not in ("static", "stdp"):  # a NESTML synapse in a network that never learns
+                syn = sim.StaticSynapse()
             else:
                 syn = synapse_type(sim, prj.synapse, dendritic_delay_fraction=1.0 if prj.synapse.type == "stdp" else None)
             self.projections[name] = sim.Projection(

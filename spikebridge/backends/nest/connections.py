@@ -96,8 +96,12 @@ def read(projection: Any) -> Connections:
 
 def freeze(projection: Any) -> np.ndarray | None:
     """Switch an STDP projection's learning off (lambda = 0); returns the values to restore."""
-    if projection.nest_synapse_model.endswith("_nestml"):
-        raise BackendError(f"projections.{projection.label}: a NESTML synapse cannot be frozen on NEST (a phase with plasticity = false)")
+    if "_nestml" in projection.nest_synapse_model:  # pyNN.nest connects through a labelled copy, "<model>_lbl"
+        raise BackendError(
+            f"projections.{projection.label}: a NESTML synapse cannot be frozen on NEST in a run that also learns "
+            "(a phase with plasticity = false after one with plasticity = true); a run whose phases all have "
+            "plasticity = false runs it as a static synapse"
+        )
     if "stdp" not in projection.nest_synapse_model:
         return None
     conns = nest_connections(projection)

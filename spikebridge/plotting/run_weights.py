@@ -231,5 +231,7 @@ def plot_pooled_hist(
     backends = sorted({str(r.meta["backend"]) for r in after})
     trials = f"{len(after)} trial{'s' if len(after) > 1 else ''} pooled"
     title = f"Weights after training: {first.meta['model']} on {', '.join(backends)} ({trials})"
-    axes = draw_weight_panels(grid, units=units, title=title, style=HistStyle(sharex=normalise, row_ylim=row_ylim))
+    # separate "before" runs are untrained networks (a workflow's), not an earlier snapshot of the trained run
+    legend = ("trained", "untrained") if before else None
+    axes = draw_weight_panels(grid, units=units, title=title, style=HistStyle(sharex=normalise, row_ylim=row_ylim), legend=legend)
     return save_figure(axes.flat[0].figure, out)

@@ -536,7 +536,14 @@ def _label_grid(axes: np.ndarray, grid: WeightPanels, visible: np.ndarray, units
         )
 
 
-def draw_weight_panels(grid: WeightPanels, *, units: str = "uS", title: str | None = None, style: HistStyle | None = None) -> np.ndarray:
+def draw_weight_panels(
+    grid: WeightPanels,
+    *,
+    units: str = "uS",
+    title: str | None = None,
+    style: HistStyle | None = None,
+    legend: tuple[str, str] | None = None,
+) -> np.ndarray:
     """Draw the histograms of :func:`weight_panels` on a grid of rows x projection classes.
 
     Each panel shows the "after" weights filled and the "before" weights (if any) as a dashed outline on shared
@@ -555,6 +562,9 @@ def draw_weight_panels(grid: WeightPanels, *, units: str = "uS", title: str | No
         Suptitle; ``None``: one naming the snapshot time; ``""``: none.
     style
         Densities or counts, shared axes, size, extra keyword arguments (default :class:`HistStyle`).
+    legend
+        The legend's words for the filled and the outlined weights; ``None``: "after" and "before" with their
+        snapshot times (weights of one run).
 
     Returns
     -------
@@ -593,9 +603,10 @@ def draw_weight_panels(grid: WeightPanels, *, units: str = "uS", title: str | No
     if grid.trials > 1:
         fig.text(0.99, 0.005, f"{grid.trials} trials pooled", ha="right", va="bottom", fontsize=7, color="0.4")
     if grid.t_before is not None:
+        filled, outlined = legend or (f"after (t = {grid.t_after:g} ms)", f"before (t = {grid.t_before:g} ms)")
         handles = [
-            Patch(facecolor="0.6", alpha=0.55, label=f"after (t = {grid.t_after:g} ms)"),
-            Line2D([], [], color="0.15", ls="--", lw=1.0, label=f"before (t = {grid.t_before:g} ms)"),
+            Patch(facecolor="0.6", alpha=0.55, label=filled),
+            Line2D([], [], color="0.15", ls="--", lw=1.0, label=outlined),
         ]
         fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     if title is None:

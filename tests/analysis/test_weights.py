@@ -30,7 +30,15 @@ from spikebridge.analysis.weights import (
     write_table,
 )
 from spikebridge.plotting.figures import save_figure
-from spikebridge.plotting.weights import HistStyle, bimodal, hist_weights, plot_weight_evolution, plot_weight_matrices, weight_panels
+from spikebridge.plotting.weights import (
+    HistStyle,
+    bimodal,
+    draw_weight_panels,
+    hist_weights,
+    plot_weight_evolution,
+    plot_weight_matrices,
+    weight_panels,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -309,6 +317,12 @@ def test_hist_weights_grid_empty_panels_and_overlay() -> None:
     assert axes[0, 2].get_xlabel() == "Weight (uS)" and axes[0, 0].get_xlabel() == ""
     assert axes[0, 0].get_ylabel() == "density"
     assert len(fig.legends) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["after (t = 1000 ms)", "before (t = 0 ms)"]
+    plt.close(fig)
+    # a workflow's untrained network is not an earlier snapshot: its words replace the snapshot times
+    grid = weight_panels([table], ["FF", "E2E", "FB"], infos, before=[before])
+    fig = draw_weight_panels(grid, legend=("trained", "untrained"))[0, 0].figure
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["trained", "untrained"]
 
 
 def test_hist_weights_density_bins_and_summary() -> None:

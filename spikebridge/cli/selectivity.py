@@ -47,6 +47,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--present", type=float, default=200.0, help="ms per image")
     p.add_argument("--gap", type=float, default=50.0, help="ms of silence after each image")
     p.add_argument("--image-size", type=int, help="side of the input grid in pixels (default: the model's L0 shape)")
+    p.add_argument(
+        "--encoding",
+        choices=("step_edge", "normalised"),
+        default="step_edge",
+        help="image to rates: step_edge (60 Hz for an ideal edge, the default) or normalised (rates with s.d. 6 Hz per "
+        "image, the feature-binding study's encoder)",
+    )
     p.add_argument("--noise", type=numbers, default=[0.0, 20.0], help="Gaussian pixel-noise amplitudes (grey levels), e.g. 0,20")
     p.add_argument("--feature", default="left", help="the image annotation scored (default left: the convex/concave left contour element)")
     p.add_argument("--violin", action="store_true", help="draw the figure neuron's rates as violins")
@@ -84,7 +91,7 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 def cmd_selectivity(args: argparse.Namespace) -> int:
     """Check the arguments, run (or resume) the workflow, print its summary; return 0."""
-    from ..stimuli import ImageSet, boundary_contour_shapes
+    from ..stimuli import GaborEncoder, ImageSet, NormalisedGaborEncoder, boundary_contour_shapes
     from ..workflows.selectivity import Protocol, Workflow
     from ..workflows.selectivity.config import input_size
     from ..workflows.selectivity.pipeline import describe, run_pipeline
@@ -111,6 +118,7 @@ def cmd_selectivity(args: argparse.Namespace) -> int:
             args.model,
             overrides,
             dataset=dataset,
+            encoder=NormalisedGaborEncoder() if args.encoding == "normalised" else GaborEncoder(),
             protocol=protocol,
             backend=args.backend,
             options={} if args.threads is None else {"threads": args.threads},

@@ -9,8 +9,19 @@
 ((8, 16, 16), 60.0)
 """
 
-from .gabor import GaborEncoder, gabor_kernel
+from .gabor import Encoder, GaborEncoder, NormalisedGaborEncoder, gabor_kernel, opencv_gabor_kernel
 from .images import ImageSet, boundary_contour_shapes
 from .transforms import Compose, GaussianNoise, Resize
 
-__all__ = ["Compose", "GaborEncoder", "GaussianNoise", "ImageSet", "Resize", "boundary_contour_shapes", "gabor_kernel"]
+__all__ = [
+    "Compose",
+    "Encoder",
+    "GaborEncoder",
+    "GaussianNoise",
+    "ImageSet",
+    "NormalisedGaborEncoder",
+    "Resize",
+    "boundary_contour_shapes",
+    "gabor_kernel",
+    "opencv_gabor_kernel",
+]

@@ -151,3 +151,126 @@ class GaborEncoder:
         drive = np.clip(self.responses(image) / full_scale, 0.0, 1.0)
         drive[drive < 1e-9] = 0.0  # rounding residue of the zero-mean kernels on flat regions
         return self.baseline_rate + self.max_rate * drive
+
+
+def opencv_gabor_kernel(size: int, sigma: float, theta: float, wavelength: float, gamma: float, phase: float) -> np.ndarray:
+    """OpenCV's ``getGaborKernel((size, size), sigma, theta, wavelength, gamma, phase)``, made zero mean and unit L2.
+
+    OpenCV spans ``2 * (size // 2) + 1`` pixels (7 for 6) and stores the Gabor function point-reflected (its row
+    ``ymax - y``, column ``xmax - x``), which turns an odd phase into the opposite one; filtering correlates with it.
+    """
+    half = size // 2
+    y, x = np.mgrid[-half : half + 1, -half : half + 1]
+    xr = x * np.cos(theta) + y * np.sin(theta)
+    yr = -x * np.sin(theta) + y * np.cos(theta)
+    k = np.exp(-0.5 * (xr**2 / sigma**2 + yr**2 / (sigma / gamma) ** 2)) * np.cos(2 * np.pi * xr / wavelength + phase)
+    k = k[::-1, ::-1]
+    k = k - k.mean()
+    return k / np.sqrt(np.sum(k**2))
+
+
+@dataclass(frozen=True)
+class NormalisedGaborEncoder:
+    """Gabor rates in units of each image's own spread, as the feature-binding study's ``hsnn`` encodes its images.
+
+    The image is divided by its standard deviation and correlated with zero-mean, unit-L2 kernels
+    (:func:`opencv_gabor_kernel`, OpenCV's reflect-101 border); responses below ``threshold`` are set to 0; each
+    channel is divided by its L2 norm, the whole stack by its standard deviation, and multiplied by ``scale``. Every
+    image's rates therefore have a standard deviation of ``scale`` Hz over all channels and pixels, with no upper
+    bound. The defaults are the study's N4P2 configuration (BCGardner/feature_binding, ``encoder:`` of its
+    ``config.yaml``; ``sigma`` from a bandwidth of 1 octave: 0.45 px for a wavelength of 0.8 px).
+
+    Channel ``c = phase_index * len(orientations) + orientation_index``, as in :class:`GaborEncoder`.
+
+    Parameters
+    ----------
+    phases : sequence of float, optional
+        Carrier phases (rad).
+    orientations : sequence of float, optional
+        Carrier directions (rad).
+    kernel_size : int, optional
+        OpenCV's ``ksize`` (the kernel spans ``2 * (kernel_size // 2) + 1`` pixels).
+    wavelength : float, optional
+        Carrier wavelength (pixels).
+    bandwidth : float, optional
+        Spatial-frequency bandwidth (octaves), which sets the envelope's standard deviation.
+    gamma : float, optional
+        Aspect ratio of the envelope.
+    threshold : float, optional
+        Responses below it (the image in units of its standard deviation) are set to 0.
+    scale : float, optional
+        Standard deviation of the rates over the stack (Hz).
+
+    Examples
+    --------
+    >>> encoder = NormalisedGaborEncoder()
+    >>> encoder.n_channels, encoder.kernels().shape
+    (8, (8, 7, 7))
+    >>> square = np.zeros((32, 32)); square[8:24, 8:24] = 255.0
+    >>> rates = encoder.rates(square)
+    >>> rates.shape, round(float(rates.std()), 9), float(rates.min())
+    ((8, 32, 32), 6.0, 0.0)
+    """
+
+    phases: Sequence[float] = (-1.571, 1.571)
+    orientations: Sequence[float] = (0.0, 0.785, 1.571, 2.356)
+    kernel_size: int = 6
+    wavelength: float = 0.8
+    bandwidth: float = 1.0
+    gamma: float = 0.5
+    threshold: float = 0.1
+    scale: float = 6.0
+
+    @property
+    def n_channels(self) -> int:
+        """Channels: ``len(phases) * len(orientations)``."""
+        return len(self.phases) * len(self.orientations)
+
+    @property
+    def sigma(self) -> float:
+        """The envelope's standard deviation (pixels) for the wavelength and bandwidth."""
+        b = 2.0**self.bandwidth
+        return float(self.wavelength / np.pi * np.sqrt(np.log(2) / 2) * (b + 1) / (b - 1))
+
+    def kernels(self) -> np.ndarray:
+        """The filter bank ``[channels, 2 * (kernel_size // 2) + 1, same]``."""
+        return np.stack(
+            [
+                opencv_gabor_kernel(self.kernel_size, self.sigma, th, self.wavelength, self.gamma, ph)
+                for ph in self.phases
+                for th in self.orientations
+            ]
+        )
+
+    def rates(self, image: np.ndarray) -> np.ndarray:
+        """Poisson rates (Hz) ``[channels, rows, cols]`` for an image of grey levels.
+
+        Parameters
+        ----------
+        image : numpy.ndarray
+            ``[rows, cols]`` grey levels.
+
+        Returns
+        -------
+        numpy.ndarray
+            Rates in Hz, 0 where a response is below the threshold; all 0 for a uniform image.
+        """
+        image = np.asarray(image, dtype=np.float64)
+        k = self.kernels()
+        out = np.zeros((len(k), *image.shape))
+        spread = image.std()
+        if spread == 0:
+            return out
+        half = k.shape[-1] // 2
+        padded = np.pad(image / spread, half, mode="reflect")  # OpenCV's BORDER_REFLECT_101
+        windows = sliding_window_view(padded, k.shape[1:])
+        out = np.einsum("ijkl,ckl->cij", windows, k)
+        out[out < self.threshold] = 0.0
+        norms = np.sqrt(np.sum(out**2, axis=(1, 2)))
+        out[norms > 0] /= norms[norms > 0, None, None]
+        spread = out.std()
+        return self.scale * out / spread if spread > 0 else out
+
+
+Encoder = GaborEncoder | NormalisedGaborEncoder
+"""An image-to-rates encoder of the selectivity workflow."""

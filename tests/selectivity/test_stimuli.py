@@ -7,7 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikebridge.stimuli import GaborEncoder, GaussianNoise, ImageSet, Resize, boundary_contour_shapes, gabor_kernel
+from spikebridge.stimuli import (
+    GaborEncoder,
+    GaussianNoise,
+    ImageSet,
+    NormalisedGaborEncoder,
+    Resize,
+    boundary_contour_shapes,
+    gabor_kernel,
+)
 from spikebridge.stimuli.images import DatasetError
 
 
@@ -38,6 +46,25 @@ def test_encoder_rates_shape_range_and_silence_on_flat_images() -> None:
     assert rates.shape == (8, 16, 16)
     assert rates.min() >= 0 and 0 < rates.max() <= 50.0
     assert np.all(enc.rates(np.full((16, 16), 200.0)) == 0)  # no edges, no input
+
+
+def test_normalised_encoder_has_the_study_s_kernels_and_rates_in_units_of_their_spread() -> None:
+    enc = NormalisedGaborEncoder()
+    assert round(enc.sigma, 4) == 0.4497  # OpenCV's sigma for a 1-octave bandwidth at wavelength 0.8 px
+    k = enc.kernels()
+    assert k.shape == (8, 7, 7)  # OpenCV spans 2 * (6 // 2) + 1 pixels
+    np.testing.assert_allclose(k.sum(axis=(1, 2)), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.sqrt((k**2).sum(axis=(1, 2))), 1.0)
+    image = Resize(32)(boundary_contour_shapes(2, 1)[1])
+    rates = enc.rates(image)
+    assert rates.shape == (8, 32, 32) and rates.min() == 0.0
+    assert np.isclose(rates.std(), 6.0) and 0.0 < (rates > 0).mean() < 0.5
+    # the image is divided by its spread and the kernels have zero mean: contrast and brightness do not matter
+    np.testing.assert_allclose(enc.rates(0.25 * image + 40.0), rates, atol=1e-9)
+    assert np.all(enc.rates(np.full((16, 16), 90.0)) == 0)
+    # the two odd phases are opposite polarities: the inverted image swaps them
+    exact = NormalisedGaborEncoder(phases=(-np.pi / 2, np.pi / 2))
+    np.testing.assert_allclose(exact.rates(255.0 - image), np.roll(exact.rates(image), 4, axis=0), atol=1e-9)
 
 
 def test_gaussian_noise_is_seeded_and_clipped() -> None:

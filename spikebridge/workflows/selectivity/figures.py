@@ -138,13 +138,13 @@ def make_figures(
     for noise, by_state in records.items():
         tag = f"noise_{noise:g}"
         one = {s: r.sel(layer=r["layer"].values[1:], img=first, rep=0) for s, r in by_state.items()}
-        shown = f"Image {first}, repetition 0, noise {noise:g}"
+        which = f"Image {first}, repetition 0, noise {noise:g}"
         fig = hist_rates(one, offset=offset, bins=60, xmax=(200.0, 300.0), figsize=(6, 8))
-        fig.suptitle(shown, fontsize=9)
+        fig.suptitle(which, fontsize=9)
         fig.tight_layout(rect=(0, 0, 1, 0.97))
         written += save_figure(fig, out / f"rates_hist_{tag}", close=True)
         fig = topographic_rates(one, offset=offset)
-        fig.suptitle(f"{shown}: rates {offset:g} ms after onset to the end of the image", fontsize=9)
+        fig.suptitle(f"{which}: rates {offset:g} ms after onset to the end of the image", fontsize=9)
         fig.tight_layout(rect=(0, 0, 1, 0.97))
         written += save_figure(fig, out / f"topographic_rates_{tag}", close=True)
         written += save_figure(hist_input_rates(wf.encoder.rates(wf.input_images(noise, rep=0)[0])), out / f"input_rates_{tag}", close=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ...models import rate_schedule
-from ...stimuli import GaborEncoder, GaussianNoise, ImageSet, Resize
+from ...stimuli import Encoder, GaussianNoise, ImageSet, Resize
 
 
 def input_image(image: np.ndarray, size: int, noise: float, rng: np.random.Generator | None) -> np.ndarray:
@@ -57,7 +57,7 @@ def input_images(images: ImageSet, size: int, noise: float = 0.0, rng: np.random
 
 
 def image_rates(
-    images: ImageSet, encoder: GaborEncoder, size: int, noise: float = 0.0, rng: np.random.Generator | None = None
+    images: ImageSet, encoder: Encoder, size: int, noise: float = 0.0, rng: np.random.Generator | None = None
 ) -> np.ndarray:
     """Input rates (Hz) ``[n_images, channels, size, size]`` of :func:`input_images`.
 
@@ -65,7 +65,7 @@ def image_rates(
     ----------
     images : ImageSet
         The data set.
-    encoder : GaborEncoder
+    encoder : GaborEncoder or NormalisedGaborEncoder
         Turns an image into rates.
     size : int
         Side of the input grid (pixels).
@@ -81,7 +81,7 @@ def image_rates(
 
     Examples
     --------
-    >>> from spikebridge.stimuli import boundary_contour_shapes
+    >>> from spikebridge.stimuli import GaborEncoder, boundary_contour_shapes
     >>> image_rates(boundary_contour_shapes(2, 1, size=32), GaborEncoder(), 8).shape
     (2, 8, 8, 8)
     """

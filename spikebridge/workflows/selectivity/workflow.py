@@ -32,7 +32,7 @@ from ...models.io import load_model, validate
 from ...models.random import stream
 from ...models.schema import Model
 from ...rundir import Results, load
-from ...stimuli import GaborEncoder, ImageSet, boundary_contour_shapes
+from ...stimuli import Encoder, GaborEncoder, ImageSet, boundary_contour_shapes
 from .config import Layers, Protocol, WorkflowError
 from .records import SpikeRecord, empty_record, load_records, records_array, save_records
 from .schedule import image_rates, input_images, write_schedule
@@ -107,7 +107,7 @@ class Workflow:
     model: str = "feature_selectivity"
     overrides: tuple[str, ...] = ()
     dataset: ImageSet = field(default_factory=lambda: boundary_contour_shapes(4, 2))
-    encoder: GaborEncoder = GaborEncoder()
+    encoder: Encoder = GaborEncoder()
     protocol: Protocol = Protocol()
     backend: str | None = None
     options: dict[str, Any] = field(default_factory=dict)

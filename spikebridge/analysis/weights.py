@@ -573,3 +573,46 @@ def weight_evolution(table: pd.DataFrame, projection: str | Sequence[str] | None
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
     return pd.concat(frames, ignore_index=True)[cols]
+
+
+def relative_change(before: pd.DataFrame, after: pd.DataFrame, projections: Sequence[str]) -> dict[str, float]:
+    """How far each projection's weights moved between two weight tables: ``|w_after - w_before| / |w_before|``
+    (Euclidean norms over the projection's synapses, last snapshot of each table).
+
+    The feature-binding study logs the mean of this over its plastic projections every ten training epochs
+    (``deltaweight``, BCGardner/feature_binding's ``DeltaWeightScalar``), so a reimplementation can compare how much
+    its weights move. The tables must hold the same synapses in the same order (runs of one network).
+
+    Parameters
+    ----------
+    before, after
+        Weight tables (see the module docstring).
+    projections
+        The projections compared.
+
+    Returns
+    -------
+    dict
+        Projection -> relative change (NaN where the weights before were all zero).
+
+    Raises
+    ------
+    ValueError
+        A projection whose synapses differ between the tables.
+
+    Examples
+    --------
+    >>> from spikebridge.rundir.weights import table_from_arrays
+    >>> one = lambda w: {"p": (np.array([0, 1]), np.array([0, 0]), np.array(w), np.ones(2))}
+    >>> relative_change(table_from_arrays({0.0: one([3.0, 4.0])}), table_from_arrays({9.0: one([3.0, 1.0])}), ["p"])
+    {'p': 0.6}
+    """
+    out: dict[str, float] = {}
+    for name in projections:
+        pre0, post0, w0 = connections(before, name)
+        pre1, post1, w1 = connections(after, name)
+        if not (np.array_equal(pre0, pre1) and np.array_equal(post0, post1)):
+            raise ValueError(f"projection {name!r} holds different synapses in the two weight tables")
+        norm = float(np.linalg.norm(w0))
+        out[name] = float(np.linalg.norm(w1 - w0) / norm) if norm > 0 else float("nan")
+    return out

@@ -54,6 +54,11 @@ def test_both_states_see_the_same_input_and_weights_are_frozen_in_tests(done: tu
     run = wf.test_run("trained", 0.0, rep=0)
     assert np.array_equal(run.connections("ff_01").weight, trained.connections("ff_01").weight)
     assert not np.array_equal(trained.connections("ff_01").weight, trained.network["prj/ff_01/weight"])  # training changed them
+    (change,) = json.loads((wf.out / "summary.json").read_text())["weight_change"]  # one training run
+    drawn, final = trained.network["prj/ff_01/weight"], trained.connections("ff_01").weight
+    assert change["epochs"] == [0, 0]
+    assert np.isclose(change["projections"]["ff_01"], np.linalg.norm(final - drawn) / np.linalg.norm(drawn))
+    assert 0 < change["mean"] < 1
 
 
 @pytest.mark.slow

@@ -15,8 +15,8 @@ import pandas as pd
 import xarray as xr
 
 from ...analysis.selectivity import chance_top_k, infer_rates, selectivity, top_k
-from ...analysis.weights import weight_matrix
-from ...rundir import atomic_file
+from ...analysis.weights import relative_change, weight_matrix
+from ...rundir import atomic_file, load
 from .config import WorkflowError
 from .workflow import STATES, Workflow
 
@@ -43,6 +43,38 @@ def ff_weights(wf: Workflow, state: str) -> dict[int, np.ndarray]:
     for k in sorted(layers.exc):
         pre = layers.input if k == 1 else layers.exc[k - 1]
         out[k] = weight_matrix(res, pre, layers.exc[k])
+    return out
+
+
+def weight_changes(wf: Workflow) -> list[dict[str, Any]]:
+    """How far the plastic weights moved in each training run: from the untrained network (its noise-0 test run) to
+    the first checkpoint, then from checkpoint to checkpoint (:func:`~spikebridge.analysis.weights.relative_change`).
+
+    The feature-binding study logs the mean over its plastic projections every ten epochs as ``deltaweight``; with
+    ``epochs_per_run = 10`` the entries here are the same measure.
+
+    Returns
+    -------
+    list of dict
+        Per training run: ``epochs`` (first and last), ``mean`` over the plastic projections, ``projections``.
+    """
+    plastic = [name for name, prj in wf.base_model.projections.items() if prj.synapse.type != "static"]
+    if not plastic:
+        return []
+    previous = wf.test_run("untrained", 0.0).weights()
+    out = []
+    for epochs in wf.protocol.runs:
+        table = load(wf.checkpoint(epochs[-1])).weights()
+        change = relative_change(previous, table, plastic)
+        moved = [v for v in change.values() if np.isfinite(v)]  # NaN: weights that were all zero
+        out.append(
+            {
+                "epochs": [epochs[0], epochs[-1]],
+                "mean": float(np.mean(moved)) if moved else None,
+                "projections": {k: v if np.isfinite(v) else None for k, v in change.items()},
+            }
+        )
+        previous = table
     return out
 
 
@@ -203,6 +235,7 @@ def run_pipeline(
             "shown_reps": showing,
             "rates_hz": {key: feature_rates(r.sel(nrn=nrn, rep=showing), labels, feature) for key, r in rates.items()},
         },
+        "weight_change": weight_changes(wf),
         "timings": timings,
     }
     if figures is not None:
@@ -240,6 +273,13 @@ def describe(summary: dict[str, Any]) -> str:
     for key, r in fn.get("rates_hz", {}).items():
         pos, neg = r["positive"], r["negative"]
         lines.append(f"  {key}: {feature} = 1: {pos[0]:.1f} ({pos[1]:.1f}) Hz, {feature} = 0: {neg[0]:.1f} ({neg[1]:.1f}) Hz")
+    changes = [c for c in summary.get("weight_change", []) if c["mean"] is not None]
+    if changes:
+        lines.append(
+            "plastic weights moved |dw|/|w| = "
+            + ", ".join(f"{c['mean']:.3f}" for c in changes)
+            + " per training run (mean over projections)"
+        )
     t = summary["timings"]
     lines.append("wall time: " + ", ".join(f"{name[:-2]} {value:.1f} s" for name, value in t.items()))
     return "\n".join(lines)

@@ -337,13 +337,15 @@ def _resolve_projection(name: str, prj: Projection, model: Model, dt: float) -> 
         raise ModelError(f"{path}.post", f"{prj.post!r} is a {post.cell_type}; a spike source cannot receive connections")
     neuron = nestml_neuron(post)
     if neuron is not None:
-        if prj.synapse.type != "static":
+        if prj.synapse.type == "stdp":
             raise ModelError(
                 f"{path}.synapse.type",
-                f"only static synapses end on a NESTML neuron population ({prj.post!r} is {neuron.name}), "
-                f"not {prj.synapse.type!r} (not yet supported)",
+                f"onto a NESTML neuron population ({prj.post!r} is {neuron.name}) a plastic synapse is a NESTML synapse "
+                "(a bundled rule or a [models] entry), not 'stdp'",
             )
         port = nestml_cells.port_for(neuron, prj.receptor, prj.port, path)
+        if prj.synapse.type != "static" and neuron.ports[port] == "inhibitory":
+            raise ModelError(f"{path}.port", f"a NESTML synapse delivers positive weights; port {port!r} of {neuron.name} is inhibitory")
     elif prj.port is not None:
         raise ModelError(f"{path}.port", f"only a projection onto a NESTML neuron names a port; {prj.post!r} is a {post.cell_type}")
     conn = prj.connector
@@ -409,8 +411,9 @@ def _resolve_projection(name: str, prj: Projection, model: Model, dt: float) -> 
 
 
 NESTML_POST_CELLS = ("IF_cond_exp", "IF_curr_exp", "IF_cond_alpha", "IF_curr_alpha")
-"""Post-synaptic cell types of a NESTML synapse: NEST runs them as NESTML's own neuron of the same equations,
-generated together with the synapse (NESTML keeps a plastic synapse's post traces in its neuron)."""
+"""PyNN cell types a NESTML synapse may end on: NEST runs them as NESTML's own neuron of the same equations,
+generated together with the synapse (NESTML keeps a plastic synapse's post traces in its neuron). A NESTML neuron
+population takes NESTML synapses too: NEST generates that neuron with the synapse."""
 
 
 def nestml_text(type_name: str, model: Model, path: str) -> tuple[str, str]:
@@ -460,9 +463,11 @@ def _resolve_nestml(prj: Projection, model: Model, path: str) -> Any:
         if not math.isfinite(value):
             raise ModelError(f"{path}.parameters.{name}", f"expected a finite number, got {value}")
     post = model.populations[prj.post]
-    if post.cell_type not in NESTML_POST_CELLS:
+    if post.cell_type not in NESTML_POST_CELLS and nestml_neuron(post) is None:
         cells = ", ".join(NESTML_POST_CELLS)
-        raise ModelError(f"{path}.type", f"a NESTML synapse needs post cells of type {cells}; {prj.post!r} is a {post.cell_type}")
+        raise ModelError(
+            f"{path}.type", f"a NESTML synapse needs post cells of type {cells} or a NESTML neuron; {prj.post!r} is a {post.cell_type}"
+        )
     if prj.receptor != "excitatory":
         raise ModelError(f"{path}.type", f"a NESTML synapse acts on the excitatory receptor; receptor is {prj.receptor!r}")
     return syn.model_copy(update={"nestml": text})

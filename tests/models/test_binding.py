@@ -65,3 +65,24 @@ def test_feed_forward_in_degrees_follow_the_seed_s_fan_in_and_probability(drawn:
         w = prj.weight
         assert w.min() >= 0.0 and w.max() <= 0.03 and abs(w.mean() - 0.015) < 0.001  # uniform in [0, w_max]
         assert prj.delay.min() >= 1.0 and prj.delay.max() <= 10.0
+
+
+def test_the_adaptive_variant_is_binding_with_the_seed_s_adapting_excitatory_cells(drawn: tuple[Model, Network]) -> None:
+    base, base_net = drawn
+    model = load_model("binding_adaptive")
+    exc, inh = model.populations["L2_exc"], model.populations["L2_inh"]
+    assert exc.cell_type == "adaptive_exc" and exc.nestml is not None and inh.cell_type == "IF_cond_exp"
+    values = {k: d.value for k, d in exc.parameters.items()}
+    assert (values["q_a"], values["tau_a"], values["E_a"]) == (6.0, 80.0, -90.0)  # the seed's adaptation
+    old = base.populations["L2_exc"].parameters
+    assert values["C_m"] == pytest.approx(1000 * old["cm"].value)  # pF, nF
+    assert values["g_L"] == pytest.approx(1e3 * old["cm"].value / old["tau_m"].value)  # nS
+    assert (values["E_L"], values["V_reset"], values["V_th"]) == (old["v_rest"].value, old["v_reset"].value, old["v_thresh"].value)
+    net = instantiate(model)
+    for name, prj in net.projections.items():
+        same = base_net.projections[name]
+        np.testing.assert_array_equal(prj.pre_idx, same.pre_idx)
+        np.testing.assert_array_equal(prj.delay, same.delay)
+        scale = 1000.0 if model.projections[name].post.endswith("_exc") else 1.0  # nS onto the NESTML cells, uS onto IF_cond_exp
+        np.testing.assert_allclose(prj.weight, scale * same.weight, rtol=1e-12)
+        assert model.projections[name].synapse.type == base.projections[name].synapse.type

@@ -72,7 +72,7 @@ def test_brian2cuda_compiles_every_bundled_rule(tmp_path: Path) -> None:
         assert len(kernels[rule]) == 2, f"{rule}'s pre and post pathways have CUDA kernels"
         text = "".join(p.read_text() for p in mine)
         for name in nestml.read(nestml.bundled()[rule].read_text(), rule).parameters:
-            assert f"nml_{name}" in text, f"{rule}'s {name} reaches the CUDA code"
+            assert f"nms_{name}" in text, f"{rule}'s {name} reaches the CUDA code"
     if link:
         assert (project / "main").exists(), "nvcc linked the project"
         return

@@ -119,9 +119,7 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
     # "signed" weights need tau_syn_E == tau_syn_I (checked by the model): the excitatory variable carries both signs
     syn_var = "" if onto_nestml else post.celltype.post_synaptic_variables["excitatory" if data.receptor == "signed" else data.receptor]
     rule: stdp.Rule | None = None
-    if onto_nestml:
-        if data.synapse.type != "static":
-            raise BackendError(f"{where}.synapse.type: only static synapses end on a NESTML neuron population")
+    if onto_nestml and data.synapse.type == "static":
         model, on_pre = nestml_cells.synapse_code(post, data.port, where)
         on_post = None
     elif data.synapse.type == "static":
@@ -131,10 +129,17 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
         if len(data) and data.weight.min() < 0:
             raise BackendError(f"{where}: STDP needs non-negative weights; this projection has weights down to {data.weight.min()} {unit}")
         if data.synapse.type == "stdp":
+            if onto_nestml:
+                raise BackendError(f"{where}.synapse.type: onto a NESTML neuron population, a plastic synapse is a NESTML synapse")
             rule = stdp.rule(data.synapse, unit_name, scale, syn_var, where)
         else:
             assert data.synapse.nestml is not None
-            rule = nestml.rule(read_nestml(data.synapse.nestml, f"{where}.synapse"), data.synapse, unit_name, scale, syn_var, where)
+            if onto_nestml and data.synapse.delay_semantics != "dendritic":
+                raise BackendError(
+                    f"{where}.synapse.delay_semantics: a NESTML synapse onto a NESTML neuron takes dendritic delays (as on NEST)"
+                )
+            port = nestml_cells.port_code(post, data.port, where) if onto_nestml else None
+            rule = nestml.rule(read_nestml(data.synapse.nestml, f"{where}.synapse"), data.synapse, unit_name, scale, syn_var, where, port)
         model, on_pre, on_post = rule.model, rule.on_pre, rule.on_post
     syn = brian2.Synapses(
         pre.brian2_group,
@@ -166,8 +171,10 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
                 setattr(syn, name + "_", np.full(len(data), value))
             if rule.nestml:
                 syn.weight_now_[:] = data.weight * scale / nestml.SI[nestml.WEIGHT_UNIT[unit_name]]
-            # post pathway: NEST's stamp plus d (dendritic), in the pre pathway's frame (d later)
-            syn.post.delay_[:] = (2 * steps if rule.dendritic else np.zeros_like(steps)) * dt * 1e-3
+            # post pathway: NEST's stamp plus d (dendritic), in the pre pathway's frame (d later); a NESTML group's
+            # spikes come a step late (see ``shift``)
+            late = 1 if onto_nestml else 0
+            syn.post.delay_[:] = (2 * steps - late if rule.dendritic else np.zeros_like(steps)) * dt * 1e-3
     if rule is not None:
         syn.post.order = stdp.POST_FIRST
     return Projection(data, syn, unit, shift, rule, monitor=None)

@@ -15,7 +15,7 @@ NEST's NESTML synapse (``send()``) works event by event, and so does this code:
   the synapse's last pre spike. Brian2 runs the post handler when the post spike is seen, on ``weight_now``, and
   copies it to ``weight`` at each pre spike: ``weight`` is what NEST reports, at any time.
 
-Every NESTML quantity is a plain number in NEST's units (ms, nS, pA, ...), names prefixed ``nml_`` so that they
+Every NESTML quantity is a plain number in NEST's units (ms, nS, pA, ...), names prefixed ``nms_`` so that they
 cannot meet a neuron's variables; the weight lives in ``weight`` (Brian2 units) as for every projection.
 """
 
@@ -28,12 +28,17 @@ from ...models.schema import Synapse
 from .stdp import Rule
 
 PREFIX = "nml_"
+"""The prefix of a NESTML neuron's names in its Brian2 group (:mod:`~spikebridge.backends.brian2.nestml_cells`)."""
+SYNAPSE_PREFIX = "nms_"
+"""The prefix of a NESTML synapse's names: Brian2 lets synaptic code reach the post group's variables without a
+suffix, so a rule's ``__h`` under the neuron's prefix would write the ``__h`` of a NESTML neuron it ends on."""
 _KEEP = {"clip", "exp", "log", "sqrt", "abs", "sin", "cos", "tan", "sinh", "cosh", "tanh", "floor", "ceil", "log10", "int", "inf",
          "dt", "ms", "nS", "pA", "mV", "t", "True", "False", "and", "or", "not"}
 _NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)")
-WEIGHT_UNIT = {"siemens": "nS", "amp": "pA", "volt": "mV"}
-"""The NEST unit of a weight, by the Brian2 unit of the post cell's synaptic variable."""
-SI = {"nS": 1e-9, "pA": 1e-12, "mV": 1e-3}
+WEIGHT_UNIT = {"siemens": "nS", "amp": "pA", "volt": "mV", "1": "1"}
+"""The NEST unit of a weight, by the Brian2 unit of the post cell's synaptic variable ("1": a NESTML neuron's port,
+whose weights are numbers in NEST's unit already)."""
+SI = {"nS": 1e-9, "pA": 1e-12, "mV": 1e-3, "1": 1.0}
 
 
 CURRENT = "weight_now"
@@ -50,7 +55,7 @@ def brian_name(name: str) -> str:
     """A NESTML name of a synapse as its Brian2 variable: prefixed, and a name ending in ``_pre`` or ``_post``
     (NESTML's ``tau_tr_pre``), which Brian2's ``Synapses`` would read as the pre or post group's variable, gets a
     trailing ``_``."""
-    return PREFIX + name + ("_" if name.endswith(("_pre", "_post")) else "")
+    return SYNAPSE_PREFIX + name + ("_" if name.endswith(("_pre", "_post")) else "")
 
 
 def _advance(rule: SynapseRule) -> list[str]:
@@ -65,13 +70,15 @@ def _advance(rule: SynapseRule) -> list[str]:
     return lines
 
 
-def _body(rule: SynapseRule, statements: tuple[str, ...], syn_var: str, unit: str, pre: bool) -> list[str]:
-    """The handler on the current weight ``w__now``; a pre handler also stores it as ``weight`` (what NEST holds)."""
+def _body(rule: SynapseRule, statements: tuple[str, ...], deliver: str, unit: str, pre: bool) -> list[str]:
+    """The handler on the current weight ``w__now``; a pre handler also stores it as ``weight`` (what NEST holds).
+
+    ``deliver`` is the code that hands the post cell a weight, ``{weight}`` standing for it."""
     w = rule.weight[0]
     lines = [f"{w} = {CURRENT}", f"{w}__start = {w}"]
     for line in statements:
         if line == EMIT:
-            lines.append(f"{syn_var} += ({w}__start + plasticity*({w} - {w}__start))*{unit}")
+            lines += deliver.format(weight=f"({w}__start + plasticity*({w} - {w}__start))").splitlines()
         else:
             lines.append(line)
     lines.append(f"{CURRENT} = {w}__start + plasticity*({w} - {w}__start)")
@@ -86,8 +93,8 @@ code, can neither subtract a boolean literal from a number nor negate a number w
 _NOT = re.compile(r"\bnot\s+([A-Za-z_]\w*)\b(?!\s*[(\[])")
 
 
-def _code(lines: list[str], syn_var: str) -> str:
-    keep = _KEEP | _OWN | {syn_var}
+def _code(lines: list[str], delivered: set[str]) -> str:
+    keep = _KEEP | _OWN | delivered
 
     def name(m: re.Match[str]) -> str:
         word = m.group(1)
@@ -96,19 +103,31 @@ def _code(lines: list[str], syn_var: str) -> str:
     return "\n".join(_NOT.sub(r"(\1 == 0)", _NAME.sub(name, line)) for line in lines) + "\n"
 
 
-def rule(nestml: SynapseRule, synapse: Synapse, unit_name: str, unit_scale: float, syn_var: str, where: str) -> Rule:
+def rule(
+    nestml: SynapseRule,
+    synapse: Synapse,
+    unit_name: str,
+    unit_scale: float,
+    syn_var: str,
+    where: str,
+    port_code: str | None = None,
+) -> Rule:
     """The Brian2 rule of one projection whose synapse is the NESTML model ``nestml`` (parameters from ``synapse``).
 
     ``unit_name`` is the Brian2 unit of the post cell's synaptic variable ``syn_var``; ``unit_scale`` is SI per
-    PyNN weight unit (unused here: NESTML weights are numbers in NEST's unit, PyNN's times 1000).
+    PyNN weight unit (unused here: NESTML weights are numbers in NEST's unit, PyNN's times 1000). Onto a NESTML
+    neuron, ``port_code`` delivers a weight (``{weight}``, a number in NEST's unit) to its port instead, and
+    ``unit_name`` is ``"1"``.
     """
     unit = WEIGHT_UNIT[unit_name]
+    deliver = port_code if port_code is not None else f"{syn_var} += {{weight}}*{unit}"
+    delivered = set(_NAME.findall(deliver.format(weight=""))) - {unit}
     post_owned = set(nestml.post_owned)
     pre_reads = [f"{v}__now = {v} + int(t_post_seen == t/ms)*({v}__before - {v})" for v in nestml.post_owned]
     pre_statements = tuple(_renamed(line, {v: f"{v}__now" for v in post_owned}) for line in nestml.on_pre)
-    on_pre = _advance(nestml) + pre_reads + _body(nestml, pre_statements, syn_var, unit, pre=True)
+    on_pre = _advance(nestml) + pre_reads + _body(nestml, pre_statements, deliver, unit, pre=True)
     on_post = _advance(nestml) + [f"{v}__before = {v}" for v in nestml.post_owned] + ["t_post_seen = t/ms"]
-    on_post += _body(nestml, nestml.on_post, syn_var, unit, pre=False)
+    on_post += _body(nestml, nestml.on_post, deliver, unit, pre=False)
     state = [f"{brian_name(v)} : 1" for v in nestml.state] + [f"{brian_name(v + '__before')} : 1" for v in nestml.post_owned]
     parameters = {brian_name(k): float(v) for k, v in {**nestml.parameters, **synapse.parameters}.items()}
     model = "\n".join(
@@ -117,8 +136,8 @@ def rule(nestml: SynapseRule, synapse: Synapse, unit_name: str, unit_scale: floa
     )
     return Rule(
         model=model,
-        on_pre=_code(on_pre, syn_var),
-        on_post=_code(on_post, syn_var),
+        on_pre=_code(on_pre, delivered),
+        on_post=_code(on_post, delivered),
         parameters={**parameters, "plasticity": 1.0},
         dendritic=synapse.delay_semantics == "dendritic",
         initial={brian_name(k): float(v) for k, v in nestml.state.items()},

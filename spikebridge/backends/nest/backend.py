@@ -112,17 +112,20 @@ class NestBackend(PyNNBackend):
         every_node_local()
         # a network that never learns runs its NESTML synapses as static ones: NEST cannot switch a NESTML synapse's
         # learning off, and a static synapse transmits the same weight with the same delay
-        learns = any(phase.plasticity for phase in network.phases)
-        self.paired = paired.prepare(network) if learns else None
-        neurons = nestml_cells.prepare(network)
+        self.learns = any(phase.plasticity for phase in network.phases)
+        self.paired = paired.prepare(network) if self.learns else None
+        neurons = nestml_cells.prepare(network, paired=self.paired.cells if self.paired is not None else ())
         for name, pop in network.populations.items():
+            text = network.model.populations[name].nestml
             if name in neurons:
-                text = network.model.populations[name].nestml
                 assert text is not None
                 self.populations[name] = nestml_cells.create_population(sim, pop, neurons[name], text)
                 continue
             if self.paired is not None and name in self.paired.cells:
-                self.populations[name] = self._paired_population(sim, pop, self.paired.cells[name])
+                if text is not None:  # a NESTML neuron, generated with its NESTML synapse
+                    self.populations[name] = nestml_cells.create_population(sim, pop, self.paired.cells[name], text)
+                else:
+                    self.populations[name] = self._paired_population(sim, pop, self.paired.cells[name])
                 if self.paired.moved.get(name):
                     nest.SetStatus(self.populations[name].node_collection, self.paired.moved[name])
                 continue
@@ -135,8 +138,13 @@ class NestBackend(PyNNBackend):
                 raise BackendError(
                     f"projections.{name}: NEST's STDP synapses implement dendritic delays only; set synapse.delay_semantics = 'dendritic'"
                 )
-            if prj.post in neurons:
-                self.projections[name] = nestml_cells.connect(network, prj, self.populations[prj.pre], self.populations[prj.post])
+            if network.model.populations[prj.post].nestml is not None:
+                model, values = "static_synapse", None
+                if self.paired is not None and name in self.paired.synapses:
+                    model = self.paired.synapses[name]
+                    values = paired.synapse_values(self.paired.rules[name], prj.synapse.parameters, model)
+                pre, post = self.populations[prj.pre], self.populations[prj.post]
+                self.projections[name] = nestml_cells.connect(network, prj, pre, post, model, values)
                 continue
             if self.paired is not None and name in self.paired.synapses:
                 syn = paired.synapse_type(sim, self.paired.synapses[name], self.paired.rules[name], prj.synapse.parameters)
@@ -216,13 +224,16 @@ class NestBackend(PyNNBackend):
 
         assert self.network is not None
         loaded = self.network.projections[projection]
-        if loaded.synapse.type == "static":
+        if loaded.synapse.type == "static" or (loaded.synapse.type != "stdp" and not self.learns):  # see build()
             # NEST cannot change a static synapse, and nothing sets one after loading: the loaded arrays are its
             # state (tests/backends/test_nest.py checks them against NEST's readback), without the readback's
             # ~4 s per 320k synapses. NEST keeps delays in steps and answers steps * dt (0.7000000000000001).
             steps = delays.grid_steps(loaded.delay, self.network.dt)
             return Connections(loaded.pre_idx, loaded.post_idx, loaded.weight, steps * self.network.dt).sorted()
-        return connections.read(self.projections[projection])
+        from .nestml_cells import NestmlProjection
+
+        prj = self.projections[projection]
+        return prj.read() if isinstance(prj, NestmlProjection) else connections.read(prj)
 
     def _snapshot(self, t: float) -> None:
         assert self.network is not None

@@ -46,8 +46,9 @@ found")."""
 SUFFIX = "_nestml"
 """Appended by NESTML to every generated model's name (its ``suffix`` option)."""
 
-CACHE_FORMAT = 2
-"""Part of every cache key: 2 = with the history-pruning patch of the generated neurons (see ``_GENERATE``)."""
+CACHE_FORMAT = 3
+"""Part of every cache key: 2 = with the history-pruning patch of the generated neurons, 3 = and with the post-spike
+state patch (see ``_GENERATE``)."""
 """Bumped whenever the layout of a cached module changes."""
 
 HEADERS = {"ltdl.h": "libltdl-dev", "boost/tuple/tuple.hpp": "libboost-dev"}
@@ -81,6 +82,35 @@ except Exception as err:
 # spikes). Keep that one entry too: prune the front only once the entry after it has been read as well.
 PRUNE = "if ( history_.front().access_counter_ >= n_incoming_"
 KEPT = PRUNE + " and history_[ 1 ].access_counter_ >= n_incoming_"
+# NESTML 9.0's paired neuron keeps the post traces of its synapse and brings them to a time with one GSL step over the
+# neuron's whole state vector: at each post spike (set_spiketime) and whenever the synapse reads a trace at a pre spike
+# (get_<trace>__for_<synapse>). The derivatives of that step include the neuron's own synaptic kernels (g_exc, g_inh),
+# so each of those events decays them by one more time step. Where every trace of such a step is then replaced by its
+# exact value (``X = X__tmp``), the neuron's state and GSL step size are put back right after the step.
+import re
+TRACE_FUNCTION = re.compile(r"::(?:set_spiketime|get_\w+__for_\w+)\(.*?\n}\n", re.S)
+LOOP = re.compile(r"^( *)while \( __t < B_\.__step \)\n", re.M)
+NUMERIC = re.compile(r"// numeric solver: integrating state variables: ?([^\n]*)")
+
+def keep_state(function):
+    out, done, k = [], 0, 0
+    for loop in LOOP.finditer(function):
+        indent = loop.group(1)
+        close = function.find("\n" + indent + "}\n", loop.end())
+        listed = NUMERIC.findall(function, 0, loop.start())
+        names = [n.strip() for n in (listed[-1] if listed else "").split(",") if n.strip()]
+        after = function[close:]
+        if close < 0 or not all(f"S_.ode_state[State_::{n}] = {n}__tmp;" in after for n in names):
+            continue
+        k += 1
+        save = f"{indent}const State_ state_before_traces_{k}__ = S_;\n"
+        save += f"{indent}const double step_before_traces_{k}__ = B_.__integration_step;\n"
+        restore = f"\n{indent}S_ = state_before_traces_{k}__;  // spikebridge\n{indent}B_.__integration_step = step_before_traces_{k}__;"
+        end = close + len(indent) + 2
+        out += [function[done:loop.start()], save, function[loop.start():end], restore]
+        done = end
+    return "".join(out) + function[done:]
+
 try:
     import glob
     from pynestml.codegeneration.nest_builder import NESTBuilder
@@ -91,9 +121,10 @@ try:
         for path in glob.glob(args["target_path"] + "/*.cpp"):
             with open(path) as fh:
                 code = fh.read()
-            if PRUNE in code:
+            patched = TRACE_FUNCTION.sub(lambda m: keep_state(m.group(0)), code.replace(PRUNE, KEPT))
+            if patched != code:
                 with open(path, "w") as fh:
-                    fh.write(code.replace(PRUNE, KEPT))
+                    fh.write(patched)
         return _build(self)
 
     NESTBuilder.build = build
@@ -343,7 +374,8 @@ def check_input(sources: Mapping[str, str], pairs: Sequence[Pair]) -> None:
 
 
 def cache_key(sources: Mapping[str, str], pairs: Sequence[Pair] = ()) -> str:
-    """The digest that names a module: of the texts, the pairs, NEST's and NESTML's versions and the compiler flags.
+    """The digest that names a module: of the texts, the pairs, NEST's and NESTML's versions, the compiler flags and the
+    script that generates and patches the C++ (``_GENERATE``).
 
     Parameters
     ----------
@@ -365,6 +397,7 @@ def cache_key(sources: Mapping[str, str], pairs: Sequence[Pair] = ()) -> str:
         "nestml": package_version("nestml"),
         "cxxflags": CXXFLAGS,
         "suffix": SUFFIX,
+        "generator": hashlib.sha256(_GENERATE.encode()).hexdigest(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 

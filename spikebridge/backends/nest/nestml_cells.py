@@ -25,24 +25,44 @@ from ...errors import BackendError
 from ...models.nestml import model_name
 from ...models.nestml_cells import declared_state, read_neuron
 from ...models.network import Network, PopulationData, ProjectionData
+from ..base import Connections
 
 
 @dataclass
 class NestmlProjection:
-    """A static projection onto a NESTML population, connected without PyNN (what the backend reads of one)."""
+    """A projection onto a NESTML population, connected without PyNN (what the backend reads of one)."""
 
     label: str
     nest_synapse_model: str = "static_synapse"
+    pre: Any = None
+    post: Any = None
+
+    def read(self) -> Connections:
+        """The projection's current weights (NEST's unit of the port) and delays (ms), sorted by (pre, post); it is
+        the only one connected through its synapse model (a NESTML synapse's copy per projection)."""
+        import nest
+
+        conns = nest.GetConnections(synapse_model=self.nest_synapse_model)
+        if len(conns) == 0:
+            empty = np.empty(0)
+            return Connections(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
+        status = {k: np.atleast_1d(v) for k, v in conns.get(["source", "target", "weight", "delay"]).items()}
+        pre = np.searchsorted(np.asarray(self.pre.all_cells, dtype=np.int64), np.asarray(status["source"], dtype=np.int64))
+        post = np.searchsorted(np.asarray(self.post.all_cells, dtype=np.int64), np.asarray(status["target"], dtype=np.int64))
+        weight, delay = np.asarray(status["weight"], dtype=np.float64), np.asarray(status["delay"], dtype=np.float64)
+        return Connections(pre, post, weight, delay).sorted()
 
 
-def prepare(network: Network, progress: bool = True) -> dict[str, str]:
-    """Compile (or take from the cache) and install the module of the network's NESTML neurons: population -> NEST model."""
+def prepare(network: Network, progress: bool = True, paired: Collection[str] = ()) -> dict[str, str]:
+    """Compile (or take from the cache) and install the module of the network's NESTML neurons: population -> NEST
+    model. The ``paired`` populations are left out: NEST runs them as their neuron generated with a NESTML synapse
+    (:mod:`spikebridge.backends.nest.paired`)."""
     from . import nestml
 
     sources: dict[str, str] = {}
     names: dict[str, str] = {}
     for name, pop in network.model.populations.items():
-        if pop.nestml is None:
+        if pop.nestml is None or name in paired:
             continue
         neuron = model_name(pop.nestml) or pop.cell_type
         if sources.get(neuron, pop.nestml) != pop.nestml:
@@ -112,8 +132,17 @@ def create_population(sim: ModuleType, pop: PopulationData, nest_model: str, tex
     return population
 
 
-def connect(network: Network, data: ProjectionData, pre: Any, post: Any) -> NestmlProjection:
-    """Load one static projection onto a NESTML population with one ``nest.Connect``, into the data's port."""
+def connect(
+    network: Network,
+    data: ProjectionData,
+    pre: Any,
+    post: Any,
+    synapse_model: str = "static_synapse",
+    parameters: dict[str, Any] | None = None,
+) -> NestmlProjection:
+    """Load one projection onto a NESTML population with one ``nest.Connect``, into the data's port: static, or
+    through ``synapse_model`` (a NESTML synapse generated with the population's neuron), copied for this projection
+    with its ``parameters`` so that the projection can be read back on its own."""
     import nest
 
     from ...models import delays
@@ -122,12 +151,15 @@ def connect(network: Network, data: ProjectionData, pre: Any, post: Any) -> Nest
     text = network.model.populations[data.post].nestml
     assert text is not None
     neuron = read_neuron(text, f"models.{network.model.populations[data.post].cell_type}")
-    if data.synapse.type != "static":
-        raise BackendError(f"{where}.synapse.type: only static synapses end on a NESTML neuron population")
     port = data.port
     if port is None or port not in neuron.ports:
         raise BackendError(f"{where}.port: {neuron.name} has no spike input port {port!r} (it has: {', '.join(neuron.ports)})")
-    result = NestmlProjection(label=data.name)
+    if synapse_model != "static_synapse":
+        copy = f"{synapse_model}__{data.name}"
+        if copy not in nest.synapse_models:
+            nest.CopyModel(synapse_model, copy, parameters or {})
+        synapse_model = copy
+    result = NestmlProjection(label=data.name, nest_synapse_model=synapse_model, pre=pre, post=post)
     if len(data) == 0:
         return result
     try:
@@ -146,7 +178,7 @@ def connect(network: Network, data: ProjectionData, pre: Any, post: Any) -> Nest
         receptor = receptors[port.lower()]
     pre_ids = np.asarray(pre.all_cells, dtype=np.int64)[data.pre_idx]
     post_ids = np.asarray(post.all_cells, dtype=np.int64)[data.post_idx]
-    syn_spec: dict[str, Any] = {"synapse_model": "static_synapse", "weight": sign * data.weight, "delay": data.delay}
+    syn_spec: dict[str, Any] = {"synapse_model": synapse_model, "weight": sign * data.weight, "delay": data.delay}
     if receptor:
         syn_spec["receptor_type"] = receptor
     nest.Connect(pre_ids, post_ids, "one_to_one", syn_spec)

@@ -3,8 +3,9 @@
 NESTML keeps a plastic synapse's post-synaptic traces in the post-synaptic neuron, so NEST runs the post cells of
 a NESTML synapse as NESTML's neuron of the same equations (``IF_cond_exp`` -> ``iaf_cond_exp_neuron``) generated
 with the synapse. The population keeps its PyNN cell type and parameters: only the NEST model and the names of
-five parameters change (NEST's ``t_ref`` is NESTML's ``refr_T``, and so on). One module holds every pair of a
-network and is cached by its text (:mod:`spikebridge.backends.nest.nestml`).
+five parameters change (NEST's ``t_ref`` is NESTML's ``refr_T``, and so on). A population of a NESTML neuron runs
+as its own text generated with the synapse. One module holds every pair of a network and is cached by its text
+(:mod:`spikebridge.backends.nest.nestml`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from ...errors import BackendError
-from ...models.nestml import SynapseRule
+from ...models.nestml import SynapseRule, model_name
 from ...models.nestml import read as read_nestml
 from ...models.network import Network
 
@@ -85,9 +86,12 @@ def prepare(network: Network, progress: bool = True) -> Paired | None:
     for post, rule in by_post.items():
         # one copy of the neuron per synapse type: NESTML 9.0 merges pairs that share a neuron into one neuron, whose
         # generated C++ does not compile
-        base = NEURONS[network.populations[post].cell_type]
+        own = network.model.populations[post].nestml  # a NESTML neuron population: its own text
+        base = model_name(own) if own is not None else NEURONS[network.populations[post].cell_type]
+        assert base is not None
+        text = own if own is not None else neuron_file(base).read_text()
         neuron = neurons[post] = f"{base}_for_{rule.name.removesuffix('_synapse')}"
-        sources[neuron] = re.sub(rf"^model {base}:", f"model {neuron}:", neuron_file(base).read_text(), count=1, flags=re.M)
+        sources[neuron] = re.sub(rf"^(\s*)model\s+{base}\s*:", rf"\1model {neuron}:", text, count=1, flags=re.M)
         sources[rule.name] = rule.text
         pairs.append(nestml.Pair(neuron, rule.name, (rule.post_port,), rule.weight[0]))
     module = nestml.build(sources, sorted(set(pairs), key=str), progress=progress)
@@ -143,15 +147,28 @@ def celltype(sim: ModuleType, cell_type: str, nest_model: str, parameters: dict[
     return cls(**parameters)
 
 
-def synapse_type(sim: ModuleType, nest_model: str, rule: SynapseRule, parameters: dict[str, float]) -> Any:
-    """A ``pyNN.nest`` native synapse type of the NESTML synapse with the projection's parameters."""
+def synapse_values(rule: SynapseRule, parameters: dict[str, float], nest_model: str) -> dict[str, Any]:
+    """Every parameter and initial value of a NESTML synapse for NEST's ``nest_model``, the projection's
+    ``parameters`` over the rule's.
+
+    All of them explicitly: NESTML 9.0 misprints some numbers in its C++ (5e-10 as 5e-1). The post traces live in the
+    neuron (NESTML's choice) and are left out; NESTML's boolean state variables (stdp_nn_restr_symm's
+    ``pre_handled``) are bool in NEST, which refuses a double.
+    """
+    import nest
+
     unknown = set(parameters) - set(rule.parameters)
     if unknown:
         raise BackendError(f"{rule.name} has no parameter {', '.join(sorted(unknown))}")
-    # every parameter and initial value explicitly: NESTML 9.0 misprints some numbers in its C++ (5e-10 as 5e-1)
-    # (the post traces live in the neuron, NESTML's choice)
     state = {k: v for k, v in rule.state.items() if k not in rule.post_owned}
     values = {**rule.parameters, **state, **parameters}
+    defaults = nest.GetDefaults(nest_model)
+    return {k: bool(v) if isinstance(defaults.get(k), bool) else v for k, v in values.items()}
+
+
+def synapse_type(sim: ModuleType, nest_model: str, rule: SynapseRule, parameters: dict[str, float]) -> Any:
+    """A ``pyNN.nest`` native synapse type of the NESTML synapse with the projection's parameters."""
+    values = synapse_values(rule, parameters, nest_model)
     base = sim.native_synapse_type(nest_model)
 
     def nest_synapse_model(self: Any) -> str:
@@ -159,9 +176,7 @@ def synapse_type(sim: ModuleType, nest_model: str, rule: SynapseRule, parameters
         # cells (as for NEST's stdp_synapse); the rule's parameters go to the synapse model, all of them
         import nest
 
-        # NESTML's boolean state variables (stdp_nn_restr_symm's pre_handled) are bool in NEST, which refuses a double
-        defaults = nest.GetDefaults(f"{nest_model}_lbl")
-        nest.SetDefaults(f"{nest_model}_lbl", {k: bool(v) if isinstance(defaults.get(k), bool) else v for k, v in values.items()})
+        nest.SetDefaults(f"{nest_model}_lbl", values)
         return f"{nest_model}_lbl"
 
     cls = type(f"{nest_model}_type", (base,), {"_get_nest_synapse_model": nest_synapse_model, "_set_tau_minus": lambda self, cells: None})

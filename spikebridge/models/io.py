@@ -34,7 +34,7 @@ def bundled_models() -> dict[str, Path]:
     Examples
     --------
     >>> sorted(bundled_models())[:3]
-    ['binding', 'ei_weight_matrix', 'feature_selectivity']
+    ['binding', 'binding_adaptive', 'ei_weight_matrix']
     """
     return {p.stem: p for p in sorted(LIBRARY.glob("*.toml"))}
 

@@ -89,9 +89,9 @@ def resampled_poisson(
 
 
 FIRST_STEP = 2
-"""The earliest step a spike source may fire at. pyNN.nest emits a source's spikes one min_delay (= dt)
-early through a parrot neuron, and NEST's spike_generator refuses time 0, so t = 2 dt is the first spike
-every backend can deliver."""
+"""The earliest step a spike source may fire at. NEST's spike sources refuse time 0, and pyNN.nest (behind the PyNN
+drop-in) emits a ``SpikeSourceArray``'s spikes one min_delay (= dt) early through a parrot neuron, so t = 2 dt is
+the first spike every backend and the drop-in can deliver."""
 
 
 def on_grid(cells: np.ndarray, times: np.ndarray, n: int, dt: float) -> list[np.ndarray]:

@@ -180,7 +180,9 @@ class NormalisedGaborEncoder:
     bound. The defaults are the study's N4P2 configuration (BCGardner/feature_binding, ``encoder:`` of its
     ``config.yaml``; ``sigma`` from a bandwidth of 1 octave: 0.45 px for a wavelength of 0.8 px).
 
-    Channel ``c = phase_index * len(orientations) + orientation_index``, as in :class:`GaborEncoder`.
+    Channel ``c = phase_index * len(orientations) + orientation_index``, as in :class:`GaborEncoder`. The kernels are
+    float64 here; ``hsnn`` asks OpenCV for float32 ones, so a response within float32 rounding of the threshold may
+    fall on the other side of it.
 
     Parameters
     ----------

@@ -111,7 +111,8 @@ class NestBackend(PyNNBackend):
         )
         every_node_local()
         # a network that never learns runs its NESTML synapses as static ones: NEST cannot switch a NESTML synapse's
-        # learning off, and a static synapse transmits the same weight with the same delay
+        # learning off, and a static synapse transmits the same weight with the same delay. Their post cells then run
+        # as NEST's own model of the cell type (iaf_cond_exp), not as NESTML's copy generated with the rule
         self.learns = any(phase.plasticity for phase in network.phases)
         self.paired = paired.prepare(network) if self.learns else None
         neurons = nestml_cells.prepare(network, paired=self.paired.cells if self.paired is not None else ())

@@ -47,9 +47,8 @@ SUFFIX = "_nestml"
 """Appended by NESTML to every generated model's name (its ``suffix`` option)."""
 
 CACHE_FORMAT = 3
-"""Part of every cache key: 2 = with the history-pruning patch of the generated neurons, 3 = and with the post-spike
-state patch (see ``_GENERATE``)."""
-"""Bumped whenever the layout of a cached module changes."""
+"""Part of every cache key, bumped whenever the layout of a cached module changes: 2 = with the history-pruning patch
+of the generated neurons, 3 = and with the trace-update patch (see ``_GENERATE``)."""
 
 HEADERS = {"ltdl.h": "libltdl-dev", "boost/tuple/tuple.hpp": "libboost-dev"}
 """C++ headers that NEST's own headers include, and the Debian packages that provide them."""
@@ -94,13 +93,14 @@ NUMERIC = re.compile(r"// numeric solver: integrating state variables: ?([^\n]*)
 
 def keep_state(function):
     out, done, k = [], 0, 0
-    for loop in LOOP.finditer(function):
+    loops = list(LOOP.finditer(function))
+    for i, loop in enumerate(loops):
         indent = loop.group(1)
         close = function.find("\n" + indent + "}\n", loop.end())
-        listed = NUMERIC.findall(function, 0, loop.start())
+        listed = NUMERIC.findall(function, done, loop.start())  # this step's own solver comment
         names = [n.strip() for n in (listed[-1] if listed else "").split(",") if n.strip()]
-        after = function[close:]
-        if close < 0 or not all(f"S_.ode_state[State_::{n}] = {n}__tmp;" in after for n in names):
+        after = function[close:loops[i + 1].start() if i + 1 < len(loops) else len(function)]
+        if close < 0 or not names or not all(f"S_.ode_state[State_::{n}] = {n}__tmp;" in after for n in names):
             continue
         k += 1
         save = f"{indent}const State_ state_before_traces_{k}__ = S_;\n"

@@ -226,6 +226,7 @@ def run_pipeline(
         "feature": feature,
         "offset_ms": offset,
         "protocol": wf.protocol.__dict__,
+        "encoder": {"type": type(wf.encoder).__name__, **{k: list(v) if isinstance(v, tuple) else v for k, v in vars(wf.encoder).items()}},
         "images": len(wf.dataset),
         "selectivity": scores,
         "figure_neuron": {

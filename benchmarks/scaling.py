@@ -181,24 +181,20 @@ def run_stock(family: str, size: int, duration: float, backend: str) -> dict[str
 def native_nest(net: Any, duration: float) -> dict[str, Any]:
     """A hand-written NEST script of an instantiated network: one ``nest.Connect`` with arrays per projection.
 
-    Sources are ``spike_generator``s; those feeding STDP synapses go through ``parrot_neuron``s (delay dt, so their
-    spikes arrive one step later than spikebridge's). The plastic weights are read with their sources and targets:
-    a weight alone does not say which synapse it belongs to (every ``get`` of a synapse collection converts each
-    synapse's whole status, 0.64 s for 100k synapses here, 0.83 s with source and target)."""
+    Sources are ``spike_train_injector``s (NEST 3.6+), which emit their spikes themselves and can feed STDP synapses
+    without the ``parrot_neuron`` a ``spike_generator`` needs, as spikebridge's NEST backend does. The plastic
+    weights are read with their sources and targets: a weight alone does not say which synapse it belongs to (every
+    ``get`` of a synapse collection converts each synapse's whole status, 0.64 s for 100k synapses here, 0.83 s with
+    source and target)."""
     import nest
 
     nest.ResetKernel()
     nest.set(resolution=net.dt, rng_seed=net.seed, print_time=False)
     nodes: dict[str, Any] = {}
     recorders = []
-    plastic = {prj.pre for prj in net.projections.values() if prj.synapse.type == "stdp"}
     for name, pop in net.populations.items():
         if pop.is_source:
-            nodes[name] = nest.Create("spike_generator", pop.size, params=[{"spike_times": t} for t in pop.spike_times])
-            if name in plastic:
-                parrots = nest.Create("parrot_neuron", pop.size)
-                nest.Connect(nodes[name], parrots, "one_to_one", {"delay": net.dt})
-                nodes[name] = parrots
+            nodes[name] = nest.Create("spike_train_injector", pop.size, params=[{"spike_times": t} for t in pop.spike_times])
             continue
         params = nest_build.nest_cell_params(pop.parameters)
         for prj in net.projections.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -43,13 +44,27 @@ def gabor_kernel(size: int, wavelength: float, theta: float, phase: float, sigma
     ((5, 5), 0.0, 1.0)
     """
     sigma = 0.5 * wavelength if sigma is None else sigma
-    half = (size - 1) / 2
+    k = _gabor((size - 1) / 2, wavelength, theta, phase, sigma, gamma)
+    k -= k.mean()
+    return k / np.abs(k).sum()
+
+
+def _gabor(half: float, wavelength: float, theta: float, phase: float, sigma: float, gamma: float) -> np.ndarray:
+    """The Gabor function on the pixel grid from ``-half`` to ``half``: envelope s.d. ``sigma`` along the carrier and
+    ``sigma / gamma`` across it, carrier ``cos(2 pi x' / wavelength + phase)`` in the direction ``theta``."""
     y, x = np.mgrid[-half : half + 1, -half : half + 1]
     xr = x * np.cos(theta) + y * np.sin(theta)
     yr = -x * np.sin(theta) + y * np.cos(theta)
-    k = np.exp(-(xr**2 + (gamma * yr) ** 2) / (2 * sigma**2)) * np.cos(2 * np.pi * xr / wavelength + phase)
-    k -= k.mean()
-    return k / np.abs(k).sum()
+    return np.exp(-(xr**2 + (gamma * yr) ** 2) / (2 * sigma**2)) * np.cos(2 * np.pi * xr / wavelength + phase)
+
+
+def correlate(image: np.ndarray, kernels: np.ndarray, border: Literal["edge", "reflect"]) -> np.ndarray:
+    """The correlation of ``image`` with every kernel (odd sides), 'same' size, the border padded by numpy's ``border``
+    mode: ``[channels, rows, cols]``. Correlation, not convolution: a kernel's orientation is then the one its
+    response is named for."""
+    half = kernels.shape[-1] // 2
+    windows = sliding_window_view(np.pad(np.asarray(image, dtype=np.float64), half, mode=border), kernels.shape[1:])
+    return np.einsum("ijkl,ckl->cij", windows, kernels)
 
 
 @dataclass(frozen=True)
@@ -126,12 +141,7 @@ class GaborEncoder:
         numpy.ndarray
             The correlation of the image with every kernel, in grey levels.
         """
-        k = self.kernels()
-        half = self.kernel_size // 2
-        padded = np.pad(np.asarray(image, dtype=np.float64), half, mode="edge")
-        windows = sliding_window_view(padded, (self.kernel_size, self.kernel_size))
-        # correlation, not convolution: a kernel's orientation is then the one its response is named for
-        return np.einsum("ijkl,ckl->cij", windows, k)
+        return correlate(image, self.kernels(), "edge")
 
     def rates(self, image: np.ndarray) -> np.ndarray:
         """Poisson rates (Hz) ``[channels, rows, cols]`` for an image of grey levels 0-255.
@@ -159,12 +169,7 @@ def opencv_gabor_kernel(size: int, sigma: float, theta: float, wavelength: float
     OpenCV spans ``2 * (size // 2) + 1`` pixels (7 for 6) and stores the Gabor function point-reflected (its row
     ``ymax - y``, column ``xmax - x``), which turns an odd phase into the opposite one; filtering correlates with it.
     """
-    half = size // 2
-    y, x = np.mgrid[-half : half + 1, -half : half + 1]
-    xr = x * np.cos(theta) + y * np.sin(theta)
-    yr = -x * np.sin(theta) + y * np.cos(theta)
-    k = np.exp(-0.5 * (xr**2 / sigma**2 + yr**2 / (sigma / gamma) ** 2)) * np.cos(2 * np.pi * xr / wavelength + phase)
-    k = k[::-1, ::-1]
+    k = _gabor(size // 2, wavelength, theta, phase, sigma, gamma)[::-1, ::-1]
     k = k - k.mean()
     return k / np.sqrt(np.sum(k**2))
 
@@ -258,15 +263,10 @@ class NormalisedGaborEncoder:
             Rates in Hz, 0 where a response is below the threshold; all 0 for a uniform image.
         """
         image = np.asarray(image, dtype=np.float64)
-        k = self.kernels()
-        out = np.zeros((len(k), *image.shape))
         spread = image.std()
         if spread == 0:
-            return out
-        half = k.shape[-1] // 2
-        padded = np.pad(image / spread, half, mode="reflect")  # OpenCV's BORDER_REFLECT_101
-        windows = sliding_window_view(padded, k.shape[1:])
-        out = np.einsum("ijkl,ckl->cij", windows, k)
+            return np.zeros((self.n_channels, *image.shape))
+        out = correlate(image / spread, self.kernels(), "reflect")  # numpy's "reflect" is OpenCV's BORDER_REFLECT_101
         out[out < self.threshold] = 0.0
         norms = np.sqrt(np.sum(out**2, axis=(1, 2)))
         out[norms > 0] /= norms[norms > 0, None, None]

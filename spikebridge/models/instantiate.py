@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,7 @@ import numpy as np
 from ..errors import ModelError, ModelWarning
 from . import connectors, delays, physics, rate_schedule, spiketrains
 from .check import CONDUCTANCE_BASED, cell_class, nestml_neuron, population_size
-from .memory import check_memory
+from .memory import check_memory, expected_synapses
 from .network import CurrentData, Network, PoissonInputData, PopulationData, ProjectionData
 from .random import draw, is_constant, stream
 from .schema import Distribution, Model, Population, Stimulus, as_float
@@ -274,21 +276,45 @@ def _instantiate(model: Model, base: Path | None, notes: list[str]) -> Network:
         data = _population(name, pop, model)
         if data.is_source:
             stims = [
-                (s, st)
-                for s, st in model.stimuli.items()
-                if st.target == name and st.kind in ("poisson", "spike_array", "rate_schedule")
+                (s, st) for s, st in model.stimuli.items() if st.target == name and st.kind in ("poisson", "spike_array", "rate_schedule")
             ]
             trains = _source_trains(name, pop, data.size, stims, model, t_stop, base, notes)
             data = PopulationData(**{**data.__dict__, "spike_times": trains})
         populations[name] = data
-    projections = {name: _projection(name, model, base, notes) for name in model.projections}
+    projections = _projections(model, base, notes)
     currents = {
-        name: _current(name, stim, populations[stim.target].size)
-        for name, stim in model.stimuli.items()
-        if stim.kind in ("dc", "step")
+        name: _current(name, stim, populations[stim.target].size) for name, stim in model.stimuli.items() if stim.kind in ("dc", "step")
     }
     inputs = {name: _poisson_input(name, stim) for name, stim in model.stimuli.items() if stim.kind == "poisson_input"}
     return Network(model=model, populations=populations, projections=projections, currents=currents, inputs=inputs)
+
+
+# below this many synapses in all, threads cost more than they save
+PARALLEL_FROM = 1e6
+
+
+def _projections(model: Model, base: Path | None, notes: list[str]) -> dict[str, ProjectionData]:
+    """Every projection, drawn on as many threads as there are CPUs.
+
+    Each projection draws from streams of its own (:func:`~spikebridge.models.random.stream`), so the order in which
+    they are drawn does not change a single value; numpy releases the GIL while it fills large arrays. Notes and the
+    first error come in the model's order, as drawn one after the other.
+    """
+    names = list(model.projections)
+    workers = min(len(names), os.cpu_count() or 1)
+    if workers < 2 or sum(expected_synapses(model, n) for n in names) < PARALLEL_FROM:
+        return {name: _projection(name, model, base, notes) for name in names}
+
+    def one(name: str) -> tuple[ProjectionData, list[str]]:
+        mine: list[str] = []
+        return _projection(name, model, base, mine), mine
+
+    out = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for name, (data, mine) in zip(names, pool.map(one, names), strict=True):
+            out[name] = data
+            notes.extend(mine)
+    return out
 
 
 def _poisson_input(name: str, stim: Stimulus) -> PoissonInputData:

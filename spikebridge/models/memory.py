@@ -74,7 +74,7 @@ def _upper(d: Distribution | None, default: float) -> float:
     return math.exp(min(as_float(d.mu) + 4 * as_float(d.sigma), 700.0))
 
 
-def _synapses(model: Model, name: str) -> float:
+def expected_synapses(model: Model, name: str) -> float:
     """Expected number of synapses of a projection, from its connector (floats: no overflow)."""
     prj = model.projections[name]
     pre, post = model.populations[prj.pre], model.populations[prj.post]
@@ -168,7 +168,7 @@ def estimate(model: Model) -> dict[str, float]:
             cell = state + BYTES_PER_BUFFER_STEP * min(buffer_steps, BUFFER_STEPS_OF_A_CELL)
             items[f"populations.{name}"] = n * cell
     for name in model.projections:
-        items[f"projections.{name}"] = _synapses(model, name) * BYTES_PER_SYNAPSE
+        items[f"projections.{name}"] = expected_synapses(model, name) * BYTES_PER_SYNAPSE
     if buffer_steps > BUFFER_STEPS_OF_A_CELL:
         neurons = sum(_size(p) for p in model.populations.values() if p.cell_type not in ("SpikeSourcePoisson", "SpikeSourceArray"))
         items[f"projections.{longest}.delay"] = neurons * BYTES_PER_BUFFER_STEP * (buffer_steps - BUFFER_STEPS_OF_A_CELL)
@@ -184,7 +184,7 @@ def estimate(model: Model) -> dict[str, float]:
     if spec is not None:
         names = list(model.projections) if spec.projections == "all" else list(spec.projections)
         snapshots = 1.0 if spec.interval == "end" else steps * dt / float(spec.interval) + 2
-        synapses = sum(_synapses(model, n) for n in names)
+        synapses = sum(expected_synapses(model, n) for n in names)
         items["record_weights"] = snapshots * (synapses * BYTES_PER_SNAPSHOT_SYNAPSE + 8.0)
     return items
 

@@ -188,7 +188,7 @@ def _run(
 
             for phase in network.phases:
                 bar.set_postfix_str(phase.name)
-                sim.run(phase, advance)
+                sim.run(phase, advance if progress else None)  # no progress shown: no chunks to show it
             sim.complete()  # a standalone binary simulates here, so collect_s is only reading its results
         timings["run_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()

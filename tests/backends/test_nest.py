@@ -56,8 +56,30 @@ def test_bulk_loaded_connections_are_seen_by_pynn_projection_api() -> None:
         w = np.array(sim.projections["inh"].get("weight", format="list", with_address=False))
         np.testing.assert_allclose(np.sort(w), np.sort(net.projections["inh"].weight))
         assert len(sim.projections["exc_exc"]) == len(net.projections["exc_exc"])
+        # each projection through a synapse model of its own, unlabelled (two of them join the same cells)
+        models = [sim.projections[n].nest_synapse_model for n in ("exc_exc", "src_exc", "inh")]
+        assert len(set(models)) == 3 and all(m.startswith("static_synapse__") for m in models), models
+        assert all(sim.projections[n].nest_synapse_label is None for n in ("exc_exc", "src_exc", "inh"))
     finally:
         sim.end()
+
+
+def test_progress_chunks_and_snapshots_do_not_change_a_run(tmp_path: Any) -> None:
+    """A run shown in 7 ms chunks (NEST prepared once per stretch between weight snapshots, nest.Run per chunk) gives
+    the spikes, snapshots and final weights of the same run in one piece per stretch."""
+    from .networks import stdp_with_snapshots
+
+    m = validate(stdp_with_snapshots())
+    whole = spikebridge.run(m, "nest", tmp_path / "whole", progress=False, figure=False)
+    chunked = spikebridge.run(m, "nest", tmp_path / "chunked", options={"chunk": 7.0}, progress=True, figure=False)
+    snaps = whole.weights("ff")
+    assert snaps.shape[1] == 2 * 11  # w and delay at 0, 100, ..., 1000 ms
+    assert snaps.equals(chunked.weights("ff"))
+    assert not np.array_equal(snaps.iloc[:, 0], snaps.iloc[:, -2])  # the weights learned
+    for phase in ("train", "test"):
+        for x, y in zip(whole.spikes("post", phase), chunked.spikes("post", phase), strict=True):
+            np.testing.assert_array_equal(x, y)
+    assert len(whole.spikes("post", "train")[0]) > 0
 
 
 def test_integration_names_pynn_nest_models() -> None:

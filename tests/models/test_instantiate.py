@@ -49,6 +49,38 @@ def test_digest_is_identical_in_a_fresh_process() -> None:
     assert out == instantiate(load_model("stdp_bimodal")).digest()
 
 
+def test_projections_drawn_on_threads_are_the_projections_drawn_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Projections are drawn in parallel above ``PARALLEL_FROM`` synapses: the same bytes, the same notes in the
+    model's order, and the first failing projection in the model's order is the one reported."""
+    import importlib
+
+    inst = importlib.import_module("spikebridge.models.instantiate")
+
+    m = load_model("vogels_abbott_coba", ["projections.exc_exc.delay=1.05"])  # an off-grid delay: a rounding note
+    monkeypatch.setattr(inst.os, "cpu_count", lambda: 4)
+    with warnings.catch_warnings(record=True) as one_by_one:
+        warnings.simplefilter("always")
+        monkeypatch.setattr(inst, "PARALLEL_FROM", float("inf"))
+        a = instantiate(m)
+    with warnings.catch_warnings(record=True) as threaded:
+        warnings.simplefilter("always")
+        monkeypatch.setattr(inst, "PARALLEL_FROM", 0.0)
+        b = instantiate(m)
+    assert a.digest() == b.digest()
+    assert [str(w.message) for w in one_by_one] == [str(w.message) for w in threaded]
+    assert any("projections.exc_exc.delay" in str(w.message) for w in threaded)
+    bad = copy.deepcopy(BASE)
+    bad["projections"]["exc_exc"]["weight"] = {"distribution": "normal", "mu": -1.0, "sigma": 0.1}
+    bad["projections"]["zzz"] = {
+        "pre": "exc",
+        "post": "exc",
+        "connector": {"rule": "all_to_all"},
+        "weight": {"distribution": "normal", "mu": -1.0, "sigma": 0.1},
+    }
+    with pytest.raises(Exception, match=r"projections\.exc_exc\.weight"):
+        instantiate(validate(bad))
+
+
 def test_streams_are_independent_of_other_items() -> None:
     m = model()
     extra = copy.deepcopy(BASE)

@@ -206,13 +206,14 @@ class NestBackend(PyNNBackend):
         population.node_collection.set([{"spike_times": np.asarray(t, dtype=np.float64)} for t in pop.spike_times])
         return population
 
-    def _boundaries(self, duration: float) -> tuple[np.ndarray, set[float]]:
-        """Absolute times (ms) at which to stop within this phase: progress chunks and weight snapshots."""
+    def _boundaries(self, duration: float, progress: bool = True) -> tuple[np.ndarray, set[float]]:
+        """Absolute times (ms) at which to stop within this phase: progress chunks (where progress is shown) and
+        weight snapshots."""
         assert self.network is not None
         dt = self.network.dt
         chunk = self.options.chunk if self.options.chunk is not None else max(duration / 10, 100.0)
         start, stop = self.t, self.t + duration
-        regular = np.arange(start + chunk, stop, chunk)
+        regular = np.arange(start + chunk, stop, chunk) if progress else np.empty(0)
         snaps = self.network.snapshot_times()
         snaps = snaps[(snaps > start + 1e-9) & (snaps <= stop + 1e-9)]
         # whole time steps, so that the pieces add up to exactly the phase's duration
@@ -242,6 +243,8 @@ class NestBackend(PyNNBackend):
 
     def run(self, phase: Phase, progress: Progress | None = None) -> None:
         """Run one phase in chunks (progress, weight snapshots); STDP frozen where the phase says so."""
+        import nest
+
         from ..pynn.recording import collect_segment
         from . import connections
 
@@ -253,15 +256,32 @@ class NestBackend(PyNNBackend):
             frozen = {name: connections.freeze(prj) for name, prj in self.projections.items()}
         duration = float(phase.duration)
         start = self.t
-        stops, snaps = self._boundaries(duration)
+        stops, snaps = self._boundaries(duration, progress is not None)
         done = start
-        for target in stops:
-            self.sim.run(float(target - done))
-            if progress is not None:
-                progress(float(target - done))
-            done = float(target)
-            if round(done, 6) in snaps:
-                self._snapshot(done)
+        state = self.sim.simulator.state
+        prepared = False
+        try:
+            for target in stops:
+                if not state.running:  # pyNN's first run connects its recorders and runs one min_delay further
+                    self.sim.run(float(target - done))
+                else:
+                    # nest.Simulate is Prepare + Run + Cleanup; preparing once per stretch between snapshots, not per
+                    # chunk, saves 45 ms a chunk at 30M synapses (20 chunks of the microcircuit at 0.1: 0.9 s)
+                    if not prepared:
+                        nest.Prepare()
+                        prepared = True
+                    nest.Run(float(target - done))
+                if progress is not None:
+                    progress(float(target - done))
+                done = float(target)
+                if round(done, 6) in snaps:
+                    if prepared:
+                        nest.Cleanup()
+                        prepared = False
+                    self._snapshot(done)
+        finally:
+            if prepared:
+                nest.Cleanup()
         for name, saved in frozen.items():
             connections.thaw(self.projections[name], saved)
         self.t = start + duration

@@ -42,15 +42,9 @@ class NestmlProjection:
         the only one connected through its synapse model (a NESTML synapse's copy per projection)."""
         import nest
 
-        conns = nest.GetConnections(synapse_model=self.nest_synapse_model)
-        if len(conns) == 0:
-            empty = np.empty(0)
-            return Connections(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
-        status = {k: np.atleast_1d(v) for k, v in conns.get(["source", "target", "weight", "delay"]).items()}
-        pre = np.searchsorted(np.asarray(self.pre.all_cells, dtype=np.int64), np.asarray(status["source"], dtype=np.int64))
-        post = np.searchsorted(np.asarray(self.post.all_cells, dtype=np.int64), np.asarray(status["target"], dtype=np.int64))
-        weight, delay = np.asarray(status["weight"], dtype=np.float64), np.asarray(status["delay"], dtype=np.float64)
-        return Connections(pre, post, weight, delay).sorted()
+        from .connections import read_collection
+
+        return read_collection(nest.GetConnections(synapse_model=self.nest_synapse_model), self.pre, self.post)
 
 
 def prepare(network: Network, progress: bool = True, paired: Collection[str] = ()) -> dict[str, str]:

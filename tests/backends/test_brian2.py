@@ -439,3 +439,61 @@ def test_vogels_abbott_coba_agrees_with_nest_over_5_s() -> None:
     ratio = counts["brian2:cpp"].mean() / counts["nest"].mean()
     assert r >= 0.95, r
     assert abs(ratio - 1) <= 0.05, ratio
+
+
+SHARED_RAW: dict[str, Any] = {
+    "name": "shared_groups",
+    "populations": {
+        "src": {"cell_type": "SpikeSourcePoisson", "size": 40, "parameters": {"rate": 80.0}},
+        "e": {"cell_type": "IF_cond_exp", "size": 12, "initial": {"v": {"distribution": "uniform", "low": -70.0, "high": -52.0}}},
+        "i": {"cell_type": "IF_cond_exp", "size": 5, "initial": {"v": -58.0}},
+        "other": {"cell_type": "IF_cond_exp", "size": 3, "parameters": {"tau_m": 10.0}},
+    },
+    "projections": {
+        "src_e": {
+            "pre": "src",
+            "post": "e",
+            "connector": {"rule": "fixed_probability", "p": 0.5},
+            "weight": 0.01,
+            "synapse": {
+                "type": "stdp",
+                "timing": {"tau_plus": 20.0, "tau_minus": 20.0, "A_plus": 0.05, "A_minus": 0.05},
+                "weight_dependence": {"rule": "additive", "w_min": 0.0, "w_max": 0.02},
+            },
+        },
+        "e_i": {"pre": "e", "post": "i", "connector": {"rule": "all_to_all"}, "weight": 0.006, "delay": 0.5},
+        "i_e": {"pre": "i", "post": "e", "receptor": "inhibitory", "connector": {"rule": "all_to_all"}, "weight": 0.01},
+        "e_other": {"pre": "e", "post": "other", "connector": {"rule": "all_to_all"}, "weight": 0.006},
+    },
+    "recording": {"e": {"variables": ["spikes"]}, "i": {"variables": ["spikes", "v"]}, "other": {"variables": ["spikes"]}},
+    "simulation": {"dt": 0.1, "duration": 300.0, "seed": 5},
+}
+
+
+def test_populations_of_one_cell_type_and_parameters_share_a_group_and_run_as_on_groups_of_their_own(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``e`` and ``i`` (same cell type and parameters) become subgroups of one Brian2 group, ``other`` (another
+    tau_m) keeps its own: spikes, membrane traces and learned weights are those of a group per population."""
+    import brian2
+
+    from spikebridge.backends.brian2 import cells
+
+    net, sim = build(SHARED_RAW)
+    try:
+        groups = sorted(o.name for o in sim.sim.simulator.state.network.objects if type(o) is cells.CellGroup)
+        assert groups == ["cells1_e", "pop3_other"], groups
+        assert isinstance(sim.populations["i"].brian2_group, brian2.Subgroup)
+    finally:
+        sim.end()
+    m = validate(SHARED_RAW)
+    shared = spikebridge.run(m, "brian2", tmp_path / "shared", progress=False, figure=False)
+    monkeypatch.setattr(cells, "shared_key", lambda pop: None)  # a group per population, as before
+    alone = spikebridge.run(m, "brian2", tmp_path / "alone", progress=False, figure=False)
+    for pop in ("e", "i", "other"):
+        for x, y in zip(shared.spikes(pop), alone.spikes(pop), strict=True):
+            np.testing.assert_array_equal(x, y)
+    assert all(len(shared.spikes(pop)[0]) > 0 for pop in ("e", "i", "other"))
+    np.testing.assert_array_equal(np.asarray(shared.signals("i", "v")), np.asarray(alone.signals("i", "v")))
+    np.testing.assert_array_equal(shared.connections("src_e").weight, alone.connections("src_e").weight)
+    assert not np.all(shared.connections("src_e").weight == 0.01)

@@ -11,6 +11,7 @@ import gc
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import neo
+import numpy as np
 
 from ...errors import BackendError
 from ...models.network import Network
@@ -21,7 +22,7 @@ from . import options as brian2_options
 from .options import DEFAULT_METHODS, Brian2Options
 
 if TYPE_CHECKING:
-    from . import connections
+    from . import cells, connections
 
 SEMANTICS = {
     "dendritic": "dendritic (NEST's): the rule sees the pre spike at t_pre and the post spike at t_post + d",
@@ -66,6 +67,7 @@ class Brian2Backend(PyNNBackend):
         self.projections: dict[str, connections.Projection] = {}
         self.phases: list[Phase] = []
         self.integration: dict[str, str] = {}
+        self.shared: list[cells.SharedGroup] = []
 
     def versions(self) -> dict[str, str | None]:
         """brian2, PyNN and brian2cuda (``None`` where not installed), whatever the variant."""
@@ -97,6 +99,7 @@ class Brian2Backend(PyNNBackend):
         dt = network.dt
         brian2.seed(network.seed)
         simulator.setup(sim, dt, self.max_delay(network))
+        shared = self._shared_groups(network)
         for k, (name, pop) in enumerate(network.populations.items()):
             text = network.model.populations[name].nestml
             if text is not None:  # a NESTML neuron
@@ -107,7 +110,7 @@ class Brian2Backend(PyNNBackend):
             injected = any(c.target == name for c in network.currents.values())
             # standalone code compiles array lengths in: pad a source's spikes so that new input reuses the build
             pad = (network.duration, dt) if isinstance(self.driver, StandaloneDriver) else None
-            population = create_population(sim, pop, brian2_name("pop", k, name), method, injected, pad)
+            population = create_population(sim, pop, brian2_name("pop", k, name), method, injected, pad, shared.get(name))
             self.populations[name] = population
             if not pop.is_source:
                 self.integration[pop.cell_type] = self._describe(
@@ -127,6 +130,29 @@ class Brian2Backend(PyNNBackend):
             simulator.add_current_updates()
         self.inject_and_record(network)
         self.driver.prepare(network, {c: self.integration[c] for c in sorted(self.integration)})
+
+    def _shared_groups(self, network: Network) -> dict[str, tuple[Any, int]]:
+        """Populations that share one Brian2 group (:class:`~spikebridge.backends.brian2.cells.SharedGroup`): the
+        same cell type and parameters, no NESTML neuron, no current source; population -> (group, first cell)."""
+        from . import cells
+        from .connections import brian2_name
+
+        injected = {c.target for c in network.currents.values()}
+        members: dict[Any, list[tuple[int, str]]] = {}
+        for k, (name, pop) in enumerate(network.populations.items()):
+            key = cells.shared_key(pop)
+            if key is not None and network.model.populations[name].nestml is None and name not in injected:
+                members.setdefault(key, []).append((k, name))
+        out: dict[str, tuple[Any, int]] = {}
+        for group in members.values():
+            if len(group) < 2:
+                continue
+            k, first = group[0]
+            sizes = [network.populations[name].size for _, name in group]
+            self.shared.append(cells.SharedGroup(sum(sizes), brian2_name("cells", k, first)))
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            out |= {name: (self.shared[-1], int(start)) for (_, name), start in zip(group, starts, strict=True)}
+        return out
 
     def _describe(self, cell_type: str, chosen: str, method: str | tuple[str, ...]) -> str:
         if not isinstance(method, str):
@@ -236,6 +262,9 @@ class Brian2Backend(PyNNBackend):
         for population in self.populations.values():
             population.recorder._devices = {}
             population.brian2_group = None
+        for group in self.shared:
+            group.release()
+        self.shared.clear()
         self.populations.clear()
         self.projections.clear()
         gc.collect()

@@ -8,8 +8,10 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+import brian2
 import numpy as np
 import pyNN.brian2 as pynn_brian2
+import pyNN.brian2.populations as pynn_populations
 
 from ...models.network import PopulationData
 from . import cells
@@ -17,9 +19,20 @@ from .recording import Recorder
 
 
 class Population(pynn_brian2.Population):
-    """``pyNN.brian2``'s population recorded through :class:`~spikebridge.backends.brian2.recording.Recorder`."""
+    """``pyNN.brian2``'s population recorded through :class:`~spikebridge.backends.brian2.recording.Recorder`, on a
+    group of its own or on a subgroup of a shared one (:class:`~spikebridge.backends.brian2.cells.SharedGroup`)."""
 
     _recorder_class = Recorder
+
+    def _set_initial_value_array(self, variable: str, value: Any) -> None:
+        if not isinstance(self.brian2_group, brian2.Subgroup):
+            super()._set_initial_value_array(variable, value)
+            return
+        # pyNN.brian2 keeps initial values on the group and sets them all again; a subgroup takes them directly
+        translation = self.celltype.state_variable_translations[variable]
+        forward = translation["forward_transform"]
+        native = forward(**{variable: value}) if callable(forward) else eval(forward, vars(pynn_populations), {variable: value})
+        setattr(self.brian2_group, translation["translated_name"], native.evaluate(simplify=False))
 
 
 def create_population(
@@ -29,10 +42,12 @@ def create_population(
     method: str | tuple[str, ...],
     injected: bool = True,
     pad_after: tuple[float, float] | None = None,
+    shared: tuple[cells.SharedGroup, int] | None = None,
 ) -> Any:
     """A PyNN population of ``pop``'s cell type, every parameter and initial value as drawn (``injected``: a current
-    source drives it; ``pad_after``: see :func:`~spikebridge.backends.brian2.cells.celltype`)."""
-    population = Population(pop.size, cells.celltype(sim, pop, group_name, method, injected, pad_after), label=pop.name)
+    source drives it; ``pad_after`` and ``shared``: see :func:`~spikebridge.backends.brian2.cells.celltype`)."""
+    celltype = cells.celltype(sim, pop, group_name, method, injected, pad_after, shared)
+    population = Population(pop.size, celltype, label=pop.name)
     if pop.initial:
         population.initialize(**{k: float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float64) for k, v in pop.initial.items()})
     return population

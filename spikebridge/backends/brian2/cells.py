@@ -144,6 +144,7 @@ class SharedGroup:
         return brian2.Subgroup(self.group, start, start + n, name=name)
 
     def release(self) -> None:
+        """Let the group go with the network's other objects (Brian2 names new objects after the live ones)."""
         self.group = None
 
 

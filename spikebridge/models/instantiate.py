@@ -294,14 +294,14 @@ PARALLEL_FROM = 1e6
 
 
 def _projections(model: Model, base: Path | None, notes: list[str]) -> dict[str, ProjectionData]:
-    """Every projection, drawn on as many threads as there are CPUs.
+    """Every projection; above ``PARALLEL_FROM`` synapses in all, drawn on a thread per usable CPU.
 
     Each projection draws from streams of its own (:func:`~spikebridge.models.random.stream`), so the order in which
     they are drawn does not change a single value; numpy releases the GIL while it fills large arrays. Notes and the
     first error come in the model's order, as drawn one after the other.
     """
     names = list(model.projections)
-    workers = min(len(names), os.cpu_count() or 1)
+    workers = min(len(names), len(os.sched_getaffinity(0)))
     if workers < 2 or sum(expected_synapses(model, n) for n in names) < PARALLEL_FROM:
         return {name: _projection(name, model, base, notes) for name in names}
 
@@ -309,11 +309,16 @@ def _projections(model: Model, base: Path | None, notes: list[str]) -> dict[str,
         mine: list[str] = []
         return _projection(name, model, base, mine), mine
 
+    for name in {model.projections[n].post for n in names}:
+        nestml_neuron(model.populations[name])  # parses (and caches) NESTML text before threads share the parser
     out = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         for name, (data, mine) in zip(names, pool.map(one, names), strict=True):
             out[name] = data
             notes.extend(mine)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # an error or Ctrl-C does not wait for the projections queued
     return out
 
 

@@ -497,3 +497,20 @@ def test_populations_of_one_cell_type_and_parameters_share_a_group_and_run_as_on
     np.testing.assert_array_equal(np.asarray(shared.signals("i", "v")), np.asarray(alone.signals("i", "v")))
     np.testing.assert_array_equal(shared.connections("src_e").weight, alone.connections("src_e").weight)
     assert not np.all(shared.connections("src_e").weight == 0.01)
+
+
+def test_which_populations_share_a_group_is_part_of_the_standalone_cache_key() -> None:
+    """A value that makes two populations' parameters unequal changes the generated code (two groups instead of a
+    shared one), so it changes the compiled project's key; a value that keeps them equal does not; CUDA shares none."""
+    from spikebridge.backends.brian2 import cells, standalone
+
+    def key(**tau_m: float) -> str:
+        raw = copy.deepcopy(SHARED_RAW)
+        for pop, value in tau_m.items():
+            raw["populations"][pop]["parameters"] = {"tau_m": value}
+        return standalone.structure_key(instantiate(validate(raw)), "cpp", {})
+
+    assert cells.sharing(instantiate(validate(SHARED_RAW)), "cpp") == [["e", "i"]]
+    assert cells.sharing(instantiate(validate(SHARED_RAW)), "cuda") == []
+    assert key(e=15.0, i=15.0) == key(e=25.0, i=25.0)
+    assert key(e=15.0, i=15.0) != key(e=15.0, i=25.0)

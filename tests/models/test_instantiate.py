@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from spikebridge.errors import ModelWarning
+from spikebridge.errors import ModelError, ModelWarning
 from spikebridge.models import bundled_models, connectors, instantiate, load_model, validate
 from spikebridge.models.random import stream
 
@@ -57,7 +57,7 @@ def test_projections_drawn_on_threads_are_the_projections_drawn_one_by_one(monke
     inst = importlib.import_module("spikebridge.models.instantiate")
 
     m = load_model("vogels_abbott_coba", ["projections.exc_exc.delay=1.05"])  # an off-grid delay: a rounding note
-    monkeypatch.setattr(inst.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(inst.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
     with warnings.catch_warnings(record=True) as one_by_one:
         warnings.simplefilter("always")
         monkeypatch.setattr(inst, "PARALLEL_FROM", float("inf"))
@@ -70,15 +70,12 @@ def test_projections_drawn_on_threads_are_the_projections_drawn_one_by_one(monke
     assert [str(w.message) for w in one_by_one] == [str(w.message) for w in threaded]
     assert any("projections.exc_exc.delay" in str(w.message) for w in threaded)
     bad = copy.deepcopy(BASE)
-    bad["projections"]["exc_exc"]["weight"] = {"distribution": "normal", "mu": -1.0, "sigma": 0.1}
-    bad["projections"]["zzz"] = {
-        "pre": "exc",
-        "post": "exc",
-        "connector": {"rule": "all_to_all"},
-        "weight": {"distribution": "normal", "mu": -1.0, "sigma": 0.1},
-    }
-    with pytest.raises(Exception, match=r"projections\.exc_exc\.weight"):
-        instantiate(validate(bad))
+    negative = {"distribution": "normal", "mean": -1.0, "sd": 0.1}  # negative conductances onto IF_cond_exp
+    bad["projections"]["exc_exc"]["weight"] = negative
+    bad["projections"]["zzz"] = {"pre": "exc", "post": "exc", "connector": {"rule": "all_to_all"}, "weight": negative}
+    invalid = validate(bad)
+    with pytest.raises(ModelError, match=r"^projections\.exc_exc\.weight.*negative conductances"):
+        instantiate(invalid)
 
 
 def test_streams_are_independent_of_other_items() -> None:

@@ -132,26 +132,18 @@ class Brian2Backend(PyNNBackend):
         self.driver.prepare(network, {c: self.integration[c] for c in sorted(self.integration)})
 
     def _shared_groups(self, network: Network) -> dict[str, tuple[Any, int]]:
-        """Populations that share one Brian2 group (:class:`~spikebridge.backends.brian2.cells.SharedGroup`): the
-        same cell type and parameters, no NESTML neuron, no current source; population -> (group, first cell)."""
+        """Populations that share one Brian2 group (:func:`~spikebridge.backends.brian2.cells.sharing`):
+        population -> (group, its first cell there)."""
         from . import cells
         from .connections import brian2_name
 
-        injected = {c.target for c in network.currents.values()}
-        members: dict[Any, list[tuple[int, str]]] = {}
-        for k, (name, pop) in enumerate(network.populations.items()):
-            key = cells.shared_key(pop)
-            if key is not None and network.model.populations[name].nestml is None and name not in injected:
-                members.setdefault(key, []).append((k, name))
+        index = {name: k for k, name in enumerate(network.populations)}
         out: dict[str, tuple[Any, int]] = {}
-        for group in members.values():
-            if len(group) < 2:
-                continue
-            k, first = group[0]
-            sizes = [network.populations[name].size for _, name in group]
-            self.shared.append(cells.SharedGroup(sum(sizes), brian2_name("cells", k, first)))
+        for names in cells.sharing(network, self.driver.variant):
+            sizes = [network.populations[name].size for name in names]
+            self.shared.append(cells.SharedGroup(sum(sizes), brian2_name("cells", index[names[0]], names[0])))
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-            out |= {name: (self.shared[-1], int(start)) for (_, name), start in zip(group, starts, strict=True)}
+            out |= {name: (self.shared[-1], int(start)) for name, start in zip(names, starts, strict=True)}
         return out
 
     def _describe(self, cell_type: str, chosen: str, method: str | tuple[str, ...]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import brian2
 import numpy as np
 
-from ...models.network import PopulationData
+from ...models.network import Network, PopulationData
 from .options import CELL_TYPES, method_options
 
 
@@ -160,6 +160,21 @@ def shared_key(pop: PopulationData) -> tuple[Any, ...] | None:
             return None
         values.append((name, float(array.flat[0])))
     return (pop.cell_type, tuple(values))
+
+
+def sharing(network: Network, variant: str | None) -> list[list[str]]:
+    """The populations that share a group, in groups of two or more (model order): those with the same
+    :func:`shared_key`, no NESTML neuron and no current source. None on ``cuda``: brian2cuda keeps one spike buffer
+    per group, which every pathway and monitor of a subgroup scans whole, and that has not been measured on a GPU."""
+    if variant == "cuda":
+        return []
+    injected = {c.target for c in network.currents.values()}
+    members: dict[Any, list[str]] = {}
+    for name, pop in network.populations.items():
+        key = shared_key(pop)
+        if key is not None and network.model.populations[name].nestml is None and name not in injected:
+            members.setdefault(key, []).append(name)
+    return [names for names in members.values() if len(names) > 1]
 
 
 def _uniform(value: Any) -> Any:

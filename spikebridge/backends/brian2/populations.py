@@ -13,6 +13,7 @@ import numpy as np
 import pyNN.brian2 as pynn_brian2
 import pyNN.brian2.populations as pynn_populations
 
+from ...errors import BackendError
 from ...models.network import PopulationData
 from . import cells
 from .recording import Recorder
@@ -23,6 +24,11 @@ class Population(pynn_brian2.Population):
     group of its own or on a subgroup of a shared one (:class:`~spikebridge.backends.brian2.cells.SharedGroup`)."""
 
     _recorder_class = Recorder
+
+    def _set_parameters(self, parameter_space: Any) -> None:
+        if isinstance(self.brian2_group, brian2.Subgroup):  # its parameters are the shared group's, for every member
+            raise BackendError(f"populations.{self.label}: its parameters are shared with other populations' cells and cannot be set alone")
+        super()._set_parameters(parameter_space)
 
     def _set_initial_value_array(self, variable: str, value: Any) -> None:
         if not isinstance(self.brian2_group, brian2.Subgroup):

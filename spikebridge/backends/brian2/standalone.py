@@ -114,6 +114,8 @@ def code_versions() -> dict[str, str | None]:
 
 def structure_key(network: Network, variant: str | None, settings: dict[str, Any]) -> str:
     """A digest of everything that shapes the generated code, and of nothing that only changes values."""
+    from .cells import sharing
+
     versions = code_versions()
     structure = {
         "variant": variant,
@@ -135,6 +137,8 @@ def structure_key(network: Network, variant: str | None, settings: dict[str, Any
         "ports": [p.port for p in network.projections.values()],
         "phases": [p.plasticity for p in network.phases],
         "currents": sorted(network.currents),
+        # which populations share a group depends on their parameters' values (cells.sharing)
+        "shared_groups": sharing(network, variant),
     }
     text = json.dumps(structure, sort_keys=True, default=str)
     return f"{network.model.name[:40]}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"

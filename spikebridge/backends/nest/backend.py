@@ -276,8 +276,8 @@ class NestBackend(PyNNBackend):
                 done = float(target)
                 if round(done, 6) in snaps:
                     if prepared:
-                        nest.Cleanup()
                         prepared = False
+                        nest.Cleanup()
                     self._snapshot(done)
         finally:
             if prepared:
@@ -293,7 +293,7 @@ class NestBackend(PyNNBackend):
 
     def connections(self, projection: str) -> Connections:
         """The projection's current weights (PyNN units) and delays (ms), sorted by (pre, post)."""
-        # a snapshot taken at the current time is the same state: NEST's SynapseCollection.get needs ~0.85 s per
+        # a snapshot taken at the current time is the same state: reading NEST's synapse status takes ~0.7 s per
         # 100k synapses, and a run with snapshots "end" would otherwise read every plastic projection twice
         taken = self.snapshots.get(round(self.t, 10), {})
         if projection in taken:

@@ -91,7 +91,9 @@ def unlabel(projection: Any) -> None:
     tells projections apart by a label on every synapse. A labelled synapse is larger, and NEST connects it much more
     slowly: 16M static synapses took 4.9 s labelled and 1.8 s through an unlabelled copy (2 threads, measured here).
     A model per projection tells them apart as well. The copy takes the defaults pyNN set on the labelled model.
-    NESTML synapses keep their own per-projection handling (:mod:`spikebridge.backends.nest.paired`).
+    NESTML synapses are left as they are: onto NESTML neurons each projection already has a model of its own
+    (:mod:`spikebridge.backends.nest.nestml_cells`); onto PyNN cell types they share ``<model>_lbl`` and its labels
+    (:mod:`spikebridge.backends.nest.paired`).
     """
     labelled = projection.nest_synapse_model
     base = labelled.removesuffix("_lbl")
@@ -103,7 +105,10 @@ def unlabel(projection: Any) -> None:
             return
         ours, theirs = nest.GetDefaults(labelled), nest.GetDefaults(base)
         changed = {k: v for k, v in ours.items() if k not in MODEL_KEYS and k in theirs and not _same(v, theirs[k])}
-        nest.CopyModel(base, name, changed)
+        try:
+            nest.CopyModel(base, name, changed)
+        except nest.NESTError:  # a default NEST will not take in a copy: keep pyNN.nest's labelled model
+            return
     projection.nest_synapse_model = name
     projection.nest_synapse_label = None
 

@@ -52,13 +52,20 @@ def save_figure(
     base = Path(path_without_suffix)
     base.parent.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    engine = fig.get_layout_engine()
     try:
         for fmt in formats:
             target = base.with_name(f"{base.name}.{fmt}")
             with atomic_file(target) as fh:
                 fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight")
             written.append(target)
+            if engine is not None:
+                # the first format's draw placed every axes; the next ones keep those positions rather than solve the
+                # layout again (the run summary's PDF: 0.25 -> 0.15 s)
+                fig.set_layout_engine("none")
     finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
         # only a figure made through pyplot is held by it; importing pyplot just to close would cost 0.4 s
         if close and "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close(fig)

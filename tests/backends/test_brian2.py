@@ -514,3 +514,47 @@ def test_which_populations_share_a_group_is_part_of_the_standalone_cache_key() -
     assert cells.sharing(instantiate(validate(SHARED_RAW)), "cuda") == []
     assert key(e=15.0, i=15.0) == key(e=25.0, i=25.0)
     assert key(e=15.0, i=15.0) != key(e=15.0, i=25.0)
+
+
+def test_currents_that_are_zero_for_every_cell_leave_the_membrane_equation_and_change_no_value(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``i_offset`` (0 in ``e`` and ``i``, 0.3 nA in ``other``) and ``i_inj`` (no current source) are taken out of
+    ``dv/dt`` where every cell's value is 0, and only there; spikes and traces are those with the terms kept, and
+    setting such a current afterwards is refused rather than ignored."""
+    from spikebridge.backends.brian2 import cells
+
+    raw = copy.deepcopy(SHARED_RAW)
+    raw["populations"]["i"]["parameters"] = {"tau_m": 15.0}  # a group of its own, whose parameters can be set
+    raw["populations"]["other"]["parameters"]["i_offset"] = 0.3
+    net, sim = build(raw)
+    try:
+        groups = {o.name: o for o in sim.sim.simulator.state.network.objects if type(o) is cells.CellGroup}
+        assert sorted(groups) == ["pop1_e", "pop2_i", "pop3_other"], sorted(groups)
+        used = {name: group.equations["v"].expr.identifiers for name, group in groups.items()}
+        assert not used["pop1_e"] & {"i_offset", "i_inj"} and not used["pop2_i"] & {"i_offset", "i_inj"}, used
+        assert "i_offset" in used["pop3_other"] and "i_inj" not in used["pop3_other"], used
+        assert float(groups["pop2_i"].i_offset[:]) == 0.0  # still a parameter PyNN reads
+        with pytest.raises(BackendError, match=r"^populations\.i: i_offset was 0 for every cell when the group was built"):
+            sim.populations["i"].set(i_offset=0.5)
+        sim.populations["other"].set(i_offset=0.5)
+        assert float(groups["pop3_other"].i_offset[:] / brian2_nA()) == pytest.approx(0.5)
+        with pytest.raises(BackendError, match=r"^populations\.other: tau_m was the same for every cell .* one value for all"):
+            sim.populations["other"].set(tau_m=np.array([10.0, 11.0, 12.0]))
+    finally:
+        sim.end()
+    m = validate(raw)
+    dropped = spikebridge.run(m, "brian2", tmp_path / "dropped", progress=False, figure=False)
+    monkeypatch.setattr(cells, "_without_zero_currents", lambda eqs, zero: eqs)
+    kept = spikebridge.run(m, "brian2", tmp_path / "kept", progress=False, figure=False)
+    for pop in ("e", "i", "other"):
+        for x, y in zip(dropped.spikes(pop), kept.spikes(pop), strict=True):
+            np.testing.assert_array_equal(x, y)
+    assert len(dropped.spikes("other")[0]) > 0 and len(dropped.spikes("e")[0]) > 0
+    np.testing.assert_array_equal(np.asarray(dropped.signals("i", "v")), np.asarray(kept.signals("i", "v")))
+
+
+def brian2_nA() -> Any:
+    import brian2
+
+    return brian2.nA

@@ -155,3 +155,21 @@ def test_dc_current_reaches_cells_after_one_connection_delay() -> None:
         sim.end()
     steps = np.diff(v.magnitude[:, 0])
     assert np.all(steps[:2] == 0) and np.all(steps[2:] > 0)
+
+
+def test_drawn_initial_values_reach_nest_cell_by_cell() -> None:
+    """Initial values go to NEST's kernel in one call per variable (``nest.populations.Population``): a drawn
+    membrane potential per cell, a homogeneous one, and PyNN's default for a conductance."""
+    raw = copy.deepcopy(BASE)
+    raw["populations"]["exc"]["initial"] = {"v": {"distribution": "uniform", "low": -70.0, "high": -52.0}}
+    raw["populations"]["grid"]["initial"] = {"v": -58.5}
+    net, sim = run_network(raw)
+    try:
+        exc, grid = (sim.populations[name].node_collection for name in ("exc", "grid"))
+        drawn = net.populations["exc"].initial["v"]
+        assert np.ndim(drawn) == 1 and len(np.unique(drawn)) == len(drawn) > 1
+        np.testing.assert_array_equal(exc.get("V_m"), drawn)
+        np.testing.assert_array_equal(exc.get("g_ex"), np.zeros(len(drawn)))
+        np.testing.assert_array_equal(grid.get("V_m"), np.full(len(grid), -58.5))
+    finally:
+        sim.end()

@@ -26,9 +26,24 @@ class Population(pynn_brian2.Population):
     _recorder_class = Recorder
 
     def _set_parameters(self, parameter_space: Any) -> None:
-        if isinstance(self.brian2_group, brian2.Subgroup):  # its parameters are the shared group's, for every member
+        group = self.brian2_group
+        if isinstance(group, brian2.Subgroup):  # its parameters are the shared group's, for every member
             raise BackendError(f"populations.{self.label}: its parameters are shared with other populations' cells and cannot be set alone")
-        super()._set_parameters(parameter_space)
+        fixed = sorted(getattr(group, "zero_currents", frozenset()) & set(parameter_space.keys()))
+        if fixed:
+            raise BackendError(
+                f"populations.{self.label}: {', '.join(fixed)} was 0 for every cell when the group was built and cannot be set later"
+            )
+        parameter_space.evaluate(simplify=False)
+        for name, value in parameter_space.items():
+            if group.variables[name].scalar:  # one value for every cell (cells.CellGroup): it stays one
+                if len(value) and (np.asarray(value) != np.asarray(value)[0]).any():
+                    raise BackendError(
+                        f"populations.{self.label}: {name} was the same for every cell when the group was built; "
+                        "it takes one value for all of them"
+                    )
+                value = value[0]
+            setattr(group, name, value)
 
     def _set_initial_value_array(self, variable: str, value: Any) -> None:
         if not isinstance(self.brian2_group, brian2.Subgroup):

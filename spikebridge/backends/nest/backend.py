@@ -95,6 +95,7 @@ class NestBackend(PyNNBackend):
         from ..pynn.cells import create_population
         from ..pynn.synapses import synapse_type
         from . import connections, nestml_cells, paired
+        from .populations import Population
         from .recording import SignalReader
 
         self.sim = sim
@@ -133,7 +134,7 @@ class NestBackend(PyNNBackend):
             if pop.is_source:
                 self.populations[name] = self._source_population(sim, pop)
                 continue
-            self.populations[name] = create_population(sim, pop)
+            self.populations[name] = create_population(sim, pop, Population)
         for name, prj in network.projections.items():
             if prj.synapse.type == "stdp" and prj.synapse.delay_semantics != "dendritic":
                 raise BackendError(

@@ -11,14 +11,15 @@ from pyNN.parameters import Sequence
 from ...models.network import CurrentData, PopulationData
 
 
-def create_population(sim: ModuleType, pop: PopulationData) -> Any:
-    """A PyNN Population; every spike source becomes a SpikeSourceArray holding the drawn trains."""
+def create_population(sim: ModuleType, pop: PopulationData, population_class: type | None = None) -> Any:
+    """A PyNN Population (``sim.Population``, or ``population_class``); every spike source becomes a
+    SpikeSourceArray holding the drawn trains."""
     if pop.is_source:
         assert pop.spike_times is not None
         celltype = sim.SpikeSourceArray(spike_times=[Sequence(np.asarray(t)) for t in pop.spike_times])
     else:
         celltype = getattr(sim, pop.cell_type)(**{k: _value(v) for k, v in pop.parameters.items()})
-    population = sim.Population(pop.size, celltype, label=pop.name)
+    population = (population_class or sim.Population)(pop.size, celltype, label=pop.name)
     if pop.initial:
         population.initialize(**{k: _value(v) for k, v in pop.initial.items()})
     return population

@@ -537,6 +537,8 @@ def test_currents_that_are_zero_for_every_cell_leave_the_membrane_equation_and_c
         assert float(groups["pop2_i"].i_offset[:]) == 0.0  # still a parameter PyNN reads
         with pytest.raises(BackendError, match=r"^populations\.i: i_offset was 0 for every cell when the group was built"):
             sim.populations["i"].set(i_offset=0.5)
+        sim.populations["i"].set(i_offset=0.0, tau_m=16.0)  # 0 again changes nothing
+        assert float(groups["pop2_i"].tau_m[:] / brian2_ms()) == pytest.approx(16.0)
         sim.populations["other"].set(i_offset=0.5)
         assert float(groups["pop3_other"].i_offset[:] / brian2_nA()) == pytest.approx(0.5)
         with pytest.raises(BackendError, match=r"^populations\.other: tau_m was the same for every cell .* one value for all"):
@@ -558,3 +560,40 @@ def brian2_nA() -> Any:
     import brian2
 
     return brian2.nA
+
+
+def brian2_ms() -> Any:
+    import brian2
+
+    return brian2.ms
+
+
+def test_a_current_becoming_zero_changes_the_standalone_project_and_every_cell_type_loses_it(tmp_path: Any) -> None:
+    """Whether ``i_offset`` is 0 for every cell changes the generated equations, so it keys the compiled project
+    (another non-zero value does not); AdEx drops it from its input current ``I``, Izhikevich from ``dv/dt``."""
+
+    def project(**offsets: float) -> Any:
+        raw = copy.deepcopy(SHARED_RAW)
+        for pop, value in offsets.items():
+            raw["populations"][pop]["parameters"] = {"i_offset": value}
+        net, sim = build(raw, "brian2:cpp", {"build_dir": str(tmp_path)})
+        try:
+            return sim.project.directory
+        finally:
+            sim.end()
+
+    assert project(other=0.0) != project(other=0.3) == project(other=0.5)
+    raw = copy.deepcopy(SHARED_RAW)
+    raw["populations"]["e"]["cell_type"] = "EIF_cond_exp_isfa_ista"
+    raw["populations"]["i"]["cell_type"] = "Izhikevich"
+    raw["populations"]["i"].pop("initial")
+    raw["projections"]["src_e"]["synapse"] = {"type": "static"}
+    raw["projections"] = {k: v for k, v in raw["projections"].items() if k in ("src_e", "e_i")}
+    net, sim = build(raw)
+    try:
+        adex, izh = (sim.populations[name].brian2_group for name in ("e", "i"))
+        assert str(adex.equations["I"].expr) == "i_syn", adex.equations["I"].expr
+        assert not izh.equations["v"].expr.identifiers & {"i_offset", "i_inj"}, izh.equations["v"].expr
+        assert {"i_offset", "i_inj"} <= set(adex.variables) and {"i_offset", "i_inj"} <= set(izh.variables)
+    finally:
+        sim.end()

@@ -157,11 +157,18 @@ def test_dc_current_reaches_cells_after_one_connection_delay() -> None:
     assert np.all(steps[:2] == 0) and np.all(steps[2:] > 0)
 
 
-def test_drawn_initial_values_reach_nest_cell_by_cell() -> None:
-    """Initial values go to NEST's kernel in one call per variable (``nest.populations.Population``): a drawn
-    membrane potential per cell, a homogeneous one, and PyNN's default for a conductance."""
+def test_drawn_initial_values_reach_nest_cell_by_cell_in_nest_units(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Initial values go to NEST's kernel in one call per variable (``nest.populations.Population``), without
+    pyNN.nest's path: a drawn membrane potential per cell, a homogeneous one, and a conductance in uS that NEST
+    holds in nS (pyNN.nest alone would set 0.002 nS)."""
+    import pyNN.nest
+
+    def refuse(self: Any, variable: str, value: Any) -> None:
+        raise AssertionError(f"pyNN.nest's path was taken for {variable}")
+
+    monkeypatch.setattr(pyNN.nest.Population, "_set_initial_value_array", refuse)
     raw = copy.deepcopy(BASE)
-    raw["populations"]["exc"]["initial"] = {"v": {"distribution": "uniform", "low": -70.0, "high": -52.0}}
+    raw["populations"]["exc"]["initial"] = {"v": {"distribution": "uniform", "low": -70.0, "high": -52.0}, "gsyn_exc": 0.002}
     raw["populations"]["grid"]["initial"] = {"v": -58.5}
     net, sim = run_network(raw)
     try:
@@ -169,7 +176,8 @@ def test_drawn_initial_values_reach_nest_cell_by_cell() -> None:
         drawn = net.populations["exc"].initial["v"]
         assert np.ndim(drawn) == 1 and len(np.unique(drawn)) == len(drawn) > 1
         np.testing.assert_array_equal(exc.get("V_m"), drawn)
-        np.testing.assert_array_equal(exc.get("g_ex"), np.zeros(len(drawn)))
+        np.testing.assert_allclose(exc.get("g_ex"), np.full(len(drawn), 2.0))
+        np.testing.assert_array_equal(exc.get("g_in"), np.zeros(len(drawn)))
         np.testing.assert_array_equal(grid.get("V_m"), np.full(len(grid), -58.5))
     finally:
         sim.end()

@@ -102,7 +102,7 @@ class Brian2Backend(PyNNBackend):
         brian2.seed(network.seed)
         simulator.setup(sim, dt, self.max_delay(network))
         shared = self._shared_groups(network)
-        driven = cells.injected(network)
+        driven = cells.driven_by_currents(network)
         for k, (name, pop) in enumerate(network.populations.items()):
             text = network.model.populations[name].nestml
             if text is not None:  # a NESTML neuron
@@ -131,7 +131,7 @@ class Brian2Backend(PyNNBackend):
         if network.currents:
             simulator.add_current_updates()
         self.inject_and_record(network)
-        self.driver.prepare(network, {c: self.integration[c] for c in sorted(self.integration)})
+        self.driver.prepare(network, {c: self.integration[c] for c in sorted(self.integration)}, {"zero_currents": self._zero_currents()})
 
     def _shared_groups(self, network: Network) -> dict[str, tuple[Any, int]]:
         """Populations that share one Brian2 group (:func:`~spikebridge.backends.brian2.cells.sharing`):
@@ -146,6 +146,18 @@ class Brian2Backend(PyNNBackend):
             self.shared.append(cells.SharedGroup(sum(sizes), brian2_name("cells", index[names[0]], names[0])))
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
             out |= {name: (self.shared[-1], int(start)) for name, start in zip(names, starts, strict=True)}
+        return out
+
+    def _zero_currents(self) -> dict[str, list[str]]:
+        """Per population, the current terms its group left out of its equations (``cells.CellGroup``): they depend on
+        parameter values, and they change the generated code."""
+        import brian2
+
+        out: dict[str, list[str]] = {}
+        for name, population in self.populations.items():
+            group = population.brian2_group
+            group = group.source if isinstance(group, brian2.Subgroup) else group
+            out[name] = sorted(getattr(group, "zero_currents", ()))
         return out
 
     def _describe(self, cell_type: str, chosen: str, method: str | tuple[str, ...]) -> str:

@@ -166,7 +166,7 @@ def shared_key(pop: PopulationData) -> tuple[Any, ...] | None:
     return (pop.cell_type, tuple(values))
 
 
-def injected(network: Network) -> set[str]:
+def driven_by_currents(network: Network) -> set[str]:
     """The populations a current source drives (their groups keep PyNN's ``i_inj`` per cell)."""
     return {c.target for c in network.currents.values()}
 
@@ -177,7 +177,7 @@ def sharing(network: Network, variant: str | None) -> list[list[str]]:
     per group, which every pathway and monitor of a subgroup scans whole, and that has not been measured on a GPU."""
     if variant == "cuda":
         return []
-    driven = injected(network)
+    driven = driven_by_currents(network)
     members: dict[Any, list[str]] = {}
     for name, pop in network.populations.items():
         key = shared_key(pop)

@@ -125,8 +125,9 @@ class Driver:
         prefs.codegen.target = "cython"
         standalone.deterministic_gsl_code()
 
-    def prepare(self, network: Network, methods: dict[str, str]) -> None:
-        """Called once the network is built: nothing to prepare at runtime."""
+    def prepare(self, network: Network, methods: dict[str, str], built: dict[str, Any] | None = None) -> None:
+        """Called once the network is built (``built``: what of its groups shapes the code beyond the network's
+        structure): nothing to prepare at runtime."""
 
     def run(self, duration: float, progress: Progress | None) -> None:
         """Simulate ``duration`` ms now, reporting progress (code objects are compiled and loaded here)."""
@@ -201,9 +202,9 @@ class StandaloneDriver(Driver):
         """What of the options shapes the generated code (part of the project's cache key)."""
         return {"threads": self.options.threads, "methods": methods, "compute_capability": self.options.compute_capability}
 
-    def prepare(self, network: Network, methods: dict[str, str]) -> None:
-        """The project directory in the compiled-code cache, keyed by the network's structure."""
-        key = standalone.structure_key(network, self.variant, self.settings(methods))
+    def prepare(self, network: Network, methods: dict[str, str], built: dict[str, Any] | None = None) -> None:
+        """The project directory in the compiled-code cache, keyed by the network's structure and ``built``."""
+        key = standalone.structure_key(network, self.variant, self.settings(methods) | (built or {}))
         self.project = standalone.Project(self.cache_root / key)
 
     def run(self, duration: float, progress: Progress | None) -> None:

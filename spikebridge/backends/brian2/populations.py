@@ -29,15 +29,19 @@ class Population(pynn_brian2.Population):
         group = self.brian2_group
         if isinstance(group, brian2.Subgroup):  # its parameters are the shared group's, for every member
             raise BackendError(f"populations.{self.label}: its parameters are shared with other populations' cells and cannot be set alone")
-        fixed = sorted(getattr(group, "zero_currents", frozenset()) & set(parameter_space.keys()))
-        if fixed:
-            raise BackendError(
-                f"populations.{self.label}: {', '.join(fixed)} was 0 for every cell when the group was built and cannot be set later"
-            )
         parameter_space.evaluate(simplify=False)
+        zero: frozenset[str] = getattr(group, "zero_currents", frozenset())
         for name, value in parameter_space.items():
-            if group.variables[name].scalar:  # one value for every cell (cells.CellGroup): it stays one
-                if len(value) and (np.asarray(value) != np.asarray(value)[0]).any():
+            values = np.asarray(value)
+            if name in zero:  # taken out of the equations (cells.CellGroup): a value other than 0 would change nothing
+                if values.any():
+                    raise BackendError(
+                        f"populations.{self.label}: {name} was 0 for every cell when the group was built and cannot be set later"
+                    )
+                continue
+            variable = group.variables.get(name)
+            if variable is not None and variable.scalar and values.size:  # one value for every cell: it stays one
+                if (values != values.flat[0]).any():
                     raise BackendError(
                         f"populations.{self.label}: {name} was the same for every cell when the group was built; "
                         "it takes one value for all of them"

@@ -1,7 +1,8 @@
-"""``pyNN.nest``'s population, with its initial values set in one NEST call each."""
+"""``pyNN.nest``'s population, with its initial values set in NEST's units, in one NEST call each."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import nest
@@ -12,7 +13,7 @@ from pyNN.nest import simulator
 
 
 class Population(pynn_nest.Population):
-    """``pyNN.nest.Population`` whose initial values go straight to NEST's kernel.
+    """``pyNN.nest.Population`` whose initial values go straight to NEST's kernel, in NEST's units.
 
     ``NodeCollection.set`` asks NEST for every node's ``local`` flag and one node's whole status before it sets an
     array, which took 15 ms per variable and population of COBA 4k, 0.12 s of its 0.37 s build (pyNN sets every
@@ -21,6 +22,11 @@ class Population(pynn_nest.Population):
     """
 
     def _set_initial_value_array(self, variable: str, value: Any) -> None:
+        # pyNN.nest renames a variable (gsyn_exc -> g_ex) but leaves its value in PyNN's units (uS, nA), where NEST
+        # reads nS and pA: an initial conductance of 0.01 uS became 0.01 nS. NEST's units are PyNN's / scale factor.
+        scale = getattr(self.celltype, "scale_factors", {}).get(variable, 1)
+        if scale != 1:
+            value = value / scale
         nodes = self.node_collection
         if simulator.state._time_offset != 0.0 or not self._mask_local.all() or not len(nodes):
             super()._set_initial_value_array(variable, value)
@@ -36,4 +42,4 @@ class Population(pynn_nest.Population):
         except nest.NESTError as err:
             if "Unused dictionary items" not in err.args[0] and "Unaccessed" not in err.args[0]:
                 raise
-            super()._set_initial_value_array(variable, value)  # pyNN's warning: NEST cannot set this initial value
+            logging.getLogger("PyNN").warning("NEST does not allow setting an initial value for %s", name)  # as pyNN.nest says

@@ -11,7 +11,7 @@ from pyNN.parameters import Sequence
 from ...models.network import CurrentData, PopulationData
 
 
-def create_population(sim: ModuleType, pop: PopulationData, population_class: type | None = None) -> Any:
+def create_population(sim: ModuleType, pop: PopulationData, population_class: type[Any] | None = None) -> Any:
     """A PyNN Population (``sim.Population``, or ``population_class``); every spike source becomes a
     SpikeSourceArray holding the drawn trains."""
     if pop.is_source:

@@ -96,9 +96,10 @@ class CellGroup(brian2.NeuronGroup):
         eqs = equations + brian2.Equations(spiking.extra) if spiking.extra else equations
         parameters = {k: _uniform(v) for k, v in parameters.items()}
         # a population no current source drives keeps PyNN's i_inj at 0: one shared constant, not an array per cell
-        eqs = _shared(eqs, {k for k, v in parameters.items() if np.ndim(v) == 0} | (set() if injected else {"i_inj"}))
-        zero = {k for k in _CURRENTS if k in parameters and np.ndim(parameters[k]) == 0 and float(parameters[k]) == 0}
-        eqs = _without_zero_currents(eqs, zero | (set() if injected else {"i_inj"}))
+        undriven = set() if injected else {"i_inj"}
+        eqs = _shared(eqs, {k for k, v in parameters.items() if np.ndim(v) == 0} | undriven)
+        zero = {k for k in _CURRENTS if k in parameters and np.ndim(parameters[k]) == 0 and float(parameters[k]) == 0} | undriven
+        eqs = _without_zero_currents(eqs, zero)
         super().__init__(
             n,
             model=eqs,

@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev,cuda,cuda-toolkit]"
+	@# PyNN's NEST extension module, compiled once (~12 s); without it every `import pyNN.nest` reruns a failing CMake
+	$(VENV)/bin/python -c "from spikebridge.backends.nest.pynn_extensions import main; raise SystemExit(main())" || true
 	touch $(STAMP)
 
 install: $(STAMP)

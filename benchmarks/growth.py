@@ -1,11 +1,11 @@
 """Growth with network size: draw, build, run and peak memory of ``spikebridge run`` on every backend, on log-log axes.
 
 Each point is the whole command in its own process (``--no-figure``; peak resident memory of the process tree from
-GNU time), its phases read from the run's ``meta.json``. brian2 and brian2:cpp integrate with Euler, as in
-``scaling.py``; brian2:cpp is timed on its second run of each size (compiled code cached), brian2 after a warm-up
-that compiles its Cython code once.
+GNU time), its phases read from the run's ``meta.json``. On COBA brian2 and brian2:cpp integrate with Euler, as in
+``scaling.py``; the microcircuit keeps its own method. brian2:cpp is timed on its second run of each size
+(compiled code cached), brian2 after a warm-up that compiles its Cython code once.
 
-    python benchmarks/growth.py                                   # COBA 1k to 64k cells, microcircuit 0.05 to 0.2 on nest
+    python benchmarks/growth.py                                   # COBA 1k to 64k cells, microcircuit 0.05 to 0.5 on nest and brian2:cpp
     python benchmarks/growth.py --coba 1000,4000 --scales "" --backends nest
 
 The exponent k of ``time = a * synapses^k`` is fitted per backend and phase over the sizes given (least squares on
@@ -21,12 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _installed import as_installed
 from microcircuit import timed
 from scaling import overrides
 
@@ -41,7 +43,7 @@ def point(family: str, size: float, backend: str, duration: float, work: Path, e
         model, sets = overrides("coba", int(size), duration)
     else:
         model, sets = "microcircuit", [f"scale={size}"]
-    if backend != "nest":
+    if backend != "nest" and family == "coba":
         sets.append("simulation.backend_options.method=euler")
     out = work / "run"
     command = [str(Path(sys.executable).with_name("spikebridge")), "run", model, "--backend", backend, "--out", str(out)]
@@ -95,8 +97,9 @@ def figure(rows: list[dict[str, Any]], groups: list[tuple[str, str]]) -> list[Pa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coba", default="1000,4000,16000,64000", help="COBA cell counts")
-    parser.add_argument("--scales", default="0.05,0.1,0.2", help="microcircuit scales (nest only; empty: none)")
-    parser.add_argument("--backends", default="nest,brian2,brian2:cpp")
+    parser.add_argument("--scales", default="0.05,0.1,0.2,0.5", help="microcircuit scales (empty: none)")
+    parser.add_argument("--backends", default="nest,brian2,brian2:cpp", help="backends of COBA")
+    parser.add_argument("--mc-backends", default="nest,brian2:cpp", help="backends of the microcircuit")
     parser.add_argument("--duration", type=float, default=200.0, help="simulated ms of COBA")
     args = parser.parse_args(argv)
     coba = [int(c) for c in args.coba.split(",") if c]
@@ -107,12 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="spikebridge-growth-") as tmp:
         work = Path(tmp)
         env = {**os.environ, "PYNEST_QUIET": "1", "XDG_CACHE_HOME": str(work / "cache")}
-        plan = [("coba", float(c), b) for b in backends for c in coba] + [("microcircuit", s, "nest") for s in scales if "nest" in backends]
+        as_installed(work / "cache")
+        plan = [("coba", float(c), b) for b in backends for c in coba]
+        plan += [("microcircuit", s, b) for b in args.mc_backends.split(",") if b for s in scales]
         if "brian2" in backends and coba:
             point("coba", 100.0, "brian2", args.duration, work, env)  # compiles the runtime's Cython code once
         for family, size, backend in plan:
             print(f"{family} {size:g} on {backend}", flush=True)
             rows.append(point(family, size, backend, args.duration, work, env))
+            shutil.rmtree(work / "run", ignore_errors=True)  # a microcircuit run directory at scale 0.5 is several GB
             if (family, backend) not in groups:
                 groups.append((family, backend))
     print(f"\nCOBA {args.duration:g} ms simulated (p keeps ~80 inputs per cell); microcircuit 2 s; seconds, peak MB")

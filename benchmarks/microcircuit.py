@@ -39,6 +39,7 @@ from pathlib import Path
 
 import _microcircuit as mc
 import numpy as np
+from _installed import as_installed
 
 HERE = Path(__file__).resolve().parent
 SIMULATED_S = 2.0
@@ -153,12 +154,10 @@ def main() -> None:
     failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mc_bench_") as tmp:
         work = Path(tmp)
-        # spikebridge's compiled-code cache starts empty (a first run compiles), with matplotlib's font cache as it is
+        # spikebridge's compiled-code cache starts empty (a first run compiles), with what installing leaves there
         xdg = work / "xdg"
         xdg.mkdir()
-        fonts = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "matplotlib"
-        if fonts.is_dir():
-            shutil.copytree(fonts, xdg / "matplotlib")
+        as_installed(xdg)
         cold_env = {**os.environ, "XDG_CACHE_HOME": str(xdg)}
         for scale in [float(s) for s in args.scales.split(",")]:
             out = work / f"run_{scale:g}"

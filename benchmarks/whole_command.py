@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _installed import as_installed
 
 HERE = Path(__file__).resolve().parent
 MODEL = "vogels_abbott_coba"
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="spikebridge-whole-") as tmp:
         work = Path(tmp)
         env = {**os.environ, "PYNEST_QUIET": "1", "XDG_CACHE_HOME": str(work / "cache")}
+        as_installed(work / "cache")
         for duration in durations:
             write_network(duration, work / f"network-{duration:g}.npz")
             for backend, method in variants:

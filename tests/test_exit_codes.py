@@ -224,3 +224,26 @@ def test_check_of_a_model_whose_backend_is_not_installed_is_valid_with_a_note(mo
         line for line in err.splitlines() if line.startswith("spikebridge: note: backend options not checked: backend 'nest'")
     ]
     assert len(err.splitlines()) == 1
+
+
+def test_the_program_returns_the_commands_code_with_what_lives_to_exit_frozen() -> None:
+    # what the command leaves alive (a cycle, held by a module) is frozen when it returns: gc.get_objects() lists
+    # only what the collector still walks
+    code = (
+        "import gc, sys\n"
+        "from spikebridge.cli import app\n"
+        "def command(argv=None):\n"
+        "    app.left = [None]; app.left[0] = app.left\n"
+        "    print(any(o is app.left for o in gc.get_objects()))\n"
+        "    return 2\n"
+        "app.main = command\n"
+        "code = app.script()\n"
+        "print(code, any(o is app.left for o in gc.get_objects()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.stdout.split() == ["True", "2", "False"], done.stderr
+
+
+def test_python_m_runs_the_program() -> None:
+    done = subprocess.run([sys.executable, "-m", "spikebridge.cli", "check", "no-such-model"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and one_error_line(done.stderr)

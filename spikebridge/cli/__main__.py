@@ -2,7 +2,7 @@
 
 import sys
 
-from .app import main
+from .app import script
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(script())

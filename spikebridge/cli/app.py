@@ -11,6 +11,7 @@ runs the chosen handler and ends every error with one line on stderr and an exit
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -51,5 +52,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return execute(parser(), argv)
 
 
+def script() -> int:
+    """The ``spikebridge`` program (console script and ``python -m spikebridge.cli``): :func:`main` on ``sys.argv``.
+
+    The process's entry point only: code that runs commands in its own process calls :func:`main`. What is alive when
+    the command ends lives until the process does, so the cyclic garbage collector is kept off it
+    (:func:`gc.freeze`): interpreter teardown would otherwise walk every object as it clears the modules (0.4 s after
+    a run of COBA 4k on NEST). The modules imported before the command are frozen as well, so the collections during
+    the run do not walk them either. Frozen objects in reference cycles are never collected; the process is ending.
+    """
+    gc.freeze()
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(script())

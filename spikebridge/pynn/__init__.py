@@ -4,3 +4,7 @@
 - ``spikebridge.pynn.brian2``: ``pyNN.brian2`` with bulk-loaded connections and NEST's STDP meaning.
 - ``spikebridge.pynn.brian2_cpp``, ``spikebridge.pynn.brian2_cuda``: the same on Brian2's C++ and CUDA standalone devices.
 """
+
+from ..backends.nest.pynn_extensions import make_findable
+
+make_findable()  # before a drop-in imports pyNN.nest: PyNN then loads its NEST extensions, compiled at install

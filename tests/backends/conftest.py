@@ -39,7 +39,7 @@ BACKENDS = [
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "compile: compiles Brian2 standalone code (cached under ~/.cache/spikebridge)")
+    config.addinivalue_line("markers", "compile: compiles Brian2 standalone code or a NEST extension module (cached)")
     config.addinivalue_line("markers", "simulator: claims real simulator behaviour; skipped on the mock backend")
     config.addinivalue_line("markers", "needs(capability): skipped on conformance backends that lack it")
 

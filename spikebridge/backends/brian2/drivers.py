@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from ...errors import BackendError
 from ...models.network import Network
 from ..base import Progress
-from . import simulator, standalone
+from . import compiler_flags, simulator, standalone
 from .options import Brian2Options
 
 CUDA_STD = "-std=c++17"
@@ -124,6 +124,7 @@ class Driver:
         brian2.set_device("runtime")
         prefs.codegen.target = "cython"
         standalone.deterministic_gsl_code()
+        compiler_flags.recall(standalone.default_cache_root())
 
     def prepare(self, network: Network, methods: dict[str, str], built: dict[str, Any] | None = None) -> None:
         """Called once the network is built (``built``: what of its groups shapes the code beyond the network's
@@ -193,6 +194,7 @@ class StandaloneDriver(Driver):
         prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{self.options.compile_jobs}"]
         self.preferences(prefs)
         standalone.deterministic_gsl_code()
+        compiler_flags.recall(standalone.default_cache_root())
 
     def preferences(self, prefs: Any) -> None:
         """This device's own preferences: OpenMP threads."""

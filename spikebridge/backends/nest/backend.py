@@ -21,6 +21,7 @@ from ...models.schema import Phase
 from ..base import Connections, Progress
 from ..pynn.backend import PyNNBackend
 from ..pynn.options import PositiveFloat, PyNNOptions
+from . import pynn_extensions
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -90,6 +91,11 @@ class NestBackend(PyNNBackend):
         warnings.filterwarnings("ignore", message=".*(deprecated|backward compatibility|nest-config|initial value for|after t_stop).*")
         self.quiet_pynn()  # PyNN warns about NEST's unsettable default initial values
         import nest
+
+        # PyNN's import loads its extension module, compiled once (pynn_extensions), or tries CMake again; loading it
+        # is NEST news at INFO level, on stdout
+        pynn_extensions.make_findable()
+        nest.verbosity = nest.VerbosityLevel.WARNING
         import pyNN.nest as sim
 
         from ..pynn.cells import create_population

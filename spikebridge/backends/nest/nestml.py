@@ -496,15 +496,16 @@ def load_manifest(folder: Path) -> Module | None:
 
 
 @contextmanager
-def locked(path: Path, progress: bool) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path``; with ``progress``, say so on stderr when another process holds it."""
+def locked(path: Path, progress: bool, what: str = "the same NESTML module") -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path``; with ``progress``, say so on stderr when another process holds it
+    (compiling ``what``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if progress:
-                print("spikebridge: waiting for another process compiling the same NESTML module...", file=sys.stderr, flush=True)
+                print(f"spikebridge: waiting for another process compiling {what}...", file=sys.stderr, flush=True)
             fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield

@@ -3,10 +3,10 @@
 ``import pyNN.nest`` loads ``pynn_extensions`` (PyNN's stochastic synapses). When NEST cannot find it, PyNN runs CMake
 with ``nest-config`` again, on every import. With the nest-simulator wheel, whose ``nest-config`` names the folder the
 wheel was built in, that CMake run fails every time: 0.13 s of every command on NEST, a warning, and no stochastic
-synapses. :func:`build` compiles the module once (about 12 s) with the ``nest-config`` of :mod:`.nestml`, and
-:func:`make_findable` puts its folder on libltdl's search path (``LTDL_LIBRARY_PATH``, which NEST's module loader reads
-at each ``Install``), so PyNN's ``nest.Install("pynn_extensions")`` succeeds. ``make install`` builds it;
-``python -m spikebridge.backends.nest.pynn_extensions`` does the same.
+synapses. :func:`build` compiles the module once (about 12 s) with the ``nest-config`` of
+:mod:`spikebridge.backends.nest.nestml`, and :func:`make_findable` puts its folder on libltdl's search path
+(``LTDL_LIBRARY_PATH``, which NEST's module loader reads at each ``Install``), so PyNN's
+``nest.Install("pynn_extensions")`` succeeds. ``make install`` builds it by calling :func:`main`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def source_dir() -> Path:
 
 
 def folder() -> Path:
-    """The folder of the compiled module for the installed PyNN and NEST and :data:`.nestml.CXXFLAGS`."""
+    """The folder of the compiled module for the installed PyNN and NEST and :data:`spikebridge.backends.nest.nestml.CXXFLAGS`."""
     key = f"{FORMAT} {package_version('PyNN')} {package_version('nest-simulator')} {CXXFLAGS}"
     return cache_root().parent / NAME / hashlib.sha256(key.encode()).hexdigest()[:16]
 
@@ -135,7 +135,3 @@ def main() -> int:
         return 1
     print(f"spikebridge: PyNN's NEST extensions: {path}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

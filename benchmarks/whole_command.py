@@ -141,7 +141,7 @@ def _spike_counts(run_dir: Path) -> list[np.ndarray]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--durations", default="1000,5000", help="simulated ms, comma-separated")
-    parser.add_argument("--repeats", type=int, default=2, help="timed runs of each command (best kept)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each command (best kept)")
     parser.add_argument("--variants", default="nest,brian2:cpp,brian2:cpp/euler", help="backend[/method], comma-separated")
     args = parser.parse_args(argv)
     variants = [(v.split("/")[0], v.split("/")[1] if "/" in v else None) for v in args.variants.split(",") if v]

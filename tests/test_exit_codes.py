@@ -232,7 +232,7 @@ def test_the_program_returns_the_commands_code_with_what_lives_to_exit_frozen() 
     code = (
         "import gc, sys\n"
         "from spikebridge.cli import app\n"
-        "def command(argv=None):\n"
+        "def command(argv=None, own_process=False):\n"
         "    app.left = [None]; app.left[0] = app.left\n"
         "    print(any(o is app.left for o in gc.get_objects()))\n"
         "    return 2\n"

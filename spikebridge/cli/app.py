@@ -36,20 +36,26 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:
     """Run ``spikebridge ARGV``.
 
     Parameters
     ----------
     argv
         The arguments after the program name (default ``sys.argv[1:]``).
+    own_process
+        The command is the process (:func:`script`): it may start helper processes of its own (``run`` draws its
+        figure in one, :mod:`spikebridge.workflows.figure_process`). Code that calls ``main`` in its own process does
+        not get them.
 
     Returns
     -------
     int
         The exit code (docs/exit_codes.md); argparse's own errors and ``--help`` raise ``SystemExit`` instead.
     """
-    return execute(parser(), argv)
+    p = parser()
+    p.set_defaults(own_process=own_process)
+    return execute(p, argv)
 
 
 def script() -> int:
@@ -62,7 +68,7 @@ def script() -> int:
     the run do not walk them either. Frozen objects in reference cycles are never collected; the process is ending.
     """
     gc.freeze()
-    code = main()
+    code = main(own_process=True)
     gc.freeze()
     return code
 

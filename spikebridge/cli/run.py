@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 from pathlib import Path
 
 from .args import add_backend, add_model, add_out, add_overrides, add_quiet, add_seed, add_threads, model_overrides
@@ -39,24 +40,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     int
         0 (errors raise and are mapped to their exit codes by :func:`spikebridge.cli.dispatch.execute`).
     """
-    from ..analysis.activity import firing_stats
-    from ..models.io import load_model
-    from ..workflows.run import run
+    from ..workflows.figure_process import FigureProcess
 
-    model = load_model(args.model, model_overrides(args))
-    options = {}
-    if args.threads is not None:
-        options["threads"] = args.threads
-    results = run(
-        model,
-        backend=args.backend,
-        out=args.out,
-        options=options,
-        overwrite=args.overwrite,
-        progress=not args.quiet,
-        figure=not args.no_figure,
-        restore=args.restore,
-    )
+    # started first, so that it has matplotlib ready by the time the simulation ends
+    with FigureProcess() if getattr(args, "own_process", False) and not args.no_figure else nullcontext() as side:
+        from ..analysis.activity import firing_stats
+        from ..models.io import load_model
+        from ..workflows.run import run
+
+        model = load_model(args.model, model_overrides(args))
+        options = {}
+        if args.threads is not None:
+            options["threads"] = args.threads
+        results = run(
+            model,
+            backend=args.backend,
+            out=args.out,
+            options=options,
+            overwrite=args.overwrite,
+            progress=not args.quiet,
+            figure=side if side is not None else not args.no_figure,
+            restore=args.restore,
+        )
     t = results.meta["timings"]
     print(f"run directory: {results.path}")
     print(

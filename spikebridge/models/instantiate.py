@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import ModelError, ModelWarning
 from . import connectors, delays, physics, rate_schedule, spiketrains
 from .check import CONDUCTANCE_BASED, cell_class, nestml_neuron, population_size
-from .memory import check_memory, expected_synapses, small_pages
+from .memory import check_memory, expected_synapses
 from .network import CurrentData, Network, PoissonInputData, PopulationData, ProjectionData
 from .random import draw, is_constant, stream
 from .schema import Distribution, Model, Population, Stimulus, as_float
@@ -255,8 +255,7 @@ def instantiate(model: Model, base: Path | None = None) -> Network:
     source = model._source
     notes: list[str] = []
     try:
-        with small_pages():
-            network = _instantiate(model, base, notes)
+        network = _instantiate(model, base, notes)
     except ModelError as err:
         raise (err.with_source(source) if source and not err.source else err) from None
     for note in notes:

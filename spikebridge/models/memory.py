@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ModelError
@@ -31,9 +28,6 @@ BYTES_PER_SNAPSHOT_SYNAPSE = 32.0
 BYTES_PER_BUFFER_STEP = 32.0  # NEST's ring buffers: a slot per step of the longest delay, per receptor, per cell
 BUFFER_STEPS_OF_A_CELL = 64.0  # buffer steps counted with the cells; longer delays are counted against the delay
 RECORDED_RATE_HZ = 100.0  # a generous firing rate for recorded spikes of neurons
-
-_ADVICE = threading.Lock()
-_held: list[bool] = []  # numpy's advice before the outermost small_pages(), then a placeholder per nested one
 
 
 def available_bytes() -> float:
@@ -220,32 +214,3 @@ def check_memory(model: Model, available: float | None = None) -> None:
             f"the model needs about {total / GIB:.3g} GiB ({size / GIB:.3g} GiB of it here), "
             f"more than the {limit / GIB:.3g} GiB of memory available; make it smaller or shorter",
         )
-
-
-@contextmanager
-def small_pages() -> Iterator[None]:
-    """Arrays allocated inside are not advised to the kernel as huge pages (numpy advises every large one).
-
-    Where the kernel compacts memory for an advised region as it faults it in (transparent huge pages' ``defrag``
-    set to ``madvise``, the default of common distributions), a draw or a write of many fresh arrays spends more time
-    in the kernel than in numpy: microcircuit 0.5's draw took 12.6-15.1 s with the advice, of which 16-21 s of CPU in
-    the kernel, and 6.4 s without (user time 7.5 s in both). The drawn arrays are read once in order, so huge pages
-    save no time later. A user's ``NUMPY_MADVISE_HUGEPAGE`` is left in force.
-    """
-    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
-        yield
-        return
-    from numpy._core.multiarray import _set_madvise_hugepage
-
-    with _ADVICE:  # nested and concurrent uses: the first in sets the advice off, the last out restores it
-        if not _held:
-            _held.append(_set_madvise_hugepage(False))
-        else:
-            _held.append(False)
-    try:
-        yield
-    finally:
-        with _ADVICE:
-            before = _held.pop()
-            if not _held:
-                _set_madvise_hugepage(before)

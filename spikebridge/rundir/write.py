@@ -22,7 +22,6 @@ import numpy as np
 from ..backends.base import Connections
 from ..errors import RunDirectoryError
 from ..models.io import dumps_toml
-from ..models.memory import small_pages
 from ..models.schema import Model
 from . import swap
 from .checksums import HashingWriter, digest_files
@@ -43,6 +42,7 @@ def write_run(
     extra: Callable[[Path], Mapping[str, float] | None] | None = None,
     overwrite: bool = False,
     lock: TargetLock | None = None,
+    early: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write a complete run directory at ``path`` atomically; ``extra(tmp_dir)`` may add files (figures).
 
@@ -72,6 +72,9 @@ def write_run(
         meta.json's timings beside ``write_s``, which leaves them out.
     overwrite
         Replace a run directory already at ``path``.
+    early
+        Called with the temporary directory once model.toml and the recordings are in it, before the network's
+        arrays are written: another process may start drawing from them (the summary figure).
     lock
         The caller's claim on ``path``, if it holds one.
 
@@ -83,7 +86,7 @@ def write_run(
     path = Path(path)
     if lock is None:
         with claim(path, overwrite=overwrite) as held:
-            return write_run(path, model, block, network_arrays, connections, meta, extra, overwrite, held)
+            return write_run(path, model, block, network_arrays, connections, meta, extra, overwrite, held, early)
     target = locate(path)
     if lock.target != target:
         raise ValueError(f"the lock is on {lock.target}, not on {path}")
@@ -91,8 +94,7 @@ def write_run(
     tmp = partial_name(target)
     tmp.mkdir()
     try:
-        with small_pages():
-            apart, network_digest = _write_data(tmp, model, block, network_arrays, connections, extra)
+        apart, network_digest = _write_data(tmp, model, block, network_arrays, connections, extra, early)
         # timed with the write: at scale the flush is most of it (3.6 GB of network.npz at disk speed)
         _sync_tree(tmp)
         timings = {**meta.get("timings", {}), **apart, "write_s": time.perf_counter() - started - sum(apart.values())}
@@ -117,11 +119,14 @@ def _write_data(
     network_arrays: Mapping[str, np.ndarray],
     connections: Mapping[str, Connections],
     extra: Callable[[Path], Mapping[str, float] | None] | None,
+    early: Callable[[Path], None] | None,
 ) -> tuple[dict[str, float], str]:
     """Every file but meta.json; returns the timings ``extra`` set apart and network.npz's SHA-256."""
     (tmp / MARKER).write_text("spikebridge run directory\n", encoding="utf-8")  # first: a partial is recognisable as ours
     (tmp / MODEL).write_text(dumps_toml(model), encoding="utf-8")
     write_recordings(block, tmp / RECORDINGS)
+    if early is not None:
+        early(tmp)
     arrays: dict[str, Any] = {k.replace("/", "__"): compact(v) for k, v in network_arrays.items()}
     with open(tmp / NETWORK, "wb") as fh:  # hashed as written: a large network is not read back to digest it
         hashed = HashingWriter(fh)

@@ -26,6 +26,7 @@ from ..rundir.guard import claim
 from ..rundir.lock import TargetLock
 from ..rundir.reuse import backend_options, identity
 from ..rundir.weights import table_from_arrays, write_table
+from .figure_process import FigureProcess
 
 PACKAGES = (
     "spikebridge",
@@ -88,7 +89,7 @@ def run(
     options: Mapping[str, Any] | None = None,
     overwrite: bool = False,
     progress: bool = True,
-    figure: bool = True,
+    figure: bool | FigureProcess = True,
     base: str | os.PathLike[str] | None = None,
     restore: str | Path | None = None,
 ) -> Results:
@@ -116,7 +117,8 @@ def run(
     progress
         Show a progress bar (simulated ms).
     figure
-        Draw the summary figure into ``figures/``.
+        Draw the summary figure into ``figures/``; a :class:`~spikebridge.workflows.figure_process.FigureProcess`
+        draws it there while the network's arrays are written (``spikebridge run`` starts one with the command).
     base
         The folder of the model's relative data files (``from_file`` connections, ``rate_schedule``
         stimuli); ``None``: ``model.source_folder``, the folder of the file the model was loaded from.
@@ -153,7 +155,7 @@ def _run(
     *,
     overwrite: bool,
     progress: bool,
-    figure: bool,
+    figure: bool | FigureProcess,
     base: Path | None,
     restore: str | Path | None,
 ) -> Results:
@@ -222,6 +224,12 @@ def _run(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
+    side = figure if isinstance(figure, FigureProcess) else None
+    drawing = [False]
+
+    def start_figure(tmp: Path) -> None:  # model.toml and the recordings are in tmp: all the figure reads
+        drawing[0] = side is not None and side.start(tmp, meta)
+
     def add_files(tmp: Path) -> dict[str, float]:
         if snapshots:
             arrays = {t: {p: (c.pre, c.post, c.weight, c.delay) for p, c in conns.items()} for t, conns in sorted(snapshots.items())}
@@ -229,13 +237,17 @@ def _run(
         if not figure:
             return {}
         t0 = time.perf_counter()
+        if drawing[0] and side is not None and side.wait() is not None:
+            return {"figure_s": time.perf_counter() - t0}  # the time this process waited for it, not writing
         from ..plotting.figures import save_figure
         from ..plotting.summary import plot_summary
 
         save_figure(plot_summary(Results.partial(tmp, meta)), tmp / "figures" / "summary")
         return {"figure_s": time.perf_counter() - t0}
 
-    path = write_run(target, model, block, network.arrays(), finals, meta, extra=add_files, overwrite=overwrite, lock=lock)
+    path = write_run(
+        target, model, block, network.arrays(), finals, meta, extra=add_files, early=start_figure, overwrite=overwrite, lock=lock
+    )
     results = load(path)
     results.block  # noqa: B018  read under the lock, so what the caller prints is this run's even if another replaces it next
     return results

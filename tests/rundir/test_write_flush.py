@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-from numpy._core.multiarray import _set_madvise_hugepage
 
 import spikebridge
 from spikebridge.models import load_model
@@ -17,31 +16,17 @@ PAUSE = 0.3
 
 
 def test_data_is_flushed_before_meta_and_the_flush_counts_as_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
     flushed: list[set[str]] = []
-    advice: list[bool] = []
-    sync, data = write._sync_tree, write._write_data
+    sync = write._sync_tree
 
     def slow_sync(root: Path) -> None:
         flushed.append({p.name for p in root.iterdir()})
         time.sleep(PAUSE)  # a disk that takes its time
         sync(root)
 
-    def watched(*args: object, **kwargs: object) -> object:
-        now = _set_madvise_hugepage(True)
-        _set_madvise_hugepage(now)
-        advice.append(bool(now))
-        return data(*args, **kwargs)  # type: ignore[arg-type]
-
     monkeypatch.setattr(write, "_sync_tree", slow_sync)
-    monkeypatch.setattr(write, "_write_data", watched)
-    before = _set_madvise_hugepage(True)
-    try:
-        model = load_model("ei_weight_matrix", ["simulation.duration=20"])
-        run = spikebridge.run(model, "nest", tmp_path / "run", progress=False, figure=False)
-    finally:
-        _set_madvise_hugepage(before)
+    model = load_model("ei_weight_matrix", ["simulation.duration=20"])
+    run = spikebridge.run(model, "nest", tmp_path / "run", progress=False, figure=False)
     assert len(flushed) == 1 and NETWORK in flushed[0] and META not in flushed[0]
     assert run.meta["timings"]["write_s"] >= PAUSE
-    assert advice == [False]
     assert spikebridge.load(run.path).meta["complete"] is True

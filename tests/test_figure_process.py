@@ -4,39 +4,40 @@ drawing it itself when that process cannot."""
 from __future__ import annotations
 
 import json
-import signal
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import spikebridge
+from spikebridge.rundir import write
+from spikebridge.workflows import figure_process
 from spikebridge.workflows.figure_process import FigureProcess
 
 from .conftest import TINY_RUN
 
 
-def _ignores_sigint(pid: int) -> bool:
-    status = Path(f"/proc/{pid}/status").read_text()
-    ignored = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), 16)
-    return bool(ignored & (1 << (signal.SIGINT - 1)))
-
-
-def test_the_process_draws_a_run_directorys_summary_and_survives_a_failed_request(tiny_run: Path, tmp_path: Path) -> None:
+def test_the_process_draws_a_run_directorys_summary_and_a_failed_request_ends_it(tiny_run: Path, tmp_path: Path) -> None:
     results = spikebridge.load(tiny_run)
     folder = tmp_path / "being-written"
     folder.mkdir()
     with FigureProcess() as side:
-        assert side._proc is not None and _ignores_sigint(side._proc.pid)  # Ctrl-C is the parent's to handle
-        assert side.start(folder, results.meta)  # no model.toml there yet: the process reports, the caller draws
+        proc = side._proc
+        assert proc is not None and os.getpgid(proc.pid) != os.getpgid(0)  # Ctrl-C at the terminal is ours to handle
+        assert side.start(tmp_path / "gone", results.meta)  # a folder removed meanwhile: reported, not made again
         assert side.wait() is None
-        for name in ("model.toml", "recordings.nwb"):
-            (folder / name).write_bytes((tiny_run / name).read_bytes())
-        assert side.start(folder, results.meta)
+        assert proc.returncode is not None and not side.start(folder, results.meta)
+    assert not (tmp_path / "gone").exists()
+    for name in ("model.toml", "recordings.nwb"):
+        (folder / name).write_bytes((tiny_run / name).read_bytes())
+    with FigureProcess() as side:
+        proc = side._proc
+        assert proc is not None and side.start(folder, results.meta)
         seconds = side.wait()
         assert seconds is not None and seconds > 0
-        proc = side._proc
     assert proc.returncode == 0  # ended by the end of its input
     assert (folder / "figures" / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (folder / "figures" / "summary.pdf").read_bytes()[:5] == b"%PDF-"
@@ -76,3 +77,52 @@ def test_the_program_draws_its_figure_in_the_side_process_or_itself(tmp_path: Pa
     assert report["drew"] is broken  # drawn by the side process: this one never imported the summary plot
     assert {p.name for p in (out / "figures").iterdir()} == {"summary.png", "summary.pdf"}
     assert spikebridge.load(out).meta["timings"]["figure_s"] >= 0
+
+
+def _impostor(side: FigureProcess, code: str) -> subprocess.Popen[str]:
+    """Put a process running ``code`` in place of the side process."""
+    side.stop()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    side._proc = proc
+    return proc
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import sys, time; sys.stdin.readline(); time.sleep(60)",  # hangs
+        "import sys, time; sys.stdin.readline(); print(1, flush=True); time.sleep(60)",  # answers nonsense
+        "import sys, time; sys.stdin.readline(); print('{' + chr(34) + 'figure_s', flush=True); time.sleep(60)",  # half an answer
+    ],
+    ids=["hung", "nonsense", "garbled"],
+)
+def test_no_answer_in_time_or_a_wrong_one_ends_the_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    monkeypatch.setattr(figure_process, "PATIENCE", 1.0)
+    side = FigureProcess()
+    proc = _impostor(side, code)
+    assert side.start(tmp_path, {})
+    assert side.wait() is None
+    assert proc.returncode is not None  # ended before the caller draws the same files
+    assert not side.start(tmp_path, {})  # and it is not asked again
+    side.close()
+
+
+def test_a_failed_write_stops_the_drawing_before_removing_its_folder(
+    tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = spikebridge.load(tiny_run)
+    seen: list[bool] = []
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    def early(tmp: Path) -> object:
+        return lambda: seen.append(tmp.is_dir())
+
+    monkeypatch.setattr(write, "write_connections", broken)
+    target = tmp_path / "run"
+    arrays = {"prj/a/pre": np.zeros(3, dtype=np.int64)}
+    with pytest.raises(OSError, match="disk full"):
+        write.write_run(target, results.model, results.block, arrays, {}, dict(results.meta), early=early)  # type: ignore[arg-type]
+    assert seen == [True]  # stopped while its folder was still there
+    assert list(tmp_path.iterdir()) == []

@@ -37,6 +37,10 @@ def test_run_directory_layout_and_metadata(ei_run: spikebridge.Results) -> None:
         assert meta["versions"][pkg], pkg
     assert set(meta["timings"]) >= {"instantiate_s", "build_s", "run_s", "collect_s", "write_s", "figure_s"}
     assert all(v > 0 for v in meta["timings"].values()), "the figure is timed apart from writing the data"
+    cpu = meta["cpu_s"]  # this process's CPU seconds per phase, in user space and in the kernel
+    assert set(cpu) == {"instantiate", "build", "run", "collect", "write"}
+    assert all(set(c) == {"user", "system"} and min(c.values()) >= 0 for c in cpu.values())
+    assert cpu["run"]["user"] + cpu["run"]["system"] > 0  # NEST simulates in this process
     assert len(meta["network_sha256"]) == 64 and len(meta["model_sha256"]) == 64
     assert "IF_curr_alpha" in meta["backend_info"]["integration"]
 

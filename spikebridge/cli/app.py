@@ -45,8 +45,8 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         The arguments after the program name (default ``sys.argv[1:]``).
     own_process
         The command is the process (:func:`script`): it may start helper processes of its own (``run`` draws its
-        figure in one, :mod:`spikebridge.workflows.figure_process`). Code that calls ``main`` in its own process does
-        not get them.
+        figure in one, :mod:`spikebridge.workflows.figure_process`). Code that calls ``main`` inside another program
+        (tests, notebooks) leaves it False.
 
     Returns
     -------

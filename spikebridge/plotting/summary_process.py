@@ -7,7 +7,8 @@ figure (the fonts are loaded then), and answers requests on its standard input a
 - answer: ``{"figure_s": SECONDS}`` once ``figures/summary.png`` and ``.pdf`` are saved there, or
   ``{"error": "..."}``, after which the caller draws the figure itself.
 
-It ends at the end of its input. It ignores Ctrl-C: its parent, which receives it too, ends it.
+It ends at the end of its input or at an empty line. What libraries print goes to its standard error, never into
+the answers. :class:`spikebridge.workflows.figure_process.FigureProcess` starts it, in a process group of its own.
 """
 
 from __future__ import annotations
@@ -21,14 +22,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import matplotlib
+import matplotlib.backends.backend_pdf  # noqa: F401  (fontTools' subsetter: 0.2 s of the first PDF)
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.backends.backend_pdf  # noqa: E402,F401  (fontTools' subsetter: 0.2 s of the first PDF)
-from matplotlib.figure import Figure  # noqa: E402
-
-from ..rundir import Results  # noqa: E402
-from .figures import save_figure  # noqa: E402
-from .summary import plot_summary  # noqa: E402
+from ..rundir import Results
+from .figures import save_figure
+from .summary import plot_summary
 
 
 def prepare() -> None:
@@ -44,14 +43,18 @@ def prepare() -> None:
 
 
 def draw(folder: Path, meta: dict[str, Any]) -> float:
-    """Save the summary figure of the run directory being written at ``folder``; the seconds it took."""
+    """Save the summary figure of the run directory being written at ``folder``; the seconds it took.
+
+    ``folder`` must exist: a run directory that was given up and removed is not made again.
+    """
     t0 = time.perf_counter()
+    (folder / "figures").mkdir(exist_ok=True)
     save_figure(plot_summary(Results.partial(folder, meta)), folder / "figures" / "summary")
     return time.perf_counter() - t0
 
 
 def serve(requests: IO[str], answers: IO[str]) -> None:
-    """Answer each request line of ``requests`` on ``answers`` until the input ends."""
+    """Answer each request line of ``requests`` on ``answers`` until the input ends or a line is empty."""
     for line in requests:
         if not line.strip():
             break
@@ -65,7 +68,10 @@ def serve(requests: IO[str], answers: IO[str]) -> None:
 
 
 if __name__ == "__main__":
+    matplotlib.use("Agg")
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")  # the answers' own channel
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # what anything prints goes to standard error
     prepare()
-    serve(sys.stdin, sys.stdout)
-    sys.stdout.flush()
+    serve(sys.stdin, answers)
+    answers.flush()
     os._exit(0)  # nothing is left to write; the interpreter's teardown of matplotlib would only delay the caller's wait

@@ -42,12 +42,13 @@ def write_run(
     extra: Callable[[Path], Mapping[str, float] | None] | None = None,
     overwrite: bool = False,
     lock: TargetLock | None = None,
-    early: Callable[[Path], None] | None = None,
+    early: Callable[[Path], Callable[[], None] | None] | None = None,
 ) -> Path:
     """Write a complete run directory at ``path`` atomically; ``extra(tmp_dir)`` may add files (figures).
 
-    meta.json gets ``meta`` with ``format`` (:data:`~spikebridge.rundir.layout.FORMAT`), the write time, the
-    SHA-256 of every other file and ``complete``.
+    meta.json gets ``meta`` with ``format`` (:data:`~spikebridge.rundir.layout.FORMAT`), the write time (wall clock
+    in ``timings.write_s``, the flush to disk included; CPU in ``cpu_s.write``), the SHA-256 of every other file and
+    ``complete``.
 
     ``lock`` is the caller's :func:`~spikebridge.rundir.guard.claim` on ``path`` (taken before simulating);
     without one, the claim is made here. ``overwrite`` replaces an existing run directory, and nothing else.
@@ -74,7 +75,8 @@ def write_run(
         Replace a run directory already at ``path``.
     early
         Called with the temporary directory once model.toml and the recordings are in it, before the network's
-        arrays are written: another process may start drawing from them (the summary figure).
+        arrays are written: another process may start drawing from them (the summary figure). It may return a
+        function that stops that work, called if the write fails before the temporary directory is removed.
     lock
         The caller's claim on ``path``, if it holds one.
 
@@ -90,23 +92,30 @@ def write_run(
     target = locate(path)
     if lock.target != target:
         raise ValueError(f"the lock is on {lock.target}, not on {path}")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), os.times()
     tmp = partial_name(target)
     tmp.mkdir()
+    cancels: list[Callable[[], None]] = []
     try:
-        apart, network_digest = _write_data(tmp, model, block, network_arrays, connections, extra, early)
+        apart, network_digest = _write_data(tmp, model, block, network_arrays, connections, extra, early, cancels)
         # timed with the write: at scale the flush is most of it (3.6 GB of network.npz at disk speed)
         _sync_tree(tmp)
         timings = {**meta.get("timings", {}), **apart, "write_s": time.perf_counter() - started - sum(apart.values())}
+        now = os.times()  # the figure's too, where this process draws it
+        spent = {**meta.get("cpu_s", {}), "write": {"user": now.user - cpu.user, "system": now.system - cpu.system}}
         digests = digest_files(tmp, {NETWORK: network_digest})  # of the final files, so any later change to one of them is detected
         (tmp / META).write_text(
-            json.dumps({**meta, "format": FORMAT, "timings": timings, "sha256": digests, "complete": True}, indent=2, default=str),
+            json.dumps(
+                {**meta, "format": FORMAT, "timings": timings, "cpu_s": spent, "sha256": digests, "complete": True}, indent=2, default=str
+            ),
             encoding="utf-8",
         )
         _fsync(tmp / META)
         _fsync(tmp, os.O_RDONLY | os.O_DIRECTORY)
         _install(tmp, target, overwrite)
     except BaseException:
+        for cancel in cancels:  # nothing may write into tmp once it is being removed
+            cancel()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
@@ -119,14 +128,15 @@ def _write_data(
     network_arrays: Mapping[str, np.ndarray],
     connections: Mapping[str, Connections],
     extra: Callable[[Path], Mapping[str, float] | None] | None,
-    early: Callable[[Path], None] | None,
+    early: Callable[[Path], Callable[[], None] | None] | None,
+    cancels: list[Callable[[], None]],
 ) -> tuple[dict[str, float], str]:
     """Every file but meta.json; returns the timings ``extra`` set apart and network.npz's SHA-256."""
     (tmp / MARKER).write_text("spikebridge run directory\n", encoding="utf-8")  # first: a partial is recognisable as ours
     (tmp / MODEL).write_text(dumps_toml(model), encoding="utf-8")
     write_recordings(block, tmp / RECORDINGS)
-    if early is not None:
-        early(tmp)
+    if early is not None and (cancel := early(tmp)) is not None:
+        cancels.append(cancel)
     arrays: dict[str, Any] = {k.replace("/", "__"): compact(v) for k, v in network_arrays.items()}
     with open(tmp / NETWORK, "wb") as fh:  # hashed as written: a large network is not read back to digest it
         hashed = HashingWriter(fh)

@@ -9,7 +9,8 @@ import socket
 import sys
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -146,6 +147,17 @@ def run(
         return _run(model, name, opts, target, lock, overwrite=overwrite, progress=progress, figure=figure, base=base, restore=restore)
 
 
+@contextmanager
+def phase_timer(name: str, wall: dict[str, float], cpu: dict[str, dict[str, float]]) -> Iterator[None]:
+    """Time a phase: its wall clock into ``wall[NAME_s]``, and the CPU time of this process's threads in it, in user
+    space and in the kernel (page faults, I/O), into ``cpu[NAME]``. A standalone binary's CPU is its own process's."""
+    t0, c0 = time.perf_counter(), os.times()
+    yield
+    c1 = os.times()
+    wall[f"{name}_s"] = time.perf_counter() - t0
+    cpu[name] = {"user": c1.user - c0.user, "system": c1.system - c0.system}
+
+
 def _run(
     model: Model,
     name: str,
@@ -161,29 +173,30 @@ def _run(
 ) -> Results:
     """The body of :func:`run`, with ``target`` claimed."""
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    network = instantiate(model, base)
-    restored_from = None
-    checkpoint: Results | None = None
-    if restore is not None:
-        from ..rundir.checkpoint import restore as restore_weights
+    cpu: dict[str, dict[str, float]] = {}
+    with phase_timer("instantiate", timings, cpu):
+        network = instantiate(model, base)
+        restored_from = None
+        checkpoint: Results | None = None
+        if restore is not None:
+            from ..rundir.checkpoint import restore as restore_weights
 
-        checkpoint = load(restore)
-        network = restore_weights(network, checkpoint)
-        restored_from = {
-            "path": str(checkpoint.path),
-            "backend": checkpoint.meta.get("backend"),
-            "network_sha256": checkpoint.meta.get("network_sha256"),
-        }
-    timings["instantiate_s"] = time.perf_counter() - t0
+            checkpoint = load(restore)
+            network = restore_weights(network, checkpoint)
+            restored_from = {
+                "path": str(checkpoint.path),
+                "backend": checkpoint.meta.get("backend"),
+                "network_sha256": checkpoint.meta.get("network_sha256"),
+            }
     ident = identity(model, name, opts, base=base, restore=checkpoint)
     sim = backends.create(name, opts)
     try:
-        t0 = time.perf_counter()
-        sim.build(network)
-        timings["build_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        with tqdm(total=network.duration, unit="ms", desc=f"{model.name} on {name}", disable=not progress, leave=False) as bar:
+        with phase_timer("build", timings, cpu):
+            sim.build(network)
+        with (
+            phase_timer("run", timings, cpu),
+            tqdm(total=network.duration, unit="ms", desc=f"{model.name} on {name}", disable=not progress, leave=False) as bar,
+        ):
 
             def advance(ms: float) -> None:
                 bar.update(ms)
@@ -192,12 +205,10 @@ def _run(
                 bar.set_postfix_str(phase.name)
                 sim.run(phase, advance if progress else None)  # no progress shown: no chunks to show it
             sim.complete()  # a standalone binary simulates here, so collect_s is only reading its results
-        timings["run_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        block = sim.recordings()
-        finals = {p: sim.connections(p) for p in network.projections}
-        snapshots = sim.weight_snapshots()
-        timings["collect_s"] = time.perf_counter() - t0
+        with phase_timer("collect", timings, cpu):
+            block = sim.recordings()
+            finals = {p: sim.connections(p) for p in network.projections}
+            snapshots = sim.weight_snapshots()
         info = sim.info()
     finally:
         sim.end()
@@ -219,6 +230,7 @@ def _run(
         "synapses": network.n_synapses,
         "versions": package_versions(),
         "timings": timings,
+        "cpu_s": cpu,
         "host": {"hostname": socket.gethostname(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "command": sys.argv,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -227,8 +239,9 @@ def _run(
     side = figure if isinstance(figure, FigureProcess) else None
     drawing = [False]
 
-    def start_figure(tmp: Path) -> None:  # model.toml and the recordings are in tmp: all the figure reads
+    def start_figure(tmp: Path) -> Callable[[], None] | None:  # model.toml and the recordings are in tmp: all it reads
         drawing[0] = side is not None and side.start(tmp, meta)
+        return side.stop if side is not None and drawing[0] else None
 
     def add_files(tmp: Path) -> dict[str, float]:
         if snapshots:
@@ -238,7 +251,7 @@ def _run(
             return {}
         t0 = time.perf_counter()
         if drawing[0] and side is not None and side.wait() is not None:
-            return {"figure_s": time.perf_counter() - t0}  # the time this process waited for it, not writing
+            return {"figure_s": time.perf_counter() - t0}  # the time the command waited for it
         from ..plotting.figures import save_figure
         from ..plotting.summary import plot_summary
 

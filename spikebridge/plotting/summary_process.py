@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-import matplotlib
 import matplotlib.backends.backend_pdf  # noqa: F401  (fontTools' subsetter: 0.2 s of the first PDF)
 from matplotlib.figure import Figure
 
@@ -67,8 +66,7 @@ def serve(requests: IO[str], answers: IO[str]) -> None:
         answers.flush()
 
 
-if __name__ == "__main__":
-    matplotlib.use("Agg")
+if __name__ == "__main__":  # no backend is selected: Figure.savefig draws PNG and PDF with their own canvases
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")  # the answers' own channel
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # what anything prints goes to standard error
     prepare()

@@ -95,15 +95,25 @@ def write_run(
     started, cpu = time.perf_counter(), os.times()
     tmp = partial_name(target)
     tmp.mkdir()
-    cancels: list[Callable[[], None]] = []
+    cancel: Callable[[], None] | None = None
     try:
-        apart, network_digest = _write_data(tmp, model, block, network_arrays, connections, extra, early, cancels)
+        (tmp / MARKER).write_text("spikebridge run directory\n", encoding="utf-8")  # first: a partial is recognisable as ours
+        (tmp / MODEL).write_text(dumps_toml(model), encoding="utf-8")
+        write_recordings(block, tmp / RECORDINGS)
+        if early is not None:
+            cancel = early(tmp)
+        arrays: dict[str, Any] = {k.replace("/", "__"): compact(v) for k, v in network_arrays.items()}
+        with open(tmp / NETWORK, "wb") as fh:  # hashed as written: a large network is not read back to digest it
+            hashed = HashingWriter(fh)
+            np.savez(hashed, **arrays)
+        write_connections(tmp / CONNECTIONS, connections, network_arrays)
+        apart = dict((extra(tmp) if extra is not None else None) or {})
         # timed with the write: at scale the flush is most of it (3.6 GB of network.npz at disk speed)
         _sync_tree(tmp)
         timings = {**meta.get("timings", {}), **apart, "write_s": time.perf_counter() - started - sum(apart.values())}
         now = os.times()  # the figure's too, where this process draws it
         spent = {**meta.get("cpu_s", {}), "write": {"user": now.user - cpu.user, "system": now.system - cpu.system}}
-        digests = digest_files(tmp, {NETWORK: network_digest})  # of the final files, so any later change to one of them is detected
+        digests = digest_files(tmp, {NETWORK: hashed.hexdigest})  # of the final files, so any later change to one of them is detected
         (tmp / META).write_text(
             json.dumps(
                 {**meta, "format": FORMAT, "timings": timings, "cpu_s": spent, "sha256": digests, "complete": True}, indent=2, default=str
@@ -114,35 +124,11 @@ def write_run(
         _fsync(tmp, os.O_RDONLY | os.O_DIRECTORY)
         _install(tmp, target, overwrite)
     except BaseException:
-        for cancel in cancels:  # nothing may write into tmp once it is being removed
+        if cancel is not None:  # nothing may write into tmp once it is being removed
             cancel()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
-
-
-def _write_data(
-    tmp: Path,
-    model: Model,
-    block: neo.Block,
-    network_arrays: Mapping[str, np.ndarray],
-    connections: Mapping[str, Connections],
-    extra: Callable[[Path], Mapping[str, float] | None] | None,
-    early: Callable[[Path], Callable[[], None] | None] | None,
-    cancels: list[Callable[[], None]],
-) -> tuple[dict[str, float], str]:
-    """Every file but meta.json; returns the timings ``extra`` set apart and network.npz's SHA-256."""
-    (tmp / MARKER).write_text("spikebridge run directory\n", encoding="utf-8")  # first: a partial is recognisable as ours
-    (tmp / MODEL).write_text(dumps_toml(model), encoding="utf-8")
-    write_recordings(block, tmp / RECORDINGS)
-    if early is not None and (cancel := early(tmp)) is not None:
-        cancels.append(cancel)
-    arrays: dict[str, Any] = {k.replace("/", "__"): compact(v) for k, v in network_arrays.items()}
-    with open(tmp / NETWORK, "wb") as fh:  # hashed as written: a large network is not read back to digest it
-        hashed = HashingWriter(fh)
-        np.savez(hashed, **arrays)
-    write_connections(tmp / CONNECTIONS, connections, network_arrays)
-    return dict((extra(tmp) if extra is not None else None) or {}), hashed.hexdigest
 
 
 def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:

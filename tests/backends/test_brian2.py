@@ -290,6 +290,31 @@ def test_rerun_of_the_same_structure_reuses_the_compiled_binary(tmp_path: Any) -
 
 
 @pytest.mark.compile
+def test_a_standalone_project_leaves_no_code_objects_to_the_next_device() -> None:
+    """A device keeps its last project's code objects until reinitialised, and Brian2 names new objects after the live
+    ones: the next network of the same structure, here on the runtime, must get the same names (and find its cache)."""
+    import gc
+    import re
+
+    from brian2.codegen.codeobject import CodeObject
+
+    def live_code_objects() -> list[str]:
+        gc.collect()
+        return sorted(o.name for o in gc.get_objects() if issubclass(type(o), CodeObject))  # type(): no weak proxies
+
+    for backend in ("brian2:cpp", "brian2"):
+        net, sim = build(copy.deepcopy(BASE), backend)
+        try:
+            sim.run(net.phases[0])
+            sim.recordings()
+            names = live_code_objects()
+            assert any(n.startswith("prj0_exc_exc_pre_") for n in names), f"{backend}: the check sees this network's code"
+            assert not [n for n in names if re.search(r"_codeobject_\d+$", n)], f"{backend} names its code as the first"
+        finally:
+            sim.end()
+
+
+@pytest.mark.compile
 def test_new_input_spikes_reuse_the_compiled_binary_and_the_padding_never_fires(tmp_path: Any) -> None:
     """Standalone code compiles array lengths in; a source's spikes are padded to a power of two after the run's end,
     so new input trains of a similar size reuse the binary, and the padding spikes never reach a cell."""

@@ -32,6 +32,21 @@ _PROJECTS_BUILT: list[str] = []
 """Standalone devices activated in this process so far."""
 
 
+def release_standalone_devices() -> None:
+    """Empty every standalone device activated before in this process and collect what it held.
+
+    A device keeps its last project's code objects until it is reinitialised, and Brian2 names new objects after the
+    live ones ("..._codeobject_1"): a later network of the same structure, on any device, would generate other code
+    and miss its cache."""
+    from brian2.devices.device import all_devices
+
+    if not _PROJECTS_BUILT:
+        return
+    for name in dict.fromkeys(_PROJECTS_BUILT):
+        all_devices[name].reinit()
+    gc.collect()
+
+
 @contextmanager
 def own_libraries() -> Iterator[None]:
     """Extension modules loaded inside bind to their own shared libraries first (``RTLD_DEEPBIND``).
@@ -121,6 +136,7 @@ class Driver:
 
         prefs.reset_to_defaults()
         brian2.BrianLogger.log_level_warn()
+        release_standalone_devices()
         brian2.set_device("runtime")
         prefs.codegen.target = "cython"
         standalone.deterministic_gsl_code()
@@ -185,10 +201,9 @@ class StandaloneDriver(Driver):
 
         prefs.reset_to_defaults()
         brian2.BrianLogger.log_level_warn()
+        release_standalone_devices()
         brian2.set_device(self.DEVICE, build_on_run=False)
         brian2.device.reinit()
-        if _PROJECTS_BUILT:
-            gc.collect()  # the previous project's code objects: alive, they would push new names to "..._1"
         _PROJECTS_BUILT.append(self.DEVICE)
         brian2.device.activate(build_on_run=False)
         prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{self.options.compile_jobs}"]

@@ -108,8 +108,27 @@ def one_to_one(n_pre: int, n_post: int, path: str) -> tuple[np.ndarray, np.ndarr
     return idx, idx.copy()
 
 
+def _bernoulli_positions(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """The positions in ``range(n)`` that a Bernoulli(p) trial each selects, ascending, from geometric gaps."""
+    if p <= 0.0 or n == 0:
+        return np.empty(0, dtype=np.int64)
+    parts: list[np.ndarray] = []
+    last = -1
+    while True:
+        mean = (n - 1 - last) * p
+        gaps = rng.geometric(p, size=int(mean + 4.0 * np.sqrt(mean)) + 64)  # 4 sigma: one round
+        positions = np.cumsum(np.clip(gaps, 1, n, out=gaps))  # gaps past the end, at tiny p past int64 (negative)
+        positions += last
+        if positions[-1] >= n - 1:
+            parts.append(positions[: np.searchsorted(positions, n)])
+            return np.concatenate(parts)
+        parts.append(positions)
+        last = int(positions[-1])
+
+
 def fixed_probability(n_pre: int, n_post: int, p: float, allow_self: bool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Each pair independently with probability p: the count is binomial, then a uniform subset of pairs.
+    """Each pair independently with probability p, drawn as the geometric gaps between connected pairs in row-major
+    order: time and memory in proportion to the connections drawn, and already sorted.
 
     Parameters
     ----------
@@ -129,8 +148,7 @@ def fixed_probability(n_pre: int, n_post: int, p: float, allow_self: bool, rng: 
     """
     exclude_diag = not allow_self
     n_pairs = n_pre * (n_post - 1) if exclude_diag else n_pre * n_post
-    k = rng.binomial(n_pairs, p)
-    flat = np.sort(rng.choice(n_pairs, size=k, replace=False))
+    flat = _bernoulli_positions(n_pairs, p, rng)
     if exclude_diag:
         pre, col = np.divmod(flat, n_post - 1)
         post = col + (col >= pre)

@@ -181,3 +181,34 @@ def test_drawn_initial_values_reach_nest_cell_by_cell_in_nest_units(monkeypatch:
         np.testing.assert_array_equal(grid.get("V_m"), np.full(len(grid), -58.5))
     finally:
         sim.end()
+
+
+def test_spikes_read_from_the_recorder_are_those_pynn_reads() -> None:
+    """spikebridge reads NEST's spike recorders itself (PyNN's reader sorts the senders three times): over phases
+    that end between time steps of the network's delays, with some cells of a population recorded, it collects
+    exactly the spikes PyNN's reader gives."""
+    raw = copy.deepcopy(BASE)
+    raw["populations"]["src"]["parameters"]["rate"] = 80.0
+    raw["projections"]["src_exc"]["weight"] = 0.01
+    raw["recording"] = {"exc": {"variables": ["spikes", "v"], "cells": [0, 2, 5, 7]}, "src": {"variables": ["spikes"]}}
+    del raw["simulation"]["duration"]
+    raw["simulation"]["phases"] = [{"name": n, "duration": d} for n, d in (("a", 40.0), ("b", 35.5), ("c", 60.0))]
+    trains = []
+    for own in (True, False):
+        net, sim = run_network(raw)
+        try:
+            if not own:
+                sim.spike_readers = {}
+            for phase in net.phases:
+                sim.run(phase)
+            segments = sim.recordings().segments
+            trains.append([
+                [(st.annotations["population"], int(st.annotations["source_index"]), st.magnitude.tolist()) for st in s.spiketrains]
+                for s in segments
+            ])
+        finally:
+            sim.end()
+    ours, pynn = trains
+    assert ours == pynn
+    assert {p for seg in ours for p, _, t in seg if t} == {"exc", "src"}, "both populations spike in the check"
+    assert {i for seg in ours for p, i, _ in seg if p == "exc"} == {0, 2, 5, 7}

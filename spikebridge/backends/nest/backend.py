@@ -80,6 +80,7 @@ class NestBackend(PyNNBackend):
         self.projections: dict[str, Any] = {}
         self.segments: list[neo.Segment] = []
         self.signal_readers: dict[str, Any] = {}
+        self.spike_readers: dict[str, Any] = {}
         self.snapshots: dict[float, dict[str, Connections]] = {}
         self.t = 0.0
         self.paired: Any = None
@@ -102,7 +103,7 @@ class NestBackend(PyNNBackend):
         from ..pynn.synapses import synapse_type
         from . import connections, nestml_cells, paired
         from .populations import Population
-        from .recording import SignalReader
+        from .recording import SignalReader, SpikeReader
 
         self.sim = sim
         self.network = network
@@ -179,6 +180,11 @@ class NestBackend(PyNNBackend):
             name: SignalReader(self.populations[name], pop).read
             for name, pop in network.populations.items()
             if pop.record is not None and any(v != "spikes" for v in pop.record.variables)
+        }
+        self.spike_readers = {
+            name: SpikeReader(self.populations[name], pop).read
+            for name, pop in network.populations.items()
+            if pop.record is not None and "spikes" in pop.record.variables
         }
 
     @staticmethod
@@ -292,7 +298,9 @@ class NestBackend(PyNNBackend):
         for name, saved in frozen.items():
             connections.thaw(self.projections[name], saved)
         self.t = start + duration
-        self.segments.append(collect_segment(self.populations, self.network.populations, phase.name, start, self.t, self.signal_readers))
+        self.segments.append(collect_segment(
+            self.populations, self.network.populations, phase.name, start, self.t, self.signal_readers, self.spike_readers
+        ))
 
     def recordings(self) -> neo.Block:
         """One segment per phase run so far."""

@@ -1,4 +1,7 @@
-"""Analog signals read from NEST's multimeter in one call per population.
+"""Spikes and analog signals read from NEST's recorders in one call per population.
+
+PyNN's spike reader sorts the senders three times (``np.unique``, ``np.intersect1d``, ``np.isin``): its time grew
+as spikes^1.16 on the microcircuit. :class:`SpikeReader` maps senders to cell indices by subtraction.
 
 PyNN's reader asks NEST for each cell's initial value separately and appends samples one by one: for 100
 cells at dt 0.25 ms it spent 5.9 s collecting 10 s of ``v`` that took 0.5 s to simulate. It also
@@ -81,3 +84,28 @@ class SignalReader:
             sig.array_annotate(channel_index=self.index)
             signals.append(sig)
         return signals
+
+
+class SpikeReader:
+    """Reads (and clears) the spike recorder of one population; create it after build, before the first run."""
+
+    def __init__(self, population: Any, pop: PopulationData) -> None:
+        self.device = population.recorder._spike_detector.device
+        self.state = population._simulator.state
+        self.first_id = int(population.first_id)
+        self.recorded = np.zeros(pop.size, dtype=bool)
+        self.recorded[recorded_indices(pop)] = True
+        self.pending = (np.empty(0, np.int64), np.empty(0))
+
+    def read(self, t_start: float, t_stop: float) -> tuple[np.ndarray, np.ndarray]:
+        """Cell index and time (ms) of the recorded cells' spikes up to ``t_stop`` (``t_start``: the phase's start)."""
+        events = self.device.get("events")
+        nestkernel_api.llapi_set_nc_status(self.device._datum, [{"n_events": 0}])
+        index = np.concatenate([self.pending[0], np.asarray(events["senders"], dtype=np.int64) - self.first_id])
+        times = np.concatenate([self.pending[1], np.asarray(events["times"], dtype=np.float64) - self.state._time_offset])
+        # pyNN.nest keeps NEST one min_delay ahead: spikes after t_stop belong to the next phase
+        later = times > t_stop + 1e-9
+        self.pending = (index[later], times[later])
+        index, times = index[~later], times[~later]
+        keep = self.recorded[index]
+        return index[keep], times[keep]

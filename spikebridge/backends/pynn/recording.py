@@ -52,10 +52,12 @@ def collect_segment(
     t_start: float,
     t_stop: float,
     signal_readers: dict[str, Callable[[float, float], list[neo.AnalogSignal]]] | None = None,
+    spike_readers: dict[str, Callable[[float, float], tuple[np.ndarray, np.ndarray]]] | None = None,
 ) -> neo.Segment:
     """Read (and clear) what each recorded population holds, as one Neo segment named after the phase.
 
-    ``signal_readers`` replaces PyNN's reading of analog signals for the populations it names.
+    ``signal_readers`` replaces PyNN's reading of analog signals for the populations it names, ``spike_readers``
+    its reading of spikes (cell index and time in ms of each spike up to ``t_stop``).
     """
     segment = neo.Segment(name=phase)
     offsets: dict[str, int] = {}
@@ -66,12 +68,17 @@ def collect_segment(
         if pop.record is None:
             continue
         reader = (signal_readers or {}).get(name)
+        spike_reader = (spike_readers or {}).get(name) if "spikes" in pop.record.variables else None
+        if spike_reader is not None:
+            idx, t = spike_reader(t_start, t_stop)
+            channels.append(offset + idx)
+            times.append(t)
         if reader is not None:
             segment.analogsignals.extend(reader(t_start, t_stop))
-        wanted = ["spikes"] if reader is not None else "all"
-        block = population.get_data(variables=wanted, clear=True) if reader is None or "spikes" in pop.record.variables else neo.Block()
+        wanted = [v for v in pop.record.variables if (v == "spikes" and spike_reader is None) or (v != "spikes" and reader is None)]
+        block = population.get_data(variables=wanted, clear=True) if wanted else neo.Block()
         for seg in block.segments:
-            if "spikes" in pop.record.variables:
+            if "spikes" in wanted:
                 idx, t = _spike_arrays(seg.spiketrains, population)
                 keep = t <= t_stop
                 channels.append(offset + idx[keep])

@@ -117,7 +117,8 @@ def _bernoulli_positions(n: int, p: float, rng: np.random.Generator) -> np.ndarr
     while True:
         mean = (n - 1 - last) * p
         gaps = rng.geometric(p, size=int(mean + 4.0 * np.sqrt(mean)) + 64)  # 4 sigma: one round
-        positions = np.cumsum(np.clip(gaps, 1, n, out=gaps))  # gaps past the end, at tiny p past int64 (negative)
+        # a gap past the end (numpy saturates it at int64's maximum at tiny p) must stay past it: n + 1 from -1
+        positions = np.cumsum(np.clip(gaps, 1, n + 1, out=gaps))
         positions += last
         if positions[-1] >= n - 1:
             parts.append(positions[: np.searchsorted(positions, n)])

@@ -36,7 +36,7 @@ from pyNN.common.control import DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 
 from ..backends.brian2 import simulator as standalone_state
 from ..backends.brian2 import standalone
-from ..backends.brian2.drivers import DRIVERS, Driver, StandaloneDriver
+from ..backends.brian2.drivers import DRIVERS, Driver, StandaloneDriver, release_standalone_devices
 from ..backends.brian2.options import Brian2Options
 from . import deferred, electrodes, restore, same_network
 
@@ -110,6 +110,7 @@ class Device:
         """Select and reset the device, then PyNN's ``setup``; ``rng_seed`` seeds Brian2's generators."""
         global _ACTIVE
         _ACTIVE = self
+        release_standalone_devices()  # PyNN's setup() ends the previous network
         self.driver = DRIVERS[self.variant](self.module, _options(self.variant))
         self.driver.activate()
         self.built = False

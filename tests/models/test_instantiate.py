@@ -129,6 +129,14 @@ def test_fixed_probability_is_binomial() -> None:
     assert stats.chisquare(counts).pvalue > 1e-4
 
 
+def test_fixed_probability_is_bernoulli_per_pair_where_few_are_drawn() -> None:
+    """Where n * p is small, the gap drawn past the end must not land on the last pair."""
+    draws = [connectors.fixed_probability(1, 10, 0.02, True, stream(seed, "few"))[1] for seed in range(3000)]
+    counts = np.bincount(np.concatenate(draws), minlength=10)
+    assert stats.binomtest(int(counts.sum()), 30000, 0.02).pvalue > 1e-4
+    assert stats.binomtest(int(counts[-1]), 3000, 0.02).pvalue > 1e-4, "the last pair as often as any"
+
+
 def test_distance_patch_respects_radius_on_rescaled_grids() -> None:
     pre, post = connectors.distance_patch([2, 8, 8], [4, 4], 1.0, 1.0, True, False, stream(4, "t"))
     pre_pos = connectors.grid_positions([2, 8, 8], (4, 4))

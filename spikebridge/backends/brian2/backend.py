@@ -7,7 +7,6 @@ without starting a simulator; an instance imports them.
 
 from __future__ import annotations
 
-import gc
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import neo
@@ -257,6 +256,7 @@ class Brian2Backend(PyNNBackend):
     def end(self) -> None:
         """Release the device, PyNN's state and every Brian2 object of this network."""
         from . import simulator
+        from .drivers import release_standalone_devices
 
         self.driver.end()
         if self.sim is not None:
@@ -273,4 +273,4 @@ class Brian2Backend(PyNNBackend):
         self.shared.clear()
         self.populations.clear()
         self.projections.clear()
-        gc.collect()
+        release_standalone_devices()  # the standalone devices' code objects too, then a collection

@@ -37,11 +37,10 @@ def release_standalone_devices() -> None:
 
     A device keeps its last project's code objects until it is reinitialised, and Brian2 names new objects after the
     live ones ("..._codeobject_1"): a later network of the same structure, on any device, would generate other code
-    and miss its cache."""
+    and miss its cache. Results of an emptied device can no longer be read: call it where its network is over
+    (``Backend.end``, PyNN's ``setup``)."""
     from brian2.devices.device import all_devices
 
-    if not _PROJECTS_BUILT:
-        return
     for name in dict.fromkeys(_PROJECTS_BUILT):
         all_devices[name].reinit()
     gc.collect()
@@ -136,7 +135,6 @@ class Driver:
 
         prefs.reset_to_defaults()
         brian2.BrianLogger.log_level_warn()
-        release_standalone_devices()
         brian2.set_device("runtime")
         prefs.codegen.target = "cython"
         standalone.deterministic_gsl_code()
@@ -201,10 +199,12 @@ class StandaloneDriver(Driver):
 
         prefs.reset_to_defaults()
         brian2.BrianLogger.log_level_warn()
-        release_standalone_devices()
         brian2.set_device(self.DEVICE, build_on_run=False)
         brian2.device.reinit()
-        _PROJECTS_BUILT.append(self.DEVICE)
+        if _PROJECTS_BUILT:
+            gc.collect()  # the previous project's code objects: alive, they would push new names to "..._1"
+        if self.DEVICE not in _PROJECTS_BUILT:
+            _PROJECTS_BUILT.append(self.DEVICE)
         brian2.device.activate(build_on_run=False)
         prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{self.options.compile_jobs}"]
         self.preferences(prefs)

@@ -76,7 +76,8 @@ def collect_segment(
         if reader is not None:
             segment.analogsignals.extend(reader(t_start, t_stop))
         wanted = [v for v in pop.record.variables if (v == "spikes" and spike_reader is None) or (v != "spikes" and reader is None)]
-        block = population.get_data(variables=wanted, clear=True) if wanted else neo.Block()
+        every = len(wanted) == len(pop.record.variables)
+        block = population.get_data(variables="all" if every else wanted, clear=True) if wanted else neo.Block()
         for seg in block.segments:
             if "spikes" in wanted:
                 idx, t = _spike_arrays(seg.spiketrains, population)

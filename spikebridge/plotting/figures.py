@@ -57,7 +57,8 @@ def save_figure(
         for fmt in formats:
             target = base.with_name(f"{base.name}.{fmt}")
             with atomic_file(target) as fh:
-                fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight")
+                # a layout engine fits the figure already; "tight" measures it with one more draw per format
+                fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches=None if engine is not None else "tight")
             written.append(target)
             if engine is not None:
                 # the first format's draw placed every axes; the next ones keep those positions rather than solve the

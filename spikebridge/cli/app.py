@@ -1,7 +1,8 @@
 """The ``spikebridge`` command: the top-level parser, built from one module per command, and :func:`main`.
 
 Each command module (``run``, ``models``, ``check``, ``info``, ``infer``, ``plot``, ``compare``, ``sweep``,
-``rules``, ``selectivity``, ``migrate``, ``export_model``) has ``register(subparsers)``, which adds its parser and sets its handler;
+``rules``, ``study``, ``selectivity``, ``migrate``, ``export_model``) has ``register(subparsers)``, which adds its parser and
+sets its handler;
 arguments several commands share are declared in :mod:`spikebridge.cli.args`. :func:`spikebridge.cli.dispatch.execute`
 runs the chosen handler and ends every error with one line on stderr and an exit code from one table
 (:mod:`spikebridge.cli.exits`, docs/exit_codes.md): 0 ok, 1 verdict failed or inconclusive, 2 bad input,
@@ -22,7 +23,7 @@ from .exits import EXIT_CODES
 def parser() -> argparse.ArgumentParser:
     """The ``spikebridge`` parser with every command registered (in the order ``--help`` lists them)."""
     # the command modules only declare arguments; each handler imports what it runs when it runs
-    from . import check, compare, export_model, infer, info, migrate, models, plot, rules, run, selectivity, sweep
+    from . import check, compare, export_model, infer, info, migrate, models, plot, rules, run, selectivity, study, sweep
 
     p = argparse.ArgumentParser(
         prog="spikebridge",
@@ -31,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True)
-    for command in (run, models, check, info, infer, plot, compare, sweep, rules, selectivity, migrate, export_model):
+    for command in (run, models, check, info, infer, plot, compare, sweep, rules, study, selectivity, migrate, export_model):
         command.register(sub)
     return p
 

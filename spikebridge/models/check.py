@@ -306,6 +306,12 @@ def _resolve_nestml_population(name: str, pop: Population, model: Model) -> Popu
     return pop.model_copy(update={**resolved, "nestml": text})
 
 
+def _neuron_of(pop: Population) -> nestml_cells.NeuronInfo:
+    info = nestml_neuron(pop)
+    assert info is not None
+    return info
+
+
 def nestml_neuron(pop: Population) -> nestml_cells.NeuronInfo | None:
     """The NESTML neuron of a resolved population (its ports, parameters, state), or None for a PyNN cell type."""
     if pop.nestml is None:
@@ -422,7 +428,7 @@ def nestml_text(type_name: str, model: Model, path: str) -> tuple[str, str]:
 
     entry = model.models.get(type_name)
     if entry is None:
-        library = nestml.bundled()
+        library = {**nestml.bundled(), **nestml.dendritic_rules()}
         if type_name not in library:
             known = ", ".join(["static", "stdp", *library, *model.models])
             raise ModelError(f"{path}.type", f"unknown synapse type {type_name!r}; known: {known}")
@@ -468,6 +474,16 @@ def _resolve_nestml(prj: Projection, model: Model, path: str) -> Any:
         raise ModelError(
             f"{path}.type", f"a NESTML synapse needs post cells of type {cells} or a NESTML neuron; {prj.post!r} is a {post.cell_type}"
         )
+    if rule.post_reads:
+        neuron = nestml_neuron(post)
+        missing = [p for p in rule.post_reads if neuron is None or p not in neuron.state]
+        if missing:
+            has = f"the NESTML neuron {neuron.name}" if neuron is not None else f"a {post.cell_type}"
+            raise ModelError(
+                f"{path}.type",
+                f"{rule.name} reads the post cell's state variable(s) {', '.join(missing)} through continuous ports; "
+                f"{prj.post!r} is {has}, which has no such state variable",
+            )
     if prj.receptor != "excitatory":
         raise ModelError(f"{path}.type", f"a NESTML synapse acts on the excitatory receptor; receptor is {prj.receptor!r}")
     return syn.model_copy(update={"nestml": text})
@@ -704,7 +720,7 @@ def resolve(model: Model) -> Model:
         if pname not in populations:
             raise ModelError(path, f"no population named {pname!r} (known: {', '.join(populations)})")
         pop = populations[pname]
-        allowed = list(cell_class(pop.cell_type).recordable) if pop.nestml is None else list(nestml_cells.RECORDABLE)
+        allowed = list(cell_class(pop.cell_type).recordable) if pop.nestml is None else list(nestml_cells.recordable(_neuron_of(pop)))
         for var in rec.variables:
             if var not in allowed:
                 raise ModelError(

@@ -68,6 +68,10 @@ class SynapseRule:
         The handlers as abstract code in NESTML's names (``EMIT`` where the weight is sent).
     post_owned
         State variables NESTML moves into the post-synaptic neuron (post traces): updated only at post spikes.
+    post_reads
+        The synapse's continuous input ports (``d real <- continuous``): each reads the post-synaptic NESTML neuron's
+        state variable of the same name (a third factor, such as a dendritic state), at the pre spike's arrival in a
+        pre handler.
     """
 
     name: str
@@ -84,6 +88,7 @@ class SynapseRule:
     on_pre: tuple[str, ...] = field(repr=False)
     on_post: tuple[str, ...] = field(repr=False)
     post_owned: tuple[str, ...] = ()
+    post_reads: tuple[str, ...] = ()
 
     @property
     def digest(self) -> str:
@@ -91,9 +96,19 @@ class SynapseRule:
         return hashlib.sha256(self.text.encode()).hexdigest()
 
 
+DENDRITIC = LIBRARY / "dendritic"
+"""The learning-rule comparison's NESTML models: ``dendritic_neuron.nestml`` and the rules that read its state."""
+DENDRITIC_NEURON = DENDRITIC / "dendritic_neuron.nestml"
+
+
 def bundled() -> dict[str, Path]:
-    """The bundled NESTML rules: name -> file."""
+    """The bundled NESTML rules that run onto any post cell: name -> file."""
     return {p.stem: p for p in sorted(LIBRARY.glob("*.nestml"))}
+
+
+def dendritic_rules() -> dict[str, Path]:
+    """The bundled NESTML rules that read the state of a :data:`DENDRITIC_NEURON` post cell: name -> file."""
+    return {p.stem: p for p in sorted(DENDRITIC.glob("*.nestml")) if p != DENDRITIC_NEURON}
 
 
 def model_name(text: str) -> str | None:
@@ -219,6 +234,10 @@ def _read(text: str, source: str) -> SynapseRule:
         if v != weight and _assigned(on_post, v) and not _assigned(on_pre, v) and _ode_reads(updates.get(v, v), state) <= {v}
     )
     _check_post_reads(on_post, post_owned, where, source)
+    post_reads = tuple(p.get_symbol_name() for p in model.get_continuous_input_ports())
+    for port in post_reads:
+        if port in state or port in parameters:
+            raise ModelError(where, f"the continuous port {port!r} has the name of a variable of the synapse", source)
     return SynapseRule(
         name=name,
         source=source,
@@ -234,6 +253,7 @@ def _read(text: str, source: str) -> SynapseRule:
         on_pre=on_pre,
         on_post=on_post,
         post_owned=post_owned,
+        post_reads=post_reads,
     )
 
 

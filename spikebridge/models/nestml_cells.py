@@ -21,7 +21,7 @@ from ..errors import ModelError
 from .nestml import _Printer, parse
 
 RECORDABLE = ("spikes", "v")
-"""What a NESTML population records: spikes, and ``v`` (its state variable ``V_m``, mV)."""
+"""What every NESTML population records: spikes, and ``v`` (its state variable ``V_m``, mV); see :func:`recordable`."""
 
 NEST_UNITS = ("ms", "mV", "pA", "nS", "pF", "Hz")
 """NEST's unit of each dimension: a quantity given with a unit (``"20 ms"``) is converted to the one of its dimension."""
@@ -51,6 +51,17 @@ class NeuronInfo:
     parameters: dict[str, str]
     state: dict[str, str]
     ports: dict[str, str]
+
+
+def recordable(info: NeuronInfo) -> dict[str, str]:
+    """What a population of the NESTML neuron ``info`` records -> the unit of its samples: ``spikes``, ``v`` (``V_m``,
+    mV) and every other state variable of a number or a unit by its NESTML name (a dendritic state ``d``, an
+    adaptation conductance ``g_a``), in NEST's unit of its dimension (``"1"`` for a number)."""
+    out = {"spikes": "", "v": "mV"}
+    for name, declared in info.state.items():
+        if name != "V_m" and declared not in ("boolean", "integer"):
+            out[name] = nest_unit(declared)
+    return out
 
 
 @functools.lru_cache(maxsize=16)

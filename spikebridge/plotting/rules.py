@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -164,6 +165,28 @@ def frequency_diagram(table: pd.DataFrame) -> Figure:
     return fig
 
 
+def draw_rule(ax: Axes, sub: pd.DataFrame, order: list[str], fontsize: float | None = None) -> None:
+    """One rule's diagram of :func:`comparison_row` on ``ax``: the numpy replay per curve, the rate-based rule dashed,
+    markers per backend (``order``)."""
+    shades = ["0.15", "0.45", "0.65"]
+    for k, (curve, rows) in enumerate(sub.groupby("curve", sort=False)):
+        ref = rows[rows["backend"] == order[0]].sort_values("x")
+        label = None if curve == "Δw" else str(curve)
+        ax.plot(ref["x"], 1e3 * ref["reference"], color=shades[k % 3], lw=1.3, label=label)
+        if ref["analytic"].notna().all():
+            ax.plot(ref["x"], 1e3 * ref["analytic"], color=shades[k % 3], lw=0.9, ls="--")
+        for backend in order:
+            colour, marker, size, fill = _style(backend, order)
+            got = rows[rows["backend"] == backend].sort_values("x")
+            ax.plot(got["x"], 1e3 * got["dw"], ls="none", marker=marker, ms=size - 1, color=colour, fillstyle=fill)
+    ax.axhline(0.0, color="0.85", lw=0.8, zorder=0)
+    ax.axvline(0.0, color="0.85", lw=0.8, zorder=0)
+    ax.set_title(str(sub["title"].iloc[0]), fontsize=fontsize)
+    ax.set_xlabel(str(sub["xlabel"].iloc[0]), fontsize=fontsize)
+    if any(c != "Δw" for c in sub["curve"]):
+        ax.legend(fontsize=6 if fontsize else 7, frameon=False)
+
+
 def comparison_row(table: pd.DataFrame) -> Figure:
     """The learning-rule comparison's row: Δw of each rule against its own control variable, one panel per rule,
     the numpy replay as a line per curve, the rate-based rule dashed where it has a closed form, markers per backend.
@@ -176,26 +199,10 @@ def comparison_row(table: pd.DataFrame) -> Figure:
     rules = list(dict.fromkeys(table["rule"]))
     order = list(dict.fromkeys(table["backend"]))
     fig, axes = plt.subplots(1, len(rules), figsize=(3.6 * len(rules), 3.6), squeeze=False, layout="constrained")
-    shades = ["0.15", "0.45", "0.65"]
     for ax, rule in zip(axes[0], rules, strict=True):
-        sub = table[table["rule"] == rule]
-        for k, (curve, rows) in enumerate(sub.groupby("curve", sort=False)):
-            ref = rows[rows["backend"] == order[0]].sort_values("x")
-            label = None if curve == "Δw" else str(curve)
-            ax.plot(ref["x"], 1e3 * ref["reference"], color=shades[k % 3], lw=1.3, label=label)
-            if ref["analytic"].notna().all():
-                ax.plot(ref["x"], 1e3 * ref["analytic"], color=shades[k % 3], lw=0.9, ls="--")
-            for backend in order:
-                colour, marker, size, fill = _style(backend, order)
-                got = rows[rows["backend"] == backend].sort_values("x")
-                ax.plot(got["x"], 1e3 * got["dw"], ls="none", marker=marker, ms=size - 1, color=colour, fillstyle=fill)
-        ax.axhline(0.0, color="0.85", lw=0.8, zorder=0)
-        ax.axvline(0.0, color="0.85", lw=0.8, zorder=0)
-        ax.set(title=str(sub["title"].iloc[0]), xlabel=str(sub["xlabel"].iloc[0]))
+        draw_rule(ax, table[table["rule"] == rule], order)
         if ax is axes[0][0]:
             ax.set_ylabel("Δw (pA)")
-        if any(c != "Δw" for c in sub["curve"]):
-            ax.legend(fontsize=7, frameon=False)
     handles = [Line2D([], [], color="0.15", lw=1.3, label="rule, replayed in numpy"),
                Line2D([], [], color="0.15", lw=0.9, ls="--", label="rate-based rule")]
     for backend in order:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from ...errors import BackendError
 from ...models.nestml import EMIT, SynapseRule
 from ...models.schema import Synapse
 from .stdp import Rule
@@ -123,11 +124,16 @@ def rule(
     deliver = port_code if port_code is not None else f"{syn_var} += {{weight}}*{unit}"
     delivered = set(_NAME.findall(deliver.format(weight=""))) - {unit}
     post_owned = set(nestml.post_owned)
+    # a continuous port reads the post NESTML neuron's variable of its name as it is now (Brian2's ``_post``)
+    continuous = {v: f"{PREFIX}{v}_post" for v in nestml.post_reads}
+    if continuous and port_code is None:
+        raise BackendError(f"{where}.synapse: {nestml.name} reads {', '.join(continuous)} of its post cells, which must be a NESTML neuron")
+    delivered |= set(continuous.values())
     pre_reads = [f"{v}__now = {v} + int(t_post_seen == t/ms)*({v}__before - {v})" for v in nestml.post_owned]
-    pre_statements = tuple(_renamed(line, {v: f"{v}__now" for v in post_owned}) for line in nestml.on_pre)
+    pre_statements = tuple(_renamed(line, {**continuous, **{v: f"{v}__now" for v in post_owned}}) for line in nestml.on_pre)
     on_pre = _advance(nestml) + pre_reads + _body(nestml, pre_statements, deliver, unit, pre=True)
     on_post = _advance(nestml) + [f"{v}__before = {v}" for v in nestml.post_owned] + ["t_post_seen = t/ms"]
-    on_post += _body(nestml, nestml.on_post, deliver, unit, pre=False)
+    on_post += _body(nestml, tuple(_renamed(line, continuous) for line in nestml.on_post), deliver, unit, pre=False)
     state = [f"{brian_name(v)} : 1" for v in nestml.state] + [f"{brian_name(v + '__before')} : 1" for v in nestml.post_owned]
     parameters = {brian_name(k): float(v) for k, v in {**nestml.parameters, **synapse.parameters}.items()}
     model = "\n".join(

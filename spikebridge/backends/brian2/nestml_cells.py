@@ -26,6 +26,7 @@ import numpy as np
 
 from ...errors import BackendError
 from ...models.nestml import parse
+from ...models.nestml_cells import read_neuron, recordable
 from ...models.network import PopulationData
 from .nestml import PREFIX
 from .nestml_neuron import EMIT, SELECT, NeuronModel, describe, select_function
@@ -141,14 +142,19 @@ def create_population(sim: ModuleType, pop: PopulationData, text: str, group_nam
     model = described(text, source, dt)
     values = cell_values(text, source, dt, dict(pop.parameters), pop.size)
     v_m = f"{PREFIX}V_m"
+    units = {k: ("dimensionless" if u == "1" else u) for k, u in recordable(read_neuron(text, source)).items() if k != "spikes"}
+    translations = {k: {"translated_name": PREFIX + k, "forward_transform": _same, "reverse_transform": _same} for k in units}
     celltype_class = type(
         f"NESTML_{model.name}",
         (sim.IF_curr_exp,),
         {
-            "default_initial_values": {"v": float(model.state["V_m"])},
-            "state_variable_translations": {"v": {"translated_name": v_m, "forward_transform": _same, "reverse_transform": _same}},
-            "recordable": ["spikes", "v"],
-            "units": {"v": "mV"},
+            "default_initial_values": {**{k: float(model.state[k]) for k in units if k in model.state}, "v": float(model.state["V_m"])},
+            "state_variable_translations": {
+                **translations,
+                "v": {"translated_name": v_m, "forward_transform": _same, "reverse_transform": _same},
+            },
+            "recordable": ["spikes", *units],
+            "units": units,
             "post_synaptic_variables": {},
         },
     )

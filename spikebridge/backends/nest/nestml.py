@@ -157,15 +157,16 @@ class Pair:
         The neuron model's name, a key of ``sources``.
     synapse : str
         The synapse model's name, a key of ``sources``.
-    post_ports : tuple of str
-        The synapse's input ports that receive the postsynaptic neuron's spikes (``("post_spikes",)``).
+    post_ports : tuple
+        The synapse's input ports that receive the postsynaptic neuron's spikes (``"post_spikes"``), and for each
+        continuous port a pair (port, the neuron's state variable it reads).
     weight_variable : str
         The synapse's variable that NEST reads and writes as the connection's ``weight``.
     """
 
     neuron: str
     synapse: str
-    post_ports: tuple[str, ...]
+    post_ports: tuple[str | tuple[str, str], ...]
     weight_variable: str = "w"
 
 
@@ -393,6 +394,7 @@ def cache_key(sources: Mapping[str, str], pairs: Sequence[Pair] = ()) -> str:
         "format": CACHE_FORMAT,
         "sources": sorted(sources.items()),
         "pairs": sorted(json.dumps(asdict(p), sort_keys=True) for p in pairs),
+        "buffering": "post_spike_based" if any(not isinstance(q, str) for p in pairs for q in p.post_ports) else None,
         "nest": package_version("nest-simulator"),
         "nestml": package_version("nestml"),
         "cxxflags": CXXFLAGS,
@@ -420,9 +422,14 @@ def codegen_options(sources: Mapping[str, str], pairs: Sequence[Pair], nest_path
         options["weight_variable"] = weights
     grouped: dict[str, dict[str, Any]] = {}
     for p in pairs:
-        grouped.setdefault(p.neuron, {})[p.synapse] = {"post_ports": list(p.post_ports)}
+        grouped.setdefault(p.neuron, {})[p.synapse] = {"post_ports": [q if isinstance(q, str) else list(q) for q in p.post_ports]}
     if grouped:
         options["neuron_synapse_pairs"] = [{"neuron": n, "synapses": s} for n, s in grouped.items()]
+    if any(not isinstance(q, str) for p in pairs for q in p.post_ports):
+        # NESTML's default ("continuous_time_buffer") stores every step of a continuous variable and searches that
+        # history from its start at each pre spike: quadratic in the run's length (a 50 s run took > 12 min). A pre
+        # handler reads the variable as it is now either way; a post handler reads it as of the post spike.
+        options["continuous_state_buffering_method"] = "post_spike_based"
     return options
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ...errors import BackendError
 from ...models.nestml import model_name
-from ...models.nestml_cells import declared_state, read_neuron
+from ...models.nestml_cells import declared_state, read_neuron, recordable
 from ...models.network import Network, PopulationData, ProjectionData
 from ..base import Connections
 
@@ -73,11 +73,13 @@ def prepare(network: Network, progress: bool = True, paired: Collection[str] = (
     return {pop: module.node_models[neuron] for pop, neuron in names.items()}
 
 
-def celltype(sim: ModuleType, nest_model: str, parameters: Collection[str]) -> Any:
+def celltype(sim: ModuleType, nest_model: str, parameters: Collection[str], units: dict[str, str] | None = None) -> Any:
     """A ``pyNN.nest`` native cell type of ``nest_model`` that also records ``v`` (its ``V_m``, mV); of NEST's defaults
-    it keeps the NESTML ``parameters`` (NEST refuses to set the internals that ``GetDefaults`` shows too)."""
+    it keeps the NESTML ``parameters`` (NEST refuses to set the internals that ``GetDefaults`` shows too). ``units``:
+    the unit of each other recordable state variable (:func:`spikebridge.models.nestml_cells.recordable`)."""
     base = sim.native_cell_type(nest_model)
     recordable = [r for r in base.recordable if r != "spikes"]
+    extra = {k: ("dimensionless" if u == "1" else u) for k, u in (units or {}).items() if k not in ("spikes", "v")}
     cls = type(
         f"{nest_model}_celltype",
         (base,),
@@ -85,8 +87,8 @@ def celltype(sim: ModuleType, nest_model: str, parameters: Collection[str]) -> A
             "default_parameters": {k: v for k, v in base.default_parameters.items() if k in parameters},
             "recordable": ["spikes", "v", *recordable],
             "variable_map": {**{r: r for r in recordable}, "v": "V_m", "spikes": "spikes"},
-            "units": {**base.units, "v": "mV"},
-            "scale_factors": {"v": 1.0, "spikes": 1.0},
+            "units": {**base.units, **extra, "v": "mV"},
+            "scale_factors": {"v": 1.0, "spikes": 1.0, **{k: 1.0 for k in extra}},
         },
     )
     return cls()
@@ -110,7 +112,7 @@ def misinitialised(nest_model: str, text: str, source: str) -> dict[str, tuple[f
 def create_population(sim: ModuleType, pop: PopulationData, nest_model: str, text: str) -> Any:
     """A population of ``nest_model`` (the NESTML neuron ``text``): parameters and initial values as drawn, set on NEST."""
     neuron = read_neuron(text, f"models.{pop.cell_type}")
-    population = sim.Population(pop.size, celltype(sim, nest_model, neuron.parameters), label=pop.name)
+    population = sim.Population(pop.size, celltype(sim, nest_model, neuron.parameters, recordable(neuron)), label=pop.name)
     declared = {k: v for k, (_, v) in misinitialised(nest_model, text, f"models.{pop.cell_type}").items() if k not in pop.initial}
     values = {**declared, **pop.parameters, **pop.initial}
     if values:
@@ -164,7 +166,9 @@ def connect(
     receptor, sign = 0, 1.0
     if kind == "inhibitory":
         sign = -1.0  # NEST routes a negative weight to the port declared inhibitory, as its magnitude
-    elif not kind and len(neuron.ports) > 1:
+    # a neuron with ports of either sign beside its excitatory/inhibitory pair has a receptor per port (the pair
+    # shares one and is told apart by the weight's sign); one with only the pair has none
+    if len(neuron.ports) > 1 and any(not k for k in neuron.ports.values()):
         types = dict(nest.GetDefaults(post.celltype.nest_model).get("receptor_types", {}) or {})
         receptors = {str(k).lower(): int(v) for k, v in types.items()}
         if port.lower() not in receptors:

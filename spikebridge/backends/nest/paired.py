@@ -93,7 +93,7 @@ def prepare(network: Network, progress: bool = True) -> Paired | None:
         neuron = neurons[post] = f"{base}_for_{rule.name.removesuffix('_synapse')}"
         sources[neuron] = re.sub(rf"^(\s*)model\s+{base}\s*:", rf"\1model {neuron}:", text, count=1, flags=re.M)
         sources[rule.name] = rule.text
-        pairs.append(nestml.Pair(neuron, rule.name, (rule.post_port,), rule.weight[0]))
+        pairs.append(nestml.Pair(neuron, rule.name, (rule.post_port, *((v, v) for v in rule.post_reads)), rule.weight[0]))
     module = nestml.build(sources, sorted(set(pairs), key=str), progress=progress)
     nestml.install(module)
     # a paired neuron is named after its neuron and synapse: look it up per pair

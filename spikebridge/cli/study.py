@@ -1,0 +1,113 @@
+"""``spikebridge study rules``: the learning-rule comparison on the digits task, rules x seeds x backends, on Dask."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import SpikebridgeError
+from .args import add_backends, add_out, add_quiet, names, seeds
+
+EPILOG = """examples:
+  spikebridge study rules --quick --out /tmp/study            # every rule, one seed, a few samples: outputs' shapes
+  spikebridge study rules --seeds 5 --backends brian2:cpp,nest --limit nest:2 --workers 2 --out studies/rules
+
+Writes OUT/runs/RULE/BACKEND/seedN/ (a run directory 'run', the protocol, measures.json), OUT/curves.csv (one row
+per rule, seed, backend and snapshot: test accuracy, mean absolute dendritic state of the hidden cells, angle of the hidden
+update to backprop's), OUT/table.csv (per rule and backend: final accuracy mean and s.d. over seeds, dendritic state
+at the end, angle over the last quarter of training) and OUT/figures/rule_study.png/.pdf. A task whose measures
+exist for the same settings is not run again: rerun the command to resume an interrupted study."""
+
+
+def limits(text: str) -> dict[str, int]:
+    """An argparse ``type`` for ``--limit``: ``BACKEND:N`` pairs, comma-separated (``nest:2``)."""
+    out = {}
+    for item in text.split(","):
+        name, _, n = item.strip().rpartition(":")
+        if not name or not n.isdigit() or int(n) < 1:
+            raise argparse.ArgumentTypeError(f"expected BACKEND:N with N >= 1 (e.g. nest:2), got {item.strip()!r}")
+        out[name] = int(n)
+    return out
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``study`` command (subcommand ``rules``) to ``spikebridge``'s subparsers."""
+    p = subparsers.add_parser("study", help="run a study: the learning-rule comparison on a task")
+    sub = p.add_subparsers(dest="study", required=True, metavar="STUDY")
+    r = sub.add_parser(
+        "rules",
+        help="learning rules compared on the digits task across seeds and simulators",
+        description="Six networks on scikit-learn's 8x8 digits: backprop with Dale's law (a rate network), and spiking "
+        "E/I networks learning by LDS, BTSP, supervised Hebb + weight normalisation, supervised BCM and supervised "
+        "temporal-contrast Hebb (NESTML synapses onto a NESTML dendritic neuron).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("--rules", type=names, metavar="A,B", help="default: backprop and every spiking rule")
+    r.add_argument("--seeds", type=seeds, default=5, help="a number of seeds (5: seeds 1-5) or a list (1,2,3); default 5")
+    add_backends(r, help="spiking backends (default: the model format's default backend)")
+    r.add_argument("--limit", type=limits, default={}, metavar="BACKEND:N,...", help="run a backend on its first N seeds only")
+    r.add_argument("--workers", type=int, default=1, metavar="N", help="Dask worker processes (default 1: in this process)")
+    r.add_argument("--quick", action="store_true", help="a few samples on a small network, one seed: check every output")
+    r.add_argument(
+        "--diagrams", type=Path, metavar="CSV", help="a comparison.csv of `spikebridge rules --comparison` for the figure's top row"
+    )
+    add_out(r, help="default studies/rules", default=Path("studies/rules"), metavar="DIR")
+    add_quiet(r)
+    r.set_defaults(func=cmd_rules)
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    """Run the study, write the curves, the table and the figure; print the table; return 0."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from ..atomic import atomic_file
+    from ..plotting.figures import save_figure
+    from ..plotting.rule_study import study_figure
+    from ..workflows.rule_study import study
+    from ..workflows.rule_study.network import LABELS, RULES, TaskConfig
+
+    rules = tuple(args.rules or (study.REFERENCE, *RULES))
+    seed_list = study.seeds_from(args.seeds if isinstance(args.seeds, list) else str(args.seeds))
+    from .. import backends
+
+    plan = study.StudyPlan(
+        rules=rules,
+        seeds=seed_list,
+        backends=tuple(args.backends or backends.exercised()[:1]),
+        config=TaskConfig(),
+        out=args.out,
+        seed_limits=args.limit,
+        workers=max(1, args.workers),
+    )
+    if args.quick:
+        plan = study.quick(plan)
+    if args.diagrams is not None and not args.diagrams.is_file():
+        raise SpikebridgeError(f"--diagrams {args.diagrams}: no such file")
+    if args.out.exists() and not args.out.is_dir():
+        raise SpikebridgeError(f"--out {args.out}: exists and is not a directory")
+    try:
+        study.check_plan(plan)
+    except ValueError as err:
+        raise SpikebridgeError(str(err)) from None
+    tasks = plan.tasks()
+    bar = tqdm(total=len(tasks), desc="rule study", unit="network", disable=args.quiet, file=sys.stderr)
+    bar.update(len(tasks) - len([t for t in tasks if study._done(plan, t) is None]))
+
+    def progress(task: study.Task, result: dict[str, object]) -> None:
+        bar.update(1)
+        bar.set_postfix_str(f"{task.rule} {task.backend} seed {task.seed}")
+
+    curves = study.run_study(plan, progress)
+    bar.close()
+    table = study.summary(curves)
+    for name, frame in (("curves.csv", curves), ("table.csv", table)):
+        with atomic_file(args.out / name) as fh:
+            fh.write(frame.to_csv(index=False).encode())
+    diagrams = pd.read_csv(args.diagrams) if args.diagrams is not None else None
+    backend = plan.backends[0]
+    save_figure(study_figure(curves, LABELS, diagrams, backend), args.out / "figures" / "rule_study", close=True)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    return 0

@@ -1,0 +1,271 @@
+"""A rule study: rules x seeds x backends on the digits task, on Dask, resumable; its table and figure.
+
+Each (rule, seed, backend) is one task. A spiking task writes a run directory under ``OUT/runs/RULE/BACKEND/seedN``
+and its measures beside it (``measures.json``, written last and atomically); backprop's task (backend ``numpy``)
+writes only the measures. A task whose measures exist for the same plan is not run again, so an interrupted study
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...atomic import atomic_file
+from ...models import random as model_random
+from ...stimuli import digits
+from .network import LABELS, RULES, TaskConfig
+
+REFERENCE = "backprop"
+"""The rate network trained by backprop with Dale's law (:mod:`spikebridge.analysis.backprop`), backend ``numpy``."""
+MEASURES = "measures.json"
+QUICK = TaskConfig(
+    n_train=20, n_test=20, epochs=1, snapshot_every=10, t_free=100.0, t_nudge=50.0, t_gap=20.0, n_hidden=32, n_hidden_inh=8, w_out=3.0
+)
+"""The ``--quick`` task: a few samples on a small network, to check that every output is written and has its shape."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One network of the study: a rule (or ``backprop``), a seed and a backend (``numpy`` for backprop)."""
+
+    rule: str
+    seed: int
+    backend: str
+
+
+@dataclass(frozen=True)
+class StudyPlan:
+    """Rules (``backprop`` among them or not), seeds, spiking backends and the task; ``seed_limits`` runs a backend
+    on its first N seeds only (backend -> N), for a simulator that is slower here than another."""
+
+    rules: tuple[str, ...]
+    seeds: tuple[int, ...]
+    backends: tuple[str, ...]
+    config: TaskConfig
+    out: Path
+    seed_limits: dict[str, int] = field(default_factory=dict)
+    workers: int = 1
+
+    def tasks(self) -> list[Task]:
+        """Every task of the plan, rule by rule."""
+        out = []
+        for rule in self.rules:
+            for i, seed in enumerate(self.seeds):
+                if rule == REFERENCE:
+                    out.append(Task(rule, seed, "numpy"))
+                    continue
+                for backend in self.backends:
+                    if i >= self.seed_limits.get(backend, len(self.seeds)):
+                        continue
+                    out.append(Task(rule, seed, backend))
+        return out
+
+    def digest(self, task: Task) -> str:
+        """What a task's measures depend on: the task and the config (not the other tasks)."""
+        text = json.dumps({"task": asdict(task), "config": asdict(self.config)}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_plan(plan: StudyPlan) -> None:
+    """Refuse unknown rules (ValueError), backends (BackendError) and an inconsistent task before anything runs."""
+    from ... import backends
+
+    unknown = [r for r in plan.rules if r != REFERENCE and r not in RULES]
+    if unknown:
+        raise ValueError(f"unknown rule(s) {', '.join(unknown)}; expected some of {', '.join([REFERENCE, *RULES])}")
+    for name in plan.backends:
+        backends.backend_class(name)  # BackendError naming the known backends
+    extra = sorted(set(plan.seed_limits) - set(plan.backends))
+    if extra:
+        raise ValueError(f"a seed limit names {', '.join(extra)}, which the study does not run (backends: {', '.join(plan.backends)})")
+    if not plan.seeds:
+        raise ValueError("expected at least one seed")
+    plan.config.check()
+
+
+def task_folder(plan: StudyPlan, task: Task) -> Path:
+    """Where a task writes: ``OUT/runs/RULE/BACKEND/seedN``."""
+    return plan.out / "runs" / task.rule / task.backend / f"seed{task.seed}"
+
+
+def _done(plan: StudyPlan, task: Task) -> dict[str, Any] | None:
+    path = task_folder(plan, task) / MEASURES
+    if not path.is_file():
+        return None
+    try:
+        measures: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return measures if measures.get("digest") == plan.digest(task) else None
+
+
+def run_task(plan: StudyPlan, task: Task) -> dict[str, Any]:
+    """Run one task (or return its measures if they exist for this plan) and write its ``measures.json``."""
+    done = _done(plan, task)
+    if done is not None:
+        return done
+    folder = task_folder(plan, task)
+    folder.mkdir(parents=True, exist_ok=True)
+    if task.rule == REFERENCE:
+        measures = _reference(plan.config, task.seed)
+    else:
+        measures = _spiking(plan.config, task, folder)
+    measures = {**measures, "rule": task.rule, "seed": task.seed, "backend": task.backend, "digest": plan.digest(task)}
+    with atomic_file(folder / MEASURES) as fh:
+        fh.write(json.dumps(measures, indent=1).encode())
+    return measures
+
+
+def _reference(config: TaskConfig, seed: int) -> dict[str, Any]:
+    from ...analysis import backprop
+
+    data = digits.load(config.n_train, config.n_test, seed)
+    net = backprop.dale_network(digits.N_PIXELS, config.n_hidden, config.n_hidden_inh, digits.N_CLASSES, config.n_output_inh, seed)
+    rng = model_random.stream(seed, "rule_study", "order")
+    order = np.concatenate([rng.permutation(config.n_train) for _ in range(config.epochs * config.reference_epochs)])
+    history = backprop.train(
+        net,
+        data.train_x,
+        data.train_y,
+        data.test_x,
+        data.test_y,
+        order,
+        config.reference_learning_rate,
+        config.snapshot_every * config.reference_epochs,
+        loss="ce",
+        inverse_temperature=10.0,
+    )
+    samples = [s / config.reference_epochs for s in history.samples]
+    n = len(samples) - 1
+    return {
+        "samples": samples,
+        "accuracy": history.accuracy,
+        "dendritic_state": [float("nan")] * n,
+        "angle": [0.0] * n,
+        "reference_epochs": config.reference_epochs,
+    }
+
+
+def _spiking(config: TaskConfig, task: Task, folder: Path) -> dict[str, Any]:
+    from ... import run
+    from ...models import validate
+    from ...rundir import load
+    from .measures import measure
+    from .network import build
+
+    model, prot, data = build(task.rule, task.seed, config, folder / "inputs")
+    model["recording"]["hidden"] = {"variables": ["spikes", "d"], "sampling_interval": config.d_sampling}
+    with atomic_file(folder / "protocol.npz") as fh:
+        np.savez(fh, **prot.to_arrays())  # type: ignore[arg-type]
+    out = folder / "run"
+    run(validate(model), backend=task.backend, out=out, overwrite=True, progress=False, figure=False)
+    return measure(load(out), prot, config, data)
+
+
+def run_study(plan: StudyPlan, progress: Callable[[Task, dict[str, Any]], None] | None = None) -> pd.DataFrame:
+    """Every task of the plan (Dask, ``plan.workers`` processes; in this process for one worker), then the curves."""
+    check_plan(plan)
+    plan.out.mkdir(parents=True, exist_ok=True)
+    tasks = plan.tasks()
+    todo = [t for t in tasks if _done(plan, t) is None]
+    if plan.workers <= 1 or len(todo) <= 1:
+        for task in todo:
+            result = run_task(plan, task)
+            if progress is not None:
+                progress(task, result)
+    else:
+        from distributed import as_completed
+
+        from ..sweeps.engine import dask_client
+
+        with dask_client(workers=plan.workers) as client:
+            futures = {client.submit(run_task, plan, task, pure=False): task for task in todo}
+            for future in as_completed(futures):
+                result = future.result()
+                if progress is not None:
+                    progress(futures[future], result)
+    return curves(plan)
+
+
+def curves(plan: StudyPlan) -> pd.DataFrame:
+    """One row per (rule, seed, backend, samples): the test accuracy after that many training samples, and the
+    dendritic state and angle of the training chunk that ended there (NaN before training)."""
+    rows = []
+    for task in plan.tasks():
+        m = _done(plan, task)
+        if m is None:
+            continue
+        n = len(m["samples"])
+        for i in range(n):
+            # test block i follows training chunk i - 1: a chunk's dendritic state and angle sit at its end
+            chunk = i - 1
+            rows.append(
+                {
+                    "rule": task.rule,
+                    "seed": task.seed,
+                    "backend": task.backend,
+                    "samples": m["samples"][i],
+                    "accuracy": m["accuracy"][i],
+                    "dendritic_state": m["dendritic_state"][chunk] if 0 <= chunk < len(m["dendritic_state"]) else np.nan,
+                    "angle": m["angle"][chunk] if 0 <= chunk < len(m["angle"]) else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (rule, backend): final test accuracy (mean ± s.d. over seeds), mean ``|d|`` in the last chunk, and the mean
+    angle to backprop over the last quarter of training."""
+    out = []
+    for (rule, backend), rows in table.groupby(["rule", "backend"], sort=False):
+        per_seed = []
+        for _, seed_rows in rows.groupby("seed"):
+            seed_rows = seed_rows.sort_values("samples")
+            last = seed_rows["samples"].max()
+            quarter = seed_rows[seed_rows["samples"] >= 0.75 * last]
+            per_seed.append(
+                {
+                    "accuracy": seed_rows["accuracy"].iloc[-1],
+                    "dendritic_state": seed_rows["dendritic_state"].dropna().iloc[-1]
+                    if seed_rows["dendritic_state"].notna().any()
+                    else np.nan,
+                    "angle": quarter["angle"].mean(),
+                }
+            )
+        frame = pd.DataFrame(per_seed)
+        out.append(
+            {
+                "network": LABELS.get(str(rule), str(rule)),
+                "rule": rule,
+                "backend": backend,
+                "seeds": len(frame),
+                "accuracy_mean": frame["accuracy"].mean(),
+                "accuracy_sd": frame["accuracy"].std(ddof=1) if len(frame) > 1 else np.nan,
+                "dendritic_state": frame["dendritic_state"].mean(),
+                "angle_last_quarter": frame["angle"].mean(),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def quick(plan: StudyPlan) -> StudyPlan:
+    """The plan on :data:`QUICK`'s task: one seed, every rule, the same backends."""
+    return replace(plan, config=QUICK, seeds=plan.seeds[:1], seed_limits={})
+
+
+def seeds_from(text: str | Sequence[int]) -> tuple[int, ...]:
+    """``"5"``: seeds 1-5; ``"1,4,9"``: those seeds."""
+    if isinstance(text, str):
+        parts = [p for p in text.split(",") if p.strip()]
+        if len(parts) == 1:
+            return tuple(range(1, int(parts[0]) + 1))
+        return tuple(int(p) for p in parts)
+    return tuple(text)

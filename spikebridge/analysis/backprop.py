@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..models import random as model_random
+from .learning import accuracy
 
 
 @dataclass
@@ -81,14 +82,15 @@ def train(
     inverse_temperature: float = 1.0,
     freeze_hidden: bool = False,
 ) -> History:
-    """Train ``net`` in place on the samples ``order`` indexes (one step per sample); test accuracy at each snapshot."""
+    """Train ``net`` in place on the samples ``order`` indexes (one step per sample); test accuracy at each snapshot
+    (:func:`spikebridge.analysis.learning.accuracy`: silent outputs or a tie count as wrong, as for spiking networks)."""
     n_out = net.w2.shape[0]
     history = History()
 
     def record(seen: int) -> None:
         _, _, _, out = net.forward(test_x)
         history.samples.append(seen)
-        history.accuracy.append(float(np.mean(out.argmax(axis=1) == test_y)))
+        history.accuracy.append(accuracy(out, test_y))
 
     record(0)
     for step, i in enumerate(order, start=1):

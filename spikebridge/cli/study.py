@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import SpikebridgeError
 from .args import add_backends, add_out, add_quiet, names, seeds
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EPILOG = """examples:
   spikebridge study rules --quick --out /tmp/study            # every rule, one seed, a few samples: outputs' shapes
@@ -60,7 +64,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def cmd_rules(args: argparse.Namespace) -> int:
     """Run the study, write the curves, the table and the figure; print the table; return 0."""
-    import pandas as pd
     from tqdm.auto import tqdm
 
     from ..atomic import atomic_file
@@ -84,8 +87,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     )
     if args.quick:
         plan = study.quick(plan)
-    if args.diagrams is not None and not args.diagrams.is_file():
-        raise SpikebridgeError(f"--diagrams {args.diagrams}: no such file")
+    diagrams = _diagrams(args.diagrams) if args.diagrams is not None else None
     if args.out.exists() and not args.out.is_dir():
         raise SpikebridgeError(f"--out {args.out}: exists and is not a directory")
     try:
@@ -106,8 +108,25 @@ def cmd_rules(args: argparse.Namespace) -> int:
     for name, frame in (("curves.csv", curves), ("table.csv", table)):
         with atomic_file(args.out / name) as fh:
             fh.write(frame.to_csv(index=False).encode())
-    diagrams = pd.read_csv(args.diagrams) if args.diagrams is not None else None
     backend = plan.backends[0]
     save_figure(study_figure(curves, LABELS, diagrams, backend), args.out / "figures" / "rule_study", close=True)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     return 0
+
+
+DIAGRAM_COLUMNS = ("rule", "backend", "curve", "x", "dw", "reference", "analytic", "title", "xlabel")
+
+
+def _diagrams(path: Path) -> pd.DataFrame:
+    """The ``--diagrams`` table, read and checked before the study runs (SpikebridgeError naming what is wrong)."""
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        raise SpikebridgeError(f"--diagrams {path}: cannot read it as CSV: {err}") from None
+    missing = [c for c in DIAGRAM_COLUMNS if c not in table.columns]
+    if missing or table.empty:
+        what = f"lacks the column(s) {', '.join(missing)}" if missing else "has no rows"
+        raise SpikebridgeError(f"--diagrams {path}: {what}; expected the comparison.csv of `spikebridge rules --comparison`")
+    return table

@@ -238,6 +238,8 @@ def _read(text: str, source: str) -> SynapseRule:
     for port in post_reads:
         if port in state or port in parameters:
             raise ModelError(where, f"the continuous port {port!r} has the name of a variable of the synapse", source)
+        if any(port in _ode_reads(expr, {port: 0.0}) for expr in updates.values()):
+            raise ModelError(where, f"the synapse's ODEs read the continuous port {port!r}; read it in onReceive handlers only", source)
     return SynapseRule(
         name=name,
         source=source,

@@ -49,7 +49,7 @@ def study_figure(curves: pd.DataFrame, labels: dict[str, str], diagrams: pd.Data
             draw_rule(ax, diagrams[diagrams["rule"] == rule], order, fontsize=8)
             ax.tick_params(labelsize=7)
         np.atleast_1d(axes)[0].set_ylabel("Δw (pA)", fontsize=8)
-        top.suptitle(f"Rules, measured on {', '.join(order)} (markers) against their numpy replays (lines)", fontsize=9)
+        top.suptitle(f"The rules (spikebridge rules --comparison) on {', '.join(order)} (markers) and in numpy (lines)", fontsize=9)
     else:
         bottom = fig
     axes = bottom.subplots(1, 3)
@@ -73,7 +73,8 @@ def study_figure(curves: pd.DataFrame, labels: dict[str, str], diagrams: pd.Data
             ax.axhline(90.0, color="0.6", lw=0.8, ls=":")
             ax.set_ylim(0, 180)
             ax.set_yticks([0, 45, 90, 135, 180])
-    seeds = curves.groupby("rule")["seed"].nunique()
+    drawn = curves[(curves["backend"] == backend) | (curves["rule"] == "backprop")]
+    seeds = drawn.groupby("rule")["seed"].nunique()
     lo, hi = int(seeds.min()), int(seeds.max())
     handles, names = axes[1].get_legend_handles_labels()
     bottom.legend(handles, names, loc="outside lower center", ncol=len(names), fontsize=8, frameon=False)

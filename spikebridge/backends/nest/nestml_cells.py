@@ -166,14 +166,19 @@ def connect(
     receptor, sign = 0, 1.0
     if kind == "inhibitory":
         sign = -1.0  # NEST routes a negative weight to the port declared inhibitory, as its magnitude
-    # a neuron with ports of either sign beside its excitatory/inhibitory pair has a receptor per port (the pair
-    # shares one and is told apart by the weight's sign); one with only the pair has none
-    if len(neuron.ports) > 1 and any(not k for k in neuron.ports.values()):
-        types = dict(nest.GetDefaults(post.celltype.nest_model).get("receptor_types", {}) or {})
+    # NESTML gives a neuron a receptor per port where it has two or more ports of either sign (an excitatory and
+    # inhibitory pair shares one, told apart by the weight's sign); otherwise every port is receptor 0
+    types = dict(nest.GetDefaults(post.celltype.nest_model).get("receptor_types", {}) or {})
+    if types:
         receptors = {str(k).lower(): int(v) for k, v in types.items()}
         if port.lower() not in receptors:
             raise BackendError(f"{where}.port: NEST's {post.celltype.nest_model} has no receptor type for port {port!r}")
         receptor = receptors[port.lower()]
+    elif not kind and len(neuron.ports) > 1:
+        raise BackendError(
+            f"{where}.port: NESTML 9.0 gives {neuron.name}'s port {port!r} no receptor of its own (one port of either sign beside "
+            "an excitatory/inhibitory pair): declare a second such port, or make it excitatory or inhibitory"
+        )
     pre_ids = np.asarray(pre.all_cells, dtype=np.int64)[data.pre_idx]
     post_ids = np.asarray(post.all_cells, dtype=np.int64)[data.post_idx]
     syn_spec: dict[str, Any] = {"synapse_model": synapse_model, "weight": sign * data.weight, "delay": data.delay}

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...analysis import learning
+from ...errors import RunDirectoryError
 from ...rundir import Results
 from ...stimuli import digits
 from .network import Protocol, TaskConfig
@@ -62,10 +63,11 @@ def measure(res: Results, prot: Protocol, config: TaskConfig, data: digits.Digit
         m = train & (prot.chunk == k)
         if d is not None:
             times, values = d
-            inside = np.zeros(len(times), dtype=bool)
-            for a in free[m]:
-                inside |= (times >= a) & (times < a + config.t_nudge)
-            result["dendritic_state"].append(float(np.abs(values[inside]).mean()) if inside.any() else float("nan"))
+            # samples in (onset, onset + t_nudge]: the gate spike lands a step after the nudge's onset
+            first = np.searchsorted(times, free[m], side="right")
+            last = np.searchsorted(times, free[m] + config.t_nudge, side="right")
+            rows = np.concatenate([np.arange(a, b) for a, b in zip(first, last, strict=True)]) if len(first) else np.empty(0, int)
+            result["dendritic_state"].append(float(np.abs(values[rows]).mean()) if len(rows) else float("nan"))
         else:
             result["dendritic_state"].append(float("nan"))
         t0, t1 = k * config.period, (k + 1) * config.period
@@ -82,6 +84,6 @@ def _dendritic(res: Results) -> tuple[np.ndarray, np.ndarray] | None:
     """Sample times (ms) and the hidden cells' recorded d [n_samples, n_cells], or None where d was not recorded."""
     try:
         sig = res.signals("hidden", "d")
-    except Exception:  # RunDirectoryError: not recorded
+    except RunDirectoryError:  # not recorded
         return None
     return np.asarray(sig.times.rescale("ms").magnitude), np.asarray(sig.magnitude)

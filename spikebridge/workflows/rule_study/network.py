@@ -36,7 +36,7 @@ NEURON_FILE = nestml.DENDRITIC_NEURON
 
 RULES: dict[str, dict[str, float]] = {
     "lds": {"eta": 1e-4, "w_min": 0.0, "w_max": 4.0},
-    "btsp_dendritic": {"eta": 0.02, "w_min": 0.0, "w_max": 4.0},
+    "btsp_dendritic": {"eta": 0.002, "theta_p": 20.0, "w_min": 0.0, "w_max": 4.0},
     "hebb_wn_supervised": {"eta": 2e-5, "alpha": 0.02, "w_min": 0.0, "w_max": 4.0},
     "bcm_supervised": {"eta": 2e-6, "w_min": 0.0, "w_max": 4.0},
     "temporal_contrast_supervised": {"eta": 2e-4, "w_min": 0.0, "w_max": 4.0},
@@ -204,8 +204,8 @@ def build(rule: str, seed: int, config: TaskConfig, folder: Path) -> tuple[dict[
     h, o = config.n_hidden, digits.N_CLASSES
     parameters = {**RULES[rule], **config.rule_parameters}
     synapse = {"type": rule, "parameters": parameters}
-    # the hidden layer learns more slowly than the output layer: its error is the output's, seen through positive
-    # feedback weights, and so has a common part that moves every hidden cell's weights together
+    # the hidden layer may learn at another rate (hidden_eta_scale) and to another bound: its error is the output's
+    # seen through positive feedback weights, with a common part that moves every hidden cell's weights together
     hidden_synapse = {
         "type": rule,
         "parameters": {**parameters, "eta": parameters["eta"] * config.hidden_eta_scale, "w_max": config.hidden_w_max},

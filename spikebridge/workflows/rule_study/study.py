@@ -26,6 +26,8 @@ from .network import LABELS, RULES, TaskConfig
 REFERENCE = "backprop"
 """The rate network trained by backprop with Dale's law (:mod:`spikebridge.analysis.backprop`), backend ``numpy``."""
 MEASURES = "measures.json"
+FORMAT = 1
+"""The measures' format: a task measured under another is run again."""
 QUICK = TaskConfig(
     n_train=20, n_test=20, epochs=1, snapshot_every=10, t_free=100.0, t_nudge=50.0, t_gap=20.0, n_hidden=32, n_hidden_inh=8, w_out=3.0
 )
@@ -55,10 +57,10 @@ class StudyPlan:
     workers: int = 1
 
     def tasks(self) -> list[Task]:
-        """Every task of the plan, rule by rule."""
-        out = []
-        for rule in self.rules:
-            for i, seed in enumerate(self.seeds):
+        """Every task of the plan, rule by rule (a rule, seed or backend named twice runs once)."""
+        out: list[Task] = []
+        for rule in dict.fromkeys(self.rules):
+            for i, seed in enumerate(dict.fromkeys(self.seeds)):
                 if rule == REFERENCE:
                     out.append(Task(rule, seed, "numpy"))
                     continue
@@ -66,12 +68,22 @@ class StudyPlan:
                     if i >= self.seed_limits.get(backend, len(self.seeds)):
                         continue
                     out.append(Task(rule, seed, backend))
-        return out
+        return list(dict.fromkeys(out))
 
     def digest(self, task: Task) -> str:
-        """What a task's measures depend on: the task and the config (not the other tasks)."""
-        text = json.dumps({"task": asdict(task), "config": asdict(self.config)}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        """What a task's measures depend on: the task, the config, the rule's parameters and NESTML texts (the neuron's
+        and the rule's), and the measures' format; not the other tasks."""
+        from ...models import nestml
+
+        texts = [nestml.DENDRITIC_NEURON.read_text(), nestml.dendritic_rules()[task.rule].read_text()] if task.rule in RULES else []
+        payload = {
+            "format": FORMAT,
+            "task": asdict(task),
+            "config": asdict(self.config),
+            "rule": RULES.get(task.rule, {}),
+            "texts": [hashlib.sha256(t.encode()).hexdigest() for t in texts],
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def check_plan(plan: StudyPlan) -> None:

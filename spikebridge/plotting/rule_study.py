@@ -76,10 +76,11 @@ def study_figure(curves: pd.DataFrame, labels: dict[str, str], diagrams: pd.Data
     drawn = curves[(curves["backend"] == backend) | (curves["rule"] == "backprop")]
     seeds = drawn.groupby("rule")["seed"].nunique()
     lo, hi = int(seeds.min()), int(seeds.max())
+    n_seeds = "1 seed" if hi == 1 else f"{lo if lo == hi else f'{lo}-{hi}'} seeds"
     handles, names = axes[1].get_legend_handles_labels()
     bottom.legend(handles, names, loc="outside lower center", ncol=len(names), fontsize=8, frameon=False)
     bottom.suptitle(
-        f"The digits task, spiking networks on {backend} (mean ± s.d. over {lo if lo == hi else f'{lo}-{hi}'} seeds); "
+        f"The digits task, spiking networks on {backend} (mean ± s.d. over {n_seeds}); "
         "backprop: the rate network with Dale's law",
         fontsize=9,
     )

@@ -39,7 +39,7 @@ RULES: dict[str, dict[str, float]] = {
     "btsp_dendritic": {"eta": 0.002, "theta_p": 20.0, "w_min": 0.0, "w_max": 4.0},
     "hebb_wn_supervised": {"eta": 2e-5, "alpha": 0.5, "w_min": 0.0, "w_max": 4.0},
     "bcm_supervised": {"eta": 2e-6, "w_min": 0.0, "w_max": 4.0},
-    "temporal_contrast_supervised": {"eta": 2e-4, "w_min": 0.0, "w_max": 4.0},
+    "temporal_contrast_supervised": {"eta": 2e-5, "w_min": 0.0, "w_max": 4.0},
 }
 """The spiking rules of the comparison (bundled NESTML synapses) and the parameters each network runs them with."""
 

@@ -73,7 +73,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from ..workflows.rule_study.network import LABELS, RULES, TaskConfig
 
     rules = tuple(args.rules or (study.REFERENCE, *RULES))
-    seed_list = study.seeds_from(args.seeds if isinstance(args.seeds, list) else str(args.seeds))
+    seed_list = study.seeds_from(args.seeds)
     from .. import backends
 
     plan = study.StudyPlan(

@@ -105,18 +105,16 @@ def test_nest_reads_a_post_state_at_the_start_of_the_slice_that_delivers_the_spi
     from spikebridge import backends
     from spikebridge.models import instantiate
 
-    net = instantiate(validate(gated(delay=1.0)))
-    sim = backends.create("nest")
-    sim.build(net)
-    sim.run(net.phases[0])
-    slow = sim.connections("ff").weight
-    sim.end()
-    fast = instantiate(validate(gated(delay=0.1)))
-    sim = backends.create("nest")
-    sim.build(fast)
-    sim.run(fast.phases[0])
-    exact = sim.connections("ff").weight
-    sim.end()
+    def nest_weights(delay: float) -> np.ndarray:
+        net = instantiate(validate(gated(delay=delay)))
+        sim = backends.create("nest")
+        sim.build(net)
+        sim.run(net.phases[0])
+        weights = sim.connections("ff").weight
+        sim.end()
+        return weights
+
+    slow, exact = nest_weights(1.0), nest_weights(0.1)
     assert not np.allclose(slow, exact, rtol=0.0, atol=1e-12), "read at another time"
     assert np.linalg.norm(slow - exact) < 0.1 * np.linalg.norm(exact - W0)
 

@@ -14,12 +14,6 @@ from ...stimuli import digits
 from .network import Protocol, TaskConfig
 
 
-def _trains(res: Results, population: str) -> list[np.ndarray]:
-    cells, times = res.spikes(population)
-    n = len(res.recorded_cells(population))
-    return [times[cells == i] for i in range(n)]
-
-
 def _matrix(res: Results, projection: str, t: float, shape: tuple[int, int]) -> np.ndarray:
     """A projection's weights at snapshot ``t`` as [post, pre]."""
     table = res.weights(projection, t=t)
@@ -42,7 +36,7 @@ def measure(res: Results, prot: Protocol, config: TaskConfig, data: digits.Digit
       chunk's starting weights;
     - ``output_rate``, ``hidden_rate``: mean free-phase rates (Hz) in each test block.
     """
-    out, hid = _trains(res, "output"), _trains(res, "hidden")
+    out, hid = ([np.asarray(st.magnitude) for st in res.spiketrains(pop)] for pop in ("output", "hidden"))
     free = prot.onset + config.t_free
     out_counts = learning.spike_counts(out, prot.onset, free)
     hid_counts = learning.spike_counts(hid, prot.onset, free)

@@ -273,11 +273,6 @@ def quick(plan: StudyPlan) -> StudyPlan:
     return replace(plan, config=QUICK, seeds=plan.seeds[:1], seed_limits={})
 
 
-def seeds_from(text: str | Sequence[int]) -> tuple[int, ...]:
-    """``"5"``: seeds 1-5; ``"1,4,9"``: those seeds."""
-    if isinstance(text, str):
-        parts = [p for p in text.split(",") if p.strip()]
-        if len(parts) == 1:
-            return tuple(range(1, int(parts[0]) + 1))
-        return tuple(int(p) for p in parts)
-    return tuple(text)
+def seeds_from(seeds: int | Sequence[int]) -> tuple[int, ...]:
+    """``5``: seeds 1-5; ``[1, 4, 9]``: those seeds (``--seeds`` as :func:`spikebridge.cli.args.seeds` parses it)."""
+    return tuple(range(1, seeds + 1)) if isinstance(seeds, int) else tuple(seeds)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from spikebridge.stimuli import digits
 from spikebridge.workflows.rule_study import network, study
@@ -14,7 +17,11 @@ from spikebridge.workflows.rule_study import network, study
 
 def test_a_plan_runs_each_task_once_and_a_limited_backend_on_its_first_seeds(tmp_path: Path) -> None:
     plan = study.StudyPlan(
-        rules=("backprop", "lds", "lds"), seeds=(1, 2, 2, 3), backends=("nest", "brian2:cpp"), config=study.QUICK, out=tmp_path,
+        rules=("backprop", "lds", "lds"),
+        seeds=(1, 2, 2, 3),
+        backends=("nest", "brian2:cpp"),
+        config=study.QUICK,
+        out=tmp_path,
         seed_limits={"nest": 2},
     )
     tasks = plan.tasks()
@@ -25,7 +32,7 @@ def test_a_plan_runs_each_task_once_and_a_limited_backend_on_its_first_seeds(tmp
 
 
 def test_the_protocol_alternates_test_blocks_and_training_chunks_on_the_snapshot_grid() -> None:
-    config = network.TaskConfig(n_train=20, n_test=10, epochs=2, snapshot_every=10)
+    config = network.TaskConfig(n_train=20, n_test=10, epochs=2, snapshot_every=10, angle_batch=5, t_test=300.0)
     data = digits.load(config.n_train, config.n_test, seed=3)
     prot = network.protocol(config, data, seed=3)
     assert config.n_chunks == 4 and len(prot.onset) == 5 * 10 + 4 * 10
@@ -34,7 +41,20 @@ def test_the_protocol_alternates_test_blocks_and_training_chunks_on_the_snapshot
         assert tests[0] == k * config.period, "a test block starts at each weight snapshot"
     train = prot.is_train
     assert sorted(prot.index[train][:20]) == list(range(20)), "every training image once per pass"
-    assert np.all(np.diff(prot.onset) > 0) and prot.onset[-1] + config.t_free + config.t_gap == config.duration
+    assert np.all(np.diff(prot.onset) > 0) and prot.onset[-1] + config.t_test + config.t_gap == config.duration
+    batches = prot.onset[train][:: config.angle_batch]
+    assert np.allclose(batches % config.snapshot_interval, 0.0), "every batch of the angle starts on a weight snapshot"
+
+
+def test_a_task_whose_batches_or_test_blocks_miss_the_snapshot_grid_is_refused_naming_the_fields() -> None:
+    for changes, words in (
+        ({"angle_batch": 3}, "angle_batch (3) must divide snapshot_every (10)"),
+        ({"t_test": 200.0}, "a test block (2500 ms: n_test x (t_test + t_gap)) must last a whole number of snapshot intervals"),
+        ({"n_train": 25}, "snapshot_every (10) must divide n_train (25)"),
+    ):
+        config = network.TaskConfig(**({"n_train": 20, "n_test": 10, "snapshot_every": 10, "angle_batch": 5, "t_test": 300.0} | changes))
+        with pytest.raises(ValueError, match=re.escape(words)):
+            config.check()
 
 
 def test_bad_study_input_exits_2_in_one_line_before_anything_runs(tmp_path: Path) -> None:
@@ -50,3 +70,35 @@ def test_bad_study_input_exits_2_in_one_line_before_anything_runs(tmp_path: Path
         assert done.returncode == 2, (extra, done.stderr)
         assert words in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "out" / "runs").exists()
+
+
+def test_the_network_draws_its_feedback_from_the_output_weights_and_centres_it_on_request(tmp_path: Path) -> None:
+    """Feedback onto hidden cell i from output j is feedback_scale x w_out[j, i] (the transposed initial output
+    weights); centred, each hidden cell's feedback weights sum to 0, so a change common to every output leaves its
+    dendritic state alone. The dendritic time constants reach the cells."""
+    config = network.TaskConfig(n_train=20, n_test=10, epochs=1, snapshot_every=10, angle_batch=5, t_test=300.0, tau_u=40.0)
+    plain, _, _ = network.build("lds", 2, config, tmp_path / "a")
+    centred, _, _ = network.build("lds", 2, replace(config, centre_feedback=True), tmp_path / "b")
+
+    def matrix(model: dict[str, object], name: str, shape: tuple[int, int]) -> np.ndarray:
+        w = np.zeros(shape)
+        for pre, post, weight in model["projections"][name]["connector"]["connections"]:  # type: ignore[index]
+            w[int(pre), int(post)] = weight
+        return w
+
+    w_out = matrix(plain, "ff_output", (config.n_hidden, digits.N_CLASSES))
+    fb = matrix(plain, "feedback", (digits.N_CLASSES, config.n_hidden))
+    np.testing.assert_allclose(fb, config.feedback_scale * w_out.T)
+    fb_c = matrix(centred, "feedback", (digits.N_CLASSES, config.n_hidden))
+    np.testing.assert_allclose(fb_c.sum(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(fb_c, fb - fb.mean(axis=0))
+    assert plain["populations"]["hidden"]["parameters"]["tau_u"] == 40.0  # type: ignore[index]
+
+
+def test_a_spiking_task_does_not_depend_on_the_rate_references_settings(tmp_path: Path) -> None:
+    base = study.StudyPlan(rules=("backprop", "lds"), seeds=(1,), backends=("nest",), config=network.TaskConfig(), out=tmp_path)
+    other = replace(base, config=replace(base.config, reference_learning_rate=0.5))
+    spiking, reference = study.Task("lds", 1, "nest"), study.Task("backprop", 1, "numpy")
+    assert base.digest(spiking) == other.digest(spiking)
+    assert base.digest(reference) != other.digest(reference)
+    assert base.digest(spiking) != replace(base, config=replace(base.config, t_test=1350.0)).digest(spiking)

@@ -23,13 +23,18 @@ def spike_counts(trains: Sequence[np.ndarray], starts: np.ndarray, stops: np.nda
     return out
 
 
-def accuracy(counts: np.ndarray, labels: np.ndarray) -> float:
-    """Share of presentations whose most active output cell is the label's; one with every output silent, or a tie
-    for the most spikes, counts as wrong."""
+def answers(counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Whether each presentation's most active output cell is the label's; one with every output silent, or a tie
+    for the most spikes, is wrong."""
     counts = np.asarray(counts)
     best = counts.max(axis=1)
     unique = (counts == best[:, None]).sum(axis=1) == 1
-    return float(np.mean((counts.argmax(axis=1) == np.asarray(labels)) & (best > 0) & unique))
+    return np.asarray((counts.argmax(axis=1) == np.asarray(labels)) & (best > 0) & unique)
+
+
+def accuracy(counts: np.ndarray, labels: np.ndarray) -> float:
+    """Share of presentations answered right (:func:`answers`)."""
+    return float(np.mean(answers(counts, labels)))
 
 
 def angle(a: np.ndarray, b: np.ndarray) -> float:

@@ -205,6 +205,15 @@ def packages(name: str) -> tuple[str, ...]:
     return backend_class(name).packages(split_name(name)[1])
 
 
+def import_in_main_thread(names: list[str] | tuple[str, ...]) -> None:
+    """Import the modules that backends ``names`` must first import in a process's main thread (a class's
+    ``MAIN_THREAD_MODULES``, e.g. Brian2, which installs a signal handler). Call it in a worker's main thread (Dask's
+    ``Client.run``) before tasks run there in other threads."""
+    for name in names:
+        for module in getattr(backend_class(name), "MAIN_THREAD_MODULES", ()):
+            importlib.import_module(module)
+
+
 def exercised() -> list[str]:
     """Every backend name that cross-backend checks run by default: each backend's ``exercised`` variants.
 

@@ -15,12 +15,15 @@ if TYPE_CHECKING:
 
 EPILOG = """examples:
   spikebridge study rules --quick --out /tmp/study            # every rule, one seed, a few samples: outputs' shapes
+  spikebridge study rules --quick --rules lds --backends nest,brian2 --out /tmp/q   # two seeds, judged across simulators
   spikebridge study rules --seeds 5 --backends brian2:cpp,nest --limit nest:2 --workers 2 --out studies/rules
 
 Writes OUT/runs/RULE/BACKEND/seedN/ (a run directory 'run', the protocol, measures.json), OUT/curves.csv (one row
 per rule, seed, backend and snapshot: test accuracy, mean absolute dendritic state of the hidden cells, angle of the hidden
 update to backprop's), OUT/table.csv (per rule and backend: final accuracy mean and s.d. over seeds, dendritic state
-at the end, angle over the last quarter of training) and OUT/figures/rule_study.png/.pdf. A task whose measures
+at the end, angle over the last quarter of training) and OUT/figures/rule_study.png/.pdf. With two or more backends,
+each rule's runs at equal seeds are judged as `spikebridge compare` judges runs (OUT/compare/RULE/report.md) and
+the final test answers compared seed by seed (McNemar's exact test): OUT/compare.csv. A task whose measures
 exist for the same settings is not run again: rerun the command to resume an interrupted study."""
 
 
@@ -53,7 +56,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_backends(r, help="spiking backends (default: the model format's default backend)")
     r.add_argument("--limit", type=limits, default={}, metavar="BACKEND:N,...", help="run a backend on its first N seeds only")
     r.add_argument("--workers", type=int, default=1, metavar="N", help="Dask worker processes (default 1: in this process)")
-    r.add_argument("--quick", action="store_true", help="a few samples on a small network, one seed: check every output")
+    r.add_argument(
+        "--quick", action="store_true", help="a few samples on a small network, one seed (two with two backends): check every output"
+    )
     r.add_argument(
         "--diagrams", type=Path, metavar="CSV", help="a comparison.csv of `spikebridge rules --comparison` for the figure's top row"
     )
@@ -111,6 +116,18 @@ def cmd_rules(args: argparse.Namespace) -> int:
     backend = plan.backends[0]
     save_figure(study_figure(curves, LABELS, diagrams, backend), args.out / "figures" / "rule_study", close=True)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    if len(set(plan.backends)) > 1:
+        from ..workflows.rule_study import agreement
+
+        across = agreement.compare_backends(plan)
+        with atomic_file(args.out / "compare.csv") as fh:
+            fh.write(across.to_csv(index=False).encode())
+        if across.empty and any(r != study.REFERENCE for r in plan.rules):
+            print(f"across simulators: no spiking rule has two or more seeds on every backend of {', '.join(plan.backends)}")
+        elif not across.empty:
+            shown = across.drop(columns=["report", "reference"])
+            print(f"\nacross simulators (reference {plan.backends[0]}; reports in {args.out / 'compare'}):")
+            print(shown.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     return 0
 
 

@@ -177,7 +177,7 @@ MEASURES: tuple[Measure, ...] = (
         "weight",
         "",
         "projection",
-        "final weight of each synapse of a plastic projection (uS, or nA onto current-based cells)",
+        "final weight of each synapse of a plastic projection (uS, nA onto current-based cells, the model's number onto NESTML cells)",
         _final_weights,
     ),
 )
@@ -264,10 +264,14 @@ def unit(model: Model, target: str, measure: str) -> str:
     Returns
     -------
     str
-        ``"Hz"``, ``""`` (dimensionless), ``"uS"`` (conductance-based post cells) or ``"nA"``.
+        ``"Hz"``, ``""`` (dimensionless; also a weight onto a NESTML neuron, a number its model interprets), ``"uS"``
+        (conductance-based PyNN cells) or ``"nA"``.
     """
     if measure == "weight":
-        return "uS" if "cond" in model.populations[model.projections[target].post].cell_type else "nA"
+        cell_type = model.populations[model.projections[target].post].cell_type
+        if cell_type in model.models:
+            return ""
+        return "uS" if "cond" in cell_type else "nA"
     return by_name(measure).unit
 
 

@@ -40,6 +40,8 @@ class Brian2Backend(PyNNBackend):
     PACKAGES: ClassVar[tuple[str, ...]] = ("brian2", "PyNN")
     SIMULATOR: ClassVar[str] = "Brian2"
     ALWAYS_REPORTED: ClassVar[tuple[str, ...]] = ("threads", "compile_jobs")
+    MAIN_THREAD_MODULES: ClassVar[tuple[str, ...]] = ("brian2",)
+    """Brian2 installs a signal handler when first imported, which only a process's main thread may do."""
 
     options: Brian2Options
 

@@ -23,7 +23,16 @@ from ..pynn.recording import _spike_arrays, recorded_indices
 
 class Recorder(PyNNRecorder):
     """PyNN's recorder with monitors named after their group (so generated code does not depend on creation
-    order) and sampled on ``defaultclock`` (an extra clock only for a coarser sampling interval)."""
+    order) and sampled on ``defaultclock`` (an extra clock only for a coarser sampling interval).
+
+    A sample stamped t holds the state at time t, as NEST's multimeter does. Every step: at the end of each step,
+    with the initial value put first (PyNN's way). A coarser interval: at the start of the step that begins at t, on
+    a clock ticking every interval from 0. PyNN's way would stamp there the state one interval late (it samples at the
+    end of the steps that begin at 0, I, 2I, ... and shifts each by one interval to make room for the initial value).
+    """
+
+    def _coarse(self) -> bool:
+        return round(self.sampling_interval / simulator.state.dt) > 1
 
     def _create_device(self, group: Any, variable: Any) -> None:
         name = f"{group.name}_{variable.name}"
@@ -33,11 +42,20 @@ class Recorder(PyNNRecorder):
             translations = self.population.celltype.state_variable_translations
             varname = translations[variable.name]["translated_name"]
             cells = np.sort(np.fromiter(self.recorded[variable], dtype=int)) - self.population.first_id
-            step = round(self.sampling_interval / simulator.state.dt)
-            clock = brian2.defaultclock if step == 1 else brian2.Clock(step * brian2.defaultclock.dt, name=f"{name}_clock")
-            device = brian2.StateMonitor(group, varname, record=cells, when="end", clock=clock, name=name)
+            if self._coarse():
+                step = round(self.sampling_interval / simulator.state.dt)
+                clock = brian2.Clock(step * brian2.defaultclock.dt, name=f"{name}_clock")
+                # order -1: before anything else in the step's start slot (e.g. injected currents' updates)
+                device = brian2.StateMonitor(group, varname, record=cells, when="start", order=-1, clock=clock, name=name)
+            else:
+                device = brian2.StateMonitor(group, varname, record=cells, when="end", clock=brian2.defaultclock, name=name)
         self._devices[variable.name] = device
         simulator.state.network.add(device)
+
+    def _get_all_signals(self, variable: Any, ids: Any, clear: bool = False) -> tuple[np.ndarray, None]:
+        values, times = super()._get_all_signals(variable, ids, clear)
+        # a coarse monitor's first sample is the initial state already: drop PyNN's prepended copy
+        return (values[1:], times) if self._coarse() else (values, times)
 
 
 def phase_segments(

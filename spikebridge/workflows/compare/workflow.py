@@ -338,28 +338,66 @@ def compare(
                 )
             runs[backend][seed] = res
             bar.update()
+    return judge(model, runs, out, perturb=perturbations, phase=phase, alpha=alpha)
+
+
+def judge(
+    model: Model,
+    runs: Mapping[str, Mapping[int, Results]],
+    out: str | Path,
+    *,
+    perturb: Mapping[str, Sequence[str]] | None = None,
+    phase: str | None = None,
+    alpha: float = permutation.ALPHA,
+) -> Comparison:
+    """Measure, score and judge runs already made: ``runs[backend][seed]``, the first backend the reference.
+
+    :func:`compare` runs one model at each seed and calls this; a study whose seeds are different drawn networks (its
+    own model per seed, such as :mod:`spikebridge.workflows.rule_study`) calls it on its runs at equal seeds.
+
+    Parameters
+    ----------
+    model
+        The model named in the report (one of the compared models).
+    runs
+        ``{backend: {seed: Results}}``, every backend at the same seeds; the first backend is the reference.
+    out
+        The comparison directory the report and tables go to.
+    perturb, phase, alpha
+        As for :func:`compare`.
+
+    Returns
+    -------
+    Comparison
+        The measured samples, scores and verdicts (nothing is written).
+    """
+    names = list(runs)
+    seed_values = sorted(runs[names[0]])
+    if len(names) < 2 or any(sorted(runs[b]) != seed_values for b in names):
+        raise CompareError(f"judging needs two or more backends at the same seeds, got { ({b: sorted(r) for b, r in runs.items()}) }")
+    made = {b: dict(by_seed) for b, by_seed in runs.items()}
     reference = names[0]
-    samples = {b: {s: measures.measure_run(r, phase) for s, r in by_seed.items()} for b, by_seed in runs.items()}
+    samples = {b: {s: measures.measure_run(r, phase) for s, r in by_seed.items()} for b, by_seed in made.items()}
     spiking = sorted({t for b in samples.values() for s in b.values() for (t, m) in s if measures.by_name(m).target == "population"})
-    counts = {b: {s: {p: measures.counts(r, p, phase) for p in spiking} for s, r in by_seed.items()} for b, by_seed in runs.items()}
+    counts = {b: {s: {p: measures.counts(r, p, phase) for p in spiking} for s, r in by_seed.items()} for b, by_seed in made.items()}
     scores = baseline.score_table(samples, reference, measures.min_samples())
     return Comparison(
-        out=out,
+        out=Path(out),
         model=model,
         reference=reference,
         backends=names,
         seeds=seed_values,
-        runs=runs,
+        runs=made,
         samples=samples,
         counts=counts,
         scores=scores,
         verdicts=permutation.verdicts(samples, reference, alpha, measures.min_samples()),
         exact=baseline.exact_table(counts, reference),
-        angles=weight_angles(runs, reference),
-        perturb=perturbations,
+        angles=weight_angles(made, reference),
+        perturb={k: list(v) for k, v in (perturb or {}).items()},
         phase=phase,
         alpha=alpha,
-        lifetimes=lifetimes(runs, samples, phase),
+        lifetimes=lifetimes(made, samples, phase),
     )
 
 

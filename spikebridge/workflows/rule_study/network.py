@@ -1,11 +1,12 @@
 """The digits task as one spikebridge model: input -> hidden E (with local inhibition) -> output E (with local
 inhibition), free phase then nudged phase per training sample, test blocks between training chunks.
 
-Every sample is shown as Poisson input at ``input_rate`` times its pixel values (0-1) for ``t_free`` ms (the free
-phase), then, for a training sample, ``t_nudge`` ms more during which the output cells are nudged toward the target
+Every training sample is shown as Poisson input at ``input_rate`` times its pixel values (0-1) for ``t_free`` ms (the
+free phase), then ``t_nudge`` ms more during which the output cells are nudged toward the target
 (Poisson teacher input: excitation onto the target's output cell, inhibition onto the others) and a gate spike opens
-the plasticity gate of every dendritic cell; a silent gap of ``t_gap`` ms follows. Test samples are shown for the
-free phase only, with the gate closed: no rule changes a weight then, so weight snapshots taken at the start of each
+the plasticity gate of every dendritic cell; a silent gap of ``t_gap`` ms follows. Test samples are shown for
+``t_test`` ms (a free phase whose output rates are the readout: longer than training's, so that a few spikes more or
+less do not decide the answer), with the gate closed: no rule changes a weight then, so weight snapshots taken at the start of each
 test block are the weights after each training chunk.
 
 Hidden and output excitatory cells are :file:`dendritic_neuron.nestml` (bundled): hidden cells receive the output
@@ -61,7 +62,9 @@ class TaskConfig:
     n_test: int = 100
     epochs: int = 5
     snapshot_every: int = 500
+    angle_batch: int = 25
     t_free: float = 200.0
+    t_test: float = 650.0
     t_nudge: float = 100.0
     t_gap: float = 50.0
     dt: float = 0.1
@@ -73,7 +76,10 @@ class TaskConfig:
     w_in: float = 1.2
     w_out: float = 1.0
     feedback_scale: float = 0.2
+    centre_feedback: bool = False
     kappa: float = 0.1
+    tau_u: float = 20.0
+    tau_b: float = 20.0
     w_teacher_exc: float = 4.0
     w_teacher_inh: float = 30.0
     w_input_inh: float = 0.0005
@@ -85,7 +91,7 @@ class TaskConfig:
     rule_parameters: dict[str, float] = field(default_factory=dict)
     d_sampling: float = 20.0
     reference_epochs: int = 1
-    reference_learning_rate: float = 0.003
+    reference_learning_rate: float = 0.001
 
     @property
     def n_chunks(self) -> int:
@@ -95,12 +101,22 @@ class TaskConfig:
     @property
     def test_block(self) -> float:
         """The length of one test block (ms)."""
-        return self.n_test * (self.t_free + self.t_gap)
+        return self.n_test * (self.t_test + self.t_gap)
 
     @property
     def period(self) -> float:
-        """One test block and one training chunk (ms): the weight snapshots' interval."""
-        return self.test_block + self.snapshot_every * (self.t_free + self.t_nudge + self.t_gap)
+        """One test block and one training chunk (ms)."""
+        return self.test_block + self.snapshot_every * self.train_length
+
+    @property
+    def train_length(self) -> float:
+        """One training sample's presentation (ms): free phase, nudged phase, gap."""
+        return self.t_free + self.t_nudge + self.t_gap
+
+    @property
+    def snapshot_interval(self) -> float:
+        """The weight snapshots' interval (ms): one batch of ``angle_batch`` training samples."""
+        return self.angle_batch * self.train_length
 
     @property
     def duration(self) -> float:
@@ -108,9 +124,18 @@ class TaskConfig:
         return self.n_chunks * self.period + self.test_block
 
     def check(self) -> None:
-        """ValueError if the snapshots do not divide the training set."""
+        """ValueError if the chunks do not divide the training set, the batches a chunk, or the snapshots' interval a
+        test block (every chunk and batch must start on a snapshot)."""
         if self.n_train % self.snapshot_every:
             raise ValueError(f"snapshot_every ({self.snapshot_every}) must divide n_train ({self.n_train})")
+        if self.snapshot_every % self.angle_batch:
+            raise ValueError(f"angle_batch ({self.angle_batch}) must divide snapshot_every ({self.snapshot_every})")
+        blocks = self.test_block / self.snapshot_interval
+        if abs(blocks - round(blocks)) > 1e-9:
+            raise ValueError(
+                f"a test block ({self.test_block:g} ms: n_test x (t_test + t_gap)) must last a whole number of snapshot "
+                f"intervals ({self.snapshot_interval:g} ms: angle_batch x (t_free + t_nudge + t_gap))"
+            )
 
 
 @dataclass(frozen=True)
@@ -136,8 +161,8 @@ def protocol(config: TaskConfig, data: digits.Digits, seed: int) -> Protocol:
     config.check()
     rng = model_random.stream(seed, "rule_study", "order")
     order = np.concatenate([rng.permutation(config.n_train) for _ in range(config.epochs)])
-    train_len = config.t_free + config.t_nudge + config.t_gap
-    test_len = config.t_free + config.t_gap
+    train_len = config.train_length
+    test_len = config.t_test + config.t_gap
     rows: list[tuple[float, bool, int, int, int]] = []
     t = 0.0
     for chunk in range(config.n_chunks + 1):
@@ -173,7 +198,7 @@ def _schedules(config: TaskConfig, data: digits.Digits, prot: Protocol) -> dict[
     for onset, train, idx, label in zip(prot.onset, prot.is_train, prot.index, prot.label, strict=True):
         window(onset, silent_in, silent_t, silent_t)
         image = (data.train_x if train else data.test_x)[idx] * config.input_rate
-        window(onset + config.t_free, image, silent_t, silent_t)
+        window(onset + (config.t_free if train else config.t_test), image, silent_t, silent_t)
         if train:
             target = np.zeros(digits.N_CLASSES)
             target[label] = config.teacher_rate
@@ -200,6 +225,9 @@ def build(rule: str, seed: int, config: TaskConfig, folder: Path) -> tuple[dict[
         files[name] = str(rate_schedule.write(folder / f"{name}.npz", times, rates).resolve())
     rng = model_random.stream(seed, "rule_study", "w_out")
     w_out = rng.uniform(0.0, config.w_out, (digits.N_CLASSES, config.n_hidden))
+    w_fb = config.feedback_scale * w_out
+    if config.centre_feedback:
+        w_fb = w_fb - w_fb.mean(axis=0)
     nudges = prot.onset[prot.is_train] + config.t_free
     h, o = config.n_hidden, digits.N_CLASSES
     parameters = {**RULES[rule], **config.rule_parameters}
@@ -210,7 +238,7 @@ def build(rule: str, seed: int, config: TaskConfig, folder: Path) -> tuple[dict[
         "type": rule,
         "parameters": {**parameters, "eta": parameters["eta"] * config.hidden_eta_scale, "w_max": config.hidden_w_max},
     }
-    dendritic = {"tau_u": 20.0, "tau_y": 50.0, "tau_b": 20.0}
+    dendritic = {"tau_u": config.tau_u, "tau_y": 50.0, "tau_b": config.tau_b}
 
     def gate_list(n: int) -> list[list[float]]:
         return [[0, i, 1.0] for i in range(n)] + [[1, i, -1.0] for i in range(n)]
@@ -258,7 +286,7 @@ def build(rule: str, seed: int, config: TaskConfig, folder: Path) -> tuple[dict[
                 "port": "top_down",
                 "connector": {
                     "rule": "from_list",
-                    "connections": [[j, i, config.feedback_scale * float(w_out[j, i])] for i in range(h) for j in range(o)],
+                    "connections": [[j, i, float(w_fb[j, i])] for i in range(h) for j in range(o)],
                 },
                 "weight": 0.0,
                 "delay": dt,
@@ -337,7 +365,7 @@ def build(rule: str, seed: int, config: TaskConfig, folder: Path) -> tuple[dict[
             "hidden": {"variables": ["spikes"]},
             "output": {"variables": ["spikes"]},
         },
-        "record_weights": {"projections": ["ff_hidden", "ff_output"], "interval": config.period},
+        "record_weights": {"projections": ["ff_hidden", "ff_output"], "interval": config.snapshot_interval},
         "simulation": {"dt": dt, "duration": config.duration, "seed": seed},
     }
     return model, prot, data

@@ -26,10 +26,21 @@ from .network import LABELS, RULES, TaskConfig
 REFERENCE = "backprop"
 """The rate network trained by backprop with Dale's law (:mod:`spikebridge.analysis.backprop`), backend ``numpy``."""
 MEASURES = "measures.json"
-FORMAT = 1
+FORMAT = 2
 """The measures' format: a task measured under another is run again."""
 QUICK = TaskConfig(
-    n_train=20, n_test=20, epochs=1, snapshot_every=10, t_free=100.0, t_nudge=50.0, t_gap=20.0, n_hidden=32, n_hidden_inh=8, w_out=3.0
+    n_train=20,
+    n_test=20,
+    epochs=1,
+    snapshot_every=10,
+    angle_batch=5,
+    t_free=100.0,
+    t_test=150.0,
+    t_nudge=50.0,
+    t_gap=20.0,
+    n_hidden=32,
+    n_hidden_inh=8,
+    w_out=3.0,
 )
 """The ``--quick`` task: a few samples on a small network, to check that every output is written and has its shape."""
 
@@ -79,7 +90,8 @@ class StudyPlan:
         payload = {
             "format": FORMAT,
             "task": asdict(task),
-            "config": asdict(self.config),
+            # a spiking network does not depend on the rate reference's training settings
+            "config": {k: v for k, v in asdict(self.config).items() if task.rule == REFERENCE or not k.startswith("reference_")},
             "rule": RULES.get(task.rule, {}),
             "texts": [hashlib.sha256(t.encode()).hexdigest() for t in texts],
         }
@@ -199,6 +211,9 @@ def run_study(plan: StudyPlan, progress: Callable[[Task, dict[str, Any]], None] 
         from ..sweeps.engine import dask_client
 
         with dask_client(workers=plan.workers) as client:
+            from ... import backends
+
+            client.run(backends.import_in_main_thread, list(plan.backends))  # runs in each worker's main thread
             futures = {client.submit(run_task, plan, task, pure=False): task for task in todo}
             for future in as_completed(futures):
                 result = future.result()
@@ -269,8 +284,10 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def quick(plan: StudyPlan) -> StudyPlan:
-    """The plan on :data:`QUICK`'s task: one seed, every rule, the same backends."""
-    return replace(plan, config=QUICK, seeds=plan.seeds[:1], seed_limits={})
+    """The plan on :data:`QUICK`'s task, the same rules and backends: one seed, or two where there are two or more
+    backends (the comparison across simulators needs two seeds)."""
+    seeds = tuple(dict.fromkeys(plan.seeds))[: 2 if len(set(plan.backends)) > 1 else 1]
+    return replace(plan, config=QUICK, seeds=seeds, seed_limits={})
 
 
 def seeds_from(seeds: int | Sequence[int]) -> tuple[int, ...]:

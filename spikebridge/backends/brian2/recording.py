@@ -31,8 +31,9 @@ class Recorder(PyNNRecorder):
     end of the steps that begin at 0, I, 2I, ... and shifts each by one interval to make room for the initial value).
     """
 
-    def _coarse(self) -> bool:
-        return round(self.sampling_interval / simulator.state.dt) > 1
+    def _steps(self) -> int:
+        """Steps per sample."""
+        return round(self.sampling_interval / simulator.state.dt)
 
     def _create_device(self, group: Any, variable: Any) -> None:
         name = f"{group.name}_{variable.name}"
@@ -42,9 +43,8 @@ class Recorder(PyNNRecorder):
             translations = self.population.celltype.state_variable_translations
             varname = translations[variable.name]["translated_name"]
             cells = np.sort(np.fromiter(self.recorded[variable], dtype=int)) - self.population.first_id
-            if self._coarse():
-                step = round(self.sampling_interval / simulator.state.dt)
-                clock = brian2.Clock(step * brian2.defaultclock.dt, name=f"{name}_clock")
+            if self._steps() > 1:
+                clock = brian2.Clock(self._steps() * brian2.defaultclock.dt, name=f"{name}_clock")
                 # order -1: before anything else in the step's start slot (e.g. injected currents' updates)
                 device = brian2.StateMonitor(group, varname, record=cells, when="start", order=-1, clock=clock, name=name)
             else:
@@ -55,12 +55,10 @@ class Recorder(PyNNRecorder):
     def _get_all_signals(self, variable: Any, ids: Any, clear: bool = False) -> tuple[np.ndarray, None]:
         values, times = super()._get_all_signals(variable, ids, clear)
         # a coarse monitor's first sample is the initial state already: drop PyNN's prepended copy
-        return (values[1:], times) if self._coarse() else (values, times)
+        return (values[1:], times) if self._steps() > 1 else (values, times)
 
 
-def phase_segments(
-    populations: dict[str, Any], data: dict[str, PopulationData], phases: list[Phase], dt: float
-) -> list[neo.Segment]:
+def phase_segments(populations: dict[str, Any], data: dict[str, PopulationData], phases: list[Phase], dt: float) -> list[neo.Segment]:
     """One segment per phase from everything recorded so far, in the layout of the other backends: the spikes of
     all populations in one array-backed ``SpikeTrainList`` (channel = ``channel_offsets[population]`` + cell).
 

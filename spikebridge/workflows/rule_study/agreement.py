@@ -93,8 +93,7 @@ def compare_backends(plan: study.StudyPlan, alpha: float = 0.05) -> pd.DataFrame
         right = {}
         for b in names:
             for s in seeds:
-                with np.load(study.task_folder(plan, study.Task(rule, s, b)) / "protocol.npz") as arrays:
-                    prot = Protocol(**{k: arrays[k] for k in arrays.files})
+                prot = Protocol.read(study.task_folder(plan, study.Task(rule, s, b)) / "protocol.npz")
                 right[(b, s)] = correct_answers(runs[b][s], prot, plan.config)
         reference = names[0]
         for other in names[1:]:

@@ -101,7 +101,7 @@ class TaskConfig:
     @property
     def test_block(self) -> float:
         """The length of one test block (ms)."""
-        return self.n_test * (self.t_test + self.t_gap)
+        return self.n_test * self.test_length
 
     @property
     def period(self) -> float:
@@ -112,6 +112,11 @@ class TaskConfig:
     def train_length(self) -> float:
         """One training sample's presentation (ms): free phase, nudged phase, gap."""
         return self.t_free + self.t_nudge + self.t_gap
+
+    @property
+    def test_length(self) -> float:
+        """One test sample's presentation (ms): the readout, then the gap."""
+        return self.t_test + self.t_gap
 
     @property
     def snapshot_interval(self) -> float:
@@ -154,6 +159,12 @@ class Protocol:
         """The protocol as named arrays (for ``protocol.npz``)."""
         return asdict(self)
 
+    @classmethod
+    def read(cls, path: Path) -> Protocol:
+        """The protocol written to ``path`` from :meth:`to_arrays`."""
+        with np.load(path) as arrays:
+            return cls(**{k: arrays[k] for k in arrays.files})
+
 
 def protocol(config: TaskConfig, data: digits.Digits, seed: int) -> Protocol:
     """The presentation order: test block 0, training chunk 0, test block 1, ... , test block n (training images
@@ -161,8 +172,7 @@ def protocol(config: TaskConfig, data: digits.Digits, seed: int) -> Protocol:
     config.check()
     rng = model_random.stream(seed, "rule_study", "order")
     order = np.concatenate([rng.permutation(config.n_train) for _ in range(config.epochs)])
-    train_len = config.train_length
-    test_len = config.t_test + config.t_gap
+    train_len, test_len = config.train_length, config.test_length
     rows: list[tuple[float, bool, int, int, int]] = []
     t = 0.0
     for chunk in range(config.n_chunks + 1):

@@ -95,6 +95,26 @@ def test_the_network_draws_its_feedback_from_the_output_weights_and_centres_it_o
     assert plain["populations"]["hidden"]["parameters"]["tau_u"] == 40.0  # type: ignore[index]
 
 
+def test_the_gate_opens_with_a_weight_that_decays_per_pass_and_closes_after_every_nudge(tmp_path: Path) -> None:
+    """Pass e's nudges open the gate with weight gate_decay ** e (every rule's change scales with it: the learning
+    rate's schedule); one source closes it t_nudge later; the hidden layer's own rule parameters reach its synapses."""
+    config = network.TaskConfig(
+        n_train=20, n_test=10, epochs=3, snapshot_every=10, angle_batch=5, t_test=300.0, gate_decay=0.5,
+        hidden_rule_parameters={"y_active": 3.0},
+    )
+    model, prot, _ = network.build("lds", 1, config, tmp_path)
+    nudges = prot.onset[prot.is_train] + config.t_free
+    times = model["stimuli"]["gate"]["spike_times"]
+    assert len(times) == config.epochs + 1 == model["populations"]["gate"]["size"]
+    for e in range(config.epochs):
+        np.testing.assert_allclose(times[e], nudges[e * config.n_train : (e + 1) * config.n_train])
+    np.testing.assert_allclose(times[-1], nudges + config.t_nudge)
+    weights = {(int(pre), float(w)) for pre, _, w in model["projections"]["gate_hidden"]["connector"]["connections"]}
+    assert weights == {(0, 1.0), (1, 0.5), (2, 0.25), (3, -1.0)}
+    assert model["projections"]["ff_hidden"]["synapse"]["parameters"]["y_active"] == 3.0
+    assert "y_active" not in model["projections"]["ff_output"]["synapse"]["parameters"]
+
+
 def test_a_spiking_task_does_not_depend_on_the_rate_references_settings(tmp_path: Path) -> None:
     base = study.StudyPlan(rules=("backprop", "lds"), seeds=(1,), backends=("nest",), config=network.TaskConfig(), out=tmp_path)
     other = replace(base, config=replace(base.config, reference_learning_rate=0.5))

@@ -21,7 +21,7 @@ import pandas as pd
 from ...atomic import atomic_file
 from ...models import random as model_random
 from ...stimuli import digits
-from .network import LABELS, RULES, TaskConfig
+from .network import HIDDEN, LABELS, RULES, TaskConfig
 
 REFERENCE = "backprop"
 """The rate network trained by backprop with Dale's law (:mod:`spikebridge.analysis.backprop`), backend ``numpy``."""
@@ -38,6 +38,7 @@ QUICK = TaskConfig(
     t_test=150.0,
     t_nudge=50.0,
     t_gap=20.0,
+    t_settle=50.0,
     n_hidden=32,
     n_hidden_inh=8,
     w_out=3.0,
@@ -93,6 +94,7 @@ class StudyPlan:
             # a spiking network does not depend on the rate reference's training settings
             "config": {k: v for k, v in asdict(self.config).items() if task.rule == REFERENCE or not k.startswith("reference_")},
             "rule": RULES.get(task.rule, {}),
+            "hidden": HIDDEN.get(task.rule, {}),
             "texts": [hashlib.sha256(t.encode()).hexdigest() for t in texts],
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

@@ -74,11 +74,19 @@ def test_bad_study_input_exits_2_in_one_line_before_anything_runs(tmp_path: Path
 
 def test_the_network_draws_its_feedback_from_the_output_weights_and_centres_it_on_request(tmp_path: Path) -> None:
     """Feedback onto hidden cell i from output j is feedback_scale x w_out[j, i] (the transposed initial output
-    weights); centred, each hidden cell's feedback weights sum to 0, so a change common to every output leaves its
-    dendritic state alone. The dendritic time constants reach the cells."""
+    weights), tied to the output weights (copied at every snapshot) unless asked not to be; centred (untied only),
+    each hidden cell's feedback weights sum to 0, so a change common to every output leaves its dendritic state
+    alone. The dendritic time constants reach the cells."""
     config = network.TaskConfig(n_train=20, n_test=10, epochs=1, snapshot_every=10, angle_batch=5, t_test=300.0, tau_u=40.0)
     plain, _, _ = network.build("lds", 2, config, tmp_path / "a")
-    centred, _, _ = network.build("lds", 2, replace(config, centre_feedback=True), tmp_path / "b")
+    assert plain["projections"]["feedback"]["tie"] == {  # type: ignore[index]
+        "source": "ff_output", "scale": config.feedback_scale, "interval": config.snapshot_interval
+    }
+    untied = replace(config, feedback_tied=False)
+    assert "tie" not in network.build("lds", 2, untied, tmp_path / "c")[0]["projections"]["feedback"]
+    with pytest.raises(ValueError, match="centre_feedback needs feedback_tied = False"):
+        network.build("lds", 2, replace(config, centre_feedback=True), tmp_path / "d")
+    centred, _, _ = network.build("lds", 2, replace(untied, centre_feedback=True), tmp_path / "b")
 
     def matrix(model: dict[str, object], name: str, shape: tuple[int, int]) -> np.ndarray:
         w = np.zeros(shape)

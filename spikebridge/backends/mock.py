@@ -97,6 +97,9 @@ class MockBackend:
                 raise BackendError(f"recording.{pop.name}: the mock backend records spikes, {', '.join(SIGNALS)}, not {unknown}")
         for inp in network.inputs.values():
             raise BackendError(f"stimuli.{inp.name}: the mock backend has no Poisson background (poisson_input); use nest or brian2")
+        for prj in network.projections.values():
+            if prj.tie is not None:
+                raise BackendError(f"projections.{prj.name}.tie: the mock backend has no weight ties; use nest or brian2")
         self.network = network
         self.weights = {name: np.array(p.weight, dtype=np.float64) for name, p in network.projections.items()}
         dt = network.dt

@@ -18,7 +18,7 @@ from pyNN.standardmodels import cells as pynn_cells
 
 from ..errors import ModelError
 from . import connectors, delays, nestml_cells, physics
-from .schema import CELL_TYPES, SOURCE_TYPES, Distribution, Model, NestmlModel, Population, Projection, as_float, short
+from .schema import CELL_TYPES, SOURCE_TYPES, Distribution, Model, NestmlModel, Population, Projection, WeightTie, as_float, short
 from .spiketrains import FIRST_STEP
 
 CONDUCTANCE_BASED = {
@@ -413,7 +413,36 @@ def _resolve_projection(name: str, prj: Projection, model: Model, dt: float) -> 
         raise ModelError(f"{path}.synapse.type", "timing/weight_dependence given but type is 'static'; use type = 'stdp'")
     if syn.type in ("static", "stdp") and (syn.parameters or syn.nestml is not None):
         raise ModelError(f"{path}.synapse.parameters", f"parameters belong to a NESTML synapse type; this one is {syn.type!r}")
+    if prj.tie is not None:
+        update["tie"] = _resolve_tie(prj, model, dt, path)
     return prj.model_copy(update=update)
+
+
+def _resolve_tie(prj: Projection, model: Model, dt: float, path: str) -> WeightTie:
+    """A weight tie with its interval in ms, checked against its source projection (the connections are checked when
+    drawn: :func:`spikebridge.models.instantiate.instantiate`)."""
+    tie = prj.tie
+    assert tie is not None
+    path = f"{path}.tie"
+    if prj.synapse.type != "static":
+        raise ModelError(f"{path}", f"a tied projection is static (its weights are copied); this one's synapse is {prj.synapse.type!r}")
+    source = model.projections.get(tie.source)
+    if source is None:
+        known = ", ".join(model.projections)
+        raise ModelError(f"{path}.source", f"no projection named {tie.source!r} (known: {known})")
+    if source.tie is not None:
+        raise ModelError(f"{path}.source", f"{tie.source!r} is tied itself; a tie follows an untied projection")
+    if (source.pre, source.post) != (prj.post, prj.pre):
+        raise ModelError(
+            f"{path}.source",
+            f"a tie is transposed: {tie.source!r} goes from {source.pre!r} to {source.post!r}, so the tied projection must go from "
+            f"{source.post!r} to {source.pre!r} (it goes from {prj.pre!r} to {prj.post!r})",
+        )
+    interval = convert(tie.interval, "ms", f"{path}.interval")
+    steps = interval / dt
+    if interval <= 0 or abs(steps - round(steps)) > 1e-6:
+        raise ModelError(f"{path}.interval", f"expected a positive whole number of time steps (dt = {dt:g} ms), got {interval:g} ms")
+    return tie.model_copy(update={"interval": interval})
 
 
 NESTML_POST_CELLS = ("IF_cond_exp", "IF_curr_exp", "IF_cond_alpha", "IF_curr_alpha")

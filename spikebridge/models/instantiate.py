@@ -6,6 +6,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from ..errors import ModelError, ModelWarning
 from . import connectors, delays, physics, rate_schedule, spiketrains
 from .check import CONDUCTANCE_BASED, cell_class, nestml_neuron, population_size
 from .memory import check_memory, expected_synapses
-from .network import CurrentData, Network, PoissonInputData, PopulationData, ProjectionData
+from .network import CurrentData, Network, PoissonInputData, PopulationData, ProjectionData, TieData
 from .random import draw, is_constant, stream
 from .schema import Distribution, Model, Population, Stimulus, as_float
 
@@ -152,6 +153,22 @@ def _check_sign(name: str, weight: np.ndarray, receptor: str, conductance: bool)
         raise ModelError(path, "excitatory weights must be >= 0 (give inhibition its own projection with receptor = 'inhibitory')")
 
 
+def _check_weights(name: str, weight: np.ndarray, model: Model, drew: str = "drew") -> None:
+    """PyNN's sign convention onto PyNN cells; magnitudes (>= 0) onto a NESTML neuron's port declared excitatory or
+    inhibitory."""
+    prj = model.projections[name]
+    post_pop = model.populations[prj.post]
+    neuron = nestml_neuron(post_pop)
+    if neuron is None:
+        _check_sign(name, weight, prj.receptor, CONDUCTANCE_BASED.get(post_pop.cell_type, False))
+    elif neuron.ports.get(prj.port or "") and weight.size and weight.min() < 0:
+        raise ModelError(
+            f"projections.{name}.weight",
+            f"port {prj.port!r} of {neuron.name} is declared {neuron.ports[prj.port or '']}: it takes a weight's magnitude, "
+            f"so weights must be >= 0 ({drew} down to {weight.min():.4g})",
+        )
+
+
 def _projection(name: str, model: Model, base: Path | None, notes: list[str]) -> ProjectionData:
     prj = model.projections[name]
     seed, dt = model.simulation.seed, float(model.simulation.dt)
@@ -177,15 +194,7 @@ def _projection(name: str, model: Model, base: Path | None, notes: list[str]) ->
     delay, rounded = delays.snap(delay, dt, f"projections.{name}.delay")
     if rounded and (d_list is not None or delay_dist.distribution == "constant"):
         notes.append(f"projections.{name}.delay: rounded {rounded} of {n} delays to the dt = {dt:g} ms grid (nearest step, halves up)")
-    neuron = nestml_neuron(post_pop)
-    if neuron is None:
-        _check_sign(name, weight, prj.receptor, CONDUCTANCE_BASED.get(post_pop.cell_type, False))
-    elif neuron.ports.get(prj.port or "") and weight.size and weight.min() < 0:
-        raise ModelError(
-            f"projections.{name}.weight",
-            f"port {prj.port!r} of {neuron.name} is declared {neuron.ports[prj.port or '']}: it takes a weight's magnitude, "
-            f"so weights must be >= 0 (drew down to {weight.min():.4g})",
-        )
+    _check_weights(name, weight, model)
     return ProjectionData(
         name=name,
         pre=prj.pre,
@@ -198,6 +207,38 @@ def _projection(name: str, model: Model, base: Path | None, notes: list[str]) ->
         delay=delay,
         port=prj.port,
     )
+
+
+def _tie(data: ProjectionData, projections: dict[str, ProjectionData], model: Model) -> ProjectionData:
+    """A tied projection with its source's connection per connection and its weights at t = 0; ModelError where a
+    connection has no source connection the other way."""
+    tie = model.projections[data.name].tie
+    assert tie is not None
+    source = projections[tie.source]
+    # the source's connections are sorted by (pre, post): (post, pre) of the tied ones, found by binary search
+    n_post = int(max(source.post_idx.max(initial=-1), data.pre_idx.max(initial=-1))) + 1
+    keys = source.pre_idx * n_post + source.post_idx
+    wanted = data.post_idx * n_post + data.pre_idx
+    index = np.searchsorted(keys, wanted)
+    found = index < len(keys)
+    found[found] = keys[index[found]] == wanted[found]
+    if not found.all():
+        k = int(np.flatnonzero(~found)[0])
+        raise ModelError(
+            f"projections.{data.name}.tie",
+            f"its connection {data.pre_idx[k]} -> {data.post_idx[k]} has no connection {data.post_idx[k]} -> {data.pre_idx[k]} in "
+            f"{tie.source!r} to follow ({int((~found).sum())} of {len(data)} have none)",
+        )
+    if len(data) != len(source) or len(np.unique(index)) < len(data):
+        raise ModelError(
+            f"projections.{data.name}.tie",
+            f"a tie is a whole transpose: each of {tie.source!r}'s {len(source)} connections once the other way (this projection "
+            f"has {len(data)} connections, {len(np.unique(index))} of them distinct pairs of the source's)",
+        )
+    weight = tie.scale * source.weight[index]
+    _check_weights(data.name, weight, model, drew=f"scale x {tie.source!r}'s weights go")
+    tied = TieData(tie.source, float(tie.scale), as_float(tie.interval), index.astype(np.int64))
+    return replace(data, weight=weight, tie=tied)
 
 
 def _current(name: str, stim: Stimulus, size: int) -> CurrentData:
@@ -282,6 +323,7 @@ def _instantiate(model: Model, base: Path | None, notes: list[str]) -> Network:
             data = PopulationData(**{**data.__dict__, "spike_times": trains})
         populations[name] = data
     projections = _projections(model, base, notes)
+    projections |= {name: _tie(projections[name], projections, model) for name, prj in model.projections.items() if prj.tie is not None}
     currents = {
         name: _current(name, stim, populations[stim.target].size) for name, stim in model.stimuli.items() if stim.kind in ("dc", "step")
     }

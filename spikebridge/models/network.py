@@ -54,6 +54,17 @@ class PopulationData:
 
 
 @dataclass(frozen=True)
+class TieData:
+    """A tied projection's link to its source: connection k carries ``scale`` times the weight of the source's
+    connection ``source_index[k]`` (the same two cells the other way), copied at t = 0 and every ``interval`` ms."""
+
+    source: str
+    scale: float
+    interval: float
+    source_index: np.ndarray
+
+
+@dataclass(frozen=True)
 class ProjectionData:
     """One projection as arrays of equal length: pre and post cell indices, weight (uS or nA), delay (ms).
 
@@ -73,6 +84,8 @@ class ProjectionData:
         Delays (ms), on the dt grid and >= dt.
     port : str, optional
         Onto a NESTML neuron: the spike input port the weights go to.
+    tie : TieData, optional
+        Where the weights follow another projection's (transposed); ``weight`` is then their value at t = 0.
     """
 
     name: str
@@ -85,6 +98,7 @@ class ProjectionData:
     weight: np.ndarray
     delay: np.ndarray
     port: str | None = None
+    tie: TieData | None = None
 
     def __len__(self) -> int:
         return len(self.pre_idx)

@@ -311,6 +311,30 @@ class NestmlModel(Strict):
     text: str | None = None
 
 
+class WeightTie(Strict):
+    """A static projection whose weights follow another projection's, transposed (EIANN's ``clone_weight`` with
+    ``transpose``: symmetric feedback, B = scale * W^T).
+
+    The tied projection's connection from cell a to cell b carries ``scale`` times the weight of the ``source``
+    projection's connection from b to a, copied at t = 0 and every ``interval`` ms: its own ``weight`` is not
+    used. Its pre population is the source's post population and its post population the source's pre; each of
+    its connections has exactly one source connection the other way.
+
+    Parameters
+    ----------
+    source : str
+        The projection whose weights are followed.
+    scale : float
+        The factor (> 0).
+    interval : float or str
+        How often the weights are copied (ms, a whole number of time steps).
+    """
+
+    source: Annotated[str, Field(min_length=1, max_length=128)]
+    scale: float = Field(default=1.0, gt=0.0)
+    interval: Quantity
+
+
 class Projection(Strict):
     """Connections from ``pre`` to ``post``; weight in uS (conductance cells) or nA (current cells), delay in ms.
 
@@ -338,6 +362,8 @@ class Projection(Strict):
         Delays (ms).
     synapse : Synapse
         Static, or STDP.
+    tie : WeightTie, optional
+        The weights follow another projection's, transposed (a static projection; ``weight`` is then not used).
     port : str, optional
         Onto a NESTML neuron: the spike input port the weights go to (default: the port declared, or named, for
         ``receptor``; the only port of a one-port neuron). The weights are numbers in NEST's unit of the port.
@@ -352,6 +378,7 @@ class Projection(Strict):
     weight: Value
     delay: Value | None = None
     synapse: Synapse = Synapse()
+    tie: WeightTie | None = None
 
 
 class Window(Strict):

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..analysis.validation.measures import MIN_SAMPLE, by_name
 
@@ -258,16 +259,22 @@ def plot_counts(
         for j, pop in enumerate(pops):
             ax = axes[i, j]
             a, b = counts[reference][seed][pop], counts[other][seed][pop]
-            ax.scatter(a, b, s=3, alpha=0.3, color=COLOURS[(i + 1) % len(COLOURS)], rasterized=True)
-            top = max(a.max(initial=0), b.max(initial=0)) * 1.05 + 1
-            ax.plot([0, top], [0, top], color="k", lw=0.8)
+            ax.scatter(a, b, s=8, alpha=0.5, color=COLOURS[(i + 1) % len(COLOURS)], rasterized=True)
+            # the axes span the counts (not from 0), so that cells far from zero are not a dot in a corner
+            both = np.concatenate([a, b]).astype(float)
+            low, top = (float(both.min()), float(both.max())) if both.size else (0.0, 0.0)
+            pad = 0.05 * (top - low) + 1
+            low, top = max(low - pad, 0.0), top + pad
+            ax.plot([low, top], [low, top], color="k", lw=0.8)
             r = np.corrcoef(a, b)[0, 1] if np.std(a) > 0 and np.std(b) > 0 else np.nan
             ax.set_title(f"{pop}, seed {seed}: r = {r:.2f}", fontsize=10)
             ax.set_xlabel(f"spike count, {(labels or {}).get(reference, reference)}")
             ax.set_ylabel(f"spike count, {(labels or {}).get(other, other)}")
-            ax.set_xlim(0, top)
-            ax.set_ylim(0, top)
+            ax.set_xlim(low, top)
+            ax.set_ylim(low, top)
             ax.set_aspect("equal")
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            ax.yaxis.set_major_locator(MaxNLocator(4))
     fig.tight_layout()
     return fig
 

@@ -67,7 +67,7 @@ class Brian2Backend(PyNNBackend):
         self.prepare(variant)
         self.driver = DRIVERS[variant](self.label, options)
         self.methods = options.methods(gsl=self.driver.gsl)
-        self.projections: dict[str, connections.Projection] = {}
+        self.projections: dict[str, connections.Projection | connections.TiedProjection] = {}
         self.phases: list[Phase] = []
         self.integration: dict[str, str] = {}
         self.shared: list[cells.SharedGroup] = []
@@ -120,8 +120,14 @@ class Brian2Backend(PyNNBackend):
                     pop.cell_type, cells.chosen_method(population.brian2_group, method), method
                 )
         for k, (name, prj) in enumerate(network.projections.items()):
+            if prj.tie is not None:  # a pathway of its source's synapses
+                continue
             pre = self.populations[prj.pre]
-            self.projections[name] = connections.create(k, prj, pre, self.populations[prj.post], dt, network.populations[prj.pre].is_source)
+            ties = [t for t in network.projections.values() if t.tie is not None and t.tie.source == name]
+            self.projections[name], tied = connections.create(
+                k, prj, pre, self.populations[prj.post], dt, network.populations[prj.pre].is_source, ties
+            )
+            self.projections |= {t.data.name: t for t in tied}
             simulator.simulator.state.network.add(self.projections[name].synapses)
         for inp in network.inputs.values():
             simulator.simulator.state.network.add(connections.poisson_input(inp, self.populations[inp.target]))
@@ -214,7 +220,7 @@ class Brian2Backend(PyNNBackend):
         self.driver.finish()
         assert self.network is not None
         loaded = self.projections[projection]
-        if loaded.data.synapse.type == "static":
+        if loaded.data.synapse.type == "static" and loaded.data.tie is None:
             return loaded.as_loaded(self.network.dt)
         return loaded.read(self.network.dt)
 

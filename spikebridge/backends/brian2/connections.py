@@ -15,6 +15,7 @@ spike sources therefore run with ``d - dt``; the delay read back is the model's 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,13 @@ UNITS: dict[str, tuple[str, float]] = {
     "mV": ("volt", 1e-3),
     "1": ("1", 1.0),  # onto a NESTML neuron: a number in NEST's unit of the port
 }
+
+
+SNAPSHOT_WHEN = "after_synapses"
+"""When in the step that begins at t a weight snapshot of t is read, and a tie copies weights: after the synapses
+have handled the spikes stamped t (the step before's). NEST hands a synapse a spike at the end of the step in
+which it was sent, so its weights read between runs at t have seen those spikes; a spike's effect on its target
+still comes a delay later on both."""
 
 
 def brian2_name(prefix: str, index: int, name: str) -> str:
@@ -62,13 +70,13 @@ class Projection:
     """Steps taken off every delay because the source population is a spike source (see module doc)."""
     rule: stdp.Rule | None
     monitor: brian2.StateMonitor | None
-    """Weights every snapshot interval, at the start of the step (the state reached at that time)."""
+    """Weights every snapshot interval (see :data:`SNAPSHOT_WHEN`)."""
 
     def record_weights(self, interval: float) -> brian2.StateMonitor:
         """A StateMonitor of the weights every ``interval`` ms, added to the network by the caller."""
         clock = brian2.Clock(interval * brian2.ms, name=f"{self.synapses.name}_snapshot_clock")
         self.monitor = brian2.StateMonitor(
-            self.synapses, "weight", record=True, when="start", clock=clock, name=f"{self.synapses.name}_snapshots"
+            self.synapses, "weight", record=True, when=SNAPSHOT_WHEN, clock=clock, name=f"{self.synapses.name}_snapshots"
         )
         return self.monitor
 
@@ -110,8 +118,86 @@ class Projection:
         return Connections(pre, post, weight, delay).sorted()
 
 
-def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre_is_source: bool) -> Projection:
-    """A ``Synapses`` object between two PyNN populations, loaded from the instantiated arrays."""
+@dataclass
+class TiedProjection:
+    """A projection whose weights follow its source's, transposed (:class:`~spikebridge.models.schema.WeightTie`): a
+    pathway of the source's ``Synapses``, run by the source's post cells' spikes, that delivers the synapse's
+    ``tied_N`` to its pre cell; a ``run_regularly`` on the source copies ``scale`` times the weight into ``tied_N``
+    at t = 0 and every interval (where NEST's backend stops and copies, :data:`SNAPSHOT_WHEN`), after the weight
+    snapshots of that time (which show the tied weights that were in use until then, as NEST's do)."""
+
+    data: ProjectionData
+    synapses: brian2.Synapses
+    """The source projection's."""
+    variable: str
+    pathway: str
+    shift_steps: int
+    monitor: brian2.StateMonitor | None = None
+    rule: None = None
+
+    def record_weights(self, interval: float) -> brian2.StateMonitor:
+        """A StateMonitor of the weights every ``interval`` ms, added to the network by the caller."""
+        clock = brian2.Clock(interval * brian2.ms, name=f"{self.synapses.name}_{self.variable}_snapshot_clock")
+        self.monitor = brian2.StateMonitor(
+            self.synapses, self.variable, record=True, when=SNAPSHOT_WHEN, clock=clock,
+            name=f"{self.synapses.name}_{self.variable}_snapshots",
+        )
+        return self.monitor
+
+    def snapshots(self, dt: float) -> dict[float, Connections]:
+        """Recorded weights by time (ms), each with the (constant) connectivity and delays."""
+        if self.monitor is None or len(self.data) == 0:
+            return {}
+        final = self.read(dt)
+        order = np.lexsort((np.asarray(self.synapses.i[:]), np.asarray(self.synapses.j[:])))
+        times = np.round(np.asarray(self.monitor.t_[:]) * 1e3, 10)
+        weights = np.asarray(getattr(self.monitor, self.variable)[:])
+        return {float(t): Connections(final.pre, final.post, weights[:, k][order], final.delay) for k, t in enumerate(times)}
+
+    def as_loaded(self, dt: float) -> Connections:
+        """Its weights at t = 0."""
+        delay = np.round(delays.grid_steps(self.data.delay, dt) * dt, 10)
+        return Connections(self.data.pre_idx, self.data.post_idx, np.asarray(self.data.weight, dtype=np.float64), delay).sorted()
+
+    def set_plasticity(self, on: bool) -> None:
+        """Nothing: the weights follow the source's whatever the phase."""
+
+    def read(self, dt: float) -> Connections:
+        """Current (pre, post, weight, delay) in the model's units, sorted by (pre, post): the source's synapses the
+        other way."""
+        syn = self.synapses
+        if len(self.data) == 0:
+            return self.as_loaded(dt)
+        pre = np.atleast_1d(np.asarray(syn.j[:], dtype=np.int64))
+        post = np.atleast_1d(np.asarray(syn.i[:], dtype=np.int64))
+        weight = np.atleast_1d(np.asarray(getattr(syn, self.variable)[:], dtype=np.float64))
+        raw = np.broadcast_to(np.asarray(getattr(syn, self.pathway).delay_[:], dtype=np.float64), pre.shape)
+        delay = np.round((np.rint(raw * 1e3 / dt) + self.shift_steps) * dt, 10)
+        return Connections(pre, post, weight, delay).sorted()
+
+
+def _tie_code(n: int, tied: ProjectionData, target: Any) -> tuple[str, str]:
+    """The tied projection's variable and the code of its pathway, which delivers it to the synapses' pre cells
+    (``target``, the tied projection's post population)."""
+    variable = f"tied_{n}"
+    if nestml_cells.is_nestml(target):
+        return variable, nestml_cells.port_code(target, tied.port, f"projections.{tied.name}", side="pre").format(weight=variable)
+    unit_name, scale = UNITS[weight_unit(target)]
+    syn_var = target.celltype.post_synaptic_variables["excitatory" if tied.receptor == "signed" else tied.receptor]
+    return variable, f"{syn_var}_pre += {variable}*{scale!r}*{unit_name}"
+
+
+def create(
+    index: int,
+    data: ProjectionData,
+    pre: Any,
+    post: Any,
+    dt: float,
+    pre_is_source: bool,
+    ties: Sequence[ProjectionData] = (),
+) -> tuple[Projection, list[TiedProjection]]:
+    """A ``Synapses`` object between two PyNN populations, loaded from the instantiated arrays, and the projections
+    tied to it (which run as pathways of the same object)."""
     where = f"projections.{data.name}"
     onto_nestml = nestml_cells.is_nestml(post)
     unit = weight_unit(post) if not onto_nestml else "1"
@@ -141,12 +227,19 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
             port = nestml_cells.port_code(post, data.port, where) if onto_nestml else None
             rule = nestml.rule(read_nestml(data.synapse.nestml, f"{where}.synapse"), data.synapse, unit_name, scale, syn_var, where, port)
         model, on_pre, on_post = rule.model, rule.on_pre, rule.on_post
+    pathways: dict[str, str] = {} if on_post is None else {"post": on_post}
+    variables = []
+    for n, tied in enumerate(ties):
+        variable, code = _tie_code(n, tied, pre)
+        model += f"\n{variable} : 1"
+        pathways[f"tie_{n}"] = code
+        variables.append(variable)
     syn = brian2.Synapses(
         pre.brian2_group,
         post.brian2_group,
         model=model,
         on_pre=on_pre,
-        on_post=on_post,
+        on_post=pathways or None,
         name=brian2_name("prj", index, data.name),
         namespace={},
     )
@@ -177,7 +270,29 @@ def create(index: int, data: ProjectionData, pre: Any, post: Any, dt: float, pre
             syn.post.delay_[:] = (2 * steps - late if rule.dendritic else np.zeros_like(steps)) * dt * 1e-3
     if rule is not None:
         syn.post.order = stdp.POST_FIRST
-    return Projection(data, syn, unit, shift, rule, monitor=None)
+    tied_projections = []
+    for n, (tied, variable) in enumerate(zip(ties, variables, strict=True)):
+        assert tied.tie is not None
+        # the pathway is run by the source's post cells, the tied projection's pre: a NESTML group spikes a step late
+        tied_shift = 1 if nestml_cells.is_nestml(post) else 0
+        pathway = f"tie_{n}"
+        if len(data):
+            steps = np.empty(len(data), dtype=np.int64)
+            steps[tied.tie.source_index] = delays.grid_steps(tied.delay, dt)
+            getattr(syn, pathway).delay_[:] = (steps - tied_shift) * dt * 1e-3
+            values = np.empty(len(data))
+            values[tied.tie.source_index] = tied.weight
+            getattr(syn, variable)[:] = values
+        weight = "weight" if unit_name == "1" else f"weight/({scale!r}*{unit_name})"
+        syn.run_regularly(
+            f"{variable} = {tied.tie.scale!r}*{weight}",
+            dt=tied.tie.interval * brian2.ms,
+            when=SNAPSHOT_WHEN,
+            order=1,
+            name=f"{syn.name}_{variable}_copy",
+        )
+        tied_projections.append(TiedProjection(tied, syn, variable, pathway, tied_shift))
+    return Projection(data, syn, unit, shift, rule, monitor=None), tied_projections
 
 
 def poisson_input(data: PoissonInputData, post: Any) -> Any:

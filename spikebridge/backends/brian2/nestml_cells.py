@@ -185,13 +185,14 @@ def synapse_code(post: Any, port: str | None, where: str) -> tuple[str, str]:
     return "weight : 1", model.on_pre(port, "weight")
 
 
-def port_code(post: Any, port: str | None, where: str) -> str:
+def port_code(post: Any, port: str | None, where: str, side: str = "post") -> str:
     """Code that delivers ``{weight}`` (a number in NEST's unit of the port) to ``port`` of the NESTML population
-    ``post``: what a NESTML synapse's ``emit_spike`` does onto it."""
+    ``post``: what a NESTML synapse's ``emit_spike`` does onto it. ``side="pre"``: the population is the synapses'
+    pre group (a pathway run by the post group's spikes)."""
     model: NeuronModel = post.brian2_group.nestml
     if port is None or port not in model.ports:
         raise BackendError(f"{where}.port: {model.name} has no spike input port {port!r} (it has: {', '.join(model.ports)})")
-    return model.on_pre(port, "{weight}")
+    return model.on_pre(port, "{weight}", side)
 
 
 def integration(population: Any) -> str:

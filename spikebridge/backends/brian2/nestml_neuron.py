@@ -112,10 +112,11 @@ class NeuronModel:
             raise KeyError(f"{self.name} has no spike input port {port!r} (it has {', '.join(self.ports)})")
         return PREFIX + port
 
-    def on_pre(self, port: str, weight: str = "w") -> str:
-        """``Synapses`` code that delivers ``weight`` (a number in NEST's unit of the port) to ``port``."""
+    def on_pre(self, port: str, weight: str = "w", side: str = "post") -> str:
+        """``Synapses`` code that delivers ``weight`` (a number in NEST's unit of the port) to ``port``; of the
+        synapses' ``pre`` cells where ``side`` says so (a pathway run by the post cells' spikes)."""
         var = self.port_variable(port)
-        return f"{var}_post += {weight}\n{var}__n_post += 1"
+        return f"{var}_{side} += {weight}\n{var}__n_{side} += 1"
 
 
 def describe(text: str, source: str, dt_ms: float, method: str = "rk4", substeps: int = 10) -> NeuronModel:

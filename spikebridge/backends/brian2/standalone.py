@@ -128,7 +128,9 @@ def structure_key(network: Network, variant: str | None, settings: dict[str, Any
         ],
         "projections": [
             [p.name, p.pre, p.post, p.receptor, p.synapse.type, p.synapse.delay_semantics,
-             p.synapse.weight_dependence.rule if p.synapse.weight_dependence else None]
+             p.synapse.weight_dependence.rule if p.synapse.weight_dependence else None,
+             # a tie's scale and interval are in its code
+             [p.tie.source, p.tie.scale, p.tie.interval] if p.tie is not None else None]
             for p in network.projections.values()
         ],
         "nestml": {  # a NESTML population's code is its text's

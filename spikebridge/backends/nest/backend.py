@@ -239,7 +239,7 @@ class NestBackend(PyNNBackend):
 
         assert self.network is not None
         loaded = self.network.projections[projection]
-        if loaded.synapse.type == "static" or (loaded.synapse.type != "stdp" and not self.learns):  # see build()
+        if loaded.tie is None and (loaded.synapse.type == "static" or (loaded.synapse.type != "stdp" and not self.learns)):  # see build()
             # NEST cannot change a static synapse, and nothing sets one after loading: the loaded arrays are its
             # state (tests/backends/test_nest.py checks them against NEST's readback), without the readback's
             # ~4 s per 320k synapses. NEST keeps delays in steps and answers steps * dt (0.7000000000000001).
@@ -249,6 +249,56 @@ class NestBackend(PyNNBackend):
 
         prj = self.projections[projection]
         return prj.read() if isinstance(prj, NestmlProjection) else connections.read(prj)
+
+    def _tie_times(self, start: float, stop: float) -> set[float]:
+        """Times in [start, stop) (ms) at which a tied projection copies its source's weights, before the step that
+        begins then (Brian2's ``run_regularly`` at the start of the step): none at the run's very end."""
+        assert self.network is not None
+        out: set[float] = set()
+        for prj in self.network.projections.values():
+            if prj.tie is not None:
+                k = np.arange(np.ceil(start / prj.tie.interval - 1e-9), np.ceil(stop / prj.tie.interval - 1e-9))
+                out |= {round(float(t), 6) for t in k * prj.tie.interval}
+        return out
+
+    def _copy_ties(self, t: float) -> None:
+        """Set every tied projection due at ``t`` (ms) to its scale times its source's weights now."""
+        import nest
+
+        from . import connections
+        from .nestml_cells import NestmlProjection
+
+        assert self.network is not None
+        for name, data in self.network.projections.items():
+            tie = data.tie
+            if tie is None or len(data) == 0 or abs(t / tie.interval - round(t / tie.interval)) > 1e-6:
+                continue
+            taken = self.snapshots.get(round(t, 10), {})
+            source = taken[tie.source] if tie.source in taken else self._state(tie.source)
+            weight = tie.scale * source.weight[tie.source_index]
+            prj = self.projections[name]
+            if isinstance(prj, NestmlProjection):
+                conns = nest.GetConnections(synapse_model=prj.nest_synapse_model)
+                factor = -1.0 if self._inhibitory_port(data) else 1.0
+            else:
+                conns, factor = connections.nest_connections(prj), connections.weight_factor(prj)
+            # the connections' rows in the data's (pre, post) order: NEST keeps them in its own
+            status = connections.statuses(conns)
+            pre = np.searchsorted(np.asarray(prj.pre.all_cells, dtype=np.int64), connections.column(status, "source", np.int64))
+            post = np.searchsorted(np.asarray(prj.post.all_cells, dtype=np.int64), connections.column(status, "target", np.int64))
+            rows = np.lexsort((data.post_idx, data.pre_idx))
+            keys = data.pre_idx[rows] * len(prj.post.all_cells) + data.post_idx[rows]
+            order = rows[np.searchsorted(keys, pre * len(prj.post.all_cells) + post)]
+            connections.set_weights(conns, factor * weight[order])
+
+    def _inhibitory_port(self, data: Any) -> bool:
+        """Whether a projection onto a NESTML neuron ends on a port declared inhibitory (NEST takes negative weights)."""
+        from ...models.nestml_cells import read_neuron
+
+        assert self.network is not None
+        pop = self.network.model.populations[data.post]
+        assert pop.nestml is not None
+        return read_neuron(pop.nestml, f"models.{pop.cell_type}").ports.get(data.port or "") == "inhibitory"
 
     def _snapshot(self, t: float) -> None:
         assert self.network is not None
@@ -270,11 +320,19 @@ class NestBackend(PyNNBackend):
         duration = float(phase.duration)
         start = self.t
         stops, snaps = self._boundaries(duration, progress is not None)
+        ties = self._tie_times(start, start + duration)
+        stops = np.unique(np.round(np.concatenate([stops, sorted(ties)]) / self.network.dt) * self.network.dt).round(10)
+        stops = stops[stops > start + 1e-9]
         done = start
         state = self.sim.simulator.state
         prepared = False
         try:
             for target in stops:
+                if round(done, 6) in ties:
+                    if prepared:
+                        prepared = False
+                        nest.Cleanup()
+                    self._copy_ties(done)
                 if not state.running:  # pyNN's first run connects its recorders and runs one min_delay further
                     self.sim.run(float(target - done))
                 else:

@@ -150,7 +150,7 @@ def connect(
     port = data.port
     if port is None or port not in neuron.ports:
         raise BackendError(f"{where}.port: {neuron.name} has no spike input port {port!r} (it has: {', '.join(neuron.ports)})")
-    if synapse_model != "static_synapse":
+    if synapse_model != "static_synapse" or data.tie is not None:  # a tied projection's weights are set: a model of its own
         copy = f"{synapse_model}__{data.name}"
         if copy not in nest.synapse_models:
             nest.CopyModel(synapse_model, copy, parameters or {})

@@ -41,7 +41,8 @@ def measure(res: Results, prot: Protocol, config: TaskConfig, data: digits.Digit
     - ``accuracy``: test accuracy (argmax of the output spike counts over a test sample's ``t_test``; silence or a tie
       is wrong);
     - ``dendritic_state``: mean absolute dendritic state ``|d|`` of the hidden cells over the nudged phases of each
-      chunk (NaN if not recorded);
+      chunk, over the gate's opening weight in that pass (``d = gate (u - b)``: the schedule's factor taken out; NaN
+      if not recorded);
     - ``angle``: degrees between the hidden weights' change over a batch of ``angle_batch`` training samples (weight
       snapshots before and after it) and backprop's update on the rate surrogate of the same samples
       (:func:`spikebridge.analysis.learning.backprop_update`) at the batch's starting weights, averaged over the
@@ -78,7 +79,9 @@ def measure(res: Results, prot: Protocol, config: TaskConfig, data: digits.Digit
             first = np.searchsorted(times, free[m], side="right")
             last = np.searchsorted(times, free[m] + config.t_nudge, side="right")
             rows = np.concatenate([np.arange(a, b) for a, b in zip(first, last, strict=True)]) if len(first) else np.empty(0, int)
-            result["dendritic_state"].append(float(np.abs(values[rows]).mean()) if len(rows) else float("nan"))
+            # d carries the gate's opening weight (the learning-rate schedule): measured without it
+            gate = config.gate_decay ** (k * config.snapshot_every // config.n_train)
+            result["dendritic_state"].append(float(np.abs(values[rows]).mean()) / gate if len(rows) else float("nan"))
         else:
             result["dendritic_state"].append(float("nan"))
         # batches of angle_batch samples, each between two snapshots: the rule's update and backprop's on the batch

@@ -11,8 +11,9 @@ test block are the weights after each training chunk.
 
 Hidden and output excitatory cells are :file:`dendritic_neuron.nestml` (bundled): hidden cells receive the output
 cells' spikes on their top-down port through feedback weights equal to ``feedback_scale`` times the transposed
-initial output weights (EIANN's "WT" at the start of training; they stay fixed), so a hidden cell's dendritic state
-is the nudge's change of the output rates seen through its own output weights. Each output cell receives its own
+output weights (EIANN's "WT", symmetric feedback: its ``clone_weight`` with ``transpose``), copied from the output
+weights at every weight snapshot (a weight tie; ``feedback_tied = False`` keeps the initial ones), so a hidden
+cell's dendritic state is the nudge's change of the output rates seen through its own output weights. Each output cell receives its own
 spikes on its top-down port (weight 1), so its dendritic state is the nudge's change of its own rate: the target
 minus the free-phase rate where the teacher clamps it.
 
@@ -81,6 +82,7 @@ class TaskConfig:
     w_in: float = 1.2
     w_out: float = 1.0
     feedback_scale: float = 0.2
+    feedback_tied: bool = True
     centre_feedback: bool = False
     kappa: float = 0.1
     tau_u: float = 20.0
@@ -93,7 +95,7 @@ class TaskConfig:
     w_hidden_inh: float = 0.0005
     w_inh_output: float = 0.5
     hidden_eta_scale: float = 1.0
-    gate_decay: float = 1.0
+    gate_decay: float = 0.7
     hidden_w_max: float = 2.0
     rule_parameters: dict[str, float] = field(default_factory=dict)
     hidden_rule_parameters: dict[str, float] = field(default_factory=dict)
@@ -245,6 +247,8 @@ def build(rule: str, seed: int, config: TaskConfig, folder: Path) -> tuple[dict[
     w_out = rng.uniform(0.0, config.w_out, (digits.N_CLASSES, config.n_hidden))
     w_fb = config.feedback_scale * w_out
     if config.centre_feedback:
+        if config.feedback_tied:
+            raise ValueError("centre_feedback needs feedback_tied = False: a tie copies the output weights as they are")
         w_fb = w_fb - w_fb.mean(axis=0)
     nudges = prot.onset[prot.is_train] + config.t_free
     h, o = config.n_hidden, digits.N_CLASSES
@@ -320,7 +324,12 @@ def build(rule: str, seed: int, config: TaskConfig, folder: Path) -> tuple[dict[
                 },
                 "weight": 0.0,
                 "delay": dt,
-            },
+            }
+            | (
+                {"tie": {"source": "ff_output", "scale": config.feedback_scale, "interval": config.snapshot_interval}}
+                if config.feedback_tied
+                else {}
+            ),
             "own_rate": {
                 "pre": "output",
                 "post": "output",

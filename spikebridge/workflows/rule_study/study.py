@@ -26,7 +26,7 @@ from .network import HIDDEN, LABELS, RULES, TaskConfig
 REFERENCE = "backprop"
 """The rate network trained by backprop with Dale's law (:mod:`spikebridge.analysis.backprop`), backend ``numpy``."""
 MEASURES = "measures.json"
-FORMAT = 2
+FORMAT = 3
 """The measures' format: a task measured under another is run again."""
 QUICK = TaskConfig(
     n_train=20,

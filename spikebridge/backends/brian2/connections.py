@@ -46,6 +46,22 @@ which it was sent, so its weights read between runs at t have seen those spikes;
 still comes a delay later on both."""
 
 
+def _weight_monitor(synapses: brian2.Synapses, variable: str, interval: float, name: str) -> brian2.StateMonitor:
+    """A StateMonitor of one synaptic variable every ``interval`` ms (at :data:`SNAPSHOT_WHEN`), named ``NAME_snapshots``."""
+    clock = brian2.Clock(interval * brian2.ms, name=f"{name}_snapshot_clock")
+    return brian2.StateMonitor(synapses, variable, record=True, when=SNAPSHOT_WHEN, clock=clock, name=f"{name}_snapshots")
+
+
+def _recorded(
+    monitor: brian2.StateMonitor, variable: str, final: Connections, order: np.ndarray, scale: float = 1.0
+) -> dict[float, Connections]:
+    """A weight monitor's samples by time (ms), over ``scale``, in ``final``'s (pre, post) order (``order`` sorts the
+    synapses so), each with ``final``'s connectivity and delays."""
+    times = np.round(np.asarray(monitor.t_[:]) * 1e3, 10)
+    weights = np.asarray(getattr(monitor, variable)[:]) / scale
+    return {float(t): Connections(final.pre, final.post, weights[:, k][order], final.delay) for k, t in enumerate(times)}
+
+
 def brian2_name(prefix: str, index: int, name: str) -> str:
     """A valid, unique, creation-order independent Brian2 object name."""
     return f"{prefix}{index}_{re.sub(r'[^0-9A-Za-z_]', '_', name)}"
@@ -74,21 +90,15 @@ class Projection:
 
     def record_weights(self, interval: float) -> brian2.StateMonitor:
         """A StateMonitor of the weights every ``interval`` ms, added to the network by the caller."""
-        clock = brian2.Clock(interval * brian2.ms, name=f"{self.synapses.name}_snapshot_clock")
-        self.monitor = brian2.StateMonitor(
-            self.synapses, "weight", record=True, when=SNAPSHOT_WHEN, clock=clock, name=f"{self.synapses.name}_snapshots"
-        )
+        self.monitor = _weight_monitor(self.synapses, "weight", interval, self.synapses.name)
         return self.monitor
 
     def snapshots(self, dt: float) -> dict[float, Connections]:
         """Recorded weights by time (ms), each with the (constant) connectivity and delays."""
         if self.monitor is None or len(self.data) == 0:
             return {}
-        final = self.read(dt)
         order = np.lexsort((np.asarray(self.synapses.j[:]), np.asarray(self.synapses.i[:])))
-        times = np.round(np.asarray(self.monitor.t_[:]) * 1e3, 10)
-        weights = np.asarray(self.monitor.weight_[:]) / UNITS[self.unit][1]
-        return {float(t): Connections(final.pre, final.post, weights[:, k][order], final.delay) for k, t in enumerate(times)}
+        return _recorded(self.monitor, "weight_", self.read(dt), order, UNITS[self.unit][1])
 
     def as_loaded(self, dt: float) -> Connections:
         """The arrays the projection was loaded from, in :meth:`read`'s units and order (its state while static)."""
@@ -137,22 +147,15 @@ class TiedProjection:
 
     def record_weights(self, interval: float) -> brian2.StateMonitor:
         """A StateMonitor of the weights every ``interval`` ms, added to the network by the caller."""
-        clock = brian2.Clock(interval * brian2.ms, name=f"{self.synapses.name}_{self.variable}_snapshot_clock")
-        self.monitor = brian2.StateMonitor(
-            self.synapses, self.variable, record=True, when=SNAPSHOT_WHEN, clock=clock,
-            name=f"{self.synapses.name}_{self.variable}_snapshots",
-        )
+        self.monitor = _weight_monitor(self.synapses, self.variable, interval, f"{self.synapses.name}_{self.variable}")
         return self.monitor
 
     def snapshots(self, dt: float) -> dict[float, Connections]:
         """Recorded weights by time (ms), each with the (constant) connectivity and delays."""
         if self.monitor is None or len(self.data) == 0:
             return {}
-        final = self.read(dt)
         order = np.lexsort((np.asarray(self.synapses.i[:]), np.asarray(self.synapses.j[:])))
-        times = np.round(np.asarray(self.monitor.t_[:]) * 1e3, 10)
-        weights = np.asarray(getattr(self.monitor, self.variable)[:])
-        return {float(t): Connections(final.pre, final.post, weights[:, k][order], final.delay) for k, t in enumerate(times)}
+        return _recorded(self.monitor, self.variable, self.read(dt), order)
 
     def as_loaded(self, dt: float) -> Connections:
         """Its weights at t = 0."""

@@ -11,6 +11,10 @@ network learns. The loss is the squared error ``0.5 |t - o|^2`` to the one-hot t
 cross-entropy of the softmax of the output rates times an inverse temperature (``loss="ce"``), which the study's
 reference uses: the squared error with rectified output rates and non-negative weights trains slowly here (84-88 %
 after 20 passes over 1000 digits, against 93-96 % with the cross-entropy). Every weight is drawn from the seed.
+
+``derivative=False`` with the squared error is the rate reading of the linear dendritic state rule (LDS): an output
+cell's error is its target minus its rate (the nudge), a hidden cell's the output errors through the current output
+weights (symmetric feedback), each given whether the cell is active or not, as the spiking rule's dendritic state is.
 """
 
 from __future__ import annotations
@@ -81,9 +85,19 @@ def train(
     loss: str = "mse",
     inverse_temperature: float = 1.0,
     freeze_hidden: bool = False,
+    hidden_learning_rate: float | None = None,
+    derivative: bool = True,
+    step_scale: np.ndarray | None = None,
 ) -> History:
     """Train ``net`` in place on the samples ``order`` indexes (one step per sample); test accuracy at each snapshot
-    (:func:`spikebridge.analysis.learning.accuracy`: silent outputs or a tie count as wrong, as for spiking networks)."""
+    (:func:`spikebridge.analysis.learning.accuracy`: silent outputs or a tie count as wrong, as for spiking networks).
+
+    ``hidden_learning_rate`` (default ``learning_rate``) is the hidden layer's; ``derivative=False`` drops the
+    rectifier's derivative from every cell's error (LDS's reading); ``step_scale`` multiplies each step's learning
+    rates (one factor per entry of ``order``: a schedule such as the spiking study's ``gate_decay ** pass``)."""
+    if step_scale is not None and len(step_scale) != len(order):
+        raise ValueError(f"step_scale: expected one factor per step ({len(order)}), got {len(step_scale)}")
+    hidden_rate = learning_rate if hidden_learning_rate is None else hidden_learning_rate
     n_out = net.w2.shape[0]
     history = History()
 
@@ -98,14 +112,19 @@ def train(
         h_in, h, o_in, o = net.forward(x)
         target = np.eye(n_out)[train_y[i : i + 1]]
         if loss == "mse":
-            delta_o = (target - o) * (o_in > 0)
+            delta_o = target - o
         else:
             p = np.exp(inverse_temperature * (o - o.max()))
-            delta_o = inverse_temperature * (target - p / p.sum()) * (o_in > 0)
-        delta_h = (delta_o @ net.w2) * (h_in > 0)
-        net.w2 = np.maximum(0.0, net.w2 + learning_rate * delta_o.T @ h)
+            delta_o = inverse_temperature * (target - p / p.sum())
+        if derivative:
+            delta_o = delta_o * (o_in > 0)
+        delta_h = delta_o @ net.w2
+        if derivative:
+            delta_h = delta_h * (h_in > 0)
+        scale = 1.0 if step_scale is None else float(step_scale[step - 1])
+        net.w2 = np.maximum(0.0, net.w2 + scale * learning_rate * delta_o.T @ h)
         if not freeze_hidden:
-            net.w1 = np.maximum(0.0, net.w1 + learning_rate * delta_h.T @ x)
+            net.w1 = np.maximum(0.0, net.w1 + scale * hidden_rate * delta_h.T @ x)
         if step % snapshot_every == 0:
             record(step)
     return history

@@ -24,7 +24,9 @@ update to backprop's), OUT/table.csv (per rule and backend: final accuracy mean 
 at the end, angle over the last quarter of training) and OUT/figures/rule_study.png/.pdf. With two or more backends,
 each rule's runs at equal seeds are judged as `spikebridge compare` judges runs (OUT/compare/RULE/report.md) and
 the final test answers compared seed by seed (McNemar's exact test): OUT/compare.csv. A task whose measures
-exist for the same settings is not run again: rerun the command to resume an interrupted study."""
+exist for the same settings is not run again: rerun the command to resume an interrupted study. OUT/.gitignore
+leaves the run directories out of git: a study kept in git goes on on another machine from its measures and
+its judged comparisons (OUT/compare/RULE/rows.json, used while the runs they judged are the plan's)."""
 
 
 def limits(text: str) -> dict[str, int]:

@@ -144,6 +144,7 @@ def test_the_quick_rule_study_writes_every_output_with_its_shape_and_judges_the_
     directories, measures, curves, table, figure, and the comparison across simulators (compare's judgement of the runs
     at equal seeds and the accuracies side by side), which the same drawn networks pass; a second call reruns nothing."""
     import json
+    import shutil
 
     import pandas as pd
 
@@ -181,6 +182,21 @@ def test_the_quick_rule_study_writes_every_output_with_its_shape_and_judges_the_
     stamp = (seed_dirs[0] / "measures.json").stat().st_mtime_ns
     assert app.main(argv) == 0
     assert (seed_dirs[0] / "measures.json").stat().st_mtime_ns == stamp, "resumed: nothing rerun"
+    # carried to another machine as git keeps it (.gitignore): measures and judged rows, no run directories
+    ignored = (tmp_path / ".gitignore").read_text().split()
+    for folder in seed_dirs:
+        for name in ("run", "inputs", "protocol.npz"):
+            assert f"runs/*/*/*/{name}" + ("/" if name != "protocol.npz" else "") in ignored
+            shutil.rmtree(folder / name) if (folder / name).is_dir() else (folder / name).unlink()
+    assert app.main(argv) == 0
+    assert (seed_dirs[0] / "measures.json").stat().st_mtime_ns == stamp, "resumed from the measures alone"
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "compare.csv"), across)
+    from dataclasses import replace
+
+    from spikebridge.workflows.rule_study import agreement
+
+    plan = study.StudyPlan(("lds",), (1, 2), ("nest", "brian2"), config, tmp_path)
+    assert agreement.kept_rows(plan, "lds") and not agreement.kept_rows(replace(plan, config=replace(config, kappa=0.2)), "lds")
 
 
 def test_a_study_with_an_unknown_rule_exits_2_naming_it(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 Each (rule, seed, backend) is one task. A spiking task writes a run directory under ``OUT/runs/RULE/BACKEND/seedN``
 and its measures beside it (``measures.json``, written last and atomically); backprop's task (backend ``numpy``)
 writes only the measures. A task whose measures exist for the same plan is not run again, so an interrupted study
-resumes where it stopped.
+resumes where it stopped, on this machine or on another that has the study folder without its run directories
+(:data:`GITIGNORE`: a study kept in git).
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ REFERENCE = "backprop"
 MEASURES = "measures.json"
 FORMAT = 3
 """The measures' format: a task measured under another is run again."""
+GITIGNORE = """\
+# A study folder can be kept in git and carried to another machine: its measures, tables, figures and the judged
+# comparisons (compare/RULE/rows.json) resume it there. The run directories and their inputs are large and stay here.
+runs/*/*/*/run/
+runs/*/*/*/inputs/
+runs/*/*/*/protocol.npz
+"""
+"""``OUT/.gitignore``, written when a study starts if there is none."""
 QUICK = TaskConfig(
     n_train=20,
     n_test=20,
@@ -200,6 +209,10 @@ def run_study(plan: StudyPlan, progress: Callable[[Task, dict[str, Any]], None] 
     """Every task of the plan (Dask, ``plan.workers`` processes; in this process for one worker), then the curves."""
     check_plan(plan)
     plan.out.mkdir(parents=True, exist_ok=True)
+    ignore = plan.out / ".gitignore"
+    if not ignore.exists():
+        with atomic_file(ignore) as fh:
+            fh.write(GITIGNORE.encode())
     tasks = plan.tasks()
     todo = [t for t in tasks if _done(plan, t) is None]
     if plan.workers <= 1 or len(todo) <= 1:

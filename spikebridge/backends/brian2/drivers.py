@@ -170,6 +170,15 @@ class Driver:
         """Release what the device holds (the runtime holds nothing beyond the network)."""
 
 
+LINK_ARGS = ("-ffast-math",)
+"""Linked with ``-ffast-math``, a ``cpp_standalone`` binary starts with the CPU flushing denormal numbers to zero (GCC's
+``crtfastmath``); Brian2 compiles with the flag but does not link with it. A NESTML cell's decaying variables (a
+silent port's conductance, a rate trace) spend long stretches below 1e-308, where every operation takes about a hundred
+cycles: measured on the digits network (brian2:cpp, 70 s simulated), the output cells' step took 21.4 s without and
+5.1 s with it, the whole binary 67 s and 45 s, and every spike, weight and recording came out the same to the bit (only
+a final conductance of order 1e-310 differed)."""
+
+
 class StandaloneDriver(Driver):
     """``cpp_standalone``: every phase is recorded into one project, built and run by :meth:`finish`."""
 
@@ -212,12 +221,18 @@ class StandaloneDriver(Driver):
         compiler_flags.recall(standalone.default_cache_root())
 
     def preferences(self, prefs: Any) -> None:
-        """This device's own preferences: OpenMP threads."""
+        """This device's own preferences: OpenMP threads, and the binary linked with :data:`LINK_ARGS`."""
         prefs.devices.cpp_standalone.openmp_threads = self.options.threads if self.options.threads > 1 else 0
+        prefs.codegen.cpp.extra_link_args = [*prefs.codegen.cpp.extra_link_args, *LINK_ARGS]
 
     def settings(self, methods: dict[str, str]) -> dict[str, Any]:
-        """What of the options shapes the generated code (part of the project's cache key)."""
-        return {"threads": self.options.threads, "methods": methods, "compute_capability": self.options.compute_capability}
+        """What of the options shapes the generated code or links it (part of the project's cache key)."""
+        return {
+            "threads": self.options.threads,
+            "methods": methods,
+            "compute_capability": self.options.compute_capability,
+            "link": list(LINK_ARGS),
+        }
 
     def prepare(self, network: Network, methods: dict[str, str], built: dict[str, Any] | None = None) -> None:
         """The project directory in the compiled-code cache, keyed by the network's structure and ``built``."""

@@ -32,6 +32,8 @@ FORMAT = 3
 GITIGNORE = """\
 # A study folder can be kept in git and carried to another machine: its measures, tables, figures and the judged
 # comparisons (compare/RULE/rows.json) resume it there. The run directories and their inputs are large and stay here.
+# (!runs/ keeps the measures where an enclosing .gitignore leaves out runs/, spikebridge's default run folder.)
+!runs/
 runs/*/*/*/run/
 runs/*/*/*/inputs/
 runs/*/*/*/protocol.npz

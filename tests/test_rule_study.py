@@ -72,6 +72,32 @@ def test_bad_study_input_exits_2_in_one_line_before_anything_runs(tmp_path: Path
     assert not (tmp_path / "out" / "runs").exists()
 
 
+def test_report_runs_nothing_and_writes_the_tables_and_figure_from_the_measures_the_folder_holds(tmp_path: Path) -> None:
+    out = tmp_path / "study"
+    base = [sys.executable, "-m", "spikebridge.cli", "study", "rules", "--quick", "--rules", "backprop"]
+    base += ["--backends", "nest,brian2", "--out", str(out), "--quiet"]
+    empty = subprocess.run([*base, "--report"], capture_output=True, text=True, timeout=300)
+    assert empty.returncode == 2 and "holds no measures for this plan's 2 networks" in empty.stderr, empty.stderr
+    assert "Traceback" not in empty.stderr and not (out / "table.csv").exists()
+    ran = subprocess.run(base, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    curves = (out / "curves.csv").read_text()
+    assert {line.split(",")[1] for line in curves.splitlines()[1:]} == {"1", "2"}
+    second = next(out.glob("runs/backprop/*/seed2/measures.json"))
+    second.unlink()
+    for name in ("curves.csv", "table.csv", "figures/rule_study.png"):
+        (out / name).unlink()
+    report = subprocess.run([*base, "--report"], capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    assert "1 of 2 networks have measures" not in report.stderr, "--quiet prints nothing but errors"
+    assert not second.exists(), "--report ran a network"
+    kept = [line for line in curves.splitlines() if line.split(",")[1] != "2"]
+    assert (out / "curves.csv").read_text().splitlines() == kept
+    header, row = (line.split(",") for line in (out / "table.csv").read_text().splitlines())
+    assert row[header.index("seeds")] == "1", "the table counts the one seed left"
+    assert (out / "figures" / "rule_study.png").stat().st_size > 0
+
+
 def test_the_network_draws_its_feedback_from_the_output_weights_and_centres_it_on_request(tmp_path: Path) -> None:
     """Feedback onto hidden cell i from output j is feedback_scale x w_out[j, i] (the transposed initial output
     weights), tied to the output weights (copied at every snapshot) unless asked not to be; centred (untied only),

@@ -17,6 +17,7 @@ EPILOG = """examples:
   spikebridge study rules --quick --out /tmp/study            # every rule, one seed, a few samples: outputs' shapes
   spikebridge study rules --quick --rules lds --backends nest,brian2 --out /tmp/q   # two seeds, judged across simulators
   spikebridge study rules --seeds 5 --backends brian2:cpp,nest --limit nest:2 --workers 2 --out studies/rules
+  spikebridge study rules --seeds 5 --backends brian2:cpp,nest --limit nest:2 --report --out studies/rules
 
 Writes OUT/runs/RULE/BACKEND/seedN/ (a run directory 'run', the protocol, measures.json), OUT/curves.csv (one row
 per rule, seed, backend and snapshot: test accuracy, mean absolute dendritic state of the hidden cells, angle of the hidden
@@ -24,7 +25,9 @@ update to backprop's), OUT/table.csv (per rule and backend: final accuracy mean 
 at the end, angle over the last quarter of training) and OUT/figures/rule_study.png/.pdf. With two or more backends,
 each rule's runs at equal seeds are judged as `spikebridge compare` judges runs (OUT/compare/RULE/report.md) and
 the final test answers compared seed by seed (McNemar's exact test): OUT/compare.csv. A task whose measures
-exist for the same settings is not run again: rerun the command to resume an interrupted study. OUT/.gitignore
+exist for the same settings is not run again: rerun the command to resume an interrupted study. A command
+with a subset (--rules, --seeds) writes the tables for its subset; --report with the whole plan runs nothing
+and writes them from every measure the folder holds. OUT/.gitignore
 leaves the run directories out of git: a study kept in git goes on on another machine from its measures and
 its judged comparisons (OUT/compare/RULE/rows.json, used while the runs they judged are the plan's)."""
 
@@ -60,6 +63,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     r.add_argument("--workers", type=int, default=1, metavar="N", help="Dask worker processes (default 1: in this process)")
     r.add_argument(
         "--quick", action="store_true", help="a few samples on a small network, one seed (two with two backends): check every output"
+    )
+    r.add_argument(
+        "--report",
+        action="store_true",
+        help="run nothing: write the curves, table, figure and comparison from the measures OUT holds for this plan",
     )
     r.add_argument(
         "--diagrams", type=Path, metavar="CSV", help="a comparison.csv of `spikebridge rules --comparison` for the figure's top row"
@@ -102,15 +110,26 @@ def cmd_rules(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise SpikebridgeError(str(err)) from None
     tasks = plan.tasks()
-    bar = tqdm(total=len(tasks), desc="rule study", unit="network", disable=args.quiet, file=sys.stderr)
-    bar.update(len(tasks) - len([t for t in tasks if study._done(plan, t) is None]))
+    done = [t for t in tasks if study._done(plan, t) is not None]
+    if args.report:
+        if not done:
+            raise SpikebridgeError(
+                f"--out {args.out}: holds no measures for this plan's {len(tasks)} networks (--report runs nothing; "
+                "were they run with other settings, rules, seeds or backends?)"
+            )
+        if not args.quiet:
+            print(f"{len(done)} of {len(tasks)} networks have measures in {args.out}; nothing is run", file=sys.stderr)
+        curves = study.curves(plan)
+    else:
+        bar = tqdm(total=len(tasks), desc="rule study", unit="network", disable=args.quiet, file=sys.stderr)
+        bar.update(len(done))
 
-    def progress(task: study.Task, result: dict[str, object]) -> None:
-        bar.update(1)
-        bar.set_postfix_str(f"{task.rule} {task.backend} seed {task.seed}")
+        def progress(task: study.Task, result: dict[str, object]) -> None:
+            bar.update(1)
+            bar.set_postfix_str(f"{task.rule} {task.backend} seed {task.seed}")
 
-    curves = study.run_study(plan, progress)
-    bar.close()
+        curves = study.run_study(plan, progress)
+        bar.close()
     table = study.summary(curves)
     for name, frame in (("curves.csv", curves), ("table.csv", table)):
         with atomic_file(args.out / name) as fh:

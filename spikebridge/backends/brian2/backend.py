@@ -107,13 +107,13 @@ class Brian2Backend(PyNNBackend):
         for k, (name, pop) in enumerate(network.populations.items()):
             text = network.model.populations[name].nestml
             if text is not None:  # a NESTML neuron
-                self.populations[name] = nestml_cells.create_population(sim, pop, text, brian2_name("pop", k, name), dt)
+                self.populations[name] = nestml_cells.create_population(sim, pop, text, brian2_name("pop", k), dt)
                 self.integration[pop.cell_type] = nestml_cells.integration(self.populations[name])
                 continue
             method = self.methods.get(pop.cell_type, DEFAULT_METHODS)
             # standalone code compiles array lengths in: pad a source's spikes so that new input reuses the build
             pad = (network.duration, dt) if isinstance(self.driver, StandaloneDriver) else None
-            population = create_population(sim, pop, brian2_name("pop", k, name), method, name in driven, pad, shared.get(name))
+            population = create_population(sim, pop, brian2_name("pop", k), method, name in driven, pad, shared.get(name))
             self.populations[name] = population
             if not pop.is_source and pop.cell_type not in self.integration:  # once per cell type (15 ms a group)
                 self.integration[pop.cell_type] = self._describe(
@@ -150,7 +150,7 @@ class Brian2Backend(PyNNBackend):
         out: dict[str, tuple[Any, int]] = {}
         for names in cells.sharing(network, self.driver.variant):
             sizes = [network.populations[name].size for name in names]
-            self.shared.append(cells.SharedGroup(sum(sizes), brian2_name("cells", index[names[0]], names[0])))
+            self.shared.append(cells.SharedGroup(sum(sizes), brian2_name("cells", index[names[0]])))
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
             out |= {name: (self.shared[-1], int(start)) for name, start in zip(names, starts, strict=True)}
         return out

@@ -66,8 +66,9 @@ def test_brian2cuda_compiles_every_bundled_rule(tmp_path: Path) -> None:
     assert f"{toolkit}/bin/nvcc" in (project / "makefile").read_text(), f"compiled with {toolkit}'s nvcc"
     sources = list((project / "code_objects").glob("*.cu"))
     kernels = {}
+    index = {name: k for k, name in enumerate(net.projections)}  # Brian2 names a projection prj{index}
     for rule in sorted(nestml.bundled()):
-        mine = [p for p in sources if re.fullmatch(rf"(before_run_)?prj\d+_{re.escape(rule)}_.+\.cu", p.name)]
+        mine = [p for p in sources if re.fullmatch(rf"(before_run_)?prj{index[rule]}_.+\.cu", p.name)]
         kernels[rule] = [p for p in mine if p.name.endswith(("_pre_codeobject.cu", "_post_codeobject.cu"))]
         assert len(kernels[rule]) == 2, f"{rule}'s pre and post pathways have CUDA kernels"
         text = "".join(p.read_text() for p in mine)

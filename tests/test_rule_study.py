@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from spikebridge.stimuli import digits
@@ -156,3 +157,27 @@ def test_a_spiking_task_does_not_depend_on_the_rate_references_settings(tmp_path
     assert base.digest(spiking) == other.digest(spiking)
     assert base.digest(reference) != other.digest(reference)
     assert base.digest(spiking) != replace(base, config=replace(base.config, t_test=1350.0)).digest(spiking)
+
+
+def _curves(d_by_rule: dict[str, float]) -> pd.DataFrame:
+    rows = [
+        {"rule": rule, "seed": seed, "backend": "nest", "samples": samples, "accuracy": 0.5, "dendritic_state": d * seed, "angle": 60.0}
+        for rule, d in d_by_rule.items()
+        for seed in (1, 2)
+        for samples in (500, 1000)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_the_figure_draws_dendritic_states_on_a_log_axis_only_where_they_span_decades() -> None:
+    import matplotlib.pyplot as plt
+
+    from spikebridge.plotting.rule_study import study_figure
+
+    wide = study_figure(_curves({"lds": 2.0, "btsp_dendritic": 400.0}), {})
+    narrow = study_figure(_curves({"lds": 15.0, "bcm_supervised": 22.0}), {})
+    assert [ax.get_yscale() for ax in wide.axes] == ["log", "linear", "linear"]
+    assert [ax.get_yscale() for ax in narrow.axes] == ["linear", "linear", "linear"]
+    assert all(len(ax.get_lines()) >= 2 for ax in wide.axes), "every rule is drawn on every panel"
+    plt.close(wide)
+    plt.close(narrow)

@@ -101,7 +101,9 @@ def plot_distributions(
                         v, bins=bins, density=True, histtype="step", lw=1.8, color=COLOURS[i % len(COLOURS)], label=f"{name} (n={len(v)})"
                     )
                 ax.set_ylabel("density")
-                ax.legend(fontsize=7, frameon=False)
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+                ax.set_ylim(top=1.35 * ax.get_ylim()[1])  # room for the legend above the bars
+                ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
             verdict = _verdict_of(verdicts, target, key[1])
             ax.set_title(f"{target}: {key[1]}  [{verdict}]", fontsize=10, color=VERDICT_COLOUR[verdict], fontweight="bold")
             unit = (units or {}).get(key, by_name(key[1]).unit)

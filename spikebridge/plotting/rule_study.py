@@ -54,6 +54,7 @@ def study_figure(curves: pd.DataFrame, labels: dict[str, str], diagrams: pd.Data
         bottom = fig
     axes = bottom.subplots(1, 3)
     for (column, ylabel), ax in zip(PANELS, axes, strict=True):
+        drawn_means: list[np.ndarray] = []
         for rule in COLOURS:
             rows = curves[(curves["rule"] == rule) & ((curves["backend"] == backend) | (rule == "backprop"))]
             if rows.empty or rows[column].isna().all():
@@ -62,10 +63,13 @@ def study_figure(curves: pd.DataFrame, labels: dict[str, str], diagrams: pd.Data
             stats = rows.groupby("samples")[column].agg(["mean", "std", "count"]).sort_index()
             x = stats.index.to_numpy(dtype=float)
             mean, sd = scale * stats["mean"].to_numpy(), scale * stats["std"].fillna(0.0).to_numpy()
+            drawn_means.append(mean)
             ax.plot(x, mean, color=COLOURS[rule], lw=1.4, label=labels.get(rule, rule))
             ax.fill_between(x, mean - sd, mean + sd, color=COLOURS[rule], alpha=0.2, lw=0)
         ax.set_xlabel("Training samples")
         ax.set_ylabel(ylabel)
+        if column == "dendritic_state" and _spans_decades(drawn_means):
+            ax.set_yscale("log")
         if column == "accuracy":
             ax.axhline(10.0, color="0.6", lw=0.8, ls=":", label="chance")
             ax.set_ylim(0, 100)
@@ -85,3 +89,11 @@ def study_figure(curves: pd.DataFrame, labels: dict[str, str], diagrams: pd.Data
         fontsize=9,
     )
     return fig
+
+
+def _spans_decades(means: list[np.ndarray], ratio: float = 20.0) -> bool:
+    """Whether the drawn curves' positive values span more than ``ratio`` (one rule's |d| of hundreds of Hz would
+    flatten the others' few Hz on a linear axis)."""
+    values = np.concatenate(means) if means else np.empty(0)
+    values = values[np.isfinite(values) & (values > 0)]
+    return bool(len(values) > 0 and values.max() > ratio * values.min())

@@ -18,6 +18,7 @@ import numpy as np
 from spikebridge.analysis import learning
 from spikebridge.rundir import load
 from spikebridge.stimuli import digits
+from spikebridge.workflows.rule_study.measures import weight_snapshots
 from spikebridge.workflows.rule_study.network import Protocol, TaskConfig
 
 
@@ -37,9 +38,7 @@ def main() -> None:
     classes = range(digits.N_CLASSES)
     rate = np.array([counts[labels == c].mean(0) for c in classes]).T * 1000.0 / config.t_test  # [output, digit]
     drive = np.array([hidden[labels == c].mean(0) for c in classes])  # [digit, hidden]
-    table = res.weights("ff_output").xs("w", axis=1, level="var")
-    w = np.zeros((digits.N_CLASSES, drive.shape[1]))
-    w[table.index.get_level_values("post"), table.index.get_level_values("pre")] = table.to_numpy()[:, -1]
+    w = weight_snapshots(res, "ff_output", (digits.N_CLASSES, drive.shape[1]))[1][-1]
     own = ~np.eye(digits.N_CLASSES, dtype=bool)
     top = [np.argsort(drive[c])[-args.top :] for c in classes]
     best = counts.max(1)
@@ -52,7 +51,7 @@ def main() -> None:
         f"{np.mean([np.delete(w[c], top[c]).mean() for c in classes]):.3f}"
     )
     print(f"test images with a tie at the top: {np.mean(tied > 1):.0%}; the right output among the top: {right.mean():.0%}")
-    print(f"accuracy, ties wrong: {np.mean(right & (tied == 1)):.3f}; ties broken at random: {np.mean(right / tied):.3f}")
+    print(f"accuracy, ties wrong: {learning.accuracy(counts, labels):.3f}; ties broken at random: {np.mean(right / tied):.3f}")
 
 
 if __name__ == "__main__":

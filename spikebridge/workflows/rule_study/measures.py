@@ -14,7 +14,7 @@ from ...stimuli import digits
 from .network import Protocol, TaskConfig
 
 
-def _snapshots(res: Results, projection: str, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def weight_snapshots(res: Results, projection: str, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """A projection's snapshot times (ms) and weights [n_snapshots, post, pre]."""
     table = res.weights(projection).xs("w", axis=1, level="var")
     pre = table.index.get_level_values("pre").to_numpy()
@@ -68,7 +68,7 @@ def measure(res: Results, prot: Protocol, config: TaskConfig, data: digits.Digit
         result["hidden_rate"].append(float(hid_rates[m].mean()))
     d = _dendritic(res)
     n_in, n_h, n_o = digits.N_PIXELS, config.n_hidden, digits.N_CLASSES
-    w_in, w_out = _snapshots(res, "ff_hidden", (n_h, n_in)), _snapshots(res, "ff_output", (n_o, n_h))
+    w_in, w_out = weight_snapshots(res, "ff_hidden", (n_h, n_in)), weight_snapshots(res, "ff_output", (n_o, n_h))
     train = prot.is_train
     clamp = nudge_counts[train][np.eye(n_o, dtype=bool)[prot.label[train]]].mean() * 1000.0 / config.t_nudge
     for k in range(config.n_chunks):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -94,9 +96,31 @@ def test_report_runs_nothing_and_writes_the_tables_and_figure_from_the_measures_
     assert not second.exists(), "--report ran a network"
     kept = [line for line in curves.splitlines() if line.split(",")[1] != "2"]
     assert (out / "curves.csv").read_text().splitlines() == kept
+    times = pd.read_csv(out / study.TIMINGS)
+    assert times["seed"].tolist() == [1] and times["source"].tolist() == ["measures"] and times["wall_s"].iloc[0] > 0
     header, row = (line.split(",") for line in (out / "table.csv").read_text().splitlines())
     assert row[header.index("seeds")] == "1", "the table counts the one seed left"
     assert (out / "figures" / "rule_study.png").stat().st_size > 0
+
+
+def test_timings_come_from_the_measures_else_the_runs_phases_else_the_folders_last_table(tmp_path: Path) -> None:
+    plan = study.StudyPlan(rules=("lds",), seeds=(1, 2, 3), backends=("nest",), config=study.QUICK, out=tmp_path)
+    measured, phases_only, unknown = plan.tasks()
+    for task, extra in ((measured, {"wall_s": 12.5}), (phases_only, {}), (unknown, {})):
+        folder = study.task_folder(plan, task)
+        folder.mkdir(parents=True)
+        (folder / study.MEASURES).write_text(json.dumps({"digest": plan.digest(task), **extra}))
+    run = study.task_folder(plan, phases_only) / "run"
+    run.mkdir()
+    (run / "meta.json").write_text(json.dumps({"timings": {"build_s": 1.5, "run_s": 8.5}}))
+    first = study.timings(plan)
+    assert first["wall_s"].tolist()[:2] == [12.5, 10.0] and np.isnan(first["wall_s"].iloc[2])
+    assert first["source"].tolist()[:2] == ["measures", "run"] and pd.isna(first["source"].iloc[2])
+    first.to_csv(tmp_path / study.TIMINGS, index=False)
+    shutil.rmtree(run)  # the study carried to a machine without its run directories
+    again = study.timings(plan)
+    assert again["wall_s"].tolist()[:2] == [12.5, 10.0] and again["source"].tolist()[:2] == ["measures", "run"]
+    assert np.isnan(again["wall_s"].iloc[2])
 
 
 def test_the_network_draws_its_feedback_from_the_output_weights_and_centres_it_on_request(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ EPILOG = """examples:
 Writes OUT/runs/RULE/BACKEND/seedN/ (a run directory 'run', the protocol, measures.json), OUT/curves.csv (one row
 per rule, seed, backend and snapshot: test accuracy, mean absolute dendritic state of the hidden cells, angle of the hidden
 update to backprop's), OUT/table.csv (per rule and backend: final accuracy mean and s.d. over seeds, dendritic state
-at the end, angle over the last quarter of training) and OUT/figures/rule_study.png/.pdf. With two or more backends,
+at the end, angle over the last quarter of training), OUT/timings.csv (each network's wall time) and
+OUT/figures/rule_study.png/.pdf. With two or more backends,
 each rule's runs at equal seeds are judged as `spikebridge compare` judges runs (OUT/compare/RULE/report.md) and
 the final test answers compared seed by seed (McNemar's exact test): OUT/compare.csv. A task whose measures
 exist for the same settings is not run again: rerun the command to resume an interrupted study. A command
@@ -131,12 +132,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
         curves = study.run_study(plan, progress)
         bar.close()
     table = study.summary(curves)
-    for name, frame in (("curves.csv", curves), ("table.csv", table)):
+    times = study.timings(plan)
+    for name, frame in (("curves.csv", curves), ("table.csv", table), (study.TIMINGS, times)):
         with atomic_file(args.out / name) as fh:
             fh.write(frame.to_csv(index=False).encode())
     backend = plan.backends[0]
     save_figure(study_figure(curves, LABELS, diagrams, backend), args.out / "figures" / "rule_study", close=True)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(_wall_time(times, args.out / study.TIMINGS))
     if len(set(plan.backends)) > 1:
         from ..workflows.rule_study import agreement
 
@@ -150,6 +153,20 @@ def cmd_rules(args: argparse.Namespace) -> int:
             print(f"\nacross simulators (reference {plan.backends[0]}; reports in {args.out / 'compare'}):")
             print(shown.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     return 0
+
+
+def _wall_time(times: pd.DataFrame, path: Path) -> str:
+    """One line: the networks' own times summed (what one worker would take), and how many were read from the run's
+    phases only or are not known."""
+    known = times.dropna(subset=["wall_s"])
+    total = known["wall_s"].sum()
+    line = f"wall time: {len(known)} networks, {total / 3600:.2f} h summed over networks ({total:.0f} s; each beside whatever else ran)"
+    partial = int((known["source"] == "run").sum())
+    if partial:
+        line += f"; {partial} of them the simulation phases only (run/meta.json)"
+    if len(known) < len(times):
+        line += f"; {len(times) - len(known)} not known (no wall_s and no run directory)"
+    return f"{line}: {path}"
 
 
 DIAGRAM_COLUMNS = ("rule", "backend", "curve", "x", "dw", "reference", "analytic", "title", "xlabel")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -21,12 +22,15 @@ import pandas as pd
 
 from ...atomic import atomic_file
 from ...models import random as model_random
+from ...rundir import META
 from ...stimuli import digits
 from .network import HIDDEN, LABELS, RULES, TaskConfig
 
 REFERENCE = "backprop"
 """The rate network trained by backprop with Dale's law (:mod:`spikebridge.analysis.backprop`), backend ``numpy``."""
 MEASURES = "measures.json"
+TIMINGS = "timings.csv"
+"""``OUT/timings.csv``: each task's wall time (:func:`timings`)."""
 FORMAT = 3
 """The measures' format: a task measured under another is run again."""
 GITIGNORE = """\
@@ -151,11 +155,13 @@ def run_task(plan: StudyPlan, task: Task) -> dict[str, Any]:
         return done
     folder = task_folder(plan, task)
     folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
     if task.rule == REFERENCE:
         measures = _reference(plan.config, task.seed)
     else:
         measures = _spiking(plan.config, task, folder)
-    measures = {**measures, "rule": task.rule, "seed": task.seed, "backend": task.backend, "digest": plan.digest(task)}
+    wall = time.perf_counter() - start
+    measures = {**measures, "rule": task.rule, "seed": task.seed, "backend": task.backend, "digest": plan.digest(task), "wall_s": wall}
     with atomic_file(folder / MEASURES) as fh:
         fh.write(json.dumps(measures, indent=1).encode())
     return measures
@@ -263,6 +269,64 @@ def curves(plan: StudyPlan) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+TIMING_SOURCES = {
+    "measures": "the task, from start to measures (measures.json)",
+    "run": "the run's phases only, without the measures (run/meta.json; measures written before wall_s was kept)",
+}
+
+
+def timings(plan: StudyPlan) -> pd.DataFrame:
+    """One row per task with measures: how long it took (``wall_s``, beside whatever else ran) and where that was
+    read (a key of :data:`TIMING_SOURCES`). Where neither the measures nor a run directory say, the row of the
+    folder's last ``OUT/timings.csv`` for that task is kept (a study carried to a machine without its run
+    directories), else NaN in both."""
+    previous = _previous_timings(plan.out / TIMINGS)
+    rows = []
+    for task in plan.tasks():
+        m = _done(plan, task)
+        if m is None:
+            continue
+        wall: float | None = m.get("wall_s")
+        source: str | None = "measures"
+        if wall is None:
+            wall, source = _run_phases(task_folder(plan, task) / "run"), "run"
+        if wall is None:
+            wall, source = previous.get((task.rule, task.backend, task.seed), (None, None))
+        rows.append(
+            {
+                "rule": task.rule,
+                "backend": task.backend,
+                "seed": task.seed,
+                "wall_s": np.nan if wall is None else float(wall),
+                "source": None if wall is None else source,
+            }
+        )
+    return pd.DataFrame(rows, columns=["rule", "backend", "seed", "wall_s", "source"])
+
+
+def _previous_timings(path: Path) -> dict[tuple[str, str, int], tuple[float | None, str | None]]:
+    try:
+        table = pd.read_csv(path)
+        known = table.dropna(subset=["wall_s"])
+        known = known[known["source"].isin(list(TIMING_SOURCES))]
+        return {
+            (str(rule), str(backend), int(seed)): (float(wall), str(source))
+            for rule, backend, seed, wall, source in zip(
+                known["rule"], known["backend"], known["seed"], known["wall_s"], known["source"], strict=True
+            )
+        }
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def _run_phases(run: Path) -> float | None:
+    try:
+        phases = json.loads((run / META).read_text())["timings"]
+        return float(sum(phases.values()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:

@@ -14,6 +14,8 @@ EPILOG = """examples:
   spikebridge selectivity --backend brian2 --noise 0,20 --epochs 8 --reps 3 --out runs/fs_brian2
   spikebridge selectivity binding --backend brian2:cpp --shapes 8 --variants 2 --present 100 --gap 0 \\
       --epochs 60 --epochs-per-run 10 --reps 10 --seeds 20,21,22 --out runs/binding   # the seed's N4P2 protocol
+  spikebridge selectivity binding --backend nest ... --seeds 20,21,22 --out runs/binding_nest \
+      --compare-with runs/binding         # the same, on NEST, judged against brian2:cpp's trained networks
   spikebridge selectivity --dataset my_images/ --out runs/fs_mine      # a folder of PNGs + annotations.csv
 
 Rerunning the same command reuses every run that is already complete."""
@@ -63,6 +65,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--seeds", type=seeds, help="run the workflow once per model seed into OUT/seed_N, then summarise over seeds, e.g. 20,21,22"
     )
     p.add_argument("--figures", type=Path, help="figure folder (default OUT/figures)")
+    p.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="DIR",
+        help="with --seeds: judge this workflow's trained networks against another backend's workflow directory made "
+        "with the same model, protocol and seeds (the reference), as spikebridge compare does; report in OUT/compare",
+    )
     add_quiet(p, help=None)
     p.set_defaults(func=cmd_selectivity)
 
@@ -85,6 +94,11 @@ def check_arguments(args: argparse.Namespace) -> None:
     for flag, path in (("--out", args.out), ("--figures", args.figures)):
         if path is not None and path.exists() and not path.is_dir():
             raise SpikebridgeError(f"{flag} {path}: exists and is not a directory")
+    if args.compare_with is not None:
+        if not args.seeds:
+            raise SpikebridgeError("--compare-with needs --seeds (both workflows made with the same --seeds)")
+        if not args.compare_with.is_dir():
+            raise SpikebridgeError(f"--compare-with {args.compare_with}: not a directory (expected a workflow made with --seeds)")
     if args.backend is not None:
         backends.check(args.backend)  # an unknown, uninstalled or unusable backend: BackendError, bad input
 
@@ -131,6 +145,12 @@ def cmd_selectivity(args: argparse.Namespace) -> int:
         print(f"workflow directory: {out}")
     if args.seeds:
         write_seeds(args, summaries)
+    if args.compare_with is not None:
+        from ..workflows.selectivity.compare import compare_workflows
+
+        cmp = compare_workflows(args.compare_with, args.out, args.seeds, args.out / "compare")
+        pair = " against ".join(reversed(cmp.backends))
+        print(f"{pair}, trained networks at seeds {cmp.seeds}: {cmp.verdict} ({args.out / 'compare' / 'report.md'})")
     return 0
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "PERCENTILES",
     "ProjectionInfo",
     "bimodality",
+    "bimodality_by_activity",
     "connections",
     "nestml_bounds",
     "panel_weights",
@@ -505,6 +506,51 @@ def bimodality(
     res["kurtosis"] = k
     res["coef"] = (g**2 + 1.0) / (k + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3)))
     return res
+
+
+def bimodality_by_activity(
+    w: np.ndarray,
+    pre: np.ndarray,
+    post: np.ndarray,
+    post_counts: np.ndarray,
+    pre_counts: np.ndarray | None,
+    min_spikes: int,
+    w_min: float,
+    w_max: float,
+    tol: float = 0.1,
+) -> dict[str, Any]:
+    """:func:`bimodality` of one projection's weights, apart for the synapses whose cells fired and for the rest.
+
+    A pair-based STDP rule moves a weight only when its pre- and post-synaptic cells both fire; the weights of
+    silent pairs keep their initial values. Where too few weights reach a bound, this tells whether the active
+    pairs split and the silent ones dilute them, or whether even active pairs stay away from the bounds.
+
+    Parameters
+    ----------
+    w, pre, post
+        The weights and their pre- and post-synaptic cell indices (one entry per synapse).
+    post_counts, pre_counts
+        Spikes of every post- and pre-synaptic cell over the training (``pre_counts`` ``None`` where the pre cells'
+        spikes are not recorded, e.g. spike sources: then only the post cell decides).
+    min_spikes
+        The fewest spikes for a cell to count as active.
+    w_min, w_max, tol
+        As for :func:`bimodality`.
+
+    Returns
+    -------
+    dict
+        ``active_fraction`` (of the synapses), ``active`` and ``silent`` (:func:`bimodality` of each group).
+    """
+    active = np.asarray(post_counts)[post] >= min_spikes
+    if pre_counts is not None:
+        active &= np.asarray(pre_counts)[pre] >= min_spikes
+    w = np.asarray(w, dtype=float)
+    return {
+        "active_fraction": float(active.mean()) if active.size else np.nan,
+        "active": bimodality(w[active], w_min, w_max, tol),
+        "silent": bimodality(w[~active], w_min, w_max, tol),
+    }
 
 
 def panel_weights(table: pd.DataFrame, infos: Iterable[ProjectionInfo], t: float | None = None) -> np.ndarray:

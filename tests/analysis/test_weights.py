@@ -21,6 +21,7 @@ from matplotlib.patches import Rectangle
 from spikebridge.analysis.weights import (
     ProjectionInfo,
     bimodality,
+    bimodality_by_activity,
     connections,
     read_table,
     table_from_arrays,
@@ -259,6 +260,22 @@ def test_bimodality_uniform_and_normal() -> None:
     assert res["coef"] < 5 / 9
     assert res["coef"] == pytest.approx(1 / 3, abs=0.05)
     assert res["coef"] == pytest.approx(_sarle(x), rel=1e-10)
+
+
+def test_bimodality_by_activity_splits_the_synapses_of_firing_cells_from_the_rest() -> None:
+    # post cell 0 fired 9 spikes, cell 1 none; pre cell 0 fired 3, pre cell 1 fired 7
+    pre = np.array([0, 1, 1, 1, 0, 1])
+    post = np.array([0, 0, 0, 0, 1, 1])
+    w = np.array([0.5, 0.02, 0.99, 0.97, 0.4, 0.6])
+    post_counts, pre_counts = np.array([9, 0]), np.array([3, 7])
+    only_post = bimodality_by_activity(w, pre, post, post_counts, None, 5, 0.0, 1.0)
+    assert only_post["active_fraction"] == pytest.approx(4 / 6)
+    assert only_post["active"]["n"] == 4 and only_post["active"]["frac_bounds"] == pytest.approx(3 / 4)
+    assert only_post["silent"]["n"] == 2 and only_post["silent"]["frac_bounds"] == 0.0
+    both = bimodality_by_activity(w, pre, post, post_counts, pre_counts, 5, 0.0, 1.0)
+    assert both["active_fraction"] == pytest.approx(3 / 6)  # the synapse from the quiet pre cell 0 is silent now
+    assert both["active"]["frac_bounds"] == 1.0 and both["silent"]["frac_bounds"] == 0.0
+    assert both["active"] == bimodality(w[[1, 2, 3]], 0.0, 1.0)
 
 
 def test_bimodality_degenerate() -> None:

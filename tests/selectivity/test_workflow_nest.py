@@ -159,3 +159,21 @@ def test_seeds_from_the_cli_summarise_selectivity_and_pool_the_weights(tmp_path:
     assert "over seeds [3, 4]" in printed
     assert (tmp_path / "figures" / "weights_hist.png").stat().st_size > 10_000
     assert (tmp_path / "seed_3" / "figures" / "input_rates_noise_0.png").is_file()
+
+
+@pytest.mark.slow
+def test_the_active_pairs_example_splits_every_plastic_projection(
+    done: tuple[Workflow, dict[str, object]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runpy
+
+    wf, _ = done
+    example = Path(__file__).parents[2] / "examples" / "binding_active_pairs.py"
+    monkeypatch.setattr("sys.argv", [str(example), str(wf.out), "--min-spikes", "1"])
+    runpy.run_path(str(example), run_name="__main__")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("1 training runs, cells active with >= 1 spikes")
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:]}
+    assert set(rows) == {"ff_01", "ff_12"}
+    for values in rows.values():
+        assert 0.0 <= float(values[0]) <= 1.0  # the share of active synapses

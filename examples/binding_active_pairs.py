@@ -28,8 +28,9 @@ def main() -> None:
     parser.add_argument("workflow", type=Path, help="a selectivity workflow directory (train/epoch_*)")
     parser.add_argument("--min-spikes", type=int, default=5, help="fewest spikes over the training for a cell to count as active")
     args = parser.parse_args()
-    runs = [load(p) for p in sorted((args.workflow / "train").glob("epoch_*")) if (p / "meta.json").is_file()]
-    last = load(last_training_run(args.workflow))
+    last = last_training_run(args.workflow)
+    done = [p for p in sorted((args.workflow / "train").glob("epoch_*")) if p <= last.path]
+    runs = [last if p == last.path else load(p) for p in done]
     sizes = population_sizes(last)
     counts: dict[str, np.ndarray] = {}
     for run in runs:

@@ -14,7 +14,7 @@ EPILOG = """examples:
   spikebridge selectivity --backend brian2 --noise 0,20 --epochs 8 --reps 3 --out runs/fs_brian2
   spikebridge selectivity binding --backend brian2:cpp --shapes 8 --variants 2 --present 100 --gap 0 \\
       --epochs 60 --epochs-per-run 10 --reps 10 --seeds 20,21,22 --out runs/binding   # the seed's N4P2 protocol
-  spikebridge selectivity binding --backend nest ... --seeds 20,21,22 --out runs/binding_nest \
+  spikebridge selectivity binding --backend nest ... --seeds 20,21,22 --out runs/binding_nest \\
       --compare-with runs/binding         # the same, on NEST, judged against brian2:cpp's trained networks
   spikebridge selectivity --dataset my_images/ --out runs/fs_mine      # a folder of PNGs + annotations.csv
 

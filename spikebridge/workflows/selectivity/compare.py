@@ -14,25 +14,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ...errors import CorruptRunError, RunDirectoryError
 from ...rundir import Results, load
 from ..compare.report import write_report
 from ..compare.workflow import Comparison, judge
 from .config import WorkflowError
 
 
-def last_training_run(folder: Path) -> Path:
-    """The last complete checkpoint under ``folder/train`` (the run after the last training epoch).
+def last_training_run(folder: Path) -> Results:
+    """The last complete checkpoint under ``folder/train`` (the run after the last training epoch), loaded; a
+    checkpoint still being written is passed over.
 
     Raises
     ------
     WorkflowError
         ``folder`` has no complete training run.
+    CorruptRunError
+        The last complete checkpoint's files do not match their checksums.
     """
-    done = [p for p in sorted((folder / "train").glob("epoch_*")) if (p / "meta.json").is_file()]
-    complete = [p for p in done if load(p).meta.get("complete")]
-    if not complete:
-        raise WorkflowError(f"{folder}: no complete training run under {folder / 'train'} (run the workflow first)")
-    return complete[-1]
+    for path in sorted((folder / "train").glob("epoch_*"), reverse=True):
+        try:
+            return load(path)
+        except CorruptRunError:
+            raise
+        except RunDirectoryError:  # not (yet) a complete run directory
+            continue
+    raise WorkflowError(f"{folder}: no complete training run under {folder / 'train'} (run the workflow first)")
 
 
 def trained_runs(workflows: Path, seeds: Sequence[int]) -> dict[str, dict[int, Results]]:
@@ -48,7 +55,7 @@ def trained_runs(workflows: Path, seeds: Sequence[int]) -> dict[str, dict[int, R
         folder = workflows / f"seed_{seed}"
         if not folder.is_dir():
             raise WorkflowError(f"{folder}: not found (expected a workflow made with --seeds including {seed})")
-        runs[seed] = load(last_training_run(folder))
+        runs[seed] = last_training_run(folder)
     names = {str(r.meta.get("backend")) for r in runs.values()}
     if len(names) != 1:
         raise WorkflowError(f"{workflows}: its seeds ran on different backends ({', '.join(sorted(names))})")

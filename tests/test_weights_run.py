@@ -72,6 +72,37 @@ def test_restore_reproduces_saved_weights_before_the_next_run(trained: spikebrid
     np.testing.assert_allclose(again.weights("ff", t=0.0)[(0.0, "w")].to_numpy(), saved.weight, rtol=ULP)
 
 
+def test_runs_that_go_on_from_checkpoints_keep_the_drawn_network_s_digest(trained: spikebridge.Results, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from spikebridge.rundir.checkpoint import drawn_network_sha256
+
+    drawn = trained.meta["network_sha256"]
+    assert trained.meta["drawn_network_sha256"] == drawn and trained.meta["restored_from"] is None
+    second = spikebridge.run(trained.model, "nest", tmp_path / "epoch_1", progress=False, figure=False, restore=trained.path)
+    third = spikebridge.run(trained.model, "nest", tmp_path / "epoch_2", progress=False, figure=False, restore=second.path)
+    # each later run starts from trained weights: its own network differs, the drawn one is the first run's
+    assert len({trained.meta["network_sha256"], second.meta["network_sha256"], third.meta["network_sha256"]}) == 3
+    assert second.meta["drawn_network_sha256"] == third.meta["drawn_network_sha256"] == drawn
+    # a run written before the key existed: the chain of restored_from is followed, at the recorded path or beside
+    # the run (checkpoints moved together, their recorded paths relative to another working directory)
+    first = tmp_path / "epoch_0"
+    shutil.copytree(trained.path, first)
+    metas = {}
+    for run, origin in ((first, None), (second.path, "elsewhere/epoch_0"), (third.path, "elsewhere/epoch_1")):
+        meta = json.loads((run / "meta.json").read_text())
+        del meta["drawn_network_sha256"]
+        if origin is not None:
+            meta["restored_from"]["path"] = origin
+        (run / "meta.json").write_text(json.dumps(meta))
+        metas[run.name] = meta
+    assert drawn_network_sha256(metas["epoch_2"], third.path) == drawn
+    assert drawn_network_sha256(metas["epoch_2"]) is None  # the recorded path alone leads nowhere
+    shutil.rmtree(first)
+    assert drawn_network_sha256(metas["epoch_2"], third.path) is None  # the first checkpoint is gone
+
+
 def test_restore_refuses_a_checkpoint_with_other_connectivity(trained: spikebridge.Results, tmp_path: Path) -> None:
     other = copy.deepcopy(STDP_RAW)
     other["projections"]["ff"]["connector"] = {"rule": "fixed_probability", "p": 0.5}

@@ -8,12 +8,17 @@ with the projection that differs and how.
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..errors import SpikebridgeError
 from ..models.network import Network
 from . import Results
+from .layout import META
 
 
 class CheckpointError(SpikebridgeError):
@@ -70,3 +75,40 @@ def restore(network: Network, checkpoint: Results) -> Network:
             raise CheckpointError(f"{checkpoint.path}: " + _describe_mismatch(name, saved.pre, saved.post, prj.pre_idx, prj.post_idx))
         projections[name] = dataclasses.replace(prj, weight=saved.weight.copy(), delay=saved.delay.copy())
     return dataclasses.replace(network, projections=projections)
+
+
+def drawn_network_sha256(meta: Mapping[str, Any], path: Path | None = None) -> str | None:
+    """The digest of the network the model drew, before any checkpoint's weights replaced its own.
+
+    A run restored from a checkpoint starts from that checkpoint's trained weights, so its ``network_sha256``
+    differs between two backends that trained the same drawn network; this is the digest to compare instead. Runs
+    record it as ``drawn_network_sha256``; for a run written before that, the chain of ``restored_from`` checkpoints
+    is followed to its first run: at the path recorded, or else beside ``path`` (the run's own folder), where a
+    workflow keeps its checkpoints.
+
+    Parameters
+    ----------
+    meta
+        The run's metadata (``Results.meta``).
+    path
+        The run's folder, to find checkpoints whose recorded paths were relative to another working directory.
+
+    Returns
+    -------
+    str or None
+        The digest, or ``None`` when a checkpoint in the chain cannot be found.
+    """
+    seen: set[str] = set()
+    while True:
+        if meta.get("drawn_network_sha256"):
+            return str(meta["drawn_network_sha256"])
+        origin = meta.get("restored_from")
+        if not origin:
+            return str(meta["network_sha256"]) if meta.get("network_sha256") else None
+        recorded = Path(str(origin["path"]))
+        candidates = [recorded] + ([path.parent / recorded.name] if path is not None else [])
+        found = next((c for c in candidates if (c / META).is_file() and str(c.resolve()) not in seen), None)
+        if found is None:
+            return None
+        seen.add(str(found.resolve()))
+        meta, path = json.loads((found / META).read_text()), found

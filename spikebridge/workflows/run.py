@@ -178,10 +178,13 @@ def _run(
         network = instantiate(model, base)
         restored_from = None
         checkpoint: Results | None = None
+        drawn: str | None = network.digest()
         if restore is not None:
+            from ..rundir.checkpoint import drawn_network_sha256
             from ..rundir.checkpoint import restore as restore_weights
 
             checkpoint = load(restore)
+            drawn = drawn_network_sha256(checkpoint.meta, checkpoint.path)
             network = restore_weights(network, checkpoint)
             restored_from = {
                 "path": str(checkpoint.path),
@@ -217,6 +220,9 @@ def _run(
         **ident,  # format, model_sha256, backend, backend_options, files_sha256, restored_sha256: see rundir.reuse
         "model_folder": str(base) if base is not None else None,
         "network_sha256": network.digest(),
+        # the network before a checkpoint's weights replaced its own: what two backends restoring their own
+        # checkpoints of one drawn network still share
+        "drawn_network_sha256": drawn,
         # the one input not in the arrays: the simulator draws it, seeded from the model's seed
         "simulator_drawn_inputs": sorted(network.inputs),
         "seed": model.simulation.seed,

@@ -1,6 +1,6 @@
 """``spikebridge selectivity --compare-with`` (:func:`~spikebridge.workflows.selectivity.compare.compare_workflows`):
 two backends' trained networks of the same model and seeds, judged by ``spikebridge compare``'s measures (a tiny
-network trained for one epoch on NEST and the Brian2 runtime, 2 seeds)."""
+network trained for two epochs, one run each, on NEST and the Brian2 runtime, 2 seeds)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ SEEDS = (3, 4)
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Two seeds of a tiny network trained for one epoch on NEST and on the Brian2 runtime (training only)."""
+    """Two seeds of a tiny network trained for two epochs (two runs, the second from the first's checkpoint) on
+    NEST and on the Brian2 runtime (training only)."""
     root = tmp_path_factory.mktemp("cmp")
     with pytest.MonkeyPatch.context() as mp:
         matched = brian2_options.MATCHED.items()
@@ -35,7 +36,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                     root / backend / f"seed_{seed}",
                     overrides=(f"simulation.seed={seed}",),
                     dataset=boundary_contour_shapes(1, 2),
-                    protocol=Protocol(present_ms=60.0, gap_ms=20.0, epochs=1, reps=1),
+                    protocol=Protocol(present_ms=60.0, gap_ms=20.0, epochs=2, reps=1, epochs_per_run=1),
                     backend=backend,
                     progress=False,
                 ).train()
@@ -50,10 +51,12 @@ def test_the_trained_networks_of_two_backends_are_judged_at_equal_seeds(both: tu
     saved = json.loads((report / "comparison.json").read_text())
     assert saved["backends"] == ["nest", "brian2"] == cmp.backends and saved["seeds"] == list(SEEDS)
     assert saved["verdict"] == cmp.verdict and (report / "report.md").is_file()
-    # the last training runs: the same drawn network at each seed, each backend's own trained weights
-    assert saved["same_network"] is True
+    # the last training runs went on from each backend's own checkpoint: the same drawn network at each seed, each
+    # backend's own trained weights
+    assert saved["same_network"] is True and cmp.restored
     paths = [Path(p) for by_seed in saved["runs"].values() for p in by_seed.values()]
-    assert len(paths) == 4 and {p.parent.name for p in paths} == {"train"}
+    assert len(paths) == 4 and {p.parent.name for p in paths} == {"train"} and {p.name for p in paths} == {"epoch_01"}
+    assert "runs that went on from a checkpoint" in (report / "report.md").read_text()
     exact = pd.read_csv(report / "exact.csv")
     assert set(exact.target) == {"L1_exc", "L1_inh", "L2_exc", "L2_inh"} and (exact.r_cross > exact.r_baseline_max).all()
     verdicts = pd.read_csv(report / "verdicts.csv")

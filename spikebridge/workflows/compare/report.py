@@ -182,6 +182,11 @@ def sections(cmp: Comparison, figures: dict[str, str]) -> list[Section]:
             "The drawn networks differ between backends at equal seeds (a perturbation changes drawn parameters); "
             "connectivity and input are still shared."
         )
+    elif cmp.restored:
+        shared = (
+            "Every backend trained the identical drawn network at each seed (equal digests of the drawn network); "
+            "runs that went on from a checkpoint started from each backend's own trained weights."
+        )
     elif drawn:
         shared = (
             "Every backend simulated the identical drawn network at each seed (equal network digests); the Poisson "

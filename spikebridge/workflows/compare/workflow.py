@@ -24,6 +24,7 @@ from ...errors import CorruptRunError, SpikebridgeError
 from ...models.io import apply_overrides, dumps_toml, validate
 from ...models.schema import Model
 from ...rundir import Results, atomic_file, reusable
+from ...rundir.checkpoint import drawn_network_sha256
 from ...rundir.reuse import backend_options
 from ...rundir.weights import table_from_arrays
 from ..run import run
@@ -80,8 +81,15 @@ class Comparison:
 
     @property
     def same_network(self) -> bool:
-        """Whether every backend simulated the identical drawn network at each seed (equal network digests)."""
-        return all(len({self.runs[b][s].meta["network_sha256"] for b in self.backends}) == 1 for s in self.seeds)
+        """Whether every backend simulated the identical drawn network at each seed (equal digests of the drawn
+        network; runs restored from checkpoints start from each backend's own trained weights)."""
+        drawn = [[drawn_network_sha256(self.runs[b][s].meta, self.runs[b][s].path) for b in self.backends] for s in self.seeds]
+        return all(None not in d and len(set(d)) == 1 for d in drawn)
+
+    @property
+    def restored(self) -> bool:
+        """Whether any run started from a checkpoint's weights (a later run of a training)."""
+        return any(r.meta.get("restored_from") for by_seed in self.runs.values() for r in by_seed.values())
 
 
 def with_overrides(model: Model, overrides: Sequence[str]) -> Model:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ...errors import CorruptRunError, RunDirectoryError
 from ...rundir import Results, load
+from ...rundir.checkpoint import drawn_network_sha256
 from ..compare.report import write_report
 from ..compare.workflow import Comparison, judge
 from .config import WorkflowError
@@ -76,11 +77,14 @@ def compare_workflows(reference: Path, other: Path, seeds: Sequence[int], out: P
         raise WorkflowError(f"{reference} and {other} both ran on {next(iter(ref))}: nothing to compare")
     first_ref, first_oth = next(iter(ref.values())), next(iter(oth.values()))
     for seed in seeds:
-        a, b = first_ref[seed].meta.get("network_sha256"), first_oth[seed].meta.get("network_sha256")
+        a, b = (drawn_network_sha256(r[seed].meta, r[seed].path) for r in (first_ref, first_oth))
+        if a is None or b is None:
+            missing = reference if a is None else other
+            raise WorkflowError(f"seed {seed}: {missing}: the checkpoints its last training run went on from are gone")
         if a != b:
             raise WorkflowError(
-                f"seed {seed}: {reference} and {other} trained different drawn networks (network_sha256 {a} against "
-                f"{b}); expected the same model, protocol and seed"
+                f"seed {seed}: {reference} and {other} trained different drawn networks (drawn network digests {a} "
+                f"against {b}); expected the same model, protocol and seed"
             )
     cmp = judge(next(iter(first_ref.values())).model, {**ref, **oth}, out)
     write_report(cmp)

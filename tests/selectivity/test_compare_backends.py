@@ -73,3 +73,27 @@ def test_a_workflow_compared_with_itself_or_without_seeds_is_refused(both: tuple
     argv = ["selectivity", "--backend", "nest", "--compare-with", str(nest), "--out", str(nest / "x"), "--quiet"]
     assert main(argv) == 2
     assert "--compare-with needs --seeds" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_weights_example_reads_both_backends_synapse_by_synapse(
+    both: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runpy
+
+    nest, brian2 = both
+    example = Path(__file__).parents[2] / "examples" / "binding_weights_across_backends.py"
+    monkeypatch.setattr("sys.argv", [str(example), str(nest), str(brian2), "--seeds", ",".join(map(str, SEEDS))])
+    runpy.run_path(str(example), run_name="__main__")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if line.startswith("seed")] == [f"seed {s}" for s in SEEDS]
+    assert "rms_change_nest" in lines[1] and "rms_change_brian2" in lines[1]
+    rows = [line.split() for line in lines if line.startswith(("ff_01", "ff_12"))]
+    assert len(rows) == 2 * len(SEEDS)
+    for _, synapses, r_weight, r_change, rms_nest, rms_brian2 in rows:
+        # the same drawn synapses, both trained two epochs from them: the weights agree closely, both moved
+        assert int(synapses) > 0 and float(r_weight) > 0.9 and -1.0 <= float(r_change) <= 1.0
+        assert float(rms_nest) > 0 and float(rms_brian2) > 0
+    monkeypatch.setattr("sys.argv", [str(example), str(nest), str(nest.parent / "missing"), "--seeds", str(SEEDS[0])])
+    with pytest.raises(WorkflowError, match="missing/seed_3: no complete training run"):
+        runpy.run_path(str(example), run_name="__main__")

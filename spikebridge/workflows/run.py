@@ -178,7 +178,7 @@ def _run(
         network = instantiate(model, base)
         restored_from = None
         checkpoint: Results | None = None
-        drawn: str | None = network.digest()
+        drawn: str | None = None  # the restored checkpoint's drawn network; unrestored, this run's own
         if restore is not None:
             from ..rundir.checkpoint import drawn_network_sha256
             from ..rundir.checkpoint import restore as restore_weights
@@ -219,10 +219,10 @@ def _run(
         "model": model.name,
         **ident,  # format, model_sha256, backend, backend_options, files_sha256, restored_sha256: see rundir.reuse
         "model_folder": str(base) if base is not None else None,
-        "network_sha256": network.digest(),
+        "network_sha256": (digest := network.digest()),
         # the network before a checkpoint's weights replaced its own: what two backends restoring their own
         # checkpoints of one drawn network still share
-        "drawn_network_sha256": drawn,
+        "drawn_network_sha256": drawn if checkpoint is not None else digest,
         # the one input not in the arrays: the simulator draws it, seeded from the model's seed
         "simulator_drawn_inputs": sorted(network.inputs),
         "seed": model.simulation.seed,

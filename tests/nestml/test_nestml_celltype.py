@@ -297,17 +297,21 @@ def test_a_nestml_rule_onto_a_nestml_neuron_learns_the_same_on_nest_and_brian2()
     from spikebridge.models import instantiate
 
     net = instantiate(validate(adaptive_stdp(rho=0.5)))
-    spikes, weights = {}, {}
-    for name in ("nest", "brian2"):
-        sim = backends.create(name)
+    spikes, weights, integration = {}, {}, {}
+    # Brian2 twice: RK4 with 10 steps per dt (the default) and with one (option nestml_substeps)
+    for name, options in (("nest", None), ("brian2", None), ("brian2 x 1", {"nestml_substeps": 1})):
+        sim = backends.create(name.split()[0], options)
         sim.build(net)
         sim.run(net.phases[0])
         spikes[name] = [np.asarray(st.magnitude) for st in sim.recordings().segments[0].spiketrains]
         weights[name] = sim.connections("ab")
+        integration[name] = sim.info().get("integration", {}).get("adaptive", "")
         sim.end()
+    assert "rk4 x 10 steps per dt" in integration["brian2"] and "rk4 x 1 steps per dt" in integration["brian2 x 1"], integration
     assert all(len(s) >= 5 for s in spikes["nest"]), [len(s) for s in spikes["nest"]]
-    for a, b in zip(spikes["nest"], spikes["brian2"], strict=True):
-        assert len(a) == len(b) and np.max(np.abs(a - b), initial=0.0) <= DT + 1e-9  # RKF45 on NEST, rk4 x 10 on Brian2
+    for other in ("brian2", "brian2 x 1"):
+        for a, b in zip(spikes["nest"], spikes[other], strict=True):
+            assert len(a) == len(b) and np.max(np.abs(a - b), initial=0.0) <= DT + 1e-9, other  # RKF45 on NEST, rk4 on Brian2
     nest_w, brian_w = weights["nest"], weights["brian2"]
     np.testing.assert_array_equal(nest_w.pre, brian_w.pre)
     np.testing.assert_array_equal(nest_w.post, brian_w.post)

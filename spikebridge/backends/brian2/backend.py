@@ -107,7 +107,9 @@ class Brian2Backend(PyNNBackend):
         for k, (name, pop) in enumerate(network.populations.items()):
             text = network.model.populations[name].nestml
             if text is not None:  # a NESTML neuron
-                self.populations[name] = nestml_cells.create_population(sim, pop, text, brian2_name("pop", k), dt)
+                self.populations[name] = nestml_cells.create_population(
+                    sim, pop, text, brian2_name("pop", k), dt, self.options.nestml_substeps
+                )
                 self.integration[pop.cell_type] = nestml_cells.integration(self.populations[name])
                 continue
             method = self.methods.get(pop.cell_type, DEFAULT_METHODS)

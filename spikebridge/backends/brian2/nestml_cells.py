@@ -56,9 +56,10 @@ _FUNCTIONS: dict[str, Any] = {
 
 
 @functools.lru_cache(maxsize=32)
-def described(text: str, source: str, dt: float) -> NeuronModel:
-    """The neuron's step as Brian2 code (:func:`~spikebridge.backends.brian2.nestml_neuron.describe`), once per text and dt."""
-    return describe(text, source, dt, METHOD, SUBSTEPS)
+def described(text: str, source: str, dt: float, substeps: int = SUBSTEPS) -> NeuronModel:
+    """The neuron's step as Brian2 code (:func:`~spikebridge.backends.brian2.nestml_neuron.describe`), once per text,
+    dt and number of Runge-Kutta steps per dt."""
+    return describe(text, source, dt, METHOD, substeps)
 
 
 @functools.lru_cache(maxsize=32)
@@ -133,13 +134,14 @@ def _same(**kwargs: Any) -> Any:
     return next(iter(kwargs.values()))
 
 
-def create_population(sim: ModuleType, pop: PopulationData, text: str, group_name: str, dt: float) -> Any:
+def create_population(sim: ModuleType, pop: PopulationData, text: str, group_name: str, dt: float, substeps: int = SUBSTEPS) -> Any:
     """A ``pyNN.brian2`` population of the NESTML neuron in ``text``, parameters and initial values (NESTML names,
-    NEST units) as drawn; it records ``spikes`` and ``v`` (``V_m``, mV)."""
+    NEST units) as drawn, its non-linear ODEs integrated with ``substeps`` RK4 steps per ``dt``; it records ``spikes``
+    and ``v`` (``V_m``, mV)."""
     from .populations import Population
 
     source = f"models.{pop.cell_type}"
-    model = described(text, source, dt)
+    model = described(text, source, dt, substeps)
     values = cell_values(text, source, dt, dict(pop.parameters), pop.size)
     v_m = f"{PREFIX}V_m"
     units = {k: ("dimensionless" if u == "1" else u) for k, u in recordable(read_neuron(text, source)).items() if k != "spikes"}

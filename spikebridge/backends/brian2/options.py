@@ -76,12 +76,15 @@ def method_option(method: Any) -> str | dict[str, str] | None:
 class Brian2Options(PyNNOptions):
     """Options of ``brian2``: ``method`` (a Brian2 integration method for every cell type, or a table
     ``{cell_type: method}``; default: NEST's scheme for each cell type, :data:`MATCHED`), ``threads`` (OpenMP threads of
-    ``brian2:cpp``), ``build_dir`` (root of the compiled-code cache of the standalone variants, default
-    ``~/.cache/spikebridge/brian2``), ``compile_jobs`` (parallel ``make`` jobs, default 2), ``compute_capability``
-    (``brian2:cuda``: the GPU architecture to compile for where no GPU can be asked)."""
+    ``brian2:cpp``), ``nestml_substeps`` (classical Runge-Kutta steps per time step for the non-linear ODEs of a
+    NESTML neuron, where NEST uses GSL's adaptive RKF45; default 10), ``build_dir`` (root of the compiled-code cache
+    of the standalone variants, default ``~/.cache/spikebridge/brian2``), ``compile_jobs`` (parallel ``make`` jobs,
+    default 2), ``compute_capability`` (``brian2:cuda``: the GPU architecture to compile for where no GPU can be
+    asked)."""
 
     threads: PositiveInt = Field(1, description="OpenMP threads", json_schema_extra={"variants": ["cpp"]})
     method: Annotated[str | dict[str, str] | None, BeforeValidator(method_option)] = None
+    nestml_substeps: PositiveInt = Field(10, description="RK4 steps per time step of a NESTML neuron's non-linear ODEs")
     build_dir: str | None = Field(None, description="root of the compiled-code cache", json_schema_extra={"variants": ["cpp", "cuda"]})
     compile_jobs: PositiveInt = Field(2, description="parallel make jobs", json_schema_extra={"variants": ["cpp", "cuda"]})
     compute_capability: PositiveFloat | None = Field(None, description="GPU architecture", json_schema_extra={"variants": ["cuda"]})

@@ -75,10 +75,11 @@ def _internal_expressions(text: str, source: str, dt: float) -> tuple[tuple[str,
     return tuple((name, printer.expression(expr)) for name, expr in _declarations(model.get_internals_blocks(), printer))
 
 
-def cell_values(text: str, source: str, dt: float, parameters: dict[str, float | np.ndarray], n: int) -> dict[str, float | np.ndarray]:
-    """Every parameter and internal value of ``n`` cells: the model's defaults, ``parameters`` (a number or one value
-    per cell), and the internals recomputed from them, as NEST does before a run."""
-    model = described(text, source, dt)
+def cell_values(
+    model: NeuronModel, text: str, source: str, dt: float, parameters: dict[str, float | np.ndarray], n: int
+) -> dict[str, float | np.ndarray]:
+    """Every parameter and internal value of ``n`` cells of ``model`` (the neuron in ``text``): the model's defaults,
+    ``parameters`` (a number or one value per cell), and the internals recomputed from them, as NEST does before a run."""
     given = {k: v if np.ndim(v) == 0 else np.asarray(v) for k, v in parameters.items()}
     values: dict[str, float | np.ndarray] = {**model.parameters, **given}
     if not parameters:
@@ -142,7 +143,7 @@ def create_population(sim: ModuleType, pop: PopulationData, text: str, group_nam
 
     source = f"models.{pop.cell_type}"
     model = described(text, source, dt, substeps)
-    values = cell_values(text, source, dt, dict(pop.parameters), pop.size)
+    values = cell_values(model, text, source, dt, dict(pop.parameters), pop.size)
     v_m = f"{PREFIX}V_m"
     units = {k: ("dimensionless" if u == "1" else u) for k, u in recordable(read_neuron(text, source)).items() if k != "spikes"}
     translations = {k: {"translated_name": PREFIX + k, "forward_transform": _same, "reverse_transform": _same} for k in units}

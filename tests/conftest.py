@@ -45,21 +45,24 @@ def euler_unless_matched_integration(request: pytest.FixtureRequest, monkeypatch
     monkeypatch.setattr(brian2_options, "MATCHED", euler)
 
 
-HEAVIEST_FIRST = (  # by their summed test durations in one run of the suite (`pytest --durations=0`), heaviest first
-    "tests/nestml/test_rules_nestml.py",
-    "tests/backends/test_conformance.py",
-    "tests/backends/test_brian2.py",
+HEAVIEST_FIRST = (  # by their summed test durations in a cold run of the suite (`pytest --durations=60`), heaviest first
     "tests/pynn/test_dropin.py",
+    "tests/backends/test_brian2.py",
+    "tests/nestml/test_rules_nestml.py",
+    "tests/nestml/test_dendritic_rules.py",
+    "tests/backends/test_conformance.py",
     "tests/nestml/test_compare_nestml.py",
-    "tests/nestml/test_nestml_celltype.py",
-    "tests/nestml/test_nestml_neurons.py",
+    "tests/nestml/test_weight_tie.py",
     "tests/nestml/test_cuda_nestml.py",
-    "tests/validation/test_compare.py",
+    "tests/nestml/test_nestml_neurons.py",
+    "tests/nestml/test_nestml_celltype.py",
     "tests/pynn/test_cuda_example.py",
-    "tests/test_weights_run.py",
-    "tests/validation/test_rules.py",
     "tests/validation/test_single_cells.py",
+    "tests/validation/test_compare.py",
     "tests/validation/test_stdp_window.py",
+    "tests/validation/test_rules.py",
+    "tests/test_weights_run.py",
+    "tests/models/test_fuzz_models.py",
 )
 
 

@@ -4,7 +4,9 @@ install`` installs) or a system CUDA toolkit; skipped without one.
 
 nvcc spends 14-18 CPU seconds on each of the project's 60 files (Thrust and cuRAND headers, included by every one):
 the suite compiles the 14 that hold the rules' statements, each rule's pre and post pathway kernels. The whole
-project compiled and linked to ``main`` here once (about 19 CPU minutes): ``SPIKEBRIDGE_TEST_CUDA_LINK=1`` does that."""
+project compiled and linked to ``main`` here once (about 19 CPU minutes): ``SPIKEBRIDGE_TEST_CUDA_LINK=1`` does that.
+The project is generated into a folder of spikebridge's build cache, where Brian2 rewrites only the files whose text
+changed and ``make`` recompiles only those: a rerun on unchanged code compiles nothing (about 200 s otherwise)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from typing import Any
 import pytest
 
 from spikebridge import backends
-from spikebridge.backends.brian2 import drivers
+from spikebridge.backends.brian2 import drivers, standalone
 from spikebridge.backends.brian2.backend import Brian2Backend
 from spikebridge.errors import BackendError
 from spikebridge.models import instantiate, nestml, validate
@@ -51,7 +53,7 @@ def test_brian2cuda_compiles_every_bundled_rule(tmp_path: Path) -> None:
     sim = backends.create("brian2:cuda", {"build_dir": str(tmp_path), "compute_capability": 9.0, "compile_jobs": 2})
     assert isinstance(sim, Brian2Backend)
     link = os.environ.get("SPIKEBRIDGE_TEST_CUDA_LINK") == "1"
-    project = tmp_path / "project"
+    project = standalone.default_cache_root() / "tests" / "cuda_every_bundled_rule"
     try:
         sim.build(net)
         for phase in net.phases:

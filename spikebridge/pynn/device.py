@@ -199,10 +199,7 @@ class Device:
         self.driver.project = standalone.Project(self.driver.cache_root / structure_key(self.variant))
         mode = build_mode()
         if mode != "run":
-            self.driver.project.directory.mkdir(parents=True, exist_ok=True)
-            brian2.device.build(
-                directory=str(self.driver.project.directory), compile=mode == "compile", run=False, with_output=False, clean=False
-            )
+            self.driver.project.build(run=False, make=mode == "compile")
             where = self.driver.project.directory
             print(f"{self.module}: {mode}d the project in {where} (SPIKEBRIDGE_PYNN_BUILD={mode}); nothing was simulated", file=sys.stderr)
             raise SystemExit(0)

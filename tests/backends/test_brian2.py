@@ -243,6 +243,22 @@ def test_standalone_refuses_a_phase_after_its_results_were_read() -> None:
         sim.end()
 
 
+def test_standalone_generates_its_cached_project_without_compiling(tmp_path: Any) -> None:
+    net, sim = build(STDP_RAW, "brian2:cpp", {"build_dir": str(tmp_path)})
+    try:
+        for phase in net.phases:
+            sim.run(phase)
+        sim.compile(make=False)
+        project = sim.project.directory
+        assert project.parent == tmp_path, "the backend's keyed project in its build folder"
+        assert (project / "makefile").exists() and list((project / "code_objects").glob("*.cpp")), "sources generated"
+        assert not (project / "main").exists() and not list(project.rglob("*.o")), "nothing compiled"
+        with pytest.raises(ValueError, match="only once compiled"):
+            sim.project.build(run=True, make=False)
+    finally:
+        sim.end()
+
+
 def test_runtime_compiles_nothing_ahead() -> None:
     net, sim = build(STDP_RAW, "brian2")
     try:

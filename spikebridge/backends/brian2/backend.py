@@ -190,9 +190,10 @@ class Brian2Backend(PyNNBackend):
         self.driver.run(float(phase.duration), progress)
         self.phases.append(phase)
 
-    def compile(self) -> None:
-        """Generate and compile the standalone project without running it (e.g. CUDA code on a machine with no GPU)."""
-        self.driver.compile()
+    def compile(self, make: bool = True) -> None:
+        """Generate and, with ``make``, compile the standalone project without running it (e.g. CUDA code on a machine
+        with no GPU; with ``make`` False its sources only, in the cached project: ``info()["build"]["directory"]``)."""
+        self.driver.compile(make)
 
     def complete(self) -> None:
         """A standalone device builds and runs its binary over every phase recorded so far (once); the runtime has

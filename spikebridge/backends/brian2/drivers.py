@@ -152,7 +152,7 @@ class Driver:
     def finish(self) -> None:
         """Make results readable: the runtime has them already."""
 
-    def compile(self) -> None:
+    def compile(self, make: bool = True) -> None:
         """Generate and compile ahead: the runtime has no project to build."""
         raise BackendError(f"{self.label} compiles nothing ahead: only the standalone variants have a project to build")
 
@@ -263,11 +263,11 @@ class StandaloneDriver(Driver):
         self.project.build(run=True)
         self.finished = True
 
-    def compile(self) -> None:
-        """Generate and compile the project without running it (e.g. CUDA code on a machine with no GPU)."""
+    def compile(self, make: bool = True) -> None:
+        """Generate and, with ``make``, compile the project without running it (e.g. CUDA code on a machine with no GPU)."""
         assert self.project is not None, "compile() after build()"
         self._hold_network()
-        self.project.build(run=False)
+        self.project.build(run=False, make=make)
 
     def info(self) -> dict[str, Any]:
         """Device, OpenMP threads and, once built, the project's directory and build timings."""
@@ -329,10 +329,10 @@ class CudaDriver(StandaloneDriver):
         self.need_nvcc()
         super().finish()
 
-    def compile(self) -> None:
+    def compile(self, make: bool = True) -> None:
         """As the C++ standalone device's, refused first where there is no nvcc."""
         self.need_nvcc()
-        super().compile()
+        super().compile(make)
 
     def need_nvcc(self) -> None:
         """``BackendError`` saying how to install nvcc where no CUDA toolkit has one (:func:`cuda_toolkit`)."""

@@ -154,18 +154,27 @@ class Project:
         self.results: str | None = None
         self.timings: dict[str, float] = {}
 
-    def build(self, run: bool = True) -> None:
-        """Generate and compile (under the project's lock), then, with ``run``, run the binary into a private results folder."""
-        import brian2
+    def lock(self) -> Any:
+        """The project's file lock: one process at a time generates or compiles in the directory."""
         from brian2.utils.filelock import FileLock
 
+        return FileLock(str(self.directory) + ".lock")
+
+    def build(self, run: bool = True, make: bool = True) -> None:
+        """Generate and, with ``make``, compile (under the project's lock); then, with ``run``, run the binary into a
+        private results folder."""
+        import brian2
+
+        if run and not make:
+            raise ValueError("a project is run only once compiled (make=True)")
         self.directory.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        with FileLock(str(self.directory) + ".lock"):
+        with self.lock():
             try:
-                brian2.device.build(directory=str(self.directory), compile=True, run=False, with_output=False, clean=False)
+                brian2.device.build(directory=str(self.directory), compile=make, run=False, with_output=False, clean=False)
             except RuntimeError as err:
-                raise SimulatorError(f"compiling the Brian2 standalone project in {self.directory} failed: {err}") from None
+                doing = "compiling" if make else "generating"
+                raise SimulatorError(f"{doing} the Brian2 standalone project in {self.directory} failed: {err}") from None
         self.timings["build_s"] = time.perf_counter() - t0
         self.timings["make_s"] = float((brian2.device.timers.get("compile") or {}).get("make") or 0.0)
         if not run:

@@ -67,6 +67,7 @@ def test_bad_study_input_exits_2_in_one_line_before_anything_runs(tmp_path: Path
         (["--diagrams", str(bad)], "lacks the column(s) backend"),
         (["--limit", "nest"], "expected BACKEND:N"),
         (["--limit", "brian2:2", "--backends", "nest"], "a seed limit names brian2"),
+        (["--epochs", "0"], "--epochs must be >= 1, got 0"),
     ):
         argv = [sys.executable, "-m", "spikebridge.cli", "study", "rules", "--rules", "backprop", "--out", str(tmp_path / "out"), *extra]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
@@ -101,6 +102,21 @@ def test_report_runs_nothing_and_writes_the_tables_and_figure_from_the_measures_
     header, row = (line.split(",") for line in (out / "table.csv").read_text().splitlines())
     assert row[header.index("seeds")] == "1", "the table counts the one seed left"
     assert (out / "figures" / "rule_study.png").stat().st_size > 0
+
+
+def test_epochs_sets_the_passes_and_keys_the_measures_so_a_folder_never_mixes_them(tmp_path: Path) -> None:
+    """``--epochs 2`` on the quick task (1 pass, 20 images, a snapshot every 10): twice the training samples and
+    snapshots; the one-pass measures in the same folder are not this plan's (``--report`` finds none)."""
+    out = tmp_path / "study"
+    base = [sys.executable, "-m", "spikebridge.cli", "study", "rules", "--quick", "--rules", "backprop", "--out", str(out), "--quiet"]
+    one = subprocess.run(base, capture_output=True, text=True, timeout=300)
+    assert one.returncode == 0, one.stderr
+    assert pd.read_csv(out / "curves.csv")["samples"].tolist() == [0, 10, 20]
+    report = subprocess.run([*base, "--epochs", "2", "--report"], capture_output=True, text=True, timeout=300)
+    assert report.returncode == 2 and "holds no measures for this plan's 1 networks" in report.stderr, report.stderr
+    two = subprocess.run([*base, "--epochs", "2"], capture_output=True, text=True, timeout=300)
+    assert two.returncode == 0, two.stderr
+    assert pd.read_csv(out / "curves.csv")["samples"].tolist() == [0, 10, 20, 30, 40]
 
 
 def test_timings_come_from_the_measures_else_the_runs_phases_else_the_folders_last_table(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ EPILOG = """examples:
   spikebridge study rules --quick --rules lds --backends nest,brian2 --out /tmp/q   # two seeds, judged across simulators
   spikebridge study rules --seeds 5 --backends brian2:cpp,nest --limit nest:2 --workers 2 --out studies/rules
   spikebridge study rules --seeds 5 --backends brian2:cpp,nest --limit nest:2 --report --out studies/rules
+  spikebridge study rules --epochs 7 --seeds 5 --backends brian2:cpp,nest --limit nest:2 --workers 2 --out studies/e7
 
 Writes OUT/runs/RULE/BACKEND/seedN/ (a run directory 'run', the protocol, measures.json), OUT/curves.csv (one row
 per rule, seed, backend and snapshot: test accuracy, mean absolute dendritic state of the hidden cells, angle of the hidden
@@ -63,6 +65,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     r.add_argument("--limit", type=limits, default={}, metavar="BACKEND:N,...", help="run a backend on its first N seeds only")
     r.add_argument("--workers", type=int, default=1, metavar="N", help="Dask worker processes (default 1: in this process)")
     r.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help="passes through the training images (default: the task's; with --quick, the quick task's); "
+        "the gate's schedule goes on for every pass",
+    )
+    r.add_argument(
         "--quick", action="store_true", help="a few samples on a small network, one seed (two with two backends): check every output"
     )
     r.add_argument(
@@ -103,6 +112,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
     )
     if args.quick:
         plan = study.quick(plan)
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise SpikebridgeError(f"--epochs must be >= 1, got {args.epochs}")
+        plan = replace(plan, config=replace(plan.config, epochs=args.epochs))
     diagrams = _diagrams(args.diagrams) if args.diagrams is not None else None
     if args.out.exists() and not args.out.is_dir():
         raise SpikebridgeError(f"--out {args.out}: exists and is not a directory")

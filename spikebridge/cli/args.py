@@ -8,9 +8,11 @@ the argparse ``type`` of every comma-separated option (``--noise 0,5,10``, ``--b
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+
+from ..errors import SpikebridgeError
 
 MODEL_HELP = "a model file (.toml/.yaml) or the name of a bundled model"
 QUIET_HELP = "no progress bar"
@@ -86,6 +88,15 @@ def seeds(text: str) -> int | list[int]:
     """
     values = _seed_list(text)
     return values[0] if len(values) == 1 else values
+
+
+def require_at_least_one(
+    flags: Iterable[tuple[str, int | None]], error: type[SpikebridgeError] = SpikebridgeError
+) -> None:
+    """Refuse the first counting flag below 1 (``None``: not given, left to its default), as ``error`` (exit 2)."""
+    for flag, value in flags:
+        if value is not None and value < 1:
+            raise error(f"{flag} must be >= 1, got {value}")
 
 
 def add_model(p: argparse.ArgumentParser, help: str | None = MODEL_HELP, **kwargs: Any) -> None:

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .args import add_backend, add_model, add_out, add_overrides, add_quiet, add_threads, comma_list
+from .args import add_backend, add_model, add_out, add_overrides, add_quiet, add_threads, comma_list, require_at_least_one
 
 EPILOG = """examples:
   spikebridge selectivity --backend nest --out runs/fs
@@ -88,9 +88,7 @@ def check_arguments(args: argparse.Namespace) -> None:
     for flag, value in (("--present", args.present), ("--gap", args.gap)):
         if not math.isfinite(value):
             raise SpikebridgeError(f"{flag} must be a finite number of ms, got {value}")
-    for flag, value in (("--k", args.k), ("--workers", args.workers), ("--threads", 1 if args.threads is None else args.threads)):
-        if value < 1:
-            raise SpikebridgeError(f"{flag} must be >= 1, got {value}")
+    require_at_least_one([("--k", args.k), ("--workers", args.workers), ("--threads", args.threads)])
     for flag, path in (("--out", args.out), ("--figures", args.figures)):
         if path is not None and path.exists() and not path.is_dir():
             raise SpikebridgeError(f"{flag} {path}: exists and is not a directory")

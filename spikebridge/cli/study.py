@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SpikebridgeError
-from .args import add_backends, add_out, add_quiet, names, seeds
+from .args import add_backends, add_out, add_quiet, names, require_at_least_one, seeds
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,9 +112,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
     )
     if args.quick:
         plan = study.quick(plan)
+    require_at_least_one([("--epochs", args.epochs)])
     if args.epochs is not None:
-        if args.epochs < 1:
-            raise SpikebridgeError(f"--epochs must be >= 1, got {args.epochs}")
         plan = replace(plan, config=replace(plan.config, epochs=args.epochs))
     diagrams = _diagrams(args.diagrams) if args.diagrams is not None else None
     if args.out.exists() and not args.out.is_dir():

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .args import add_backend, add_model, add_out, add_overrides, add_quiet, add_threads
+from .args import add_backend, add_model, add_out, add_overrides, add_quiet, add_threads, require_at_least_one
 from .dispatch import execute
 from .exits import EXIT_FAILURE, EXIT_OK
 
@@ -78,9 +78,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.scheduler and args.workers is not None:
         raise SweepError(f"--workers applies to the local cluster only; the scheduler at {args.scheduler} has its own workers")
-    for flag, value in (("--threads", args.threads), ("--workers", args.workers)):
-        if value is not None and value < 1:
-            raise SweepError(f"{flag} must be >= 1, got {value}")
+    require_at_least_one([("--threads", args.threads), ("--workers", args.workers)], SweepError)
     plan = SweepPlan(
         model=args.model,
         grid=Grid.parse(args.grid),

@@ -19,7 +19,7 @@ EPILOG = """examples:
   spikebridge study rules --quick --rules lds --backends nest,brian2 --out /tmp/q   # two seeds, judged across simulators
   spikebridge study rules --seeds 5 --backends brian2:cpp,nest --limit nest:2 --workers 2 --out studies/rules
   spikebridge study rules --seeds 5 --backends brian2:cpp,nest --limit nest:2 --report --out studies/rules
-  spikebridge study rules --epochs 7 --seeds 5 --backends brian2:cpp,nest --limit nest:2 --workers 2 --out studies/e7
+  spikebridge study rules --epochs 5 --seeds 5 --backends brian2:cpp,nest --limit nest:2 --workers 2 --out studies/e5
 
 Writes OUT/runs/RULE/BACKEND/seedN/ (a run directory 'run', the protocol, measures.json), OUT/curves.csv (one row
 per rule, seed, backend and snapshot: test accuracy, mean absolute dendritic state of the hidden cells, angle of the hidden

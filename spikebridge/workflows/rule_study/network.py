@@ -68,7 +68,7 @@ class TaskConfig:
 
     n_train: int = 1000
     n_test: int = 100
-    epochs: int = 5
+    epochs: int = 7
     snapshot_every: int = 500
     angle_batch: int = 25
     t_free: float = 200.0

@@ -68,6 +68,7 @@ def test_bad_study_input_exits_2_in_one_line_before_anything_runs(tmp_path: Path
         (["--limit", "nest"], "expected BACKEND:N"),
         (["--limit", "brian2:2", "--backends", "nest"], "a seed limit names brian2"),
         (["--epochs", "0"], "--epochs must be >= 1, got 0"),
+        (["--workers", "0"], "--workers must be >= 1, got 0"),
     ):
         argv = [sys.executable, "-m", "spikebridge.cli", "study", "rules", "--rules", "backprop", "--out", str(tmp_path / "out"), *extra]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=120)

@@ -101,6 +101,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     seed_list = study.seeds_from(args.seeds)
     from .. import backends
 
+    require_at_least_one([("--epochs", args.epochs), ("--workers", args.workers)])
     plan = study.StudyPlan(
         rules=rules,
         seeds=seed_list,
@@ -108,11 +109,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
         config=TaskConfig(),
         out=args.out,
         seed_limits=args.limit,
-        workers=max(1, args.workers),
+        workers=args.workers,
     )
     if args.quick:
         plan = study.quick(plan)
-    require_at_least_one([("--epochs", args.epochs)])
     if args.epochs is not None:
         plan = replace(plan, config=replace(plan.config, epochs=args.epochs))
     diagrams = _diagrams(args.diagrams) if args.diagrams is not None else None

@@ -222,3 +222,18 @@ def test_the_figure_draws_dendritic_states_on_a_log_axis_only_where_they_span_de
     assert all(len(ax.get_lines()) >= 2 for ax in wide.axes), "every rule is drawn on every panel"
     plt.close(wide)
     plt.close(narrow)
+
+
+def test_a_study_kept_in_git_leaves_out_its_run_directories_and_their_locks_and_keeps_the_measures(tmp_path: Path) -> None:
+    """Judged by git itself: ``git add`` of a study folder while a task runs takes its measures, not its lock."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("runs/\n")  # spikebridge's default run folder, left out by a project
+    task = tmp_path / "study" / "runs" / "lds" / "brian2:cpp" / "seed1"
+    (task / "run").mkdir(parents=True)
+    (tmp_path / "study" / ".gitignore").write_text(study.GITIGNORE)
+    names = ["measures.json", ".run.lock", "protocol.npz", "run/meta.json"]
+    for name in names:
+        (task / name).write_text("x")
+    paths = [str((task / name).relative_to(tmp_path)) for name in names]
+    done = subprocess.run(["git", "-C", str(tmp_path), "check-ignore", *paths], capture_output=True, text=True)
+    assert done.stdout.split() == paths[1:], done.stdout

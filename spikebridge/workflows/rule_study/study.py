@@ -41,6 +41,7 @@ GITIGNORE = """\
 runs/*/*/*/run/
 runs/*/*/*/inputs/
 runs/*/*/*/protocol.npz
+runs/*/*/*/.run.lock
 """
 """``OUT/.gitignore``, written when a study starts if there is none."""
 QUICK = TaskConfig(

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spikebridge.rundir.lock import lock_path
 from spikebridge.stimuli import digits
 from spikebridge.workflows.rule_study import network, study
 
@@ -231,7 +232,7 @@ def test_a_study_kept_in_git_leaves_out_its_run_directories_and_their_locks_and_
     task = tmp_path / "study" / "runs" / "lds" / "brian2:cpp" / "seed1"
     (task / "run").mkdir(parents=True)
     (tmp_path / "study" / ".gitignore").write_text(study.GITIGNORE)
-    names = ["measures.json", ".run.lock", "protocol.npz", "run/meta.json"]
+    names = ["measures.json", lock_path(task / "run").name, "protocol.npz", "run/meta.json"]
     for name in names:
         (task / name).write_text("x")
     paths = [str((task / name).relative_to(tmp_path)) for name in names]

@@ -23,6 +23,7 @@ import pandas as pd
 from ...atomic import atomic_file
 from ...models import random as model_random
 from ...rundir import META
+from ...rundir.lock import lock_path
 from ...stimuli import digits
 from .network import HIDDEN, LABELS, RULES, TaskConfig
 
@@ -33,7 +34,7 @@ TIMINGS = "timings.csv"
 """``OUT/timings.csv``: each task's wall time (:func:`timings`)."""
 FORMAT = 3
 """The measures' format: a task measured under another is run again."""
-GITIGNORE = """\
+GITIGNORE = f"""\
 # A study folder can be kept in git and carried to another machine: its measures, tables, figures and the judged
 # comparisons (compare/RULE/rows.json) resume it there. The run directories and their inputs are large and stay here.
 # (!runs/ keeps the measures where an enclosing .gitignore leaves out runs/, spikebridge's default run folder.)
@@ -41,7 +42,7 @@ GITIGNORE = """\
 runs/*/*/*/run/
 runs/*/*/*/inputs/
 runs/*/*/*/protocol.npz
-runs/*/*/*/.run.lock
+runs/*/*/*/{lock_path(Path("run")).name}
 """
 """``OUT/.gitignore``, written when a study starts if there is none."""
 QUICK = TaskConfig(

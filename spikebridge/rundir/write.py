@@ -20,6 +20,7 @@ import neo
 import numpy as np
 
 from ..backends.base import Connections
+from ..cpu import cpu_now, cpu_since
 from ..errors import RunDirectoryError
 from ..models.io import dumps_toml
 from ..models.schema import Model
@@ -92,7 +93,7 @@ def write_run(
     target = locate(path)
     if lock.target != target:
         raise ValueError(f"the lock is on {lock.target}, not on {path}")
-    started, cpu = time.perf_counter(), os.times()
+    started, cpu = time.perf_counter(), cpu_now()
     tmp = partial_name(target)
     tmp.mkdir()
     cancel: Callable[[], None] | None = None
@@ -111,8 +112,7 @@ def write_run(
         # timed with the write: at scale the flush is most of it (3.6 GB of network.npz at disk speed)
         _sync_tree(tmp)
         timings = {**meta.get("timings", {}), **apart, "write_s": time.perf_counter() - started - sum(apart.values())}
-        now = os.times()  # the figure's too, where this process draws it
-        spent = {**meta.get("cpu_s", {}), "write": {"user": now.user - cpu.user, "system": now.system - cpu.system}}
+        spent = {**meta.get("cpu_s", {}), "write": cpu_since(cpu)}  # the figure's too, where this process draws it
         digests = digest_files(tmp, {NETWORK: hashed.hexdigest})  # of the final files, so any later change to one of them is detected
         (tmp / META).write_text(
             json.dumps(

@@ -19,6 +19,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from .. import backends
+from ..cpu import cpu_now, cpu_since
 from ..errors import BackendNotInstalledError, ModelWarning, RunDirectoryError
 from ..models.instantiate import instantiate
 from ..models.schema import Model
@@ -151,11 +152,10 @@ def run(
 def phase_timer(name: str, wall: dict[str, float], cpu: dict[str, dict[str, float]]) -> Iterator[None]:
     """Time a phase: its wall clock into ``wall[NAME_s]``, and the CPU time of this process's threads in it, in user
     space and in the kernel (page faults, I/O), into ``cpu[NAME]``. A standalone binary's CPU is its own process's."""
-    t0, c0 = time.perf_counter(), os.times()
+    t0, c0 = time.perf_counter(), cpu_now()
     yield
-    c1 = os.times()
+    cpu[name] = cpu_since(c0)
     wall[f"{name}_s"] = time.perf_counter() - t0
-    cpu[name] = {"user": c1.user - c0.user, "system": c1.system - c0.system}
 
 
 def _run(

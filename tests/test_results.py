@@ -45,6 +45,17 @@ def test_run_directory_layout_and_metadata(ei_run: spikebridge.Results) -> None:
     assert "IF_curr_alpha" in meta["backend_info"]["integration"]
 
 
+def test_cpu_seconds_resolve_a_phase_shorter_than_a_clock_tick() -> None:
+    """A 2 ms phase reads as 2 ms of CPU, not 0 (``os.times`` counts 10 ms ticks: a short NEST run read as 0 s)."""
+    from spikebridge.cpu import cpu_now, cpu_since
+
+    start, clock = cpu_now(), time.process_time()
+    while time.process_time() - clock < 0.002:
+        pass
+    spent = cpu_since(start)
+    assert 0.001 < spent["user"] + spent["system"] < 0.5, spent
+
+
 def test_reload_through_load_and_plain_neo(ei_run: spikebridge.Results) -> None:
     again = spikebridge.load(ei_run.path)
     idx, t = again.spikes("I")
